@@ -1,0 +1,48 @@
+// What every actor of one service shares: the storage to read, the writer to write through,
+// the key sealer, how to reach upstreams, and the wall clock anchored to the actor clock.
+// Immutable after construction; the pointees are thread-safe for the uses made of them.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "actors/messages.hpp"
+#include "connectors/http_client.hpp"
+#include "core/time_util.hpp"
+#include "storage/secrets.hpp"
+
+namespace ledgersync {
+
+struct service_context {
+  storage* store = nullptr;
+  const secret_box* secrets = nullptr;
+  std::function<std::shared_ptr<http_transport>()> make_transport;
+  log_writer_actor writer;
+  wall_clock clock;
+  uint64_t seed = 42;  // retry jitter; tests fix it
+  // Restart intensity: at most `max_restarts` within `restart_window`, then left stopped.
+  int max_restarts = 3;
+  std::chrono::seconds restart_window{60};
+  // Pages whose commit may be outstanding while the next one is fetched.
+  int write_window = 2;
+
+  sys_ms now(caf::actor_clock::time_point t) const { return clock.at(t); }
+};
+
+using context_ptr = std::shared_ptr<const service_context>;
+
+// Spawns. `detached` gives the writer its own thread (it blocks on fsync); tests keep it on the
+// test scheduler.
+log_writer_actor spawn_log_writer(caf::actor_system& sys, storage* store, bool detached);
+scheduler_actor spawn_scheduler(caf::actor_system& sys, context_ptr ctx);
+// `doc` is the stored integration document; a resumed pass (crash mid-sync) restarts at once.
+integration_actor spawn_integration(caf::actor_system& sys, context_ptr ctx, std::string doc);
+engine_actor spawn_engine(caf::actor_system& sys, context_ptr ctx, scheduler_actor sched,
+                          std::string token);
+
+// The integration document as stored: {"config": {... "api_key_sealed"}, "status": {...}}.
+struct integration_config;
+std::string make_integration_doc(const integration_config& c, const secret_box& box,
+                                 const std::string& status_json);
+
+}  // namespace ledgersync

@@ -1,0 +1,491 @@
+// The engine: registry and supervisor of integration actors, and the front door every client
+// request comes through (token checked here). Reads go straight to storage; anything that
+// changes an integration goes to its actor, which owns it.
+//
+// Supervision: each integration actor is monitored. An unexpected exit restarts it from what
+// storage holds (its cursors are durable, so an interrupted pass resumes); more than
+// `max_restarts` within `restart_window` leaves it stopped with status Error and the reason.
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <deque>
+
+#include "actors/context.hpp"
+#include "config/integration_config.hpp"
+#include "config/schedule.hpp"
+#include "core/status_model.hpp"
+
+namespace ledgersync {
+
+using nlohmann::json;
+
+namespace {
+
+struct supervised {
+  integration_actor hdl;  // null while stopped after a crash storm
+  std::deque<caf::actor_clock::time_point> restarts;
+  bool stopping = false;
+};
+
+struct engine_state {
+  context_ptr ctx;
+  scheduler_actor sched;
+  std::string token;
+  std::map<std::string, supervised> live;
+  static inline const char* name = "engine";
+};
+
+using self_ptr = engine_actor::stateful_pointer<engine_state>;
+using reply_promise = caf::typed_response_promise<client_reply>;
+
+client_reply reply(int code, json body) { return client_reply{protocol_version, code, body.dump()}; }
+client_reply fail(int code, const std::string& message, json extra = json::object()) {
+  extra["error"] = message;
+  return reply(code, extra);
+}
+
+int64_t now_ms(self_ptr self) { return to_ms(self->state.ctx->now(self->clock().now())); }
+
+// Status of an integration whose actor is not running (crashed), from storage alone.
+json stored_status(self_ptr self, const std::string& name) {
+  auto doc = self->state.ctx->store->integration_doc(name);
+  auto j = json::parse(doc.value_or("{}"), nullptr, false);
+  auto cfg = j.value("config", json::object());
+  status_inputs in;
+  in.name = name;
+  in.connector = cfg.value("connector", "rest");
+  in.schedule = cfg.value("schedule", "manual");
+  in.enabled = cfg.value("enabled", true);
+  in.now_ms = now_ms(self);
+  in.facts = status_facts::from_json(j.value("status", json::object()));
+  return status_json(in);
+}
+
+void schedule_of(self_ptr self, const std::string& name, const std::string& doc_text) {
+  auto j = json::parse(doc_text, nullptr, false);
+  auto cfg = j.value("config", json::object());
+  auto facts = status_facts::from_json(j.value("status", json::object()));
+  auto& e = self->state.live[name];
+  if (!e.hdl) return;
+  if (!cfg.value("enabled", true)) {
+    self->send(self->state.sched, unschedule_atom::value, name);
+    self->send(e.hdl, next_run_atom::value, int64_t{0});
+    return;
+  }
+  auto last_fire = std::max(facts.last_scheduled_ms, facts.created_at_ms);
+  self->send(self->state.sched, schedule_atom::value, name, cfg.value("schedule", "manual"),
+             last_fire, e.hdl);
+}
+
+void start_integration(self_ptr self, const std::string& name, const std::string& doc) {
+  auto hdl = spawn_integration(self->system(), self->state.ctx, doc);
+  self->monitor(hdl);
+  self->state.live[name].hdl = hdl;
+  self->state.live[name].stopping = false;
+  schedule_of(self, name, doc);
+}
+
+void on_down(self_ptr self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  for (auto i = st.live.begin(); i != st.live.end(); ++i) {
+    auto& e = i->second;
+    if (!e.hdl || caf::actor_cast<caf::actor_addr>(e.hdl) != dm.source) continue;
+    e.hdl = nullptr;
+    if (e.stopping) {
+      st.live.erase(i);
+      return;
+    }
+    auto name = i->first;
+    auto reason = caf::to_string(dm.reason);
+    auto now = self->clock().now();
+    while (!e.restarts.empty() && now - e.restarts.front() > st.ctx->restart_window)
+      e.restarts.pop_front();
+    auto doc = st.ctx->store->integration_doc(name);
+    if (!doc) return;
+    if (static_cast<int>(e.restarts.size()) < st.ctx->max_restarts) {
+      e.restarts.push_back(now);
+      spdlog::warn("engine: {} stopped unexpectedly ({}); restart {} of {}", name, reason,
+                   e.restarts.size(), st.ctx->max_restarts);
+      start_integration(self, name, *doc);
+      return;
+    }
+    auto msg = "stopped after " + std::to_string(e.restarts.size() + 1) + " crashes within " +
+               std::to_string(st.ctx->restart_window.count()) + "s; last: " + reason;
+    spdlog::error("engine: {} {}", name, msg);
+    self->send(st.sched, unschedule_atom::value, name);
+    auto j = json::parse(*doc, nullptr, false);
+    j["status"]["crash"] = msg;
+    write_batch b;
+    b.integration = name;
+    b.at_ms = now_ms(self);
+    b.integration_doc = j.dump();
+    b.log_events.push_back(json{{"at", format_iso(from_ms(now_ms(self)))},
+                                {"level", "error"},
+                                {"event", "crashed"},
+                                {"category", "crash"},
+                                {"message", msg}}
+                               .dump());
+    self->request(st.ctx->writer, caf::infinite, write_atom::value, std::move(b))
+        .then([](const batch_result&) {}, [](const caf::error&) {});
+    return;
+  }
+}
+
+// Loads an integration's stored config (key unsealed) as JSON.
+std::optional<json> stored_config(self_ptr self, const std::string& name) {
+  auto doc = self->state.ctx->store->integration_doc(name);
+  if (!doc) return std::nullopt;
+  auto j = json::parse(*doc, nullptr, false);
+  auto cfg = j.value("config", json::object());
+  if (cfg.contains("api_key_sealed")) {
+    auto key = self->state.ctx->secrets->unseal(cfg["api_key_sealed"].get<std::string>());
+    cfg["api_key"] = key.value_or("");
+    cfg.erase("api_key_sealed");
+  }
+  return cfg;
+}
+
+void after_save(self_ptr self, reply_promise rp, const std::string& name, bool run,
+                json body) {
+  auto& e = self->state.live[name];
+  if (!run || !e.hdl) {
+    rp.deliver(reply(0, body));
+    return;
+  }
+  self->request(e.hdl, std::chrono::seconds(30), sync_atom::value,
+                sync_request{sync_kind::after_save, false})
+      .then(
+          [rp, body](const sync_reply& r) mutable {
+            body["sync"] = {{"outcome", sync_outcome_name(r.outcome)},
+                            {"run_id", r.run_id},
+                            {"message", r.message}};
+            rp.deliver(reply(0, body));
+          },
+          [rp, body](const caf::error& err) mutable {
+            body["sync"] = {{"outcome", "failed"}, {"message", caf::to_string(err)}};
+            rp.deliver(reply(0, body));
+          });
+}
+
+reply_promise op_add(self_ptr self, const json& args) {
+  auto rp = self->make_response_promise<client_reply>();
+  std::string err;
+  auto cfg = config_from_json(args.value("config", json::object()), err);
+  if (!cfg) return rp.deliver(fail(2, err)), rp;
+  if (auto v = validate(*cfg); !v.empty()) return rp.deliver(fail(2, "invalid settings: " + v)), rp;
+  if (self->state.live.count(cfg->name) || self->state.ctx->store->integration_doc(cfg->name))
+    return rp.deliver(fail(2, "an integration named '" + cfg->name + "' already exists")), rp;
+  cfg->created_at_ms = now_ms(self);
+  status_facts facts;
+  facts.created_at_ms = cfg->created_at_ms;
+  auto doc = make_integration_doc(*cfg, *self->state.ctx->secrets, facts.to_json().dump());
+  write_batch b;
+  b.integration = cfg->name;
+  b.at_ms = cfg->created_at_ms;
+  b.integration_doc = doc;
+  b.log_events.push_back(json{{"at", format_iso(from_ms(now_ms(self)))},
+                              {"level", "info"},
+                              {"event", "added"},
+                              {"message", "integration added (" + cfg->connector + ", " +
+                                              cfg->base_url + ", " + cfg->schedule + ")"}}
+                             .dump());
+  auto name = cfg->name;
+  bool run = args.value("run_after_save", false) && cfg->enabled;
+  self->request(self->state.ctx->writer, caf::infinite, write_atom::value, std::move(b))
+      .then(
+          [self, rp, name, doc, run](const batch_result&) mutable {
+            start_integration(self, name, doc);
+            after_save(self, rp, name, run, json{{"added", name}});
+          },
+          [rp](const caf::error& e) mutable {
+            rp.deliver(fail(1, "could not save: " + caf::to_string(e)));
+          });
+  return rp;
+}
+
+reply_promise op_configure(self_ptr self, const std::string& name, const json& args) {
+  auto rp = self->make_response_promise<client_reply>();
+  auto current = stored_config(self, name);
+  auto& e = self->state.live[name];
+  if (!current) return self->state.live.erase(name), rp.deliver(fail(4, "no integration named '" + name + "'")), rp;
+  auto changes = args.value("changes", json::object());
+  if (changes.contains("name") && changes["name"] != name)
+    return rp.deliver(fail(2, "an integration cannot be renamed; add a new one")), rp;
+  for (auto& [k, v] : changes.items()) (*current)[k] = v;
+  std::string err;
+  auto cfg = config_from_json(*current, err);
+  if (!cfg) return rp.deliver(fail(2, err)), rp;
+  if (auto v = validate(*cfg); !v.empty()) return rp.deliver(fail(2, "invalid settings: " + v)), rp;
+  if (!e.hdl) {  // stopped after crashes: new settings get a fresh start
+    e.restarts.clear();
+    auto doc = self->state.ctx->store->integration_doc(name);
+    start_integration(self, name, *doc);
+  }
+  bool run = args.value("run_after_save", false) && cfg->enabled;
+  auto text = to_json(*cfg, true).dump();
+  self->request(e.hdl, std::chrono::seconds(30), configure_atom::value, text)
+      .then(
+          [self, rp, name, run](bool) mutable {
+            if (auto doc = self->state.ctx->store->integration_doc(name))
+              schedule_of(self, name, *doc);
+            after_save(self, rp, name, run, json{{"configured", name}});
+          },
+          [rp](const caf::error& err) mutable {
+            rp.deliver(fail(1, "could not save: " + caf::to_string(err)));
+          });
+  return rp;
+}
+
+reply_promise op_enable(self_ptr self, const std::string& name, bool on) {
+  auto rp = self->make_response_promise<client_reply>();
+  auto doc = self->state.ctx->store->integration_doc(name);
+  if (!doc) return self->state.live.erase(name), rp.deliver(fail(4, "no integration named '" + name + "'")), rp;
+  auto& e = self->state.live[name];
+  if (!e.hdl) {
+    e.restarts.clear();
+    start_integration(self, name, *doc);
+  }
+  self->request(e.hdl, std::chrono::seconds(30), enable_atom::value, on)
+      .then(
+          [self, rp, name, on](bool) mutable {
+            if (auto d = self->state.ctx->store->integration_doc(name)) schedule_of(self, name, *d);
+            rp.deliver(reply(0, json{{on ? "enabled" : "disabled", name}}));
+          },
+          [rp](const caf::error& err) mutable { rp.deliver(fail(1, caf::to_string(err))); });
+  return rp;
+}
+
+reply_promise op_remove(self_ptr self, const std::string& name) {
+  auto rp = self->make_response_promise<client_reply>();
+  if (!self->state.ctx->store->integration_doc(name))
+    return self->state.live.erase(name), rp.deliver(fail(4, "no integration named '" + name + "'")), rp;
+  auto& e = self->state.live[name];
+  self->send(self->state.sched, unschedule_atom::value, name);
+  if (e.hdl) {
+    e.stopping = true;
+    self->send_exit(e.hdl, caf::exit_reason::user_shutdown);
+  } else {
+    self->state.live.erase(name);
+  }
+  write_batch b;
+  b.integration = name;
+  b.at_ms = now_ms(self);
+  b.remove_integration = true;
+  self->request(self->state.ctx->writer, caf::infinite, write_atom::value, std::move(b))
+      .then([rp, name](const batch_result&) mutable { rp.deliver(reply(0, json{{"removed", name}})); },
+            [rp](const caf::error& err) mutable { rp.deliver(fail(1, caf::to_string(err))); });
+  return rp;
+}
+
+// Status of one or all integrations: live ones asked, stopped ones read from storage.
+reply_promise op_status(self_ptr self, std::vector<std::string> names, bool single) {
+  auto rp = self->make_response_promise<client_reply>();
+  struct gather {
+    std::vector<json> out;
+    size_t pending = 0;
+  };
+  auto g = std::make_shared<gather>();
+  g->out.resize(names.size());
+  auto finish = [rp, g, single]() mutable {
+    if (single)
+      rp.deliver(reply(0, g->out.front()));
+    else
+      rp.deliver(reply(0, json(g->out)));
+  };
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto it = self->state.live.find(names[i]);
+    if (it == self->state.live.end() || !it->second.hdl) {
+      g->out[i] = stored_status(self, names[i]);
+      continue;
+    }
+    ++g->pending;
+    auto name = names[i];
+    self->request(it->second.hdl, std::chrono::seconds(10), status_atom::value)
+        .then(
+            [g, i, finish](const std::string& s) mutable {
+              g->out[i] = json::parse(s, nullptr, false);
+              if (--g->pending == 0) finish();
+            },
+            [self, g, i, name, finish](const caf::error&) mutable {
+              g->out[i] = stored_status(self, name);
+              g->out[i]["unresponsive"] = true;
+              if (--g->pending == 0) finish();
+            });
+  }
+  if (g->pending == 0) finish();
+  return rp;
+}
+
+std::vector<std::string> all_names(self_ptr self) {
+  std::vector<std::string> names;
+  for (auto& d : self->state.ctx->store->integration_docs()) {
+    auto j = json::parse(d, nullptr, false);
+    if (j.is_object() && j.contains("config")) names.push_back(j["config"].value("name", ""));
+  }
+  return names;
+}
+
+client_reply op_show(self_ptr self, const std::string& name) {
+  auto cfg = stored_config(self, name);
+  if (!cfg) return fail(4, "no integration named '" + name + "'");
+  std::string err;
+  auto parsed = config_from_json(*cfg, err);
+  json out;
+  out["config"] = parsed ? to_json(*parsed, false) : *cfg;
+  auto& store = *self->state.ctx->store;
+  out["records"] = store.record_counts(name);
+  json cursors = json::object();
+  for (auto& [s, c] : store.cursors(name)) cursors[s] = json::parse(c, nullptr, false);
+  out["cursors"] = cursors;
+  json runs = json::array();
+  for (auto& r : store.runs(name, 5)) runs.push_back(json::parse(r, nullptr, false));
+  out["recent_runs"] = runs;
+  return reply(0, out);
+}
+
+client_reply op_read(self_ptr self, const std::string& op, const std::string& name,
+                     const json& args) {
+  auto& store = *self->state.ctx->store;
+  if (op == "changes") {
+    json out = json::array();
+    auto limit = std::clamp<size_t>(args.value("limit", size_t{1000}), 1, 10000);
+    for (auto& c : store.changes(args.value("since", uint64_t{0}), limit))
+      out.push_back(json::parse(c.doc, nullptr, false));
+    return reply(0, json{{"changes", out}, {"last_seq", store.last_change_seq()}});
+  }
+  if (!store.integration_doc(name)) return fail(4, "no integration named '" + name + "'");
+  if (op == "logs") {
+    json out = json::array();
+    for (auto& l : store.logs(name, std::clamp<size_t>(args.value("limit", size_t{50}), 1, 100000)))
+      out.push_back(json::parse(l, nullptr, false));
+    return reply(0, out);
+  }
+  if (op == "run") {
+    auto r = store.run(name, args.value("run_id", uint64_t{0}));
+    if (!r) return fail(4, "no such run");
+    return reply(0, json::parse(*r, nullptr, false));
+  }
+  // records
+  auto limit = std::clamp<size_t>(args.value("limit", size_t{1000}), 1, 10000);
+  json out = json::array();
+  for (auto& r : store.records(name, args.value("stream", ""), args.value("after_stream", ""),
+                               args.value("after_id", ""), limit))
+    out.push_back(json{{"stream", r.stream},
+                       {"id", r.id},
+                       {"updated_at", r.updated_at},
+                       {"record", json::parse(r.body, nullptr, false)}});
+  return reply(0, out);
+}
+
+engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_actor sched,
+                                      std::string token) {
+  self->state.ctx = ctx;
+  self->state.sched = sched;
+  self->state.token = std::move(token);
+  self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
+  for (auto& doc : ctx->store->integration_docs()) {
+    auto j = json::parse(doc, nullptr, false);
+    if (!j.is_object() || !j.contains("config")) continue;
+    auto name = j["config"].value("name", "");
+    if (!j.value("status", json::object()).value("crash", "").empty()) {
+      self->state.live[name];  // stays stopped until enabled or reconfigured
+      continue;
+    }
+    start_integration(self, name, doc);
+  }
+  return {[=](client_request& req) -> reply_promise {
+    auto& st = self->state;
+    if (req.version > protocol_version) {
+      auto rp = self->make_response_promise<client_reply>();
+      rp.deliver(fail(2, "this CLI speaks protocol " + std::to_string(req.version) +
+                             ", the service " + std::to_string(protocol_version) +
+                             ": upgrade the service"));
+      return rp;
+    }
+    if (req.token.size() != st.token.size() ||
+        CRYPTO_memcmp(req.token.data(), st.token.data(), st.token.size()) != 0) {
+      auto rp = self->make_response_promise<client_reply>();
+      rp.deliver(fail(1, "not authorised: the token does not match this service's"));
+      return rp;
+    }
+    auto args = json::parse(req.args, nullptr, false);
+    if (!args.is_object()) args = json::object();
+    auto& op = req.op;
+    auto& name = req.name;
+    auto immediate = [&](client_reply r) {
+      auto rp = self->make_response_promise<client_reply>();
+      rp.deliver(std::move(r));
+      return rp;
+    };
+    auto exists = [&] { return st.ctx->store->integration_doc(name).has_value(); };
+    if (op == "ping")
+      return immediate(reply(0, json{{"service", "ledgersync"},
+                                     {"protocol", protocol_version},
+                                     {"pid", ::getpid()},
+                                     {"integrations", all_names(self).size()}}));
+    if (op == "add") return op_add(self, args);
+    if (op == "list" || (op == "status" && name.empty())) return op_status(self, all_names(self), false);
+    if (op == "changes") return immediate(op_read(self, op, name, args));
+    if (!exists()) return immediate(fail(4, "no integration named '" + name + "'"));
+    if (op == "status") return op_status(self, {name}, true);
+    if (op == "show") return immediate(op_show(self, name));
+    if (op == "logs" || op == "records" || op == "run") return immediate(op_read(self, op, name, args));
+    if (op == "configure") return op_configure(self, name, args);
+    if (op == "enable" || op == "disable") return op_enable(self, name, op == "enable");
+    if (op == "remove") return op_remove(self, name);
+    auto& e = st.live[name];
+    if (!e.hdl)
+      return immediate(fail(1, name + " is stopped after repeated crashes; `ledgersync enable " +
+                                   name + "` restarts it"));
+    auto rp = self->make_response_promise<client_reply>();
+    if (op == "sync") {
+      self->request(e.hdl, std::chrono::seconds(30), sync_atom::value,
+                    sync_request{sync_kind::manual, args.value("full", false)})
+          .then(
+              [rp](const sync_reply& r) mutable {
+                int code = r.outcome == sync_outcome::rate_limited ? 3
+                           : r.outcome == sync_outcome::disabled   ? 1
+                                                                   : 0;
+                rp.deliver(reply(code, json{{"outcome", sync_outcome_name(r.outcome)},
+                                            {"run_id", r.run_id},
+                                            {"retry_after_ms", r.retry_after_ms},
+                                            {"message", r.message}}));
+              },
+              [rp](const caf::error& err) mutable { rp.deliver(fail(1, caf::to_string(err))); });
+    } else if (op == "test") {
+      self->request(e.hdl, std::chrono::seconds(120), test_atom::value)
+          .then(
+              [rp](const std::string& s) mutable {
+                auto j = json::parse(s, nullptr, false);
+                rp.deliver(reply(j.value("ok", false) ? 0 : 1, j));
+              },
+              [rp](const caf::error& err) mutable { rp.deliver(fail(1, caf::to_string(err))); });
+    } else {
+      rp.deliver(fail(2, "unknown operation '" + op + "'"));
+    }
+    return rp;
+  }};
+}
+
+}  // namespace
+
+engine_actor spawn_engine(caf::actor_system& sys, context_ptr ctx, scheduler_actor sched,
+                          std::string token) {
+  return sys.spawn(engine_fn, std::move(ctx), std::move(sched), std::move(token));
+}
+
+void add_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<error_info>("ledgersync::error_info");
+  cfg.add_message_type<http_response>("ledgersync::http_response");
+  cfg.add_message_type<record_write>("ledgersync::record_write");
+  cfg.add_message_type<write_batch>("ledgersync::write_batch");
+  cfg.add_message_type<batch_result>("ledgersync::batch_result");
+  cfg.add_message_type<sync_request>("ledgersync::sync_request");
+  cfg.add_message_type<sync_reply>("ledgersync::sync_reply");
+  cfg.add_message_type<client_request>("ledgersync::client_request");
+  cfg.add_message_type<client_reply>("ledgersync::client_reply");
+  cfg.add_message_type<integration_actor>("ledgersync::integration_actor");
+}
+
+}  // namespace ledgersync

@@ -1,0 +1,623 @@
+// The integration actor: one per integration, the only owner of its config, status, cursors,
+// active run, token buckets and retry policy.
+//
+// A run walks the streams in order. For each page: fetch (async, on the I/O threads) → parse →
+// validate → hand the page, the cursor that follows it and the run's progress to the log writer
+// as one batch → the committed cursor moves only when the writer confirms. The next page is
+// fetched while the previous commit is outstanding (at most `write_window` pages), which keeps
+// both the network and the disk busy without unbounded mailboxes.
+#include <spdlog/spdlog.h>
+
+#include <deque>
+
+#include "actors/context.hpp"
+#include "config/integration_config.hpp"
+#include "config/schedule.hpp"
+#include "connectors/connector.hpp"
+#include "core/retry_policy.hpp"
+#include "core/status_model.hpp"
+#include "core/token_bucket.hpp"
+
+namespace ledgersync {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+namespace {
+
+struct pending_commit {
+  std::string stream;
+  stream_cursor cursor;
+  bool stream_done = false;
+};
+
+struct active_run {
+  uint64_t id = 0;
+  sync_kind kind = sync_kind::manual;
+  bool full = false;
+  int64_t started_ms = 0;
+  size_t stream_idx = 0;
+  stream_cursor fetch_cursor;  // where fetching stands (ahead of the committed cursor)
+  bool stream_fetched_all = false;
+  uint64_t request_id = 0;     // in-flight page request, 0 = none
+  bool waiting = false;        // a backoff or rate-limit timer is pending
+  std::string waiting_text;
+  uint32_t attempt = 0, rate_waits = 0;
+  std::deque<pending_commit> commits;
+  uint64_t fetched = 0, invalid = 0, pages = 0, total = 0;
+  uint64_t stream_total = 0;   // total of the current stream, when known
+  batch_result counts;
+  error_info error;            // set: the run is ending with this failure
+  bool cancelled = false;
+  bool ending = false;
+};
+
+struct integration_state {
+  context_ptr ctx;
+  integration_config cfg;
+  std::optional<schedule> sched;
+  std::unique_ptr<connector> conn;
+  std::shared_ptr<http_transport> transport;
+  status_facts facts;
+  std::map<std::string, stream_cursor> cursors;  // committed
+  token_bucket manual{2, std::chrono::minutes(5)};
+  token_bucket upstream{20, milliseconds(50)};
+  retry_policy retry;
+  std::optional<active_run> run;
+  uint64_t next_request = 1;
+  uint64_t timer_gen = 0;
+  int64_t next_run_ms = 0;
+  std::map<uint64_t, caf::typed_response_promise<std::string>> probes;
+  static inline const char* name = "integration";
+};
+
+using self_ptr = integration_actor::stateful_pointer<integration_state>;
+
+std::chrono::nanoseconds mono(self_ptr self) { return self->clock().now().time_since_epoch(); }
+int64_t now_ms(self_ptr self) { return to_ms(self->state.ctx->now(self->clock().now())); }
+
+json event(self_ptr self, const char* level, const std::string& what, const std::string& message) {
+  return json{{"at", format_iso(from_ms(now_ms(self)))},
+              {"level", level},
+              {"event", what},
+              {"message", message}};
+}
+
+json error_event(self_ptr self, const error_info& e, const std::string& what) {
+  auto ev = event(self, "error", what, e.message);
+  ev["category"] = category_name(e.category);
+  ev["hint"] = e.hint();
+  if (self->state.run) ev["run_id"] = self->state.run->id;
+  return ev;
+}
+
+// Applies new settings: connector, buckets, retry policy. Cursors and status stay.
+void apply_config(self_ptr self, integration_config cfg) {
+  auto& st = self->state;
+  st.cfg = std::move(cfg);
+  std::string err;
+  st.sched = schedule::parse(st.cfg.schedule, err);
+  st.conn = make_connector(st.cfg);
+  st.manual = token_bucket(st.cfg.manual_burst, std::chrono::seconds(st.cfg.manual_refill_s));
+  st.upstream = token_bucket(
+      st.cfg.upstream_burst,
+      std::chrono::nanoseconds(static_cast<int64_t>(1e9 / st.cfg.upstream_rate_per_s)));
+  st.retry = retry_policy(st.cfg.retry, st.ctx->seed ^ std::hash<std::string>{}(st.cfg.name));
+}
+
+std::string doc_of(self_ptr self) {
+  auto& st = self->state;
+  return make_integration_doc(st.cfg, *st.ctx->secrets, st.facts.to_json().dump());
+}
+
+status_inputs inputs(self_ptr self) {
+  auto& st = self->state;
+  status_inputs in;
+  in.name = st.cfg.name;
+  in.connector = st.cfg.connector;
+  in.schedule = st.cfg.schedule;
+  in.enabled = st.cfg.enabled;
+  in.now_ms = now_ms(self);
+  in.next_run_ms = st.next_run_ms;
+  in.stale_after_ms = st.sched ? st.sched->stale_after().count() : 0;
+  in.facts = st.facts;
+  if (st.run) {
+    auto& r = *st.run;
+    auto& p = in.progress;
+    p.running = true;
+    p.run_id = r.id;
+    p.kind = sync_kind_name(r.kind);
+    p.stream = r.stream_idx < st.cfg.streams.size() ? st.cfg.streams[r.stream_idx].name : "";
+    p.fetched = r.fetched;
+    p.total = r.total;
+    p.inserted = r.counts.inserted;
+    p.updated = r.counts.updated;
+    p.unchanged = r.counts.unchanged;
+    p.invalid = r.invalid;
+    p.started_ms = r.started_ms;
+    p.waiting = r.waiting ? r.waiting_text : "";
+  }
+  return in;
+}
+
+void write(self_ptr self, write_batch b, std::function<void(const batch_result&)> ok,
+           std::function<void(const caf::error&)> fail) {
+  b.integration = self->state.cfg.name;
+  b.at_ms = now_ms(self);
+  self->request(self->state.ctx->writer, caf::infinite, write_atom::value, std::move(b))
+      .then([ok](const batch_result& r) { ok(r); }, [fail](const caf::error& e) { fail(e); });
+}
+
+void fetch_page(self_ptr self);
+void next_stream(self_ptr self);
+void maybe_finish(self_ptr self);
+
+json run_patch(self_ptr self) {
+  auto& r = *self->state.run;
+  return json{{"run_id", r.id},
+              {"kind", sync_kind_name(r.kind)},
+              {"full", r.full},
+              {"started", format_iso(from_ms(r.started_ms))},
+              {"status", "running"},
+              {"fetched", r.fetched},
+              {"invalid", r.invalid},
+              {"pages", r.pages},
+              {"total", r.total}};
+}
+
+void fail_run(self_ptr self, error_info e) {
+  auto& r = *self->state.run;
+  if (r.error.ok()) r.error = std::move(e);
+  r.request_id = 0;
+  r.waiting = false;
+  ++self->state.timer_gen;  // any pending retry timer is now stale
+  maybe_finish(self);
+}
+
+void start_stream(self_ptr self) {
+  auto& st = self->state;
+  auto& r = *st.run;
+  auto& s = st.cfg.streams[r.stream_idx];
+  auto committed = st.cursors.count(s.name) ? st.cursors[s.name] : stream_cursor{};
+  r.fetch_cursor = committed;
+  if (!committed.in_pass) {  // a new pass; an interrupted one resumes where it stood
+    r.fetch_cursor.in_pass = true;
+    r.fetch_cursor.pass_since = r.full ? "" : committed.watermark;
+    r.fetch_cursor.page_token.clear();
+    r.fetch_cursor.pass_max.clear();
+    r.fetch_cursor.pages = 0;
+  }
+  r.stream_fetched_all = false;
+  r.stream_total = 0;
+  r.attempt = r.rate_waits = 0;
+  fetch_page(self);
+}
+
+void next_stream(self_ptr self) {
+  auto& r = *self->state.run;
+  ++r.stream_idx;
+  if (r.stream_idx >= self->state.cfg.streams.size() || !r.error.ok() || r.cancelled)
+    return maybe_finish(self);
+  start_stream(self);
+}
+
+void arm_retry(self_ptr self, milliseconds delay, std::string text) {
+  auto& r = *self->state.run;
+  r.waiting = true;
+  r.waiting_text = std::move(text);
+  self->delayed_send(self, delay, retry_atom::value, ++self->state.timer_gen);
+}
+
+void fetch_page(self_ptr self) {
+  auto& st = self->state;
+  auto& r = *st.run;
+  if (r.request_id || r.waiting || r.stream_fetched_all || !r.error.ok() || r.cancelled) return;
+  if (static_cast<int>(r.commits.size()) >= st.ctx->write_window) return;  // backpressure
+  if (!st.upstream.try_take(mono(self))) {
+    auto wait = std::chrono::duration_cast<milliseconds>(st.upstream.wait_time(mono(self)));
+    arm_retry(self, std::max(wait, milliseconds(1)), "pacing upstream calls");
+    return;
+  }
+  auto& s = st.cfg.streams[r.stream_idx];
+  auto req = st.conn->page_request(s, r.fetch_cursor);
+  auto id = st.next_request++;
+  r.request_id = id;
+  auto hdl = caf::actor_cast<integration_actor>(self);
+  // The HTTP client enforces the request's own timeouts; this deadline catches anything else
+  // (a transport that never answers), on the actor clock so tests can reach it.
+  self->delayed_send(self, milliseconds(req.timeout_ms * 2 + 5000), deadline_atom::value, id);
+  st.transport->fetch(std::move(req), [hdl, id](http_response resp) {
+    caf::anon_send(hdl, fetched_atom::value, id, std::move(resp));
+  });
+}
+
+void on_page_error(self_ptr self, const error_info& e) {
+  auto& st = self->state;
+  auto& r = *st.run;
+  auto delay = st.retry.next_delay(e, r.attempt, r.rate_waits);
+  if (!delay) return fail_run(self, e);
+  json ev = error_event(self, e, e.category == error_category::rate_limited ? "rate_limited"
+                                                                          : "retrying");
+  ev["level"] = "warn";
+  ev["retry_in_ms"] = delay->count();
+  ev["attempt"] = r.attempt + 1;
+  write_batch b;
+  b.log_events.push_back(ev.dump());
+  write(self, std::move(b), [](const batch_result&) {}, [](const caf::error&) {});
+  if (e.category == error_category::rate_limited)
+    ++r.rate_waits;
+  else
+    ++r.attempt;
+  arm_retry(self, *delay,
+            std::string(e.category == error_category::rate_limited ? "rate limited" : "retrying") +
+                " (" + std::string(category_name(e.category)) + "), next attempt in " +
+                std::to_string(delay->count() / 1000) + "s");
+}
+
+void on_page(self_ptr self, const http_response& resp) {
+  auto& st = self->state;
+  auto& r = *st.run;
+  auto& s = st.cfg.streams[r.stream_idx];
+  auto page = st.conn->parse_page(s, r.fetch_cursor, resp);
+  if (!page.error.ok()) return on_page_error(self, page.error);
+  r.attempt = 0;
+  r.rate_waits = 0;
+  // The cursor that follows this page.
+  auto next = r.fetch_cursor;
+  next.pages += 1;
+  if (page.max_updated > next.pass_max) next.pass_max = page.max_updated;
+  if (page.has_more) {
+    next.page_token = page.next_token;
+  } else {  // the pass is complete: its highest timestamp becomes the watermark
+    if (next.pass_max > next.watermark) next.watermark = next.pass_max;
+    next.in_pass = false;
+    next.page_token.clear();
+    next.pass_since.clear();
+    next.pass_max.clear();
+  }
+  if (page.total >= 0 && r.fetch_cursor.pages == 0) {
+    r.total += static_cast<uint64_t>(page.total);
+    r.stream_total = static_cast<uint64_t>(page.total);
+  }
+  r.fetched += page.records.size() + page.invalid.size();
+  r.invalid += page.invalid.size();
+  r.pages += 1;
+  write_batch b;
+  b.records = std::move(page.records);
+  b.cursors[s.name] = next.to_json();
+  for (auto& bad : page.invalid) {
+    std::string fields;
+    for (auto& m : bad.missing) fields += (fields.empty() ? "" : ", ") + m;
+    auto e = make_error_info(error_category::validation,
+                             s.name + " record " + bad.id + " is missing " + fields);
+    auto ev = error_event(self, e, "invalid_record");
+    ev["stream"] = s.name;
+    ev["record_id"] = bad.id;
+    ev["missing"] = bad.missing;
+    b.log_events.push_back(ev.dump());
+  }
+  b.run_id = r.id;
+  b.run_patch = run_patch(self).dump();
+  r.fetch_cursor = next;
+  r.commits.push_back({s.name, next, !page.has_more});
+  if (!page.has_more) r.stream_fetched_all = true;
+  auto run_id = r.id;
+  write(
+      self, std::move(b),
+      [self, run_id](const batch_result& res) {
+        auto& st = self->state;
+        if (!st.run || st.run->id != run_id || st.run->commits.empty()) return;
+        auto& r = *st.run;
+        auto c = std::move(r.commits.front());
+        r.commits.pop_front();
+        st.cursors[c.stream] = c.cursor;
+        r.counts.inserted += res.inserted;
+        r.counts.updated += res.updated;
+        r.counts.unchanged += res.unchanged;
+        r.counts.deleted += res.deleted;
+        if (!r.error.ok() || r.cancelled) return maybe_finish(self);
+        if (c.stream_done && r.commits.empty()) return next_stream(self);
+        fetch_page(self);
+      },
+      [self, run_id](const caf::error& err) {
+        auto& st = self->state;
+        if (!st.run || st.run->id != run_id) return;
+        st.run->commits.clear();  // nothing of these pages was stored; the cursor stays
+        fail_run(self, make_error_info(error_category::storage, caf::to_string(err)));
+      });
+  fetch_page(self);
+}
+
+void maybe_finish(self_ptr self) {
+  auto& st = self->state;
+  if (!st.run) return;
+  auto& r = *st.run;
+  bool done_streams = r.stream_idx >= st.cfg.streams.size();
+  bool stopping = !r.error.ok() || r.cancelled;
+  if (!(done_streams || stopping) || !r.commits.empty() || r.request_id || r.ending) return;
+  r.ending = true;
+  auto now = now_ms(self);
+  std::string outcome = r.cancelled        ? "cancelled"
+                        : !r.error.ok()    ? "failed"
+                        : r.invalid > 0    ? "error"
+                                           : "ok";
+  auto& f = st.facts;
+  f.last_attempt_ms = now;
+  f.last_outcome = outcome;
+  f.last_run_id = r.id;
+  if (outcome == "ok" || outcome == "error") f.last_success_ms = now;
+  if (outcome == "ok") f.last_error = {};
+  if (outcome == "error")
+    f.last_error = make_error_info(error_category::validation,
+                                   std::to_string(r.invalid) +
+                                       " record(s) were set aside: required fields missing "
+                                       "(see ledgersync logs)");
+  if (outcome == "failed") f.last_error = r.error;
+  json patch = run_patch(self);
+  patch["status"] = outcome;
+  patch["finished"] = format_iso(from_ms(now));
+  if (!r.error.ok())
+    patch["error"] = {{"category", category_name(r.error.category)},
+                      {"message", r.error.message},
+                      {"hint", r.error.hint()}};
+  std::ostringstream msg;
+  msg << "run " << r.id << " " << outcome << ": " << r.fetched << " fetched, "
+      << r.counts.inserted << " new, " << r.counts.updated << " updated, " << r.counts.unchanged
+      << " unchanged, " << r.counts.deleted << " deleted, " << r.invalid << " set aside";
+  json ev = outcome == "failed" ? error_event(self, r.error, "run_finished")
+                                : event(self, outcome == "ok" ? "info" : "warn", "run_finished", msg.str());
+  if (outcome == "failed") ev["message"] = msg.str() + " — " + r.error.message;
+  ev["run_id"] = r.id;
+  ev["counts"] = {{"fetched", r.fetched},           {"inserted", r.counts.inserted},
+                  {"updated", r.counts.updated},   {"unchanged", r.counts.unchanged},
+                  {"deleted", r.counts.deleted},   {"invalid", r.invalid}};
+  write_batch b;
+  b.run_id = r.id;
+  b.run_patch = patch.dump();
+  b.log_events.push_back(ev.dump());
+  b.integration_doc = doc_of(self);
+  spdlog::info("{}: {}", st.cfg.name, msg.str());
+  st.run.reset();
+  write(self, std::move(b), [](const batch_result&) {},
+        [name = st.cfg.name](const caf::error& e) {
+          spdlog::error("{}: could not record the end of a run: {}", name, caf::to_string(e));
+        });
+}
+
+sync_reply start_run(self_ptr self, const sync_request& req) {
+  auto& st = self->state;
+  active_run r;
+  r.id = st.facts.last_run_id + 1;
+  r.kind = req.kind;
+  r.full = req.full;
+  r.started_ms = now_ms(self);
+  st.facts.last_run_id = r.id;
+  st.facts.last_attempt_ms = r.started_ms;
+  if (req.kind == sync_kind::scheduled) st.facts.last_scheduled_ms = r.started_ms;
+  st.run = std::move(r);
+  write_batch b;
+  b.run_id = st.run->id;
+  b.run_patch = run_patch(self).dump();
+  b.log_events.push_back(event(self, "info", "run_started",
+                               std::string("run ") + std::to_string(st.run->id) + " started (" +
+                                   sync_kind_name(req.kind) + (req.full ? ", full" : "") + ")")
+                             .dump());
+  b.integration_doc = doc_of(self);
+  write(self, std::move(b), [](const batch_result&) {}, [](const caf::error&) {});
+  st.run->stream_idx = 0;
+  if (st.cfg.streams.empty()) {
+    maybe_finish(self);
+    return {sync_outcome::started, st.facts.last_run_id, 0, "nothing to sync"};
+  }
+  auto id = st.run->id;
+  start_stream(self);
+  return {sync_outcome::started, id, 0, "run " + std::to_string(id) + " started"};
+}
+
+integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, std::string doc) {
+  auto& st = self->state;
+  st.ctx = ctx;
+  auto j = json::parse(doc, nullptr, false);
+  std::string err;
+  auto cfg_json = j.is_object() && j.contains("config") ? j["config"] : json::object();
+  std::string sealed = cfg_json.value("api_key_sealed", "");
+  cfg_json.erase("api_key_sealed");
+  auto cfg = config_from_json(cfg_json, err);
+  if (!cfg) {
+    // The actor stops at once; the engine sees the exit reason and reports it as a crash.
+    spdlog::error("integration document unreadable: {}", err);
+    self->quit(caf::make_error(caf::sec::invalid_argument, "unreadable config: " + err));
+    cfg = integration_config{};
+    cfg->streams = default_rest_streams();
+  }
+  if (!sealed.empty()) {
+    auto key = ctx->secrets->unseal(sealed);
+    if (key) cfg->api_key = *key;
+    else spdlog::error("{}: the stored API key cannot be unsealed (master.key changed?)", cfg->name);
+  }
+  st.facts = status_facts::from_json(j.value("status", json::object()));
+  apply_config(self, std::move(*cfg));
+  st.transport = ctx->make_transport();
+  for (auto& [stream, c] : ctx->store->cursors(st.cfg.name))
+    st.cursors[stream] = stream_cursor::from_json(c);
+  // Continue a run a crash interrupted: its pass resumes from the last committed page.
+  bool interrupted = std::any_of(st.cursors.begin(), st.cursors.end(),
+                                 [](auto& kv) { return kv.second.in_pass; });
+  if (interrupted && st.cfg.enabled)
+    caf::anon_send(caf::actor_cast<integration_actor>(self), sync_atom::value,
+                   sync_request{sync_kind::resume, false});
+
+  return {
+      [=](sync_atom, const sync_request& req) -> sync_reply {
+        auto& st = self->state;
+        if (!st.cfg.enabled)
+          return {sync_outcome::disabled, 0, 0,
+                  st.cfg.name + " is disabled; enable it to sync (ledgersync enable " +
+                      st.cfg.name + ")"};
+        if (st.run) {
+          if (req.kind == sync_kind::scheduled) {
+            write_batch b;
+            b.log_events.push_back(event(self, "info", "schedule_skipped",
+                                         "scheduled run skipped: run " +
+                                             std::to_string(st.run->id) + " is still active")
+                                       .dump());
+            st.facts.last_scheduled_ms = now_ms(self);
+            write(self, std::move(b), [](const batch_result&) {}, [](const caf::error&) {});
+            return {sync_outcome::skipped, st.run->id, 0, "a run is already active"};
+          }
+          return {sync_outcome::joined, st.run->id, 0,
+                  "joined run " + std::to_string(st.run->id) + " already in progress"};
+        }
+        if (req.kind == sync_kind::manual && !st.manual.try_take(mono(self))) {
+          auto wait = std::chrono::duration_cast<milliseconds>(st.manual.wait_time(mono(self)));
+          auto secs = (wait.count() + 999) / 1000;
+          return {sync_outcome::rate_limited, 0, wait.count(),
+                  "manual sync limit reached (" + std::to_string(st.cfg.manual_burst) + " per " +
+                      std::to_string(st.cfg.manual_refill_s * st.cfg.manual_burst) +
+                      "s); try again in " + std::to_string(secs) + "s"};
+        }
+        return start_run(self, req);
+      },
+      [=](status_atom) -> std::string { return status_json(inputs(self)).dump(); },
+      [=](configure_atom, const std::string& cfg_text) -> caf::typed_response_promise<bool> {
+        auto rp = self->make_response_promise<bool>();
+        std::string err;
+        auto cfg = config_from_json(json::parse(cfg_text, nullptr, false), err);
+        if (!cfg) {
+          rp.deliver(caf::make_error(caf::sec::invalid_argument, err));
+          return rp;
+        }
+        bool was_enabled = self->state.cfg.enabled;
+        apply_config(self, std::move(*cfg));
+        if (self->state.facts.last_error.category == error_category::auth ||
+            self->state.facts.last_error.category == error_category::config)
+          self->state.facts.last_error = {};  // new settings deserve a fresh verdict
+        if (was_enabled && !self->state.cfg.enabled && self->state.run) {
+          self->state.run->cancelled = true;
+          fail_run(self, {});
+        }
+        write_batch b;
+        b.integration_doc = doc_of(self);
+        b.log_events.push_back(event(self, "info", "configured", "settings saved").dump());
+        write(self, std::move(b), [rp](const batch_result&) mutable { rp.deliver(true); },
+              [rp](const caf::error& e) mutable { rp.deliver(e); });
+        return rp;
+      },
+      [=](enable_atom, bool on) -> caf::typed_response_promise<bool> {
+        auto rp = self->make_response_promise<bool>();
+        auto& st = self->state;
+        st.cfg.enabled = on;
+        st.facts.crash.clear();
+        if (!on && st.run) {
+          st.run->cancelled = true;
+          ++st.timer_gen;
+          st.run->request_id = 0;
+          st.run->waiting = false;
+          maybe_finish(self);
+        }
+        write_batch b;
+        b.integration_doc = doc_of(self);
+        b.log_events.push_back(
+            event(self, "info", on ? "enabled" : "disabled",
+                  on ? "enabled: scheduled syncs resume" : "disabled: settings kept, no syncing")
+                .dump());
+        write(self, std::move(b), [rp](const batch_result&) mutable { rp.deliver(true); },
+              [rp](const caf::error& e) mutable { rp.deliver(e); });
+        return rp;
+      },
+      [=](test_atom) -> caf::typed_response_promise<std::string> {
+        auto rp = self->make_response_promise<std::string>();
+        auto& st = self->state;
+        auto req = st.conn->probe_request(st.cfg.streams.front());
+        auto id = st.next_request++;
+        st.probes.emplace(id, rp);
+        auto hdl = caf::actor_cast<integration_actor>(self);
+        self->delayed_send(self, milliseconds(req.timeout_ms + 5000), deadline_atom::value, id);
+        st.transport->fetch(std::move(req), [hdl, id](http_response resp) {
+          caf::anon_send(hdl, fetched_atom::value, id, std::move(resp));
+        });
+        return rp;
+      },
+      [=](next_run_atom, int64_t at_ms) { self->state.next_run_ms = at_ms; },
+      [=](fetched_atom, uint64_t id, http_response& resp) {
+        auto& st = self->state;
+        if (auto p = st.probes.find(id); p != st.probes.end()) {
+          auto e = classify_response(resp, "test of " + st.cfg.streams.front().name);
+          json out{{"ok", e.ok()}, {"status", resp.status}};
+          if (e.ok()) {
+            out["message"] = "connected: " + st.cfg.base_url + " answered HTTP " +
+                             std::to_string(resp.status);
+          } else {
+            out["category"] = category_name(e.category);
+            out["message"] = e.message;
+            out["hint"] = e.hint();
+          }
+          p->second.deliver(out.dump());
+          st.probes.erase(p);
+          return;
+        }
+        if (!st.run || st.run->request_id != id) return;  // late answer to an abandoned request
+        st.run->request_id = 0;
+        on_page(self, resp);
+      },
+      [=](retry_atom, uint64_t gen) {
+        auto& st = self->state;
+        if (gen != st.timer_gen || !st.run || !st.run->waiting) return;
+        st.run->waiting = false;
+        fetch_page(self);
+      },
+      [=](deadline_atom, uint64_t id) {
+        auto& st = self->state;
+        if (auto p = st.probes.find(id); p != st.probes.end()) {
+          auto e = make_error_info(error_category::timeout, "no answer from " + st.cfg.base_url, true);
+          p->second.deliver(json{{"ok", false},
+                                 {"category", "timeout"},
+                                 {"message", e.message},
+                                 {"hint", e.hint()}}
+                                .dump());
+          st.probes.erase(p);
+          return;
+        }
+        if (!st.run || st.run->request_id != id) return;
+        st.run->request_id = 0;
+        on_page_error(self, make_error_info(error_category::timeout,
+                                            "no answer from the upstream in time", true));
+      }};
+}
+
+}  // namespace
+
+const char* sync_kind_name(sync_kind k) {
+  switch (k) {
+    case sync_kind::manual: return "manual";
+    case sync_kind::scheduled: return "scheduled";
+    case sync_kind::after_save: return "after_save";
+    case sync_kind::resume: return "resume";
+  }
+  return "manual";
+}
+
+const char* sync_outcome_name(sync_outcome o) {
+  switch (o) {
+    case sync_outcome::started: return "started";
+    case sync_outcome::joined: return "joined";
+    case sync_outcome::rate_limited: return "rate_limited";
+    case sync_outcome::disabled: return "disabled";
+    case sync_outcome::skipped: return "skipped";
+  }
+  return "started";
+}
+
+std::string make_integration_doc(const integration_config& c, const secret_box& box,
+                                 const std::string& status_text) {
+  json cfg = to_json(c, false);
+  cfg.erase("api_key_hint");
+  if (!c.api_key.empty()) cfg["api_key_sealed"] = box.seal(c.api_key);
+  return json{{"config", cfg}, {"status", json::parse(status_text, nullptr, false)}}.dump();
+}
+
+integration_actor spawn_integration(caf::actor_system& sys, context_ptr ctx, std::string doc) {
+  return sys.spawn(integration_fn, std::move(ctx), std::move(doc));
+}
+
+}  // namespace ledgersync

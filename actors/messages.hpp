@@ -1,0 +1,161 @@
+// Every message of ledgersync's actors, and their typed interfaces. This is the one header that
+// says who may send what to whom. Every type here has `inspect`, so each message can cross a
+// process boundary (the CLI talks to the engine over CAF's middleman today; nodes may later).
+#pragma once
+
+#include <caf/all.hpp>
+#include <cstdint>
+#include <string>
+
+#include "connectors/http_types.hpp"
+#include "storage/storage.hpp"
+
+namespace ledgersync {
+
+// ---- atoms (at most 10 characters) ---------------------------------------------------------
+using sync_atom = caf::atom_constant<caf::atom("sync")>;
+using status_atom = caf::atom_constant<caf::atom("status")>;
+using configure_atom = caf::atom_constant<caf::atom("configure")>;
+using enable_atom = caf::atom_constant<caf::atom("enable")>;
+using test_atom = caf::atom_constant<caf::atom("test")>;
+using next_run_atom = caf::atom_constant<caf::atom("nextrun")>;
+using fetched_atom = caf::atom_constant<caf::atom("fetched")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
+using write_atom = caf::atom_constant<caf::atom("write")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using schedule_atom = caf::atom_constant<caf::atom("schedule")>;
+using unschedule_atom = caf::atom_constant<caf::atom("unsched")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+
+// ---- message types ---------------------------------------------------------------------------
+
+enum class sync_kind : uint8_t { manual, scheduled, after_save, resume };
+const char* sync_kind_name(sync_kind k);
+
+struct sync_request {
+  sync_kind kind = sync_kind::manual;
+  bool full = false;  // ignore the watermark: fetch everything (upserts still dedupe)
+};
+
+enum class sync_outcome : uint8_t {
+  started,         // a new run began: run_id
+  joined,          // a run was already active: its run_id
+  rate_limited,    // manual request refused: retry_after_ms
+  disabled,        // the integration is disabled
+  skipped,         // a scheduled fire found a run active; logged
+};
+const char* sync_outcome_name(sync_outcome o);
+
+struct sync_reply {
+  sync_outcome outcome = sync_outcome::started;
+  uint64_t run_id = 0;
+  int64_t retry_after_ms = 0;
+  std::string message;
+};
+
+// From the CLI (and later the REST API) to the engine. `version` lets an older CLI talk to a
+// newer service; `token` is the secret the service wrote into its data dir; `args` is JSON.
+constexpr uint32_t protocol_version = 1;
+struct client_request {
+  uint32_t version = protocol_version;
+  std::string token;
+  std::string op;
+  std::string name;
+  std::string args = "{}";
+};
+
+// `code` is the CLI's exit code: 0 ok, 1 failed, 2 invalid request, 3 refused by rate limit,
+// 4 no such integration. `body` is JSON.
+struct client_reply {
+  uint32_t version = protocol_version;
+  int32_t code = 0;
+  std::string body = "{}";
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, error_info& x) {
+  return f(caf::meta::type_name("error_info"), x.category, x.message, x.transport,
+           x.retry_after_s);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, http_response& x) {
+  return f(caf::meta::type_name("http_response"), x.status, x.headers, x.body, x.error);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, record_write& x) {
+  return f(caf::meta::type_name("record_write"), x.stream, x.id, x.updated_at, x.body, x.deleted);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, write_batch& x) {
+  return f(caf::meta::type_name("write_batch"), x.integration, x.at_ms, x.records, x.cursors,
+           x.log_events, x.run_id, x.run_patch, x.integration_doc, x.remove_integration);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, batch_result& x) {
+  return f(caf::meta::type_name("batch_result"), x.inserted, x.updated, x.unchanged, x.deleted);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sync_request& x) {
+  return f(caf::meta::type_name("sync_request"), x.kind, x.full);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, sync_reply& x) {
+  return f(caf::meta::type_name("sync_reply"), x.outcome, x.run_id, x.retry_after_ms, x.message);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_request& x) {
+  return f(caf::meta::type_name("client_request"), x.version, x.token, x.op, x.name, x.args);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_reply& x) {
+  return f(caf::meta::type_name("client_reply"), x.version, x.code, x.body);
+}
+
+// ---- interfaces --------------------------------------------------------------------------------
+
+// The single LMDB writer (log writer). Each write is answered only after the transaction that
+// holds it is durable; writes queued together share one transaction (group commit). A failed
+// commit answers every write of the group with an error; nothing of them is stored.
+using log_writer_actor = caf::typed_actor<
+    // Apply this batch atomically; reply with what changed.
+    caf::replies_to<write_atom, write_batch>::with<batch_result>,
+    // (self) commit everything pending as one transaction.
+    caf::reacts_to<flush_atom>>;
+
+// One integration: owns its config, status, cursors, active run, buckets and retry policy.
+using integration_actor = caf::typed_actor<
+    // Start a run, join the active one, or refuse (rate limit, disabled, scheduled-skip).
+    caf::replies_to<sync_atom, sync_request>::with<sync_reply>,
+    // Status document (JSON, see status_json).
+    caf::replies_to<status_atom>::with<std::string>,
+    // New settings (integration JSON with the plaintext key); answered after they are durable.
+    caf::replies_to<configure_atom, std::string>::with<bool>,
+    // Enable or disable; disabling cancels the active run and keeps settings and cursors.
+    caf::replies_to<enable_atom, bool>::with<bool>,
+    // Test the connection with one small request; JSON {ok, category, message, hint}.
+    caf::replies_to<test_atom>::with<std::string>,
+    // (scheduler) when the next scheduled run is due, wall ms; 0 = none.
+    caf::reacts_to<next_run_atom, int64_t>,
+    // (transport) the answer to request `id`.
+    caf::reacts_to<fetched_atom, uint64_t, http_response>,
+    // (self) backoff or rate-limit wait `generation` is over.
+    caf::reacts_to<retry_atom, uint64_t>,
+    // (self) request `id` has taken too long.
+    caf::reacts_to<deadline_atom, uint64_t>>;
+
+// Knows every schedule; fires sync(scheduled) when due.
+using scheduler_actor = caf::typed_actor<
+    // Add or replace `name`'s schedule; `last_fire_ms` lets a missed fire run once on start-up.
+    caf::reacts_to<schedule_atom, std::string, std::string, int64_t, integration_actor>,
+    caf::reacts_to<unschedule_atom, std::string>,
+    // (self) `name`'s timer of generation `gen` is due.
+    caf::reacts_to<tick_atom, std::string, uint64_t>>;
+
+// Registry and supervisor; the service's front door for the CLI and the API.
+using engine_actor = caf::typed_actor<caf::replies_to<client_request>::with<client_reply>>;
+
+// Registers every message type above (needed once per actor system, CLI and service alike).
+void add_message_types(caf::actor_system_config& cfg);
+
+}  // namespace ledgersync

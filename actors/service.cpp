@@ -1,0 +1,219 @@
+#include "actors/service.hpp"
+
+#include <caf/io/all.hpp>
+#include <fcntl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "actors/context.hpp"
+#include "config/integration_config.hpp"
+#include "sandbox/sandbox_server.hpp"
+
+namespace ledgersync {
+
+using nlohmann::json;
+
+std::string default_data_dir() {
+  if (auto* d = std::getenv("LEDGERSYNC_DATA_DIR"); d && *d) return d;
+  if (auto* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/ledgersync";
+  if (auto* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/share/ledgersync";
+  return "./ledgersync-data";
+}
+
+bool read_service_address(const std::string& dir, service_address& out, std::string& error) {
+  std::ifstream in(dir + "/service.json");
+  if (!in) {
+    error = "no service found: " + dir + "/service.json does not exist (is `ledgersync serve` "
+            "running with this --data-dir?)";
+    return false;
+  }
+  auto j = json::parse(in, nullptr, false);
+  if (!j.is_object() || !j.contains("port") || !j.contains("token")) {
+    error = dir + "/service.json is unreadable";
+    return false;
+  }
+  out.host = j.value("host", "127.0.0.1");
+  out.port = j.value("port", uint16_t{0});
+  out.token = j.value("token", "");
+  return true;
+}
+
+namespace {
+
+std::string random_token() {
+  unsigned char raw[24];
+  randombytes_buf(raw, sizeof raw);
+  char hex[sizeof raw * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+  return hex;
+}
+
+bool write_private(const std::string& path, const std::string& text) {
+  auto tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return false;
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
+  ::close(fd);
+  return ok && ::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+client_reply call(caf::actor_system& sys, const engine_actor& engine, client_request req) {
+  caf::scoped_actor self{sys};
+  client_reply out{protocol_version, 1, "{}"};
+  self->request(engine, std::chrono::seconds(30), std::move(req))
+      .receive([&](const client_reply& r) { out = r; },
+               [&](const caf::error& e) { out.body = json{{"error", caf::to_string(e)}}.dump(); });
+  return out;
+}
+
+void add_demo_integrations(caf::actor_system& sys, const engine_actor& engine,
+                           const std::string& token, uint16_t sandbox_port) {
+  auto base = "http://127.0.0.1:" + std::to_string(sandbox_port);
+  auto all = default_rest_streams();
+  struct demo {
+    std::string name, schedule, key;
+    std::vector<stream_config> streams;
+  };
+  std::vector<demo> demos{
+      {"acme-accounts", "every 1m", "sk_test_sandbox", {all[0], all[1]}},
+      {"acme-payments", "every 2m", "sk_test_sandbox", {all[2]}},
+      {"legacy-erp", "every 1m", "sk_test_expired_key", all},
+  };
+  for (auto& d : demos) {
+    integration_config c;
+    c.name = d.name;
+    c.base_url = base;
+    c.api_key = d.key;
+    c.schedule = d.schedule;
+    c.streams = d.streams;
+    c.retry.max_attempts = 3;
+    client_request req;
+    req.token = token;
+    req.op = "add";
+    req.args = json{{"config", to_json(c, true)}, {"run_after_save", true}}.dump();
+    auto r = call(sys, engine, req);
+    if (r.code != 0 && r.body.find("already exists") == std::string::npos)
+      spdlog::warn("demo: could not add {}: {}", d.name, r.body);
+  }
+}
+
+}  // namespace
+
+int run_service(const serve_options& o) {
+  // Signals are taken by sigwait below, so every thread spawned from here on blocks them.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+  std::error_code ec;
+  std::filesystem::create_directories(o.data_dir, ec);
+  if (ec) {
+    std::cerr << "ledgersync: cannot create data dir " << o.data_dir << ": " << ec.message() << "\n";
+    return 1;
+  }
+  ::chmod(o.data_dir.c_str(), 0700);
+  std::string err;
+  auto store = open_lmdb_storage(o.data_dir + "/db", err);
+  if (!store) {
+    std::cerr << "ledgersync: " << err << "\n";
+    return 1;
+  }
+  auto box = secret_box::open(o.data_dir, err);
+  if (!box) {
+    std::cerr << "ledgersync: " << err << "\n";
+    return 1;
+  }
+
+  std::unique_ptr<sandbox::server> sandbox;
+  uint16_t sandbox_port = 0;
+  if (o.demo) {
+    sandbox::server_options so;
+    so.records = o.demo_records;
+    so.churn = 5;
+    so.churn_every_s = 20;
+    so.invalid_at_start = 3;
+    sandbox = std::make_unique<sandbox::server>(so);
+    sandbox_port = sandbox->start(err);
+    if (!sandbox_port) {
+      std::cerr << "ledgersync: sandbox: " << err << "\n";
+      return 1;
+    }
+  }
+
+  io_runtime io(2);
+  caf::actor_system_config cfg;
+  cfg.load<caf::io::middleman>();
+  add_message_types(cfg);
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  caf::actor_system sys{cfg};
+
+  auto ctx = std::make_shared<service_context>();
+  ctx->store = store.get();
+  ctx->secrets = &*box;
+  ctx->make_transport = [&io] { return io.make_transport(); };
+  ctx->writer = spawn_log_writer(sys, store.get(), true);
+  ctx->clock.anchor_wall = std::chrono::time_point_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now());
+  ctx->clock.anchor_steady = sys.clock().now();
+  ctx->seed = static_cast<uint64_t>(::getpid());
+  auto sched = spawn_scheduler(sys, ctx);
+  auto token = random_token();
+  auto engine = spawn_engine(sys, ctx, sched, token);
+
+  auto port = caf::io::publish(engine, o.port, o.host.c_str(), true);
+  if (!port) {
+    std::cerr << "ledgersync: cannot listen on " << o.host << ":" << o.port << ": "
+              << sys.render(port.error()) << "\n";
+    caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);
+    return 1;
+  }
+  auto service_file = o.data_dir + "/service.json";
+  if (!write_private(service_file, json{{"host", o.host},
+                                        {"port", *port},
+                                        {"token", token},
+                                        {"pid", ::getpid()}}
+                                       .dump())) {
+    std::cerr << "ledgersync: cannot write " << service_file << "\n";
+    return 1;
+  }
+  std::cout << "ledgersync: service listening on " << o.host << ":" << *port << " (data dir "
+            << o.data_dir << ")" << std::endl;
+  if (o.demo) {
+    add_demo_integrations(sys, engine, token, sandbox_port);
+    std::cout << "ledgersync demo: sandbox upstream on http://127.0.0.1:" << sandbox_port
+              << " (" << o.demo_records << " records per stream, a few changing every 20s)\n"
+              << "\nThree integrations are syncing. In another terminal:\n"
+              << "  export LEDGERSYNC_DATA_DIR=" << o.data_dir << "\n"
+              << "  ledgersync list                      # status at a glance\n"
+              << "  ledgersync sync acme-accounts --wait # sync now, with progress\n"
+              << "  ledgersync logs legacy-erp           # why it is Disconnected\n"
+              << "  ledgersync configure legacy-erp --api-key-env KEY --run-after-save\n"
+              << "      (with KEY=sk_test_sandbox in the environment: the key rotation fixes it)\n"
+              << "  ledgersync records acme-payments --limit 3\n"
+              << "  ledgersync changes --since 0 --limit 5\n"
+              << "(ledgersync is in build/ when started by scripts/demo.) Ctrl-C stops.\n"
+              << std::endl;
+  }
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  std::cout << "ledgersync: stopping" << std::endl;
+  ::unlink(service_file.c_str());
+  if (sandbox) sandbox->stop();
+  caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(sched, caf::exit_reason::user_shutdown);
+  io.stop();
+  return 0;
+}
+
+}  // namespace ledgersync

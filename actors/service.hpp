@@ -1,0 +1,34 @@
+// `ledgersync serve` and `ledgersync demo`: builds the actor system (writer, scheduler, engine),
+// publishes the engine on loopback and writes the address and a fresh token into the data dir
+// (service.json, mode 0600), then runs until SIGINT/SIGTERM.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ledgersync {
+
+struct serve_options {
+  std::string data_dir;
+  std::string host = "127.0.0.1";
+  uint16_t port = 7420;
+  bool demo = false;            // also start a sandbox upstream and three integrations
+  size_t demo_records = 2000;
+};
+
+// Returns the process exit code.
+int run_service(const serve_options& o);
+
+// Where the CLI looks when no --data-dir is given: $LEDGERSYNC_DATA_DIR, else
+// $XDG_DATA_HOME/ledgersync, else ~/.local/share/ledgersync.
+std::string default_data_dir();
+
+struct service_address {
+  std::string host;
+  uint16_t port = 0;
+  std::string token;
+};
+// Reads service.json from `data_dir`; error set when absent or unreadable.
+bool read_service_address(const std::string& data_dir, service_address& out, std::string& error);
+
+}  // namespace ledgersync

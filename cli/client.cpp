@@ -1,0 +1,92 @@
+#include "cli/client.hpp"
+
+#include <caf/io/all.hpp>
+
+#include "actors/messages.hpp"
+#include "actors/service.hpp"
+
+namespace ledgersync::cli {
+
+namespace {
+
+class caf_client final : public service_client {
+ public:
+  static caf::actor_system_config& config() {
+    static caf::actor_system_config cfg = [] {
+      caf::actor_system_config c;
+      c.load<caf::io::middleman>();
+      add_message_types(c);
+      c.set("logger.verbosity", caf::atom("quiet"));
+      return c;
+    }();
+    return cfg;
+  }
+
+  caf_client() : sys_(config()) {}
+
+  bool connect(const service_address& a, std::string& error) {
+    token_ = a.token;
+    auto e = sys_.middleman().remote_actor<engine_actor>(a.host, a.port);
+    if (!e) {
+      error = "cannot reach the service at " + a.host + ":" + std::to_string(a.port) + " (" +
+              sys_.render(e.error()) + "); is `ledgersync serve` running?";
+      return false;
+    }
+    engine_ = *e;
+    return true;
+  }
+
+  reply call(const std::string& op, const std::string& name, const nlohmann::json& args) override {
+    caf::scoped_actor self{sys_};
+    reply out;
+    client_request req;
+    req.token = token_;
+    req.op = op;
+    req.name = name;
+    req.args = args.dump();
+    self->request(engine_, std::chrono::seconds(180), std::move(req))
+        .receive(
+            [&](const client_reply& r) {
+              out.code = r.code;
+              out.body = nlohmann::json::parse(r.body, nullptr, false);
+            },
+            [&](const caf::error& e) {
+              out.code = unreachable;
+              out.body = {{"error", "the service did not answer: " + sys_.render(e)}};
+            });
+    return out;
+  }
+
+ private:
+  caf::actor_system sys_;
+  engine_actor engine_;
+  std::string token_;
+};
+
+}  // namespace
+
+std::unique_ptr<service_client> service_client::open(const std::string& data_dir,
+                                                     const std::string& connect,
+                                                     std::string& error) {
+  service_address a;
+  if (!read_service_address(data_dir, a, error)) return nullptr;
+  if (!connect.empty()) {
+    auto colon = connect.rfind(':');
+    if (colon == std::string::npos) {
+      error = "--connect expects HOST:PORT, got '" + connect + "'";
+      return nullptr;
+    }
+    a.host = connect.substr(0, colon);
+    try {
+      a.port = static_cast<uint16_t>(std::stoul(connect.substr(colon + 1)));
+    } catch (...) {
+      error = "--connect expects HOST:PORT, got '" + connect + "'";
+      return nullptr;
+    }
+  }
+  auto c = std::make_unique<caf_client>();
+  if (!c->connect(a, error)) return nullptr;
+  return c;
+}
+
+}  // namespace ledgersync::cli

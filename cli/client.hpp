@@ -1,0 +1,30 @@
+// The CLI's side of the wire: finds the service through its data dir and sends it
+// client_requests over CAF's middleman. CAF stays inside client.cpp.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace ledgersync::cli {
+
+// Exit codes every command shares.
+enum exit_code : int { ok = 0, failed = 1, usage = 2, refused = 3, not_found = 4, unreachable = 5 };
+
+struct reply {
+  int code = failed;
+  nlohmann::json body;
+};
+
+class service_client {
+ public:
+  // `connect` ("HOST:PORT") overrides the address in service.json; the token always comes from
+  // the data dir. nullptr with `error` set when the service cannot be reached.
+  static std::unique_ptr<service_client> open(const std::string& data_dir,
+                                              const std::string& connect, std::string& error);
+  virtual ~service_client() = default;
+  virtual reply call(const std::string& op, const std::string& name,
+                     const nlohmann::json& args = nlohmann::json::object()) = 0;
+};
+
+}  // namespace ledgersync::cli

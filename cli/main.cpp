@@ -1,0 +1,412 @@
+// ledgersync: the service (serve, demo), the sandbox upstream, and the client commands that
+// send messages to a running service. Exit codes: 0 ok, 1 failed, 2 usage, 3 refused by rate
+// limit, 4 no such integration, 5 service unreachable.
+#include <CLI/CLI.hpp>
+#include <signal.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "actors/service.hpp"
+#include "cli/client.hpp"
+#include "cli/render.hpp"
+#include "config/integration_config.hpp"
+#include "sandbox/sandbox_server.hpp"
+
+using namespace ledgersync;
+using namespace ledgersync::cli;
+using nlohmann::json;
+
+namespace {
+
+struct client_opts {
+  std::string data_dir, connect;
+  bool json_out = false;
+};
+
+struct config_opts {
+  std::string connector, base_url, api_key_file, api_key_env, schedule, streams_file;
+  bool disabled = false, run_after_save = false;
+  int64_t manual_burst = 0, manual_refill_s = 0;
+};
+
+[[noreturn]] void die(int code, const std::string& msg) {
+  std::cerr << "ledgersync: " << msg << "\n";
+  std::exit(code);
+}
+
+void add_client_opts(CLI::App* cmd, client_opts& o, bool json_flag) {
+  cmd->add_option("--data-dir", o.data_dir, "the service's data dir (default $LEDGERSYNC_DATA_DIR)");
+  cmd->add_option("--connect", o.connect, "HOST:PORT of the service (default: from the data dir)");
+  if (json_flag) cmd->add_flag("--json", o.json_out, "machine-readable output");
+}
+
+void add_config_opts(CLI::App* cmd, config_opts& c) {
+  cmd->add_option("--connector", c.connector, "connector type (rest)");
+  cmd->add_option("--base-url", c.base_url, "the upstream API's base URL");
+  cmd->add_option("--api-key-file", c.api_key_file, "read the API key from this file");
+  cmd->add_option("--api-key-env", c.api_key_env, "read the API key from this environment variable");
+  cmd->add_option("--schedule", c.schedule,
+                  "'every 15m', 'daily 06:00 Europe/London', 'weekly mon 06:00 UTC', "
+                  "'cron 0 6 * * 1-5 UTC' or 'manual'");
+  cmd->add_option("--streams-file", c.streams_file, "JSON file describing the streams");
+  cmd->add_flag("--disabled", c.disabled, "save it disabled");
+  cmd->add_flag("--run-after-save", c.run_after_save, "start a sync once saved");
+  cmd->add_option("--manual-burst", c.manual_burst, "manual syncs allowed at once (default 2)");
+  cmd->add_option("--manual-refill", c.manual_refill_s,
+                  "seconds until one more manual sync is allowed (default 300)");
+}
+
+std::string read_key(const config_opts& c) {
+  if (!c.api_key_file.empty() && !c.api_key_env.empty())
+    die(usage, "give --api-key-file or --api-key-env, not both");
+  std::string key;
+  if (!c.api_key_file.empty()) {
+    std::ifstream in(c.api_key_file);
+    if (!in) die(usage, "cannot read API key file " + c.api_key_file);
+    std::getline(in, key);
+    while (!key.empty() && (key.back() == '\r' || key.back() == ' ')) key.pop_back();
+    if (key.empty()) die(usage, "API key file " + c.api_key_file + " is empty");
+  } else if (!c.api_key_env.empty()) {
+    auto* v = std::getenv(c.api_key_env.c_str());
+    if (!v || !*v) die(usage, "environment variable " + c.api_key_env + " is not set");
+    key = v;
+  }
+  return key;
+}
+
+// The settings a command line names, as JSON keys of the integration config.
+json config_changes(const config_opts& c, CLI::App* cmd) {
+  json j = json::object();
+  if (cmd->count("--connector")) j["connector"] = c.connector;
+  if (cmd->count("--base-url")) j["base_url"] = c.base_url;
+  if (cmd->count("--schedule")) j["schedule"] = c.schedule;
+  if (cmd->count("--disabled")) j["enabled"] = false;
+  if (cmd->count("--manual-burst")) j["manual_burst"] = c.manual_burst;
+  if (cmd->count("--manual-refill")) j["manual_refill_s"] = c.manual_refill_s;
+  auto key = read_key(c);
+  if (!key.empty()) j["api_key"] = key;
+  if (!c.streams_file.empty()) {
+    std::ifstream in(c.streams_file);
+    if (!in) die(usage, "cannot read streams file " + c.streams_file);
+    auto s = json::parse(in, nullptr, false);
+    if (s.is_discarded()) die(usage, c.streams_file + " is not valid JSON");
+    std::string err;
+    auto streams = streams_from_json(s, err);
+    if (!streams) die(usage, c.streams_file + ": " + err);
+    json arr = json::array();
+    for (auto& st : *streams) arr.push_back(to_json(st));
+    j["streams"] = arr;
+  }
+  return j;
+}
+
+std::unique_ptr<service_client> connect(client_opts& o) {
+  if (o.data_dir.empty()) o.data_dir = default_data_dir();
+  std::string err;
+  auto c = service_client::open(o.data_dir, o.connect, err);
+  if (!c) die(unreachable, err);
+  return c;
+}
+
+int report(const reply& r, bool json_out, const std::function<void(const json&)>& human) {
+  if (json_out) {
+    std::cout << r.body.dump() << "\n";
+  } else if (r.code != 0) {
+    std::cerr << "ledgersync: " << r.body.value("error", r.body.value("message", r.body.dump()))
+              << "\n";
+    if (r.body.contains("hint")) std::cerr << "  what to do: " << r.body["hint"].get<std::string>() << "\n";
+  } else {
+    human(r.body);
+  }
+  return r.code;
+}
+
+int wait_for_run(service_client& c, const std::string& name, uint64_t run_id, bool json_out) {
+  bool tty = !json_out && ::isatty(STDOUT_FILENO);
+  std::string last_line;
+  for (;;) {
+    auto s = c.call("status", name);
+    if (s.code != 0) return report(s, json_out, [](const json&) {});
+    bool running = s.body.value("running", false) && s.body["progress"].is_object() &&
+                   s.body["progress"].value("run_id", uint64_t{0}) == run_id;
+    if (!running) break;
+    if (!json_out) {
+      auto line = s.body["progress"].dump();
+      if (tty || line != last_line) print_progress(s.body, tty);
+      last_line = line;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(tty ? 200 : 1000));
+  }
+  if (tty) std::cout << "\n";
+  auto r = c.call("run", name, {{"run_id", run_id}});
+  if (r.code != 0) return report(r, json_out, [](const json&) {});
+  // The run's final record is written just after the actor lets go of it; wait for it.
+  for (int i = 0; i < 50 && r.body.value("status", "") == "running"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    r = c.call("run", name, {{"run_id", run_id}});
+  }
+  if (json_out)
+    std::cout << r.body.dump() << "\n";
+  else
+    print_run_summary(r.body);
+  auto st = r.body.value("status", "");
+  return st == "ok" ? ok : failed;
+}
+
+int run_sandbox(sandbox::server_options so) {
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  sandbox::server s(so);
+  std::string err;
+  auto port = s.start(err);
+  if (!port) die(failed, err);
+  std::cout << "ledgersync sandbox: http://" << so.host << ":" << port << " (" << so.records
+            << " records per stream, seed " << so.seed << ", API key " << so.api_key << ")"
+            << std::endl;
+  int sig;
+  sigwait(&sigs, &sig);
+  s.stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ledgersync — keeps finance data in step with the systems it lives in"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "ledgersync 0.1.0");
+
+  serve_options so;
+  std::string listen = "127.0.0.1:7420";
+  auto* serve = app.add_subcommand("serve", "run the service in the foreground");
+  serve->add_option("--data-dir", so.data_dir, "where data lives (default $LEDGERSYNC_DATA_DIR)");
+  serve->add_option("--listen", listen, "loopback HOST:PORT to listen on");
+
+  std::string demo_dir;
+  size_t demo_records = 2000;
+  auto* demo = app.add_subcommand("demo", "the service with a sandbox upstream and three integrations");
+  demo->add_option("--data-dir", demo_dir, "where the demo's data lives");
+  demo->add_option("--records", demo_records, "records per sandbox stream")->check(CLI::Range(1, 10000000));
+
+  sandbox::server_options sbo;
+  auto* sb = app.add_subcommand("sandbox", "serve the deterministic sandbox upstream");
+  sb->add_option("--port", sbo.port, "port (0 = any free)");
+  sb->add_option("--records", sbo.records, "records per stream")->check(CLI::Range(0, 100000000));
+  sb->add_option("--seed", sbo.seed, "seed of the generated data");
+  sb->add_option("--api-key", sbo.api_key, "the API key it accepts");
+  sb->add_option("--churn", sbo.churn, "records of each stream changed every 20s");
+  sb->add_option("--invalid", sbo.invalid_at_start, "records per stream missing a required field");
+
+  client_opts co;
+  config_opts cfg;
+  std::string name, stream;
+  bool wait = false, full = false;
+  size_t limit = 0;
+  uint64_t since = 0;
+
+  auto* add = app.add_subcommand("add", "add an integration");
+  add->add_option("NAME", name, "integration name")->required();
+  add_config_opts(add, cfg);
+  add_client_opts(add, co, true);
+  auto* configure = app.add_subcommand("configure", "change an integration's settings (rotate its key)");
+  configure->add_option("NAME", name)->required();
+  add_config_opts(configure, cfg);
+  add_client_opts(configure, co, true);
+
+  auto* list = app.add_subcommand("list", "every integration's status at a glance");
+  add_client_opts(list, co, true);
+  auto* status = app.add_subcommand("status", "status of one integration, or all");
+  status->add_option("NAME", name);
+  add_client_opts(status, co, true);
+  auto* show = app.add_subcommand("show", "settings, streams, counts and recent runs");
+  show->add_option("NAME", name)->required();
+  add_client_opts(show, co, true);
+  std::map<std::string, CLI::App*> simple;
+  for (auto [cmd, help] : {std::pair{"enable", "enable syncing"},
+                           {"disable", "stop syncing, keep settings"},
+                           {"remove", "delete the integration and its data"},
+                           {"test", "test the connection"}}) {
+    auto* c = app.add_subcommand(cmd, help);
+    c->add_option("NAME", name)->required();
+    add_client_opts(c, co, true);
+    simple[cmd] = c;
+  }
+  auto* sync = app.add_subcommand("sync", "sync now (manual syncs are rate-limited)");
+  sync->add_option("NAME", name)->required();
+  sync->add_flag("--wait", wait, "wait for the run and show its progress");
+  sync->add_flag("--full", full, "fetch everything, not only what changed");
+  add_client_opts(sync, co, true);
+  auto* logs = app.add_subcommand("logs", "the sync log");
+  logs->add_option("NAME", name)->required();
+  logs->add_option("--limit", limit, "newest N events (default 50)")->check(CLI::Range(1, 100000));
+  add_client_opts(logs, co, true);
+  auto* records = app.add_subcommand("records", "synced records");
+  records->add_option("NAME", name)->required();
+  records->add_option("--stream", stream, "one stream only");
+  records->add_option("--limit", limit, "at most N records")->check(CLI::Range(1, 100000000));
+  add_client_opts(records, co, true);
+  auto* changes = app.add_subcommand("changes", "the change feed");
+  changes->add_option("--since", since, "entries after this sequence number");
+  changes->add_option("--limit", limit, "at most N entries")->check(CLI::Range(1, 100000000));
+  add_client_opts(changes, co, true);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return usage;
+  }
+
+  if (serve->parsed()) {
+    if (so.data_dir.empty()) so.data_dir = default_data_dir();
+    auto colon = listen.rfind(':');
+    if (colon == std::string::npos) die(usage, "--listen expects HOST:PORT");
+    so.host = listen.substr(0, colon);
+    try {
+      so.port = static_cast<uint16_t>(std::stoul(listen.substr(colon + 1)));
+    } catch (...) {
+      die(usage, "--listen expects HOST:PORT, got '" + listen + "'");
+    }
+    if (so.host != "127.0.0.1" && so.host != "localhost" && so.host != "::1")
+      die(usage, "the service listens on loopback only (127.0.0.1, ::1)");
+    return run_service(so);
+  }
+  if (demo->parsed()) {
+    serve_options d;
+    d.data_dir = demo_dir.empty() ? std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") +
+                                        "/ledgersync-demo"
+                                  : demo_dir;
+    d.port = 0;
+    d.demo = true;
+    d.demo_records = demo_records;
+    return run_service(d);
+  }
+  if (sb->parsed()) return run_sandbox(sbo);
+
+  auto c = connect(co);
+  if (add->parsed() || configure->parsed()) {
+    auto* cmd = add->parsed() ? add : configure;
+    auto changes_json = config_changes(cfg, cmd);
+    reply r;
+    if (add->parsed()) {
+      if (!cmd->count("--base-url")) die(usage, "add needs --base-url");
+      json conf = changes_json;
+      conf["name"] = name;
+      if (!conf.contains("connector")) conf["connector"] = "rest";
+      if (!conf.contains("streams")) {
+        json arr = json::array();
+        for (auto& st : default_rest_streams()) arr.push_back(to_json(st));
+        conf["streams"] = arr;
+      }
+      r = c->call("add", "", {{"config", conf}, {"run_after_save", cfg.run_after_save}});
+    } else {
+      if (changes_json.empty() && !cfg.run_after_save) die(usage, "configure: nothing to change");
+      r = c->call("configure", name, {{"changes", changes_json}, {"run_after_save", cfg.run_after_save}});
+    }
+    return report(r, co.json_out, [&](const json& b) {
+      std::cout << (add->parsed() ? "added " : "saved ") << name << "\n";
+      if (b.contains("sync")) std::cout << "sync: " << b["sync"].value("message", "") << "\n";
+    });
+  }
+  if (list->parsed() || (status->parsed() && name.empty())) {
+    return report(c->call("list", ""), co.json_out, [](const json& b) { print_status_table(b); });
+  }
+  if (status->parsed())
+    return report(c->call("status", name), co.json_out, [](const json& b) { print_status_detail(b); });
+  if (show->parsed()) {
+    auto r = c->call("show", name);
+    if (r.code != 0 || co.json_out) return report(r, co.json_out, [](const json&) {});
+    auto s = c->call("status", name);
+    print_show(r.body, s.body);
+    return ok;
+  }
+  for (auto& [cmd, sub] : simple)
+    if (sub->parsed())
+      return report(c->call(cmd, name), co.json_out, [&, cmd = cmd](const json& b) {
+        if (cmd == "test")
+          std::cout << b.value("message", "connected") << "\n";
+        else
+          std::cout << cmd << (cmd == "remove" ? "d " : "d ") << name << "\n";
+      });
+  if (sync->parsed()) {
+    auto r = c->call("sync", name, {{"full", full}});
+    if (r.code != 0 || !wait) {
+      if (r.code == refused && !co.json_out) {
+        std::cerr << "ledgersync: " << r.body.value("message", "refused") << "\n";
+        return refused;
+      }
+      return report(r, co.json_out, [](const json& b) { std::cout << b.value("message", "") << "\n"; });
+    }
+    if (!co.json_out) std::cout << r.body.value("message", "") << std::endl;
+    return wait_for_run(*c, name, r.body.value("run_id", uint64_t{0}), co.json_out);
+  }
+  if (logs->parsed())
+    return report(c->call("logs", name, {{"limit", limit ? limit : 50}}), false,
+                  [&](const json& b) {
+                    for (auto& e : b) {
+                      if (co.json_out)
+                        std::cout << e.dump() << "\n";
+                      else
+                        print_log_line(e);
+                    }
+                  });
+  if (records->parsed()) {
+    std::string after_stream, after_id;
+    size_t shown = 0;
+    for (;;) {
+      size_t page = limit ? std::min<size_t>(1000, limit - shown) : 1000;
+      auto r = c->call("records", name, {{"stream", stream}, {"after_stream", after_stream},
+                                          {"after_id", after_id}, {"limit", page}});
+      if (r.code != 0) return report(r, false, [](const json&) {});
+      for (auto& row : r.body) {
+        if (co.json_out)
+          std::cout << row.dump() << "\n";
+        else {
+          auto rec = row["record"].dump();
+          if (rec.size() > 100) rec = rec.substr(0, 97) + "...";
+          std::cout << row["stream"].get<std::string>() << "  " << row["id"].get<std::string>()
+                    << "  " << row["updated_at"].get<std::string>() << "  " << rec << "\n";
+        }
+        after_stream = row["stream"];
+        after_id = row["id"];
+      }
+      shown += r.body.size();
+      if (r.body.size() < page || (limit && shown >= limit)) break;
+    }
+    return ok;
+  }
+  if (changes->parsed()) {
+    size_t shown = 0;
+    for (;;) {
+      size_t page = limit ? std::min<size_t>(1000, limit - shown) : 1000;
+      auto r = c->call("changes", "", {{"since", since}, {"limit", page}});
+      if (r.code != 0) return report(r, false, [](const json&) {});
+      auto& rows = r.body["changes"];
+      for (auto& row : rows) {
+        if (co.json_out)
+          std::cout << row.dump() << "\n";
+        else
+          std::cout << row["seq"] << "  " << row["integration"].get<std::string>() << "  "
+                    << row["stream"].get<std::string>() << "  " << row["id"].get<std::string>()
+                    << "  " << row["op"].get<std::string>() << "\n";
+        since = row["seq"].get<uint64_t>();
+      }
+      shown += rows.size();
+      if (rows.size() < page || (limit && shown >= limit)) break;
+    }
+    return ok;
+  }
+  return usage;
+}

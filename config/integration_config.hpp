@@ -1,0 +1,95 @@
+// An integration's settings: where its upstream is, how to authenticate, when to sync and how
+// each stream pages and filters. Plain data with JSON conversion and validation; the API key is
+// held in memory only (storage seals it before it reaches disk).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/retry_policy.hpp"
+
+namespace ledgersync {
+
+enum class pagination_style : uint8_t {
+  cursor,    // a body field holds an opaque token sent back as a query parameter
+  page,      // page numbers; stop on a short/empty page or at the page count
+  next_url,  // a body field holds the full next URL (OData @odata.nextLink, Sage $next)
+  link,      // RFC 8288 `Link: <…>; rel="next"` header
+  none,      // one request returns everything
+};
+
+struct stream_config {
+  std::string name;
+  std::string path;
+  std::string entity;                       // canonical entity: customer, invoice, payment, …
+  std::string records_pointer = "/data";    // JSON pointer to the records array; "" = top level
+  std::string id_pointer = "/id";           // within a record
+  std::string updated_pointer = "/updated_at";
+  std::string incremental_param = "updated_since";  // query parameter carrying the watermark
+  std::string incremental_header;           // or a header (If-Modified-Since); wins when set
+  pagination_style paging = pagination_style::cursor;
+  std::string cursor_param = "cursor";
+  std::string cursor_pointer = "/next_cursor";
+  std::string page_param = "page";
+  int first_page = 1;
+  std::string page_count_pointer;           // e.g. /pagination/pageCount
+  std::string next_url_pointer;             // for next_url paging
+  std::string page_size_param = "limit";
+  int page_size = 500;
+  std::string total_pointer = "/total";     // a total for progress, when the upstream gives one
+  std::string deleted_pointer;              // a record field that marks deletion (true/"Deleted")
+  std::vector<std::string> required;        // JSON pointers within a record
+  std::map<std::string, std::string> query; // fixed query parameters
+};
+
+struct integration_config {
+  std::string name;
+  std::string connector = "rest";
+  std::string base_url;
+  std::string api_key;  // plaintext, memory only
+  std::string auth_header = "Authorization";
+  std::string auth_scheme = "Bearer";
+  std::string schedule = "every 15m";
+  bool enabled = true;
+  std::vector<stream_config> streams;
+  std::map<std::string, std::string> headers;  // extra fixed headers (tenant ids, versions)
+  uint32_t manual_burst = 2;                   // manual "sync now" token bucket
+  int64_t manual_refill_s = 300;
+  double upstream_rate_per_s = 20;             // upstream-call token bucket
+  uint32_t upstream_burst = 20;
+  int64_t request_timeout_ms = 30000;
+  int64_t max_body_bytes = 64ll << 20;
+  retry_settings retry;
+  int64_t created_at_ms = 0;
+};
+
+std::string pagination_name(pagination_style p);
+
+// The streams the built-in sandbox serves; the default for a `rest` integration without a
+// streams file.
+std::vector<stream_config> default_rest_streams();
+
+// JSON conversion. `from_json` rejects unknown keys and wrong types with a message naming the
+// key, so a typo in a streams file is an error rather than a silently ignored setting.
+nlohmann::json to_json(const stream_config& s);
+std::optional<stream_config> stream_from_json(const nlohmann::json& j, std::string& error);
+std::optional<std::vector<stream_config>> streams_from_json(const nlohmann::json& j,
+                                                            std::string& error);
+
+// `with_secret` false leaves the key out (what is shown to users and written to disk).
+nlohmann::json to_json(const integration_config& c, bool with_secret);
+std::optional<integration_config> config_from_json(const nlohmann::json& j, std::string& error);
+
+// Everything a save must refuse: bad name, URL, connector, schedule, streams, limits.
+// Returns an empty string when valid.
+std::string validate(const integration_config& c);
+bool valid_integration_name(const std::string& name);
+
+// "…abcd": at most the last 4 characters, never the key.
+std::string mask_key(const std::string& key);
+
+}  // namespace ledgersync

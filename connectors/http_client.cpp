@@ -1,0 +1,320 @@
+// Beast HTTP/1.1 client: one handler object per exchange, a timeout before every operation,
+// and one idle keep-alive connection per transport, reused when the next request goes to the
+// same scheme/host/port. All state of a transport lives on its strand.
+#include "connectors/http_client.hpp"
+
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+namespace ledgersync {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+
+struct io_runtime::impl {
+  net::io_context ioc;
+  net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
+  ssl::context tls{ssl::context::tls_client};
+  std::vector<std::thread> threads;
+};
+
+namespace {
+
+struct target {
+  std::string scheme, host, port, path;
+  std::string key() const { return scheme + "://" + host + ":" + port; }
+};
+
+std::optional<target> split_url(const std::string& url, std::string& error) {
+  auto u = boost::urls::parse_absolute_uri(url);
+  if (!u) {
+    error = "invalid URL '" + url + "'";
+    return std::nullopt;
+  }
+  target t;
+  t.scheme = u->scheme();
+  t.host = u->host();
+  t.port = u->port();
+  if (t.port.empty()) t.port = t.scheme == "https" ? "443" : "80";
+  t.path = u->encoded_path().empty() ? "/" : std::string(u->encoded_path());
+  if (u->has_query()) t.path += "?" + std::string(u->encoded_query());
+  return t;
+}
+
+http_response transport_error(error_category c, std::string msg) {
+  http_response r;
+  r.error = make_error_info(c, std::move(msg), true);
+  return r;
+}
+
+error_info map_error(const beast::error_code& ec, const std::string& step, const target& t) {
+  std::string where = step + " " + t.key();
+  if (ec == beast::error::timeout)
+    return make_error_info(error_category::timeout, "timed out during " + where, true);
+  if (ec == http::error::body_limit)
+    return make_error_info(error_category::upstream, "response too large from " + t.key(), true);
+  return make_error_info(error_category::upstream, where + " failed: " + ec.message(), true);
+}
+
+class beast_transport;
+
+// One request/response exchange. Owns its stream until it finishes, then hands a reusable
+// connection back to the transport.
+template <class Stream>
+class exchange : public std::enable_shared_from_this<exchange<Stream>> {
+ public:
+  exchange(std::shared_ptr<beast_transport> owner, std::unique_ptr<Stream> stream, bool reused,
+           target t, http_request req, http_transport::callback done)
+      : owner_(std::move(owner)), stream_(std::move(stream)), reused_(reused), t_(std::move(t)),
+        req_(std::move(req)), done_(std::move(done)), resolver_(lowest().get_executor()) {}
+
+  void start();
+
+ private:
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(*stream_); }
+  std::chrono::milliseconds timeout() const { return std::chrono::milliseconds(req_.timeout_ms); }
+
+  void on_resolve(beast::error_code ec, tcp::resolver::results_type results) {
+    if (ec) return finish(map_error(ec, "resolving", t_));
+    lowest().expires_after(timeout());
+    lowest().async_connect(results, [self = this->shared_from_this()](
+                                        beast::error_code ec, const tcp::endpoint&) {
+      self->on_connect(ec);
+    });
+  }
+
+  void on_connect(beast::error_code ec);
+  void write() {
+    wire_.version(11);
+    wire_.method(http::string_to_verb(req_.method));
+    wire_.target(t_.path);
+    wire_.set(http::field::host, t_.host);
+    wire_.set(http::field::user_agent, "ledgersync/0.1");
+    wire_.keep_alive(true);
+    for (auto& [k, v] : req_.headers) wire_.set(k, v);
+    lowest().expires_after(timeout());
+    http::async_write(*stream_, wire_,
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                        self->on_write(ec);
+                      });
+  }
+  void on_write(beast::error_code ec) {
+    if (ec) return retry_or_fail(ec, "sending to");
+    parser_.emplace();
+    parser_->body_limit(static_cast<uint64_t>(req_.max_body_bytes));
+    parser_->header_limit(64 * 1024);
+    lowest().expires_after(timeout());
+    http::async_read(*stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                       self->on_read(ec);
+                     });
+  }
+  void on_read(beast::error_code ec) {
+    if (ec) return retry_or_fail(ec, "reading from");
+    auto msg = parser_->release();
+    http_response r;
+    r.status = static_cast<int>(msg.result_int());
+    for (auto& f : msg) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    r.body = std::move(msg.body());
+    bool keep = msg.keep_alive();
+    finish_ok(std::move(r), keep);
+  }
+  // A reused keep-alive connection may have been closed by the server while idle; that is not
+  // the upstream's fault, so the request goes once more on a fresh connection.
+  void retry_or_fail(beast::error_code ec, const char* step);
+  void finish(error_info e) {
+    http_response r;
+    r.error = std::move(e);
+    auto done = std::move(done_);
+    done(std::move(r));
+  }
+  void finish_ok(http_response r, bool keep_alive);
+
+  std::shared_ptr<beast_transport> owner_;
+  std::unique_ptr<Stream> stream_;
+  bool reused_;
+  target t_;
+  http_request req_;
+  http_transport::callback done_;
+  tcp::resolver resolver_;
+  beast::flat_buffer buffer_;
+  http::request<http::empty_body> wire_;
+  std::optional<http::response_parser<http::string_body>> parser_;
+};
+
+class beast_transport : public http_transport,
+                        public std::enable_shared_from_this<beast_transport> {
+ public:
+  explicit beast_transport(io_runtime::impl& rt)
+      : rt_(rt), strand_(net::make_strand(rt.ioc)) {}
+
+  void fetch(http_request req, callback done) override {
+    net::post(strand_, [self = shared_from_this(), req = std::move(req),
+                        done = std::move(done)]() mutable {
+      self->start(std::move(req), std::move(done), true);
+    });
+  }
+
+  void start(http_request req, callback done, bool allow_reuse) {
+    std::string err;
+    if (req.url.rfind("file://", 0) == 0) return read_file(req, std::move(done));
+    auto t = split_url(req.url, err);
+    if (!t) return done(transport_error(error_category::config, err));
+    if (t->scheme != "http" && t->scheme != "https")
+      return done(transport_error(error_category::config, "unsupported scheme in " + req.url));
+    bool reuse = allow_reuse && idle_key_ == t->key();
+    if (t->scheme == "https") {
+      std::unique_ptr<tls_stream> s;
+      if (reuse && idle_tls_) s = std::move(idle_tls_);
+      bool reused = s != nullptr;
+      if (!s) s = std::make_unique<tls_stream>(strand_, rt_.tls);
+      drop_idle();
+      std::make_shared<exchange<tls_stream>>(shared_from_this(), std::move(s), reused, *t,
+                                             std::move(req), std::move(done))
+          ->start();
+    } else {
+      std::unique_ptr<beast::tcp_stream> s;
+      if (reuse && idle_plain_) s = std::move(idle_plain_);
+      bool reused = s != nullptr;
+      if (!s) s = std::make_unique<beast::tcp_stream>(strand_);
+      drop_idle();
+      std::make_shared<exchange<beast::tcp_stream>>(shared_from_this(), std::move(s), reused, *t,
+                                                    std::move(req), std::move(done))
+          ->start();
+    }
+  }
+
+  void park(std::unique_ptr<beast::tcp_stream> s, const std::string& key) {
+    drop_idle();
+    idle_plain_ = std::move(s);
+    idle_key_ = key;
+  }
+  void park(std::unique_ptr<tls_stream> s, const std::string& key) {
+    drop_idle();
+    idle_tls_ = std::move(s);
+    idle_key_ = key;
+  }
+
+  io_runtime::impl& runtime() { return rt_; }
+
+ private:
+  void drop_idle() {
+    idle_plain_.reset();
+    idle_tls_.reset();
+    idle_key_.clear();
+  }
+
+  // file:// URLs serve drop folders: the same paging code reads a file the way it reads a page.
+  static void read_file(const http_request& req, const callback& done) {
+    auto u = boost::urls::parse_uri(req.url);
+    std::string path = u ? std::string(u->path()) : "";
+    std::ifstream in(path, std::ios::binary);
+    http_response r;
+    if (!in) {
+      r.status = 404;
+      r.body = "{\"error\":{\"message\":\"no such file " + path + "\"}}";
+      return done(std::move(r));
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    r.body = ss.str();
+    if (static_cast<int64_t>(r.body.size()) > req.max_body_bytes)
+      return done(transport_error(error_category::upstream, "file too large: " + path));
+    r.status = 200;
+    done(std::move(r));
+  }
+
+  io_runtime::impl& rt_;
+  net::strand<net::io_context::executor_type> strand_;
+  std::unique_ptr<beast::tcp_stream> idle_plain_;
+  std::unique_ptr<tls_stream> idle_tls_;
+  std::string idle_key_;
+};
+
+template <class Stream>
+void exchange<Stream>::start() {
+  if (reused_) return write();
+  resolver_.async_resolve(t_.host, t_.port,
+                          [self = this->shared_from_this()](beast::error_code ec,
+                                                            tcp::resolver::results_type r) {
+                            self->on_resolve(ec, std::move(r));
+                          });
+}
+
+template <>
+void exchange<beast::tcp_stream>::on_connect(beast::error_code ec) {
+  if (ec) return finish(map_error(ec, "connecting to", t_));
+  write();
+}
+
+template <>
+void exchange<tls_stream>::on_connect(beast::error_code ec) {
+  if (ec) return finish(map_error(ec, "connecting to", t_));
+  if (!SSL_set_tlsext_host_name(stream_->native_handle(), t_.host.c_str()))
+    return finish(make_error_info(error_category::upstream, "TLS SNI failed for " + t_.host, true));
+  stream_->set_verify_mode(ssl::verify_peer);
+  stream_->set_verify_callback(ssl::host_name_verification(t_.host));
+  lowest().expires_after(timeout());
+  stream_->async_handshake(ssl::stream_base::client,
+                           [self = shared_from_this()](beast::error_code ec) {
+                             if (ec) return self->finish(map_error(ec, "TLS handshake with", self->t_));
+                             self->write();
+                           });
+}
+
+template <class Stream>
+void exchange<Stream>::retry_or_fail(beast::error_code ec, const char* step) {
+  if (reused_ && ec != beast::error::timeout) {
+    auto owner = owner_;
+    owner->start(std::move(req_), std::move(done_), false);
+    return;
+  }
+  finish(map_error(ec, step, t_));
+}
+
+template <class Stream>
+void exchange<Stream>::finish_ok(http_response r, bool keep_alive) {
+  if (keep_alive && buffer_.size() == 0) {
+    lowest().expires_never();
+    owner_->park(std::move(stream_), t_.key());
+  }
+  auto done = std::move(done_);
+  done(std::move(r));
+}
+
+}  // namespace
+
+io_runtime::io_runtime(int threads) : impl_(std::make_unique<impl>()) {
+  impl_->tls.set_default_verify_paths();
+  impl_->tls.set_verify_mode(ssl::verify_peer);
+  for (int i = 0; i < threads; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+}
+
+io_runtime::~io_runtime() { stop(); }
+
+void io_runtime::stop() {
+  if (!impl_) return;
+  impl_->work.reset();
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads)
+    if (t.joinable()) t.join();
+  impl_->threads.clear();
+}
+
+std::shared_ptr<http_transport> io_runtime::make_transport() {
+  return std::make_shared<beast_transport>(*impl_);
+}
+
+}  // namespace ledgersync

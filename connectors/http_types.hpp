@@ -1,0 +1,45 @@
+// HTTP request/response as plain values, independent of Beast, so connectors and actors can be
+// tested without a network and messages stay serializable.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/errors.hpp"
+
+namespace ledgersync {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+struct http_request {
+  std::string method = "GET";
+  std::string url;  // absolute: http://, https:// or file://
+  header_list headers;
+  int64_t timeout_ms = 30000;
+  int64_t max_body_bytes = 64ll << 20;
+};
+
+struct http_response {
+  int status = 0;  // 0 when no HTTP answer arrived; then `error` says why
+  header_list headers;
+  std::string body;
+  error_info error;  // transport failures only (refused, reset, timeout, too large)
+
+  // Case-insensitive; empty when absent.
+  std::string_view header(std::string_view name) const;
+};
+
+// Maps an answer to an error category (none for 2xx), with a message that quotes the vendor's
+// own error text when the body carries one.
+error_info classify_response(const http_response& r, const std::string& what);
+
+// Parses Retry-After (delta-seconds only; an HTTP-date counts as absent).
+int parse_retry_after(std::string_view v);
+
+// Extracts the URL with rel="next" from an RFC 8288 Link header; empty when none.
+std::string link_next(std::string_view link_header);
+
+}  // namespace ledgersync

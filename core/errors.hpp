@@ -1,0 +1,49 @@
+// Error categories users see in status and the sync log, each with what to do about it.
+// Plain data: no CAF, no I/O. Shared by connectors (which classify), integration actors
+// (which decide retry/status) and every surface (which print the hint).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ledgersync {
+
+enum class error_category : uint8_t {
+  none = 0,
+  auth,          // 401/403: credentials rejected; never retried until reconfigured
+  timeout,       // upstream too slow; retried with backoff
+  upstream,      // 5xx, reset, malformed body; retried with backoff
+  rate_limited,  // 429: wait for Retry-After, then go on
+  validation,    // a record lacks required fields: set aside, run continues
+  config,        // bad URL, unknown connector, bad schedule: refused at save
+  storage,       // local disk/database failure: nothing committed, run resumes later
+};
+
+std::string_view category_name(error_category c);
+error_category category_from_name(std::string_view name);  // unknown -> none
+std::string_view category_hint(error_category c);
+bool category_retryable(error_category c);
+
+// A Status-like value that crosses module boundaries instead of exceptions.
+struct error_info {
+  error_category category = error_category::none;
+  std::string message;
+  // Set for failures where no HTTP answer came back at all (refused, reset, DNS, timeout):
+  // they mean the upstream is unreachable, which users see as "Disconnected".
+  bool transport = false;
+  int retry_after_s = -1;  // from Retry-After, -1 when absent
+
+  bool ok() const { return category == error_category::none; }
+  std::string hint() const { return std::string(category_hint(category)); }
+};
+
+inline error_info make_error_info(error_category c, std::string msg, bool transport = false) {
+  error_info e;
+  e.category = c;
+  e.message = std::move(msg);
+  e.transport = transport;
+  return e;
+}
+
+}  // namespace ledgersync

@@ -1,0 +1,56 @@
+// What users see for an integration: Active / Error / Disconnected / Disabled, a health word,
+// staleness, last success and attempt, the last error with its hint, and the running run's
+// progress. Computed from plain facts so the integration actor and the engine (for an
+// integration whose actor is down) agree, and so it is tested without actors.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/errors.hpp"
+
+namespace ledgersync {
+
+// Persisted beside the config in the integrations database.
+struct status_facts {
+  int64_t created_at_ms = 0;
+  int64_t last_success_ms = 0;   // 0 = never
+  int64_t last_attempt_ms = 0;
+  int64_t last_scheduled_ms = 0; // last scheduled fire that reached the integration
+  uint64_t last_run_id = 0;
+  std::string last_outcome;      // "", "ok", "error" (completed with failures), "failed", "cancelled"
+  error_info last_error;         // category none when the last run was clean
+  std::string crash;             // set by the engine when restarts were exhausted
+
+  nlohmann::json to_json() const;
+  static status_facts from_json(const nlohmann::json& j);
+};
+
+struct run_progress {
+  bool running = false;
+  uint64_t run_id = 0;
+  std::string kind;
+  std::string stream;
+  uint64_t fetched = 0, total = 0, inserted = 0, updated = 0, unchanged = 0, invalid = 0;
+  int64_t started_ms = 0;
+  std::string waiting;  // "retrying (upstream) in 2s" / "rate limited: waiting 30s"
+};
+
+struct status_inputs {
+  std::string name, connector, schedule;
+  bool enabled = true;
+  int64_t now_ms = 0;
+  int64_t next_run_ms = 0;
+  int64_t stale_after_ms = 0;  // 0 = never stale (manual schedule)
+  status_facts facts;
+  run_progress progress;
+};
+
+// "active" | "error" | "disconnected" | "disabled"
+std::string status_word(const status_inputs& in);
+bool is_stale(const status_inputs& in);
+// The status document of `status --json` and the API.
+nlohmann::json status_json(const status_inputs& in);
+
+}  // namespace ledgersync

@@ -1,0 +1,93 @@
+#include "core/time_util.hpp"
+
+#include <cstdio>
+#include <date/date.h>
+
+namespace ledgersync {
+
+int64_t to_ms(sys_ms t) { return t.time_since_epoch().count(); }
+sys_ms from_ms(int64_t ms) { return sys_ms{std::chrono::milliseconds(ms)}; }
+
+std::string format_iso(sys_ms t) { return date::format("%FT%TZ", t); }
+
+namespace {
+bool digits(std::string_view s, size_t pos, size_t n, int& out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  out = v;
+  return true;
+}
+}  // namespace
+
+std::optional<sys_ms> parse_iso(std::string_view s) {
+  int y, mo, d, h = 0, mi = 0, se = 0, ms = 0;
+  if (!digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
+      !digits(s, 8, 2, d))
+    return std::nullopt;
+  auto ymd = date::year{y} / mo / d;
+  if (!ymd.ok()) return std::nullopt;
+  size_t p = 10;
+  int offset_min = 0;
+  if (p < s.size()) {
+    if (s[p] != 'T' && s[p] != ' ') return std::nullopt;
+    if (!digits(s, p + 1, 2, h) || s.size() < p + 9 || s[p + 3] != ':' ||
+        !digits(s, p + 4, 2, mi) || s[p + 6] != ':' || !digits(s, p + 7, 2, se))
+      return std::nullopt;
+    if (h > 23 || mi > 59 || se > 60) return std::nullopt;
+    p += 9;
+    if (p < s.size() && s[p] == '.') {
+      size_t q = p + 1;
+      int scale = 100;
+      while (q < s.size() && s[q] >= '0' && s[q] <= '9') {
+        ms += (s[q] - '0') * scale;
+        scale /= 10;
+        ++q;
+      }
+      if (q == p + 1) return std::nullopt;
+      p = q;
+    }
+    if (p >= s.size()) return std::nullopt;  // a time needs a zone: Z or an offset
+    if (s[p] == 'Z') {
+      ++p;
+    } else if (s[p] == '+' || s[p] == '-') {
+      int oh, om;
+      if (!digits(s, p + 1, 2, oh)) return std::nullopt;
+      size_t mpos = p + 3;
+      if (mpos < s.size() && s[mpos] == ':') ++mpos;
+      if (!digits(s, mpos, 2, om)) return std::nullopt;
+      offset_min = (oh * 60 + om) * (s[p] == '-' ? -1 : 1);
+      p = mpos + 2;
+    } else {
+      return std::nullopt;
+    }
+    if (p != s.size()) return std::nullopt;
+  }
+  auto t = date::sys_days{ymd} + std::chrono::hours(h) + std::chrono::minutes(mi) +
+           std::chrono::seconds(se) + std::chrono::milliseconds(ms) -
+           std::chrono::minutes(offset_min);
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(t);
+}
+
+std::string human_age(sys_ms then, sys_ms now) {
+  auto diff = std::chrono::duration_cast<std::chrono::seconds>(now - then).count();
+  bool future = diff < 0;
+  if (future) diff = -diff;
+  char buf[32];
+  if (diff < 60)
+    std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(diff));
+  else if (diff < 3600)
+    std::snprintf(buf, sizeof buf, "%lldm", static_cast<long long>(diff / 60));
+  else if (diff < 86400)
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(diff / 3600),
+                  static_cast<long long>(diff % 3600 / 60));
+  else
+    std::snprintf(buf, sizeof buf, "%lldd%02lldh", static_cast<long long>(diff / 86400),
+                  static_cast<long long>(diff % 86400 / 3600));
+  return future ? std::string("in ") + buf : std::string(buf) + " ago";
+}
+
+}  // namespace ledgersync

@@ -1,0 +1,256 @@
+// Synchronous Beast server, a thread per connection: the sandbox serves a handful of clients,
+// and plain blocking code makes "slow" and "reset" faults easy to produce faithfully.
+#include "sandbox/sandbox_server.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <spdlog/spdlog.h>
+#include <thread>
+
+#include "sandbox/sandbox_data.hpp"
+
+namespace ledgersync::sandbox {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+struct fault {
+  std::string kind;
+  size_t remaining = 1;
+  int retry_after = 1;
+  int delay_ms = 3000;
+};
+
+struct server::impl : std::enable_shared_from_this<server::impl> {
+  server_options opts;
+  dataset data;
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::thread accept_thread, churn_thread;
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<fault> faults;
+  std::atomic<uint64_t> requests{0}, faults_served{0};
+
+  explicit impl(server_options o) : opts(std::move(o)), data(opts.records, opts.seed) {}
+
+  static int64_t wall_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  std::optional<fault> take_fault() {
+    std::lock_guard lock(mu);
+    if (faults.empty()) return std::nullopt;
+    auto f = faults.front();
+    if (--faults.front().remaining == 0) faults.pop_front();
+    ++faults_served;
+    return f;
+  }
+
+  // Returns false when the connection must be dropped without an answer (reset fault).
+  bool handle(const http::request<http::string_body>& req, http::response<http::string_body>& res,
+              tcp::socket& sock) {
+    res.version(req.version());
+    res.keep_alive(req.keep_alive());
+    res.set(http::field::content_type, "application/json");
+    res.set(http::field::server, "ledgersync-sandbox");
+    auto u = boost::urls::parse_origin_form(std::string(req.target()));
+    if (!u) {
+      res.result(http::status::bad_request);
+      res.body() = R"({"error":{"type":"invalid_request_error","message":"bad request target"}})";
+      return true;
+    }
+    std::string path = u->path();
+    auto param = [&](const char* k, std::string def = "") {
+      auto it = u->params().find(k);
+      return it == u->params().end() ? def : std::string((*it).value);
+    };
+    auto num = [&](const char* k, long def) {
+      try {
+        return std::stol(param(k, std::to_string(def)));
+      } catch (...) {
+        return def;
+      }
+    };
+    if (path.rfind("/_sandbox/", 0) == 0) return control(path, param, num, res);
+    ++requests;
+    auto expected = "Bearer " + opts.api_key;
+    if (req[http::field::authorization] != expected) {
+      res.result(http::status::unauthorized);
+      res.body() = R"({"error":{"type":"invalid_request_error","code":"api_key_invalid","message":"Invalid API Key provided"}})";
+      return true;
+    }
+    if (auto f = take_fault()) {
+      if (f->kind == "401") {
+        res.result(http::status::unauthorized);
+        res.body() = R"({"error":{"type":"invalid_request_error","message":"Invalid API Key provided"}})";
+        return true;
+      }
+      if (f->kind == "429") {
+        res.result(http::status::too_many_requests);
+        res.set(http::field::retry_after, std::to_string(f->retry_after));
+        res.body() = R"({"error":{"type":"invalid_request_error","code":"rate_limit","message":"Too many requests hit the API too quickly."}})";
+        return true;
+      }
+      if (f->kind == "500") {
+        res.result(http::status::internal_server_error);
+        res.body() = R"({"error":{"type":"api_error","message":"An unexpected error occurred."}})";
+        return true;
+      }
+      if (f->kind == "reset") {
+        beast::error_code ec;
+        sock.set_option(net::socket_base::linger(true, 0), ec);
+        sock.close(ec);
+        return false;
+      }
+      if (f->kind == "slow") {
+        std::unique_lock lock(mu);
+        cv.wait_for(lock, std::chrono::milliseconds(f->delay_ms), [&] { return stopping.load(); });
+      }
+      if (f->kind == "malformed") {
+        res.result(http::status::ok);
+        res.body() = R"({"object":"list","data":[{"id":"cus_00000001","name":)";
+        return true;
+      }
+    }
+    const std::string prefix = "/v1/";
+    if (path.rfind(prefix, 0) != 0 || !data.has_stream(path.substr(prefix.size()))) {
+      res.result(http::status::not_found);
+      res.body() = R"({"error":{"type":"invalid_request_error","message":"Unrecognized request URL"}})";
+      return true;
+    }
+    page_query q;
+    q.stream = path.substr(prefix.size());
+    q.cursor = param("cursor");
+    q.updated_since = param("updated_since");
+    auto limit = num("limit", 10);
+    if (limit < 1 || static_cast<size_t>(limit) > opts.max_page) {
+      res.result(http::status::bad_request);
+      res.body() = R"({"error":{"type":"invalid_request_error","param":"limit","message":"limit must be between 1 and )" +
+                   std::to_string(opts.max_page) + "\"}}";
+      return true;
+    }
+    q.limit = static_cast<size_t>(limit);
+    bool ok = data.page(q, res.body());
+    res.result(ok ? http::status::ok : http::status::bad_request);
+    return true;
+  }
+
+  template <class Param, class Num>
+  bool control(const std::string& path, Param& param, Num& num,
+               http::response<http::string_body>& res) {
+    res.result(http::status::ok);
+    if (path == "/_sandbox/fault") {
+      fault f;
+      f.kind = param("kind");
+      f.remaining = static_cast<size_t>(std::max(1L, num("count", 1)));
+      f.retry_after = static_cast<int>(num("retry_after", 1));
+      f.delay_ms = static_cast<int>(num("delay_ms", 3000));
+      static const std::set<std::string> kinds{"401", "429", "500", "slow", "malformed", "reset"};
+      if (!kinds.count(f.kind)) {
+        res.result(http::status::bad_request);
+        res.body() = R"({"error":{"message":"kind must be 401, 429, 500, slow, malformed or reset"}})";
+        return true;
+      }
+      std::lock_guard lock(mu);
+      faults.push_back(f);
+      res.body() = "{\"queued\":\"" + f.kind + "\",\"count\":" + std::to_string(f.remaining) + "}";
+    } else if (path == "/_sandbox/mutate" || path == "/_sandbox/invalid") {
+      auto stream = param("stream", "customers");
+      auto count = static_cast<size_t>(std::max(0L, num("count", 1)));
+      size_t n = path == "/_sandbox/mutate" ? data.mutate(stream, count, wall_ms())
+                                            : data.invalidate(stream, count, wall_ms());
+      res.body() = "{\"changed\":" + std::to_string(n) + "}";
+    } else if (path == "/_sandbox/stats") {
+      std::lock_guard lock(mu);
+      res.body() = "{\"requests\":" + std::to_string(requests.load()) +
+                   ",\"faults_served\":" + std::to_string(faults_served.load()) +
+                   ",\"faults_pending\":" + std::to_string(faults.size()) + "}";
+    } else {
+      res.result(http::status::not_found);
+      res.body() = R"({"error":{"message":"unknown control endpoint"}})";
+    }
+    return true;
+  }
+
+  void session(tcp::socket sock) {
+    beast::flat_buffer buf;
+    beast::error_code ec;
+    for (;;) {
+      http::request<http::string_body> req;
+      http::read(sock, buf, req, ec);
+      if (ec) break;
+      http::response<http::string_body> res;
+      if (!handle(req, res, sock)) return;
+      res.prepare_payload();
+      http::write(sock, res, ec);
+      if (ec || !res.keep_alive()) break;
+    }
+    sock.shutdown(tcp::socket::shutdown_send, ec);
+  }
+};
+
+server::server(server_options o) : impl_(std::make_shared<impl>(std::move(o))) {}
+server::~server() { stop(); }
+
+uint16_t server::start(std::string& error) {
+  auto& im = *impl_;
+  beast::error_code ec;
+  auto addr = net::ip::make_address(im.opts.host, ec);
+  if (ec) return error = "bad host " + im.opts.host, 0;
+  tcp::endpoint ep{addr, im.opts.port};
+  im.acceptor.open(ep.protocol(), ec);
+  if (!ec) im.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) im.acceptor.bind(ep, ec);
+  if (!ec) im.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return error = "cannot listen on " + im.opts.host + ":" + std::to_string(im.opts.port) + ": " + ec.message(), 0;
+  for (auto& s : dataset::streams()) im.data.invalidate(s, im.opts.invalid_at_start, impl::wall_ms());
+  auto self = impl_;
+  im.accept_thread = std::thread([self] {
+    while (!self->stopping) {
+      beast::error_code ec;
+      tcp::socket sock(self->ioc);
+      self->acceptor.accept(sock, ec);
+      if (ec) {
+        if (self->stopping) break;
+        continue;
+      }
+      std::thread([self, s = std::move(sock)]() mutable { self->session(std::move(s)); }).detach();
+    }
+  });
+  if (im.opts.churn > 0)
+    im.churn_thread = std::thread([self] {
+      std::unique_lock lock(self->mu);
+      while (!self->cv.wait_for(lock, std::chrono::seconds(self->opts.churn_every_s),
+                                [&] { return self->stopping.load(); })) {
+        lock.unlock();
+        for (auto& s : dataset::streams()) self->data.mutate(s, self->opts.churn, impl::wall_ms());
+        lock.lock();
+      }
+    });
+  return im.acceptor.local_endpoint().port();
+}
+
+void server::stop() {
+  if (!impl_ || impl_->stopping.exchange(true)) return;
+  impl_->cv.notify_all();
+  beast::error_code ec;
+  impl_->acceptor.cancel(ec);
+  // accept() blocks; shutting the listening socket down wakes it.
+  ::shutdown(impl_->acceptor.native_handle(), SHUT_RDWR);
+  impl_->acceptor.close(ec);
+  if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
+  if (impl_->churn_thread.joinable()) impl_->churn_thread.join();
+}
+
+}  // namespace ledgersync::sandbox

@@ -1,0 +1,50 @@
+// `ledgersync sandbox`: a deterministic REST upstream on loopback, so the demo and the tests
+// run with no network. It speaks the shape of a Stripe-like list API:
+//   GET  /v1/{customers|invoices|payments}?limit=N&cursor=C&updated_since=ISO
+//        Authorization: Bearer <api key>      -> {"object":"list","data":[…],"has_more",
+//                                                 "next_cursor","total"}
+// and takes orders on a control API (no auth; loopback only):
+//   POST /_sandbox/fault?kind=401|429|500|slow|malformed|reset&count=N[&retry_after=S][&delay_ms=M]
+//   POST /_sandbox/mutate?stream=S&count=N      records change (new version, updated now)
+//   POST /_sandbox/invalid?stream=S&count=N     records lose a required field
+//   GET  /_sandbox/stats                        requests served, faults pending
+// Errors use Stripe's body: {"error":{"type","code","message"}}.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace ledgersync::sandbox {
+
+struct server_options {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;  // 0 = any free port
+  size_t records = 1000;
+  uint64_t seed = 1;
+  std::string api_key = "sk_test_sandbox";
+  size_t max_page = 1000;
+  // Every `churn_every_s` seconds, change `churn` records of each stream (for the demo).
+  size_t churn = 0;
+  int churn_every_s = 20;
+  size_t invalid_at_start = 0;  // records per stream missing a required field from the start
+};
+
+class server {
+ public:
+  explicit server(server_options o);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // Binds and starts serving on background threads; returns the port, or 0 with `error` set.
+  uint16_t start(std::string& error);
+  void stop();
+
+  struct impl;
+
+ private:
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace ledgersync::sandbox

@@ -1,0 +1,495 @@
+// LMDB implementation of `storage`.
+//
+// Layout (named databases; keys joined with '\0', integers big-endian so they sort):
+//   integrations  name                          -> integration JSON (config with sealed key + status)
+//   records       integration\0stream\0id       -> [u64 hash][u16 len][updated_at][raw body]
+//   cursors       integration\0stream           -> cursor JSON
+//   changes       u64 seq                       -> change JSON        (appended: MDB_APPEND)
+//   sync_log      integration\0u64 seq          -> event JSON
+//   runs          integration\0u64 run id       -> run JSON
+//   meta          "seq.changes" / "seq.log"     -> u64;  "count\0integration\0stream" -> u64
+//
+// Invariants: the writer is the only thread that writes; every write is one transaction per
+// group; map growth happens with no transaction open, guarded by `resize_`.
+#include <lmdb.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <shared_mutex>
+
+#include "storage/storage.hpp"
+
+namespace ledgersync {
+
+uint64_t content_hash(const std::string& body) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : body) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+namespace {
+
+std::string be64(uint64_t v) {
+  std::string s(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) s[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
+  return s;
+}
+uint64_t from_be64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+std::string join(std::initializer_list<std::string_view> parts) {
+  std::string k;
+  bool first = true;
+  for (auto p : parts) {
+    if (!first) k.push_back('\0');
+    k.append(p);
+    first = false;
+  }
+  return k;
+}
+
+MDB_val val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
+std::string_view view(const MDB_val& v) { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
+
+struct txn_guard {
+  MDB_txn* txn = nullptr;
+  ~txn_guard() {
+    if (txn) mdb_txn_abort(txn);
+  }
+};
+struct cursor_guard {
+  MDB_cursor* c = nullptr;
+  ~cursor_guard() {
+    if (c) mdb_cursor_close(c);
+  }
+};
+
+class lmdb_error : public std::runtime_error {
+ public:
+  lmdb_error(int rc, const std::string& what)
+      : std::runtime_error(what + ": " + mdb_strerror(rc)), rc(rc) {}
+  int rc;
+};
+
+void check(int rc, const char* what) {
+  if (rc != MDB_SUCCESS) throw lmdb_error(rc, what);
+}
+
+class lmdb_storage final : public storage {
+ public:
+  lmdb_storage(const lmdb_storage&) = delete;
+  lmdb_storage& operator=(const lmdb_storage&) = delete;
+  lmdb_storage() = default;
+
+  ~lmdb_storage() override {
+    if (env_) mdb_env_close(env_);
+  }
+
+  std::string open(const std::string& dir, size_t map_bytes) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return "cannot create " + dir + ": " + ec.message();
+    try {
+      check(mdb_env_create(&env_), "mdb_env_create");
+      check(mdb_env_set_maxdbs(env_, 16), "mdb_env_set_maxdbs");
+      check(mdb_env_set_maxreaders(env_, 256), "mdb_env_set_maxreaders");
+      map_size_ = map_bytes;
+      check(mdb_env_set_mapsize(env_, map_size_), "mdb_env_set_mapsize");
+      check(mdb_env_open(env_, dir.c_str(), MDB_NOTLS, 0600), "mdb_env_open");
+      int dead = 0;
+      mdb_reader_check(env_, &dead);  // slots left by a crashed process
+      MDB_envinfo info;
+      mdb_env_info(env_, &info);
+      map_size_ = std::max(map_size_, info.me_mapsize);
+      txn_guard t;
+      check(mdb_txn_begin(env_, nullptr, 0, &t.txn), "mdb_txn_begin");
+      for (auto [dbi, name] : {std::pair{&integrations_, "integrations"},
+                               {&records_, "records"},
+                               {&cursors_, "cursors"},
+                               {&changes_, "changes"},
+                               {&log_, "sync_log"},
+                               {&runs_, "runs"},
+                               {&meta_, "meta"}})
+        check(mdb_dbi_open(t.txn, name, MDB_CREATE, dbi), "mdb_dbi_open");
+      check(mdb_txn_commit(t.txn), "mdb_txn_commit");
+      t.txn = nullptr;
+    } catch (const lmdb_error& e) {
+      return std::string("cannot open database in ") + dir + ": " + e.what();
+    }
+    return "";
+  }
+
+  error_info apply_group(const std::vector<const write_batch*>& batches,
+                         std::vector<batch_result>& results) override {
+    for (int tries = 0;; ++tries) {
+      results.assign(batches.size(), batch_result{});
+      int rc = MDB_SUCCESS;
+      std::string what;
+      {
+        std::shared_lock lock(resize_);
+        try {
+          txn_guard t;
+          check(mdb_txn_begin(env_, nullptr, 0, &t.txn), "begin");
+          auto seq_changes = get_u64(t.txn, "seq.changes");
+          auto seq_log = get_u64(t.txn, "seq.log");
+          for (size_t i = 0; i < batches.size(); ++i)
+            apply_one(t.txn, *batches[i], results[i], seq_changes, seq_log);
+          put_u64(t.txn, "seq.changes", seq_changes);
+          put_u64(t.txn, "seq.log", seq_log);
+          rc = mdb_txn_commit(t.txn);  // durable: the environment is opened without NOSYNC
+          t.txn = nullptr;             // commit frees the txn even when it fails
+          if (rc != MDB_SUCCESS) what = "commit";
+        } catch (const lmdb_error& e) {
+          rc = e.rc;
+          what = e.what();
+        }
+      }
+      if (rc == MDB_SUCCESS) return {};
+      if (rc == MDB_MAP_FULL && tries < 8) {
+        std::unique_lock lock(resize_);  // waits until no reader holds a transaction
+        map_size_ *= 2;
+        if (mdb_env_set_mapsize(env_, map_size_) == MDB_SUCCESS) continue;
+      }
+      std::string msg = "database write failed (" + what + "): " + mdb_strerror(rc);
+      if (rc == ENOSPC) msg = "disk full: the database could not commit (" + what + ")";
+      return make_error_info(error_category::storage, msg);
+    }
+  }
+
+  std::vector<std::string> integration_docs() override {
+    std::vector<std::string> out;
+    scan(integrations_, "", [&](std::string_view, std::string_view v) {
+      out.emplace_back(v);
+      return true;
+    });
+    return out;
+  }
+
+  std::optional<std::string> integration_doc(const std::string& name) override {
+    return get(integrations_, name);
+  }
+
+  std::map<std::string, std::string> cursors(const std::string& integration) override {
+    std::map<std::string, std::string> out;
+    auto prefix = integration + std::string(1, '\0');
+    scan(cursors_, prefix, [&](std::string_view k, std::string_view v) {
+      out.emplace(std::string(k.substr(prefix.size())), std::string(v));
+      return true;
+    });
+    return out;
+  }
+
+  std::vector<record_row> records(const std::string& integration, const std::string& stream,
+                                  const std::string& after_stream, const std::string& after_id,
+                                  size_t limit) override {
+    std::vector<record_row> out;
+    auto prefix = stream.empty() ? integration + std::string(1, '\0')
+                                 : join({integration, stream, ""});
+    std::string start = after_stream.empty() ? prefix : join({integration, after_stream, after_id});
+    bool skip_start = !after_stream.empty();
+    scan_from(records_, prefix, start, [&](std::string_view k, std::string_view v) {
+      if (skip_start && k == start) return true;
+      out.push_back(decode_record(integration, k, v));
+      return out.size() < limit;
+    });
+    return out;
+  }
+
+  std::optional<record_row> record(const std::string& integration, const std::string& stream,
+                                   const std::string& id) override {
+    auto key = join({integration, stream, id});
+    std::optional<record_row> out;
+    read([&](MDB_txn* txn) {
+      MDB_val k = val(key), v;
+      if (mdb_get(txn, records_, &k, &v) == MDB_SUCCESS)
+        out = decode_record(integration, key, view(v));
+    });
+    return out;
+  }
+
+  std::map<std::string, uint64_t> record_counts(const std::string& integration) override {
+    std::map<std::string, uint64_t> out;
+    auto prefix = join({"count", integration, ""});
+    scan(meta_, prefix, [&](std::string_view k, std::string_view v) {
+      if (v.size() == 8) out[std::string(k.substr(prefix.size()))] = from_be64(v.data());
+      return true;
+    });
+    return out;
+  }
+
+  std::vector<change_row> changes(uint64_t since, size_t limit) override {
+    std::vector<change_row> out;
+    auto start = be64(since + 1);
+    scan_from(changes_, "", start, [&](std::string_view k, std::string_view v) {
+      out.push_back({from_be64(k.data()), std::string(v)});
+      return out.size() < limit;
+    });
+    return out;
+  }
+
+  uint64_t last_change_seq() override {
+    uint64_t v = 0;
+    read([&](MDB_txn* txn) { v = get_u64(txn, "seq.changes"); });
+    return v;
+  }
+
+  std::vector<std::string> logs(const std::string& integration, size_t limit) override {
+    auto out = scan_back(log_, integration + std::string(1, '\0'), limit);
+    std::reverse(out.begin(), out.end());
+    return out;
+  }
+
+  std::vector<std::string> runs(const std::string& integration, size_t limit) override {
+    return scan_back(runs_, integration + std::string(1, '\0'), limit);
+  }
+
+  std::optional<std::string> run(const std::string& integration, uint64_t run_id) override {
+    return get(runs_, integration + std::string(1, '\0') + be64(run_id));
+  }
+
+ private:
+  static record_row decode_record(const std::string& integration, std::string_view k,
+                                  std::string_view v) {
+    record_row r;
+    auto rest = k.substr(integration.size() + 1);
+    auto sep = rest.find('\0');
+    r.stream = std::string(rest.substr(0, sep));
+    r.id = std::string(rest.substr(sep + 1));
+    if (v.size() >= 10) {
+      size_t len = (static_cast<unsigned char>(v[8]) << 8) | static_cast<unsigned char>(v[9]);
+      r.updated_at = std::string(v.substr(10, len));
+      r.body = std::string(v.substr(10 + len));
+    }
+    return r;
+  }
+
+  void apply_one(MDB_txn* txn, const write_batch& b, batch_result& res, uint64_t& seq_changes,
+                 uint64_t& seq_log) {
+    if (b.remove_integration) return remove_all(txn, b, seq_changes);
+    std::map<std::string, int64_t> count_delta;
+    std::string key, value;
+    for (auto& r : b.records) {
+      key = join({b.integration, r.stream, r.id});
+      MDB_val k = val(key), old;
+      int rc = mdb_get(txn, records_, &k, &old);
+      if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) check(rc, "get record");
+      bool exists = rc == MDB_SUCCESS;
+      if (r.deleted) {
+        if (!exists) {
+          ++res.unchanged;
+          continue;
+        }
+        check(mdb_del(txn, records_, &k, nullptr), "delete record");
+        ++res.deleted;
+        --count_delta[r.stream];
+        append_change(txn, b, r, "delete", ++seq_changes);
+        continue;
+      }
+      uint64_t h = content_hash(r.body);
+      if (exists && old.mv_size >= 8 && from_be64(static_cast<const char*>(old.mv_data)) == h) {
+        ++res.unchanged;
+        continue;
+      }
+      value.clear();
+      value += be64(h);
+      auto ulen = std::min<size_t>(r.updated_at.size(), 0xffff);
+      value.push_back(static_cast<char>(ulen >> 8));
+      value.push_back(static_cast<char>(ulen & 0xff));
+      value.append(r.updated_at, 0, ulen);
+      value += r.body;
+      MDB_val v = val(value);
+      check(mdb_put(txn, records_, &k, &v, 0), "put record");
+      if (exists) {
+        ++res.updated;
+      } else {
+        ++res.inserted;
+        ++count_delta[r.stream];
+      }
+      append_change(txn, b, r, "upsert", ++seq_changes);
+    }
+    for (auto& [stream, delta] : count_delta) {
+      auto ck = join({"count", b.integration, stream});
+      auto cur = static_cast<int64_t>(get_u64(txn, ck));
+      put_u64(txn, ck, static_cast<uint64_t>(std::max<int64_t>(0, cur + delta)));
+    }
+    for (auto& [stream, c] : b.cursors) {
+      key = join({b.integration, stream});
+      MDB_val k = val(key);
+      if (c.empty()) {
+        int rc = mdb_del(txn, cursors_, &k, nullptr);
+        if (rc != MDB_NOTFOUND) check(rc, "delete cursor");
+      } else {
+        MDB_val v = val(c);
+        check(mdb_put(txn, cursors_, &k, &v, 0), "put cursor");
+      }
+    }
+    for (auto& e : b.log_events) {
+      key = b.integration + std::string(1, '\0') + be64(++seq_log);
+      MDB_val k = val(key), v = val(e);
+      check(mdb_put(txn, log_, &k, &v, 0), "put log");
+    }
+    if (b.run_id) {
+      key = b.integration + std::string(1, '\0') + be64(b.run_id);
+      MDB_val k = val(key), old;
+      nlohmann::json doc = nlohmann::json::object();
+      if (mdb_get(txn, runs_, &k, &old) == MDB_SUCCESS)
+        doc = nlohmann::json::parse(view(old), nullptr, false);
+      if (!doc.is_object()) doc = nlohmann::json::object();
+      if (!b.run_patch.empty()) {
+        auto patch = nlohmann::json::parse(b.run_patch, nullptr, false);
+        if (patch.is_object()) doc.update(patch);
+      }
+      for (auto [name, n] : {std::pair{"inserted", res.inserted},
+                             {"updated", res.updated},
+                             {"unchanged", res.unchanged},
+                             {"deleted", res.deleted}})
+        doc[name] = doc.value(name, uint64_t{0}) + n;
+      value = doc.dump();
+      MDB_val v = val(value);
+      check(mdb_put(txn, runs_, &k, &v, 0), "put run");
+    }
+    if (!b.integration_doc.empty()) {
+      MDB_val k = val(b.integration), v = val(b.integration_doc);
+      check(mdb_put(txn, integrations_, &k, &v, 0), "put integration");
+    }
+  }
+
+  void append_change(MDB_txn* txn, const write_batch& b, const record_write& r, const char* op,
+                     uint64_t seq) {
+    nlohmann::json c{{"seq", seq},         {"integration", b.integration}, {"stream", r.stream},
+                     {"id", r.id},         {"op", op},                     {"updated_at", r.updated_at},
+                     {"at_ms", b.at_ms}};
+    auto key = be64(seq);
+    auto value = c.dump();
+    MDB_val k = val(key), v = val(value);
+    check(mdb_put(txn, changes_, &k, &v, MDB_APPEND), "append change");
+  }
+
+  void remove_all(MDB_txn* txn, const write_batch& b, uint64_t& seq_changes) {
+    auto prefix = b.integration + std::string(1, '\0');
+    // Consumers of the change feed learn that the records are gone.
+    {
+      cursor_guard c;
+      check(mdb_cursor_open(txn, records_, &c.c), "cursor");
+      for (;;) {
+        MDB_val k = val(prefix), v;
+        int rc = mdb_cursor_get(c.c, &k, &v, MDB_SET_RANGE);
+        if (rc != MDB_SUCCESS || view(k).substr(0, prefix.size()) != prefix) break;
+        auto row = decode_record(b.integration, view(k), view(v));
+        record_write rw{row.stream, row.id, row.updated_at, "", true};
+        append_change(txn, b, rw, "delete", ++seq_changes);
+        check(mdb_cursor_del(c.c, 0), "delete record");
+      }
+    }
+    for (MDB_dbi dbi : {cursors_, log_, runs_}) delete_prefix(txn, dbi, prefix);
+    delete_prefix(txn, meta_, join({"count", b.integration, ""}));
+    MDB_val k = val(b.integration);
+    int rc = mdb_del(txn, integrations_, &k, nullptr);
+    if (rc != MDB_NOTFOUND) check(rc, "delete integration");
+  }
+
+  void delete_prefix(MDB_txn* txn, MDB_dbi dbi, const std::string& prefix) {
+    cursor_guard c;
+    check(mdb_cursor_open(txn, dbi, &c.c), "cursor");
+    MDB_val k = val(prefix), v;
+    int rc = mdb_cursor_get(c.c, &k, &v, MDB_SET_RANGE);
+    while (rc == MDB_SUCCESS && view(k).substr(0, prefix.size()) == prefix) {
+      check(mdb_cursor_del(c.c, 0), "delete");
+      k = val(prefix);
+      rc = mdb_cursor_get(c.c, &k, &v, MDB_SET_RANGE);
+    }
+  }
+
+  uint64_t get_u64(MDB_txn* txn, const std::string& key) {
+    MDB_val k = val(key), v;
+    if (mdb_get(txn, meta_, &k, &v) == MDB_SUCCESS && v.mv_size == 8)
+      return from_be64(static_cast<const char*>(v.mv_data));
+    return 0;
+  }
+  void put_u64(MDB_txn* txn, const std::string& key, uint64_t n) {
+    auto s = be64(n);
+    MDB_val k = val(key), v = val(s);
+    check(mdb_put(txn, meta_, &k, &v, 0), "put meta");
+  }
+
+  template <class F>
+  void read(F&& f) {
+    std::shared_lock lock(resize_);
+    txn_guard t;
+    if (mdb_txn_begin(env_, nullptr, MDB_RDONLY, &t.txn) != MDB_SUCCESS) return;
+    f(t.txn);
+  }
+
+  std::optional<std::string> get(MDB_dbi dbi, const std::string& key) {
+    std::optional<std::string> out;
+    read([&](MDB_txn* txn) {
+      MDB_val k = val(key), v;
+      if (mdb_get(txn, dbi, &k, &v) == MDB_SUCCESS) out = std::string(view(v));  // copy: see notes
+    });
+    return out;
+  }
+
+  template <class F>
+  void scan(MDB_dbi dbi, const std::string& prefix, F&& f) {
+    scan_from(dbi, prefix, prefix, f);
+  }
+
+  template <class F>
+  void scan_from(MDB_dbi dbi, const std::string& prefix, const std::string& start, F&& f) {
+    read([&](MDB_txn* txn) {
+      cursor_guard c;
+      if (mdb_cursor_open(txn, dbi, &c.c) != MDB_SUCCESS) return;
+      MDB_val k = val(start), v;
+      int rc = start.empty() ? mdb_cursor_get(c.c, &k, &v, MDB_FIRST)
+                             : mdb_cursor_get(c.c, &k, &v, MDB_SET_RANGE);
+      for (; rc == MDB_SUCCESS; rc = mdb_cursor_get(c.c, &k, &v, MDB_NEXT)) {
+        if (view(k).substr(0, prefix.size()) != prefix) break;
+        if (!f(view(k), view(v))) break;
+      }
+    });
+  }
+
+  std::vector<std::string> scan_back(MDB_dbi dbi, const std::string& prefix, size_t limit) {
+    std::vector<std::string> out;
+    read([&](MDB_txn* txn) {
+      cursor_guard c;
+      if (mdb_cursor_open(txn, dbi, &c.c) != MDB_SUCCESS) return;
+      // Position just past the prefix's last key: prefix with its '\0' separator bumped.
+      std::string end = prefix;
+      end.back() = '\x01';
+      MDB_val k = val(end), v;
+      int rc = mdb_cursor_get(c.c, &k, &v, MDB_SET_RANGE);
+      rc = rc == MDB_SUCCESS ? mdb_cursor_get(c.c, &k, &v, MDB_PREV)
+                             : mdb_cursor_get(c.c, &k, &v, MDB_LAST);
+      for (; rc == MDB_SUCCESS && out.size() < limit;
+           rc = mdb_cursor_get(c.c, &k, &v, MDB_PREV)) {
+        if (view(k).substr(0, prefix.size()) != prefix) break;
+        out.emplace_back(view(v));
+      }
+    });
+    return out;
+  }
+
+  MDB_env* env_ = nullptr;
+  MDB_dbi integrations_{}, records_{}, cursors_{}, changes_{}, log_{}, runs_{}, meta_{};
+  size_t map_size_ = 0;
+  std::shared_mutex resize_;
+};
+
+}  // namespace
+
+std::unique_ptr<storage> open_lmdb_storage(const std::string& dir, std::string& error,
+                                           size_t initial_map_bytes) {
+  auto s = std::make_unique<lmdb_storage>();
+  error = s->open(dir, initial_map_bytes);
+  if (!error.empty()) return nullptr;
+  return s;
+}
+
+}  // namespace ledgersync

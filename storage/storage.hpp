@@ -1,0 +1,99 @@
+// The one storage interface the log writer and every reader talk to. LMDB implements it today;
+// a PostgreSQL implementation can later sit behind the same calls (DESIGN.md, "more than one
+// machine"). Tests put a fault-injecting wrapper in front of it instead of mocking.
+//
+// Thread-safety: apply/apply_group must be called from one thread at a time (the log writer);
+// every read may be called from any thread concurrently with writes.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/errors.hpp"
+
+namespace ledgersync {
+
+struct record_write {
+  std::string stream;
+  std::string id;
+  std::string updated_at;
+  std::string body;  // the raw upstream record, as received (minified JSON)
+  bool deleted = false;
+};
+
+// Everything one page (or one control change) writes. Applied atomically: all of it or none.
+struct write_batch {
+  std::string integration;
+  int64_t at_ms = 0;                     // wall time of the change, for the change feed
+  std::vector<record_write> records;
+  std::map<std::string, std::string> cursors;  // stream -> cursor JSON; "" erases
+  std::vector<std::string> log_events;   // JSON objects, appended to the sync log in order
+  uint64_t run_id = 0;                   // when set: run_patch merged into the run's document,
+  std::string run_patch;                 //   and this batch's record counts added to it
+  std::string integration_doc;           // when set: replaces the integration's document
+  bool remove_integration = false;       // deletes everything of the integration
+};
+
+struct batch_result {
+  uint64_t inserted = 0;
+  uint64_t updated = 0;
+  uint64_t unchanged = 0;
+  uint64_t deleted = 0;
+};
+
+struct record_row {
+  std::string stream, id, updated_at, body;
+};
+
+struct change_row {
+  uint64_t seq = 0;
+  std::string doc;  // JSON: seq, integration, stream, id, op, updated_at, at
+};
+
+class storage {
+ public:
+  virtual ~storage() = default;
+
+  // Applies all batches in ONE durable transaction (group commit); on success fills one result
+  // per batch. On failure nothing of any batch is written.
+  virtual error_info apply_group(const std::vector<const write_batch*>& batches,
+                                 std::vector<batch_result>& results) = 0;
+  error_info apply(const write_batch& b, batch_result& r) {
+    std::vector<batch_result> rs;
+    auto e = apply_group({&b}, rs);
+    if (e.ok()) r = rs.front();
+    return e;
+  }
+
+  virtual std::vector<std::string> integration_docs() = 0;
+  virtual std::optional<std::string> integration_doc(const std::string& name) = 0;
+  virtual std::map<std::string, std::string> cursors(const std::string& integration) = 0;
+  // Records of one integration in key order, after (stream, id) `after`; stream "" = all.
+  virtual std::vector<record_row> records(const std::string& integration,
+                                          const std::string& stream,
+                                          const std::string& after_stream,
+                                          const std::string& after_id, size_t limit) = 0;
+  virtual std::optional<record_row> record(const std::string& integration,
+                                           const std::string& stream, const std::string& id) = 0;
+  virtual std::map<std::string, uint64_t> record_counts(const std::string& integration) = 0;
+  virtual std::vector<change_row> changes(uint64_t since_seq, size_t limit) = 0;
+  virtual uint64_t last_change_seq() = 0;
+  // The newest `limit` sync-log events, oldest first.
+  virtual std::vector<std::string> logs(const std::string& integration, size_t limit) = 0;
+  // The newest `limit` runs, newest first.
+  virtual std::vector<std::string> runs(const std::string& integration, size_t limit) = 0;
+  virtual std::optional<std::string> run(const std::string& integration, uint64_t run_id) = 0;
+};
+
+// Opens (creating when needed) the LMDB environment in `dir`. One per process per directory.
+std::unique_ptr<storage> open_lmdb_storage(const std::string& dir, std::string& error,
+                                           size_t initial_map_bytes = size_t{1} << 30);
+
+// 64-bit FNV-1a over the record body: decides "unchanged" without comparing bodies.
+uint64_t content_hash(const std::string& body);
+
+}  // namespace ledgersync

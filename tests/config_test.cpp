@@ -1,0 +1,80 @@
+// Integration settings: JSON round trips and clear refusals.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "config/integration_config.hpp"
+
+using namespace ledgersync;
+using nlohmann::json;
+
+namespace {
+integration_config valid() {
+  integration_config c;
+  c.name = "acme";
+  c.base_url = "https://api.example.com";
+  c.api_key = "sk_test_1234567890";
+  c.streams = default_rest_streams();
+  return c;
+}
+}  // namespace
+
+TEST_CASE("settings survive JSON, and the key is shown masked") {
+  auto c = valid();
+  std::string err;
+  auto back = config_from_json(to_json(c, true), err);
+  REQUIRE(back);
+  CHECK(back->api_key == c.api_key);
+  CHECK(back->streams.size() == 3);
+  CHECK(back->streams[1].required == c.streams[1].required);
+  auto shown = to_json(c, false);
+  CHECK_FALSE(shown.contains("api_key"));
+  CHECK(shown["api_key_hint"] == "…7890");
+  CHECK(validate(c).empty());
+}
+
+TEST_CASE("every bad setting is refused with a message naming it") {
+  std::vector<std::pair<std::function<void(integration_config&)>, std::string>> cases{
+      {[](auto& c) { c.name = "bad name"; }, "name"},
+      {[](auto& c) { c.base_url = "not a url"; }, "base URL"},
+      {[](auto& c) { c.base_url = "ftp://x"; }, "http"},
+      {[](auto& c) { c.connector = "soap"; }, "unknown connector"},
+      {[](auto& c) { c.schedule = "daily 25:00"; }, "schedule"},
+      {[](auto& c) { c.streams.clear(); }, "no streams"},
+      {[](auto& c) { c.streams[1].name = c.streams[0].name; }, "twice"},
+      {[](auto& c) { c.streams[0].page_size = 0; }, "page size"},
+      {[](auto& c) { c.manual_burst = 0; }, "manual_burst"},
+      {[](auto& c) { c.headers["Bad Header"] = "x"; }, "header"},
+      {[](auto& c) { c.api_key = "a\nb"; }, "line break"},
+  };
+  for (auto& [mutate, word] : cases) {
+    auto c = valid();
+    mutate(c);
+    auto msg = validate(c);
+    INFO(word);
+    CHECK(msg.find(word) != std::string::npos);
+  }
+}
+
+TEST_CASE("a streams file with a typo or a wrong type is an error, not ignored") {
+  std::string err;
+  CHECK_FALSE(streams_from_json(json::parse(R"([{"name":"a","path":"/a","pagenation":{}}])"), err));
+  CHECK(err.find("unknown key 'pagenation'") != std::string::npos);
+  err.clear();
+  CHECK_FALSE(streams_from_json(json::parse(R"([{"name":"a","path":"/a","required":"email"}])"), err));
+  CHECK(err.find("'required' has the wrong type") != std::string::npos);
+  err.clear();
+  CHECK_FALSE(streams_from_json(json::parse(R"({"name":"a"})"), err));
+  err.clear();
+  CHECK_FALSE(streams_from_json(json::parse(R"([{"name":"a","path":"/a","pagination":{"style":"magic"}}])"), err));
+  CHECK(err.find("unknown style") != std::string::npos);
+  err.clear();
+  auto ok = streams_from_json(json::parse(R"({"streams":[{"name":"Invoices","path":"/Invoices",
+      "records":"Invoices","id":"InvoiceID","required":["Contact.ContactID"],
+      "pagination":{"style":"page","page_count":"pagination.pageCount"},
+      "incremental":{"header":"If-Modified-Since"}}]})"), err);
+  REQUIRE(ok);
+  CHECK((*ok)[0].records_pointer == "/Invoices");
+  CHECK((*ok)[0].required[0] == "/Contact/ContactID");
+  CHECK((*ok)[0].paging == pagination_style::page);
+  CHECK((*ok)[0].page_count_pointer == "/pagination/pageCount");
+}

@@ -1,0 +1,213 @@
+// The REST connector on canned answers: every pagination style, incremental parameters,
+// validation, error mapping, and the sandbox's pages.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "connectors/connector.hpp"
+#include "sandbox/sandbox_data.hpp"
+
+using namespace ledgersync;
+
+namespace {
+integration_config cfg_with(stream_config s) {
+  integration_config c;
+  c.name = "t";
+  c.base_url = "https://api.example.com/v2/";
+  c.api_key = "sk_test_123";
+  c.streams = {std::move(s)};
+  return c;
+}
+http_response ok(std::string body, header_list h = {}) {
+  http_response r;
+  r.status = 200;
+  r.body = std::move(body);
+  r.headers = std::move(h);
+  return r;
+}
+}  // namespace
+
+TEST_CASE("cursor paging: first request, next request, last page") {
+  auto c = cfg_with(default_rest_streams()[0]);
+  auto conn = make_connector(c);
+  auto& s = c.streams[0];
+  stream_cursor cur;
+  auto req = conn->page_request(s, cur);
+  CHECK(req.url == "https://api.example.com/v2/v1/customers?limit=500");
+  CHECK(req.headers[1] == std::pair<std::string, std::string>{"Authorization", "Bearer sk_test_123"});
+  auto p = conn->parse_page(s, cur, ok(R"({"data":[{"id":"a","name":"A","email":"a@x","updated_at":"2026-01-01T00:00:00Z"},
+      {"id":7,"name":"B","email":"b@x","updated_at":"2026-01-02T00:00:00Z"}],"next_cursor":"tok1","total":3})"));
+  REQUIRE(p.error.ok());
+  CHECK(p.records.size() == 2);
+  CHECK(p.records[1].id == "7");
+  CHECK(p.records[0].body == R"({"id":"a","name":"A","email":"a@x","updated_at":"2026-01-01T00:00:00Z"})");
+  CHECK(p.has_more);
+  CHECK(p.next_token == "tok1");
+  CHECK(p.total == 3);
+  CHECK(p.max_updated == "2026-01-02T00:00:00Z");
+  cur.page_token = "tok1";
+  cur.pass_since = "2025-12-31T00:00:00Z";
+  req = conn->page_request(s, cur);
+  CHECK(req.url == "https://api.example.com/v2/v1/customers?limit=500&updated_since=2025-12-31T00:00:00Z&cursor=tok1");
+  p = conn->parse_page(s, cur, ok(R"({"data":[],"next_cursor":null})"));
+  CHECK_FALSE(p.has_more);
+}
+
+TEST_CASE("page-number paging stops at a short page or the page count") {
+  stream_config s;
+  s.name = "Invoices";
+  s.path = "/Invoices";
+  s.records_pointer = "/Invoices";
+  s.id_pointer = "/InvoiceID";
+  s.updated_pointer = "/UpdatedDateUTC";
+  s.paging = pagination_style::page;
+  s.page_size_param = "pageSize";
+  s.page_size = 2;
+  s.page_count_pointer = "/pagination/pageCount";
+  s.incremental_header = "If-Modified-Since";
+  auto c = cfg_with(s);
+  auto conn = make_connector(c);
+  stream_cursor cur;
+  cur.pass_since = "2026-01-01T00:00:00Z";
+  auto req = conn->page_request(c.streams[0], cur);
+  CHECK(req.url == "https://api.example.com/v2/Invoices?pageSize=2&page=1");
+  CHECK(req.headers.back() == std::pair<std::string, std::string>{"If-Modified-Since", "2026-01-01T00:00:00Z"});
+  auto body = R"({"pagination":{"page":1,"pageSize":2,"pageCount":2},"Invoices":[{"InvoiceID":"i1"},{"InvoiceID":"i2"}]})";
+  auto p = conn->parse_page(c.streams[0], cur, ok(body));
+  CHECK(p.has_more);
+  CHECK(p.next_token == "2");
+  cur.page_token = "2";
+  p = conn->parse_page(c.streams[0], cur, ok(body));
+  CHECK_FALSE(p.has_more);  // page 2 of 2
+  cur.page_token = "1";
+  p = conn->parse_page(c.streams[0], cur, ok(R"({"Invoices":[{"InvoiceID":"i1"}]})"));
+  CHECK_FALSE(p.has_more);  // short page
+}
+
+TEST_CASE("next-URL and Link-header paging") {
+  stream_config s;
+  s.name = "contacts";
+  s.path = "/contacts";
+  s.records_pointer = "/value";
+  s.paging = pagination_style::next_url;
+  s.next_url_pointer = "/@odata.nextLink";
+  auto c = cfg_with(s);
+  auto conn = make_connector(c);
+  stream_cursor cur;
+  auto p = conn->parse_page(c.streams[0], cur,
+                            ok(R"({"value":[{"id":"1"}],"@odata.nextLink":"https://erp/contacts?$skiptoken=9"})"));
+  CHECK(p.next_token == "https://erp/contacts?$skiptoken=9");
+  cur.page_token = p.next_token;
+  CHECK(conn->page_request(c.streams[0], cur).url == "https://erp/contacts?$skiptoken=9");
+
+  c.streams[0].paging = pagination_style::link;
+  auto conn2 = make_connector(c);
+  p = conn2->parse_page(c.streams[0], stream_cursor{},
+                        ok(R"({"value":[{"id":"1"}]})",
+                           {{"Link", R"(</contacts?page=1>; rel="prev", </contacts?page=3>; rel="next")"}}));
+  CHECK(p.next_token == "/contacts?page=3");
+  stream_cursor c2;
+  c2.page_token = p.next_token;
+  CHECK(conn2->page_request(c.streams[0], c2).url == "https://api.example.com/contacts?page=3");
+}
+
+TEST_CASE("records missing required fields are set aside with their names") {
+  auto c = cfg_with(default_rest_streams()[1]);  // invoices: customer_id, total, currency
+  auto conn = make_connector(c);
+  auto p = conn->parse_page(c.streams[0], {},
+                            ok(R"({"data":[{"id":"inv1","customer_id":"c","total":1,"currency":"GBP"},
+                                             {"id":"inv2","customer_id":"c","total":null,"currency":""},
+                                             {"customer_id":"c","total":1,"currency":"GBP"}]})"));
+  REQUIRE(p.error.ok());
+  CHECK(p.records.size() == 1);
+  REQUIRE(p.invalid.size() == 2);
+  CHECK(p.invalid[0].id == "inv2");
+  CHECK(p.invalid[0].missing == std::vector<std::string>{"total", "currency"});
+  CHECK(p.invalid[1].missing == std::vector<std::string>{"id"});
+}
+
+TEST_CASE("garbage from the upstream is an upstream error, not a crash") {
+  auto c = cfg_with(default_rest_streams()[0]);
+  auto conn = make_connector(c);
+  for (auto body : {R"({"data":[{"id":"a","name":)", "<html>502</html>", R"({"data":{"id":1}})", ""}) {
+    auto p = conn->parse_page(c.streams[0], {}, ok(body));
+    CHECK(p.error.category == error_category::upstream);
+    CHECK_FALSE(p.error.message.empty());
+  }
+}
+
+TEST_CASE("HTTP statuses map to categories with the vendor's message") {
+  http_response r;
+  r.status = 401;
+  r.body = R"({"error":{"message":"Invalid API Key provided"}})";
+  auto e = classify_response(r, "customers");
+  CHECK(e.category == error_category::auth);
+  CHECK(e.message == "customers: HTTP 401 — Invalid API Key provided");
+  r.status = 429;
+  r.headers = {{"retry-after", "12"}};
+  r.body = R"({"Title":"Too many","Detail":"minute limit"})";
+  e = classify_response(r, "x");
+  CHECK(e.category == error_category::rate_limited);
+  CHECK(e.retry_after_s == 12);
+  r.status = 503;
+  CHECK(classify_response(r, "x").category == error_category::upstream);
+  r.status = 504;
+  CHECK(classify_response(r, "x").category == error_category::timeout);
+  r.status = 404;
+  r.body = R"([{"$severity":"error","$message":"Not found"}])";
+  e = classify_response(r, "x");
+  CHECK(e.category == error_category::config);
+  CHECK(e.message.find("Not found") != std::string::npos);
+  r.status = 0;
+  r.error = make_error_info(error_category::timeout, "timed out", true);
+  CHECK(classify_response(r, "x").transport);
+  CHECK(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == -1);
+}
+
+TEST_CASE("stream cursor survives a JSON round trip") {
+  stream_cursor c;
+  c.watermark = "2026-01-01T00:00:00Z";
+  c.in_pass = true;
+  c.page_token = "x:1";
+  c.pages = 4;
+  auto d = stream_cursor::from_json(c.to_json());
+  CHECK(d.watermark == c.watermark);
+  CHECK(d.in_pass);
+  CHECK(d.page_token == "x:1");
+  CHECK(d.pages == 4);
+}
+
+TEST_CASE("sandbox pages: cursor order, incremental filter, changes move records forward") {
+  sandbox::dataset d(25, 3);
+  sandbox::page_query q;
+  q.stream = "customers";
+  q.limit = 10;
+  std::string body;
+  std::vector<std::string> ids;
+  std::string cursor;
+  for (int pages = 0; pages < 5; ++pages) {
+    q.cursor = cursor;
+    REQUIRE(d.page(q, body));
+    auto j = nlohmann::json::parse(body);
+    if (pages == 0) CHECK(j["total"] == 25);
+    for (auto& r : j["data"]) ids.push_back(r["id"]);
+    if (j["next_cursor"].is_null()) break;
+    cursor = j["next_cursor"];
+  }
+  CHECK(ids.size() == 25);
+  CHECK(ids.front() == "cus_00000001");
+  CHECK(std::is_sorted(ids.begin(), ids.end()));
+  auto later = int64_t{1800000000000};
+  CHECK(d.mutate("customers", 3, later) == 3);
+  q.cursor.clear();
+  q.updated_since = "2027-01-15T08:00:00Z";  // = 1800000000000 ms
+  REQUIRE(d.page(q, body));
+  auto j = nlohmann::json::parse(body);
+  CHECK(j["data"].size() == 3);
+  CHECK(j["data"][0]["version"] == 2);
+  CHECK(d.invalidate("customers", 1, later) == 1);
+  REQUIRE(d.page(q, body));
+  CHECK(body.find("\"email\"") != std::string::npos);
+  q.updated_since = "yesterday";
+  CHECK_FALSE(d.page(q, body));
+  CHECK(d.record_json("invoices", 0).size() > 900);  // ~1 KB records
+}

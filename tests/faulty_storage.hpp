@@ -1,0 +1,62 @@
+// Fault injection by wrapping (not mocking): forwards to a real storage, and fails the next
+// `fail_next` groups as a full disk would. Used by storage and actor tests.
+#pragma once
+
+#include <atomic>
+
+#include "storage/storage.hpp"
+
+namespace ledgersync::testing {
+
+class faulty_storage final : public storage {
+ public:
+  explicit faulty_storage(storage& inner) : inner_(inner) {}
+  std::atomic<int> fail_next{0};
+  std::atomic<int> groups{0};
+
+  error_info apply_group(const std::vector<const write_batch*>& b,
+                         std::vector<batch_result>& r) override {
+    ++groups;
+    if (fail_next > 0) {
+      --fail_next;
+      return make_error_info(error_category::storage,
+                             "disk full: the database could not commit (injected)");
+    }
+    return inner_.apply_group(b, r);
+  }
+  std::vector<std::string> integration_docs() override { return inner_.integration_docs(); }
+  std::optional<std::string> integration_doc(const std::string& n) override {
+    return inner_.integration_doc(n);
+  }
+  std::map<std::string, std::string> cursors(const std::string& i) override { return inner_.cursors(i); }
+  std::vector<record_row> records(const std::string& i, const std::string& s,
+                                  const std::string& as, const std::string& ai, size_t l) override {
+    return inner_.records(i, s, as, ai, l);
+  }
+  std::optional<record_row> record(const std::string& i, const std::string& s,
+                                   const std::string& id) override {
+    return inner_.record(i, s, id);
+  }
+  std::map<std::string, uint64_t> record_counts(const std::string& i) override {
+    return inner_.record_counts(i);
+  }
+  std::vector<change_row> changes(uint64_t s, size_t l) override { return inner_.changes(s, l); }
+  uint64_t last_change_seq() override { return inner_.last_change_seq(); }
+  std::vector<std::string> logs(const std::string& i, size_t l) override { return inner_.logs(i, l); }
+  std::vector<std::string> runs(const std::string& i, size_t l) override { return inner_.runs(i, l); }
+  std::optional<std::string> run(const std::string& i, uint64_t id) override { return inner_.run(i, id); }
+
+ private:
+  storage& inner_;
+};
+
+// A fresh temporary directory, removed when the test ends.
+struct temp_dir {
+  std::string path;
+  temp_dir();
+  ~temp_dir();
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+};
+
+}  // namespace ledgersync::testing

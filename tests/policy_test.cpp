@@ -1,0 +1,119 @@
+// Token bucket, retry policy and status model: plain classes on an injected clock.
+#include <catch2/catch.hpp>
+
+#include "core/retry_policy.hpp"
+#include "core/status_model.hpp"
+#include "core/token_bucket.hpp"
+
+using namespace ledgersync;
+using namespace std::chrono;
+
+TEST_CASE("token bucket allows a burst, then one token per refill period") {
+  token_bucket b(2, minutes(5));
+  nanoseconds t{hours(1)};
+  CHECK(b.try_take(t));
+  CHECK(b.try_take(t));
+  CHECK_FALSE(b.try_take(t));
+  CHECK(duration_cast<seconds>(b.wait_time(t)) == minutes(5));
+  t += minutes(4);
+  CHECK_FALSE(b.try_take(t));
+  CHECK(duration_cast<seconds>(b.wait_time(t)) == minutes(1));
+  t += minutes(1);
+  CHECK(b.try_take(t));
+  CHECK_FALSE(b.try_take(t));
+  t += hours(2);  // long idle refills to the burst, not beyond
+  CHECK(b.available(t) == 2);
+  CHECK(b.try_take(t));
+  CHECK(b.try_take(t));
+  CHECK_FALSE(b.try_take(t));
+}
+
+TEST_CASE("a refused take leaves the bucket unchanged") {
+  token_bucket b(1, seconds(10));
+  nanoseconds t{seconds(100)};
+  REQUIRE(b.try_take(t));
+  for (int i = 0; i < 5; ++i) CHECK_FALSE(b.try_take(t + seconds(i)));
+  CHECK(b.try_take(t + seconds(10)));
+}
+
+TEST_CASE("retry policy: full jitter under an exponential ceiling, bounded attempts") {
+  retry_settings s;
+  s.max_attempts = 4;
+  s.base = milliseconds(100);
+  s.cap = milliseconds(1000);
+  retry_policy p(s, 7);
+  auto upstream = make_error_info(error_category::upstream, "500");
+  CHECK(p.ceiling(0) == milliseconds(100));
+  CHECK(p.ceiling(3) == milliseconds(800));
+  CHECK(p.ceiling(10) == milliseconds(1000));
+  for (uint32_t a = 0; a < 3; ++a) {
+    auto d = p.next_delay(upstream, a, 0);
+    REQUIRE(d);
+    CHECK(*d >= milliseconds(0));
+    CHECK(*d <= p.ceiling(a));
+  }
+  CHECK_FALSE(p.next_delay(upstream, 3, 0));  // the 4th attempt failed: give up
+}
+
+TEST_CASE("retry policy: auth, validation and config are never retried") {
+  retry_policy p;
+  for (auto c : {error_category::auth, error_category::validation, error_category::config,
+                 error_category::storage})
+    CHECK_FALSE(p.next_delay(make_error_info(c, "x"), 0, 0));
+}
+
+TEST_CASE("retry policy honours Retry-After and bounds rate-limit waits separately") {
+  retry_settings s;
+  s.max_rate_limit_waits = 3;
+  retry_policy p(s);
+  auto e = make_error_info(error_category::rate_limited, "429");
+  e.retry_after_s = 7;
+  CHECK(*p.next_delay(e, 0, 0) == seconds(7));
+  CHECK(*p.next_delay(e, 99, 2) == seconds(7));  // attempts do not count for 429
+  CHECK_FALSE(p.next_delay(e, 0, 3));
+  e.retry_after_s = 100000;
+  CHECK(*p.next_delay(e, 0, 0) == s.max_retry_after);
+}
+
+TEST_CASE("status model: words, health and staleness") {
+  status_inputs in;
+  in.name = "x";
+  in.now_ms = 10 * 3600 * 1000;
+  in.stale_after_ms = 3600 * 1000;
+  in.facts.created_at_ms = 1;
+  in.facts.last_success_ms = in.now_ms - 1000;
+  in.facts.last_outcome = "ok";
+  CHECK(status_word(in) == "active");
+  CHECK(status_json(in)["health"] == "healthy");
+  in.facts.last_success_ms = in.now_ms - 2 * 3600 * 1000;
+  CHECK(is_stale(in));
+  CHECK(status_json(in)["health"] == "warning");
+  in.facts.last_outcome = "failed";
+  in.facts.last_error = make_error_info(error_category::auth, "401");
+  CHECK(status_word(in) == "disconnected");
+  auto j = status_json(in);
+  CHECK(j["health"] == "failure");
+  CHECK(j["last_error"]["category"] == "auth");
+  CHECK(j["last_error"]["hint"].get<std::string>().find("API key may have expired") !=
+        std::string::npos);
+  in.facts.last_error = make_error_info(error_category::upstream, "HTTP 500");
+  CHECK(status_word(in) == "error");
+  in.facts.last_error = make_error_info(error_category::upstream, "reset", true);
+  CHECK(status_word(in) == "disconnected");
+  in.enabled = false;
+  CHECK(status_word(in) == "disabled");
+  CHECK_FALSE(is_stale(in));
+}
+
+TEST_CASE("status facts survive a JSON round trip") {
+  status_facts f;
+  f.created_at_ms = 5;
+  f.last_success_ms = 6;
+  f.last_run_id = 9;
+  f.last_outcome = "error";
+  f.last_error = make_error_info(error_category::validation, "missing email");
+  auto g = status_facts::from_json(f.to_json());
+  CHECK(g.last_run_id == 9);
+  CHECK(g.last_error.category == error_category::validation);
+  CHECK(g.last_error.message == "missing email");
+}
