@@ -60,7 +60,7 @@ void dataset::render(const std::string& stream, size_t idx, const rec& r, std::s
   char buf[1400];
   int len = 0;
   // ~1 KB per record, like real accounting objects; the notes pad to that size.
-  static const std::string notes(420, 'x');
+  static const std::string notes(520, 'x');
   if (si == 0) {
     len = std::snprintf(
         buf, sizeof buf,

@@ -1,1 +1,407 @@
+// Actors in virtual time: CAF's test coordinator runs every actor on this thread and moves the
+// clock only when told to, so schedules, backoff, rate limits and deadlines are exercised
+// without sleeping. The upstream is the sandbox's dataset behind an in-memory transport.
+#include <caf/all.hpp>
 #include <catch2/catch.hpp>
+#include <deque>
+#include <nlohmann/json.hpp>
+
+#include "actors/context.hpp"
+#include "config/integration_config.hpp"
+#include "core/status_model.hpp"
+#include "sandbox/sandbox_data.hpp"
+#include "tests/faulty_storage.hpp"
+
+using namespace ledgersync;
+using namespace ledgersync::testing;
+using nlohmann::json;
+using namespace std::chrono;
+
+namespace {
+
+// Answers from the sandbox dataset; scripted answers (faults) go first; `hang` never answers.
+class dataset_transport final : public http_transport {
+ public:
+  explicit dataset_transport(sandbox::dataset& d) : data_(d) {}
+  std::deque<http_response> scripted;
+  bool hang = false;
+  std::vector<std::string> urls;
+
+  void fetch(http_request req, callback done) override {
+    urls.push_back(req.url);
+    if (hang) return;
+    if (!scripted.empty()) {
+      auto r = scripted.front();
+      scripted.pop_front();
+      return done(r);
+    }
+    auto q = query(req.url);
+    http_response r;
+    r.status = data_.page(q, r.body) ? 200 : 400;
+    done(std::move(r));
+  }
+
+ private:
+  static sandbox::page_query query(const std::string& url) {
+    sandbox::page_query q;
+    auto qpos = url.find('?');
+    auto path = url.substr(0, qpos);
+    q.stream = path.substr(path.rfind('/') + 1);
+    std::string rest = qpos == std::string::npos ? "" : url.substr(qpos + 1);
+    size_t pos = 0;
+    while (pos < rest.size()) {
+      auto amp = rest.find('&', pos);
+      auto kv = rest.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+      auto eq = kv.find('=');
+      auto k = kv.substr(0, eq), v = kv.substr(eq + 1);
+      if (k == "limit") q.limit = std::stoul(v);
+      if (k == "cursor") q.cursor = v;
+      if (k == "updated_since") q.updated_since = v;
+      if (amp == std::string::npos) break;
+      pos = amp + 1;
+    }
+    return q;
+  }
+  sandbox::dataset& data_;
+};
+
+http_response answer(int status, std::string body, header_list h = {}) {
+  http_response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers = std::move(h);
+  return r;
+}
+
+struct world {
+  temp_dir dir;
+  std::unique_ptr<storage> lmdb;
+  std::unique_ptr<faulty_storage> store;
+  secret_box box = secret_box::with_key("test-master-key");
+  sandbox::dataset data{120, 9};
+  std::shared_ptr<dataset_transport> transport = std::make_shared<dataset_transport>(data);
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::scheduler::test_coordinator* sched = nullptr;
+  std::shared_ptr<service_context> ctx;
+  scheduler_actor scheduler;
+  engine_actor engine;
+
+  world() {
+    std::string err;
+    lmdb = open_lmdb_storage(dir.path, err);
+    store = std::make_unique<faulty_storage>(*lmdb);
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    cfg.set("logger.verbosity", caf::atom("quiet"));
+    add_message_types(cfg);
+    sys = std::make_unique<caf::actor_system>(cfg);
+    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
+    ctx = std::make_shared<service_context>();
+    ctx->store = store.get();
+    ctx->secrets = &box;
+    ctx->make_transport = [t = transport] { return t; };
+    ctx->writer = spawn_log_writer(*sys, store.get(), false);
+    ctx->clock.anchor_wall = *parse_iso("2026-11-23T10:00:00Z");
+    ctx->clock.anchor_steady = sys->clock().now();
+  }
+  ~world() {
+    caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(scheduler, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(ctx->writer, caf::exit_reason::user_shutdown);
+    sched->run();
+  }
+
+  void start() {
+    scheduler = spawn_scheduler(*sys, ctx);
+    engine = spawn_engine(*sys, ctx, scheduler, "tok");
+    sched->run();
+  }
+
+  std::pair<int, json> call(const std::string& op, const std::string& name, json args = json::object()) {
+    caf::scoped_actor self{*sys};
+    client_request req;
+    req.token = "tok";
+    req.op = op;
+    req.name = name;
+    req.args = args.dump();
+    self->send(engine, req);
+    sched->run();
+    std::pair<int, json> out{-1, json()};
+    self->receive([&](const client_reply& r) { out = {r.code, json::parse(r.body)}; },
+                  caf::after(std::chrono::seconds(0)) >> [] {});
+    return out;
+  }
+
+  void add(const std::string& name, const std::string& schedule = "manual", bool run = true,
+           uint32_t burst = 2) {
+    integration_config c;
+    c.name = name;
+    c.base_url = "http://sandbox.test";
+    c.api_key = "sk_test_sandbox";
+    c.schedule = schedule;
+    c.streams = default_rest_streams();
+    for (auto& s : c.streams) s.page_size = 50;
+    c.manual_burst = burst;
+    c.retry.max_attempts = 3;
+    auto [code, body] = call("add", "", {{"config", to_json(c, true)}, {"run_after_save", run}});
+    REQUIRE(code == 0);
+  }
+
+  json status(const std::string& name) { return call("status", name).second; }
+  // Runs everything due now, then moves time forward until nothing is pending (bounded).
+  void settle(milliseconds max = hours(1)) {
+    sched->run();
+    auto end = sys->clock().now() + max;
+    while (sys->clock().now() < end) {
+      if (status_running_none()) break;
+      if (!sched->trigger_timeout()) break;
+      sched->run();
+    }
+  }
+  bool status_running_none() {
+    auto all = call("list", "").second;
+    for (auto& s : all)
+      if (s.value("running", false)) return false;
+    return true;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a first sync imports everything; the next one only what changed") {
+  world w;
+  w.start();
+  w.add("acme");
+  w.settle();
+  auto s = w.status("acme");
+  CHECK(s["status"] == "active");
+  CHECK(s["last_sync"] == "2026-11-23T10:00:00.000Z");
+  CHECK(w.lmdb->record_counts("acme")["customers"] == 120);
+  CHECK(w.lmdb->record_counts("acme")["payments"] == 120);
+  CHECK(w.lmdb->last_change_seq() == 360);
+  auto run = json::parse(*w.lmdb->run("acme", 1));
+  CHECK(run["status"] == "ok");
+  CHECK(run["inserted"] == 360);
+  CHECK(run["total"] == 360);
+
+  w.data.mutate("invoices", 4, to_ms(*parse_iso("2026-11-23T10:05:00Z")));
+  w.transport->urls.clear();
+  auto [code, reply] = w.call("sync", "acme");
+  CHECK(code == 0);
+  CHECK(reply["outcome"] == "started");
+  w.settle();
+  run = json::parse(*w.lmdb->run("acme", 2));
+  CHECK(run["inserted"] == 0);
+  CHECK(run["updated"] == 4);
+  CHECK(w.lmdb->last_change_seq() == 364);
+  // Incremental: every request carried the watermark; nothing was fetched in full.
+  for (auto& u : w.transport->urls) CHECK(u.find("updated_since=") != std::string::npos);
+}
+
+TEST_CASE("a second press joins the running sync; a third is refused with the wait") {
+  world w;
+  w.start();
+  w.add("acme", "manual", false, 2);
+  caf::scoped_actor self{*w.sys};
+  // Two presses before the actors run: the second finds the first's run active.
+  auto a = w.call("sync", "acme").second;
+  auto b = w.call("sync", "acme").second;
+  CHECK(a["outcome"] == "started");
+  CHECK((b["outcome"] == "joined" || b["outcome"] == "started"));
+  w.settle();
+  auto c = w.call("sync", "acme");
+  if (b["outcome"] == "joined") {
+    CHECK(b["run_id"] == a["run_id"]);
+    CHECK(c.first == 0);  // the join took no token
+    w.settle();
+    c = w.call("sync", "acme");
+  }
+  CHECK(c.first == 3);
+  CHECK(c.second["outcome"] == "rate_limited");
+  CHECK(c.second["retry_after_ms"].get<int64_t>() > 0);
+  CHECK(c.second["retry_after_ms"].get<int64_t>() <= 300000);
+  w.sched->advance_time(milliseconds(c.second["retry_after_ms"].get<int64_t>()));
+  CHECK(w.call("sync", "acme").first == 0);
+}
+
+TEST_CASE("429 waits for Retry-After and 500s back off, in virtual time, then finish") {
+  world w;
+  w.start();
+  w.transport->scripted.push_back(answer(429, R"({"error":{"message":"slow down"}})", {{"Retry-After", "30"}}));
+  w.transport->scripted.push_back(answer(500, R"({"error":{"type":"api_error"}})"));
+  w.transport->scripted.push_back(answer(500, R"({"error":{"type":"api_error"}})"));
+  w.add("acme");
+  w.sched->run();
+  auto s = w.status("acme");
+  REQUIRE(s["running"] == true);
+  CHECK(s["progress"]["waiting"].get<std::string>().find("rate limited") != std::string::npos);
+  CHECK(w.transport->urls.size() == 1);
+  w.sched->advance_time(seconds(29));
+  w.sched->run();
+  CHECK(w.transport->urls.size() == 1);  // Retry-After honoured to the second
+  w.sched->advance_time(seconds(1));
+  w.sched->run();
+  CHECK(w.transport->urls.size() == 2);
+  w.settle();
+  s = w.status("acme");
+  CHECK(s["status"] == "active");
+  CHECK(w.lmdb->record_counts("acme")["customers"] == 120);
+  bool logged_retry = false;
+  for (auto& l : w.lmdb->logs("acme", 100))
+    if (json::parse(l)["event"] == "retrying") logged_retry = true;
+  CHECK(logged_retry);
+}
+
+TEST_CASE("401 disconnects with the hint and is not retried; a new key fixes it") {
+  world w;
+  w.start();
+  w.transport->scripted.push_back(answer(401, R"({"error":{"message":"Invalid API Key provided"}})"));
+  w.add("acme");
+  w.settle();
+  auto s = w.status("acme");
+  CHECK(s["status"] == "disconnected");
+  CHECK(s["health"] == "failure");
+  CHECK(s["last_error"]["category"] == "auth");
+  CHECK(s["last_error"]["hint"].get<std::string>().find("API key may have expired") != std::string::npos);
+  CHECK(w.transport->urls.size() == 1);
+  auto [code, body] = w.call("configure", "acme", {{"changes", {{"api_key", "sk_test_new"}}}, {"run_after_save", true}});
+  CHECK(code == 0);
+  w.settle();
+  CHECK(w.status("acme")["status"] == "active");
+  CHECK(w.lmdb->integration_doc("acme")->find("sk_test_new") == std::string::npos);  // sealed
+}
+
+TEST_CASE("an upstream that never answers times out, is retried, then disconnects") {
+  world w;
+  w.start();
+  w.transport->hang = true;
+  w.add("acme");
+  w.settle(hours(2));
+  auto s = w.status("acme");
+  CHECK(s["running"] == false);
+  CHECK(s["status"] == "disconnected");
+  CHECK(s["last_error"]["category"] == "timeout");
+  CHECK(w.transport->urls.size() == 3);  // max_attempts
+}
+
+TEST_CASE("records missing fields are set aside; the run goes on; status Error") {
+  world w;
+  w.data.invalidate("customers", 2, to_ms(*parse_iso("2026-11-01T00:00:00Z")));
+  w.start();
+  w.add("acme");
+  w.settle();
+  auto s = w.status("acme");
+  CHECK(s["status"] == "error");
+  CHECK(s["last_error"]["category"] == "validation");
+  CHECK(w.lmdb->record_counts("acme")["customers"] == 118);
+  CHECK(w.lmdb->record_counts("acme")["invoices"] == 120);
+  int invalid = 0;
+  for (auto& l : w.lmdb->logs("acme", 100)) {
+    auto e = json::parse(l);
+    if (e["event"] == "invalid_record") {
+      ++invalid;
+      CHECK(e["missing"] == json::array({"email"}));
+    }
+  }
+  CHECK(invalid == 2);
+}
+
+TEST_CASE("a full disk fails the run, keeps the cursor, and the next run loses nothing") {
+  world w;
+  w.start();
+  w.add("acme", "manual", false, 5);
+  w.store->fail_next = 3;
+  w.call("sync", "acme");
+  w.settle();
+  auto s = w.status("acme");
+  CHECK(s["last_outcome"] == "failed");
+  w.call("sync", "acme");
+  w.settle();
+  CHECK(w.status("acme")["status"] == "active");
+  CHECK(w.lmdb->record_counts("acme")["customers"] == 120);
+  CHECK(w.lmdb->last_change_seq() == 360);
+}
+
+TEST_CASE("scheduled runs fire on time; disabling stops them and keeps settings") {
+  world w;
+  w.start();
+  w.add("acme", "every 15m", false);
+  auto s = w.status("acme");
+  REQUIRE_FALSE(s["next_run"].is_null());
+  auto next = *parse_iso(s["next_run"].get<std::string>());
+  CHECK(next > *parse_iso("2026-11-23T10:15:00Z"));  // spread offset within the window
+  CHECK(next < *parse_iso("2026-11-23T10:16:31Z"));
+  w.sched->advance_time(minutes(17));
+  w.settle(minutes(1));
+  CHECK(w.status("acme")["last_run_id"] == 1);
+  CHECK(w.lmdb->record_counts("acme")["customers"] == 120);
+  CHECK(w.call("disable", "acme").first == 0);
+  w.sched->advance_time(hours(1));
+  w.settle(minutes(1));
+  s = w.status("acme");
+  CHECK(s["status"] == "disabled");
+  CHECK(s["last_run_id"] == 1);
+  CHECK(w.call("sync", "acme").first == 1);
+  CHECK(w.call("enable", "acme").first == 0);
+  w.sched->advance_time(minutes(16));
+  w.settle(minutes(1));
+  CHECK(w.status("acme")["last_run_id"] == 2);
+}
+
+TEST_CASE("a schedule missed during downtime runs once at start-up") {
+  world w;
+  integration_config c;
+  c.name = "acme";
+  c.base_url = "http://sandbox.test";
+  c.schedule = "daily 06:00 UTC";
+  c.streams = default_rest_streams();
+  status_facts f;
+  f.created_at_ms = to_ms(*parse_iso("2026-11-19T12:00:00Z"));
+  f.last_scheduled_ms = to_ms(*parse_iso("2026-11-20T06:00:00Z"));  // three fires missed since
+  write_batch b;
+  b.integration = "acme";
+  b.integration_doc = make_integration_doc(c, w.box, f.to_json().dump());
+  batch_result r;
+  REQUIRE(w.lmdb->apply(b, r).ok());
+  w.start();
+  w.settle(minutes(1));
+  auto s = w.status("acme");
+  CHECK(s["last_run_id"] == 1);
+  CHECK(s["next_run"].get<std::string>().rfind("2026-11-24T06:0", 0) == 0);
+}
+
+TEST_CASE("an integration that keeps crashing is restarted, then left stopped with the reason") {
+  world w;
+  write_batch b;
+  b.integration = "broken";
+  b.integration_doc = R"({"config":{"name":"broken","streams":"not a list"},"status":{}})";
+  batch_result r;
+  REQUIRE(w.lmdb->apply(b, r).ok());
+  w.start();
+  w.sched->run();
+  auto s = w.status("broken");
+  CHECK(s["status"] == "error");
+  CHECK(s["health"] == "failure");
+  CHECK(s["last_error"]["category"] == "crash");
+  CHECK(s["last_error"]["message"].get<std::string>().find("stopped after 4 crashes") != std::string::npos);
+  CHECK(w.call("sync", "broken").first == 1);
+}
+
+TEST_CASE("client requests: bad token, unknown names, bad settings") {
+  world w;
+  w.start();
+  caf::scoped_actor self{*w.sys};
+  client_request req;
+  req.token = "wrong";
+  req.op = "list";
+  self->send(w.engine, req);
+  w.sched->run();
+  self->receive([](const client_reply& r) { CHECK(r.code == 1); }, caf::after(seconds(0)) >> [] { FAIL(); });
+  CHECK(w.call("status", "nope").first == 4);
+  CHECK(w.call("sync", "nope").first == 4);
+  auto [code, body] = w.call("add", "", {{"config", {{"name", "x"}, {"base_url", "nope"}}}});
+  CHECK(code == 2);
+  CHECK(body["error"].get<std::string>().find("base URL") != std::string::npos);
+  w.add("acme");
+  CHECK(w.call("add", "", {{"config", {{"name", "acme"}, {"base_url", "http://x"}, {"streams", json::array()}}}}).first == 2);
+}

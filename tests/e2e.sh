@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# End to end, real processes on loopback: sandbox upstream + service + CLI.
+# 10,000 records per stream, exact counts, incremental resume, 429/500 bursts survived,
+# 401 -> Disconnected with the hint, kill -9 mid-sync then restart: nothing lost or duplicated.
+# Waits below poll real processes (bounded); no behaviour under test depends on them.
+set -euo pipefail
+bin=$(readlink -f "$1")
+work=$(mktemp -d /tmp/ledgersync-e2e-XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+export LEDGERSYNC_DATA_DIR="$work/data"
+N=10000
+pass=0
+fail=0
+check() {  # check "what" actual expected
+  if [ "$2" = "$3" ]; then pass=$((pass + 1)); echo "ok   - $1"; else fail=$((fail + 1)); echo "FAIL - $1: got '$2', expected '$3'"; fi
+}
+wait_for() {  # wait_for "what" command...: up to 60 s
+  local what=$1; shift
+  for _ in $(seq 1 600); do if "$@" >/dev/null 2>&1; then return 0; fi; sleep 0.1; done
+  echo "FAIL - timed out waiting for $what"; exit 1
+}
+ctl() {  # POST to the sandbox's control API without curl
+  exec 3<>"/dev/tcp/127.0.0.1/$sb_port"
+  printf 'POST %s HTTP/1.1\r\nHost: sandbox\r\nContent-Length: 0\r\nConnection: close\r\n\r\n' "$1" >&3
+  cat <&3 >/dev/null
+  exec 3>&-
+}
+start_service() {
+  rm -f "$work/data/service.json"
+  "$bin" serve --data-dir "$work/data" --listen 127.0.0.1:0 >>"$work/serve.log" 2>&1 &
+  svc=$!
+  pids+=("$svc")
+  wait_for "service.json" test -s "$work/data/service.json"
+}
+json_field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d'+sys.argv[1]))" "$1"; }
+
+"$bin" sandbox --port 0 --records $N --seed 7 >"$work/sandbox.log" 2>&1 &
+pids+=($!)
+wait_for "sandbox" grep -q "http://" "$work/sandbox.log"
+sb_port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/sandbox.log")
+start_service
+echo "sk_test_sandbox" >"$work/key"
+
+# Usage errors are exit 2, unknown names exit 4, before anything else.
+set +e
+"$bin" sync >/dev/null 2>&1; check "missing argument is a usage error" $? 2
+"$bin" status no-such >/dev/null 2>&1; check "unknown integration" $? 4
+"$bin" add bad --base-url "not a url" --api-key-file "$work/key" >/dev/null 2>&1; check "bad URL refused" $? 2
+"$bin" list --data-dir "$work/nowhere" >/dev/null 2>&1; check "no service" $? 5
+set -e
+
+"$bin" add acme --connector rest --base-url "http://127.0.0.1:$sb_port" --api-key-file "$work/key" \
+  --schedule manual --manual-burst 20 >/dev/null
+start=$(date +%s.%N)
+"$bin" sync acme --wait >"$work/sync1.txt"
+end=$(date +%s.%N)
+records=$("$bin" records acme --json | wc -l)
+check "all records imported" "$records" $((3 * N))
+check "one change entry per record" "$("$bin" changes --since 0 --json | wc -l)" $((3 * N))
+check "status active" "$("$bin" status acme --json | json_field "['status']")" active
+rate=$(python3 -c "print(int($((3 * N)) / ($end - $start)))")
+echo "measured: $((3 * N)) records (~1 KB) synced end to end in $(python3 -c "print(round($end - $start, 2))") s = $rate records/s (sync --wait, durable commits)"
+
+# Incremental: only changed records come back.
+ctl "/_sandbox/mutate?stream=customers&count=25"
+"$bin" sync acme --wait --json >"$work/sync2.json"
+check "incremental run updated 25" "$(json_field "['updated']" <"$work/sync2.json")" 25
+check "incremental run inserted 0" "$(json_field "['inserted']" <"$work/sync2.json")" 0
+check "fetched only what changed" "$(json_field "['fetched']" <"$work/sync2.json")" 25
+check "25 more change entries" "$("$bin" changes --since 0 --json | wc -l)" $((3 * N + 25))
+
+# 429 and 500 bursts are survived.
+ctl "/_sandbox/fault?kind=429&count=3&retry_after=1"
+ctl "/_sandbox/fault?kind=500&count=2"
+ctl "/_sandbox/mutate?stream=invoices&count=10"
+set +e
+"$bin" sync acme --wait --json >"$work/sync3.json"; code=$?
+set -e
+check "sync through 429/500 succeeds" "$code" 0
+check "after the bursts, 10 updated" "$(json_field "['updated']" <"$work/sync3.json")" 10
+"$bin" logs acme --json --limit 50 >"$work/logs.json"
+check "retries are in the log" "$(grep -c '"event":"rate_limited"' "$work/logs.json")" 3
+
+# 401: Disconnected, with the hint, no retries.
+ctl "/_sandbox/fault?kind=401&count=1"
+set +e
+"$bin" sync acme --wait >/dev/null 2>&1; code=$?
+set -e
+check "401 fails the sync" "$code" 1
+"$bin" status acme --json >"$work/st.json"
+check "401 -> disconnected" "$(json_field "['status']" <"$work/st.json")" disconnected
+check "401 -> auth category" "$(json_field "['last_error']['category']" <"$work/st.json")" auth
+check "401 -> hint" "$(grep -c 'API key may have expired' "$work/st.json")" 1
+"$bin" sync acme --wait >/dev/null
+check "recovers when the upstream accepts the key again" "$("$bin" status acme --json | json_field "['status']")" active
+
+# Manual syncs are rate-limited: exit 3 with the wait.
+"$bin" add limited --base-url "http://127.0.0.1:$sb_port" --api-key-file "$work/key" --manual-burst 1 >/dev/null
+"$bin" sync limited --wait >/dev/null
+set +e
+"$bin" sync limited >/dev/null 2>"$work/limited.txt"; code=$?
+set -e
+check "second manual sync refused" "$code" 3
+check "refusal says when" "$(grep -c 'try again in' "$work/limited.txt")" 1
+
+# kill -9 mid-sync, restart: nothing lost, nothing duplicated.
+ctl "/_sandbox/fault?kind=slow&count=12&delay_ms=400"
+"$bin" add crashy --base-url "http://127.0.0.1:$sb_port" --api-key-file "$work/key" --manual-burst 5 >/dev/null
+"$bin" sync crashy >/dev/null
+mid() { [ "$("$bin" status crashy --json | json_field "(d['progress'] or {}).get('fetched',0) > 1000 and (d['progress'] or {}).get('fetched',0) < $((3 * N - 1000))")" = True ]; }
+wait_for "crashy mid-sync" mid
+kill -9 "$svc"
+wait "$svc" 2>/dev/null || true
+start_service
+done_syncing() { [ "$("$bin" status crashy --json | json_field "d['running']")" = False ]; }
+wait_for "resumed run" done_syncing
+"$bin" sync crashy --wait >/dev/null
+check "after kill -9: every record once" "$("$bin" records crashy --json | wc -l)" $((3 * N))
+crashy_changes=$("$bin" changes --since 0 --json | grep -c '"integration":"crashy"')
+check "after kill -9: one change entry per record" "$crashy_changes" $((3 * N))
+check "the interrupted pass resumed (log)" "$("$bin" logs crashy --json | grep -c '(resume)')" 1
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
