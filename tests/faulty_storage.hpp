@@ -2,7 +2,10 @@
 // `fail_next` groups as a full disk would. Used by storage and actor tests.
 #pragma once
 
+#include <stdlib.h>
+
 #include <atomic>
+#include <filesystem>
 
 #include "storage/storage.hpp"
 
@@ -53,8 +56,11 @@ class faulty_storage final : public storage {
 // A fresh temporary directory, removed when the test ends.
 struct temp_dir {
   std::string path;
-  temp_dir();
-  ~temp_dir();
+  temp_dir() {
+    char tmpl[] = "/tmp/ledgersync-test-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~temp_dir() { std::filesystem::remove_all(path); }
   temp_dir(const temp_dir&) = delete;
   temp_dir& operator=(const temp_dir&) = delete;
 };

@@ -10,11 +10,6 @@
 using namespace ledgersync;
 using namespace ledgersync::testing;
 
-temp_dir::temp_dir() {
-  char tmpl[] = "/tmp/ledgersync-test-XXXXXX";
-  path = ::mkdtemp(tmpl);
-}
-temp_dir::~temp_dir() { std::filesystem::remove_all(path); }
 
 namespace {
 write_batch page(const std::string& integ, int from, int to, const std::string& version = "1") {
