@@ -62,7 +62,10 @@ json stored_status(self_ptr self, const std::string& name) {
   return status_json(in);
 }
 
-void schedule_of(self_ptr self, const std::string& name, const std::string& doc_text) {
+// `catch_up`: a fire missed while the service (or the actor) was down runs once now. Not after
+// enable or a settings change: fires skipped while disabled were skipped on purpose.
+void schedule_of(self_ptr self, const std::string& name, const std::string& doc_text,
+                 bool catch_up) {
   auto j = json::parse(doc_text, nullptr, false);
   auto cfg = j.value("config", json::object());
   auto facts = status_facts::from_json(j.value("status", json::object()));
@@ -73,17 +76,18 @@ void schedule_of(self_ptr self, const std::string& name, const std::string& doc_
     self->send(e.hdl, next_run_atom::value, int64_t{0});
     return;
   }
-  auto last_fire = std::max(facts.last_scheduled_ms, facts.created_at_ms);
+  auto last_fire = catch_up ? std::max(facts.last_scheduled_ms, facts.created_at_ms) : 0;
   self->send(self->state.sched, schedule_atom::value, name, cfg.value("schedule", "manual"),
              last_fire, e.hdl);
 }
 
-void start_integration(self_ptr self, const std::string& name, const std::string& doc) {
+void start_integration(self_ptr self, const std::string& name, const std::string& doc,
+                       bool catch_up) {
   auto hdl = spawn_integration(self->system(), self->state.ctx, doc);
   self->monitor(hdl);
   self->state.live[name].hdl = hdl;
   self->state.live[name].stopping = false;
-  schedule_of(self, name, doc);
+  schedule_of(self, name, doc, catch_up);
 }
 
 void on_down(self_ptr self, const caf::down_msg& dm) {
@@ -107,7 +111,7 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
       e.restarts.push_back(now);
       spdlog::warn("engine: {} stopped unexpectedly ({}); restart {} of {}", name, reason,
                    e.restarts.size(), st.ctx->max_restarts);
-      start_integration(self, name, *doc);
+      start_integration(self, name, *doc, true);
       return;
     }
     auto msg = "stopped after " + std::to_string(e.restarts.size() + 1) + " crashes within " +
@@ -195,7 +199,7 @@ reply_promise op_add(self_ptr self, const json& args) {
   self->request(self->state.ctx->writer, caf::infinite, write_atom::value, std::move(b))
       .then(
           [self, rp, name, doc, run](const batch_result&) mutable {
-            start_integration(self, name, doc);
+            start_integration(self, name, doc, false);
             after_save(self, rp, name, run, json{{"added", name}});
           },
           [rp](const caf::error& e) mutable {
@@ -220,7 +224,7 @@ reply_promise op_configure(self_ptr self, const std::string& name, const json& a
   if (!e.hdl) {  // stopped after crashes: new settings get a fresh start
     e.restarts.clear();
     auto doc = self->state.ctx->store->integration_doc(name);
-    start_integration(self, name, *doc);
+    start_integration(self, name, *doc, false);
   }
   bool run = args.value("run_after_save", false) && cfg->enabled;
   auto text = to_json(*cfg, true).dump();
@@ -228,7 +232,7 @@ reply_promise op_configure(self_ptr self, const std::string& name, const json& a
       .then(
           [self, rp, name, run](bool) mutable {
             if (auto doc = self->state.ctx->store->integration_doc(name))
-              schedule_of(self, name, *doc);
+              schedule_of(self, name, *doc, false);
             after_save(self, rp, name, run, json{{"configured", name}});
           },
           [rp](const caf::error& err) mutable {
@@ -244,12 +248,13 @@ reply_promise op_enable(self_ptr self, const std::string& name, bool on) {
   auto& e = self->state.live[name];
   if (!e.hdl) {
     e.restarts.clear();
-    start_integration(self, name, *doc);
+    start_integration(self, name, *doc, false);
   }
   self->request(e.hdl, std::chrono::seconds(30), enable_atom::value, on)
       .then(
           [self, rp, name, on](bool) mutable {
-            if (auto d = self->state.ctx->store->integration_doc(name)) schedule_of(self, name, *d);
+            if (auto d = self->state.ctx->store->integration_doc(name))
+              schedule_of(self, name, *d, false);
             rp.deliver(reply(0, json{{on ? "enabled" : "disabled", name}}));
           },
           [rp](const caf::error& err) mutable { rp.deliver(fail(1, caf::to_string(err))); });
@@ -384,6 +389,16 @@ engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_
   self->state.sched = sched;
   self->state.token = std::move(token);
   self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
+  // Integration actors are monitored, not linked (a crash must not take the engine down), so
+  // the engine's own exit has to be passed on to them explicitly.
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    for (auto& [name, e] : self->state.live) {
+      if (!e.hdl) continue;
+      e.stopping = true;
+      self->send_exit(e.hdl, em.reason);
+    }
+    self->quit(em.reason);
+  });
   for (auto& doc : ctx->store->integration_docs()) {
     auto j = json::parse(doc, nullptr, false);
     if (!j.is_object() || !j.contains("config")) continue;
@@ -392,7 +407,7 @@ engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_
       self->state.live[name];  // stays stopped until enabled or reconfigured
       continue;
     }
-    start_integration(self, name, doc);
+    start_integration(self, name, doc, true);
   }
   return {[=](client_request& req) -> reply_promise {
     auto& st = self->state;

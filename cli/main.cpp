@@ -141,13 +141,18 @@ int wait_for_run(service_client& c, const std::string& name, uint64_t run_id, bo
     std::this_thread::sleep_for(std::chrono::milliseconds(tty ? 200 : 1000));
   }
   if (tty) std::cout << "\n";
+  // The run's records are group-committed just after the actor lets go of the run: a run that
+  // failed at once may not be readable yet, and a finished one may still read "running".
   auto r = c.call("run", name, {{"run_id", run_id}});
-  if (r.code != 0) return report(r, json_out, [](const json&) {});
-  // The run's final record is written just after the actor lets go of it; wait for it.
-  for (int i = 0; i < 50 && r.body.value("status", "") == "running"; ++i) {
+  auto settling = [&] {
+    return (r.code == 4 && r.body.value("error", "") == "no such run") ||
+           (r.code == 0 && r.body.value("status", "") == "running");
+  };
+  for (int i = 0; i < 50 && settling(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     r = c.call("run", name, {{"run_id", run_id}});
   }
+  if (r.code != 0) return report(r, json_out, [](const json&) {});
   if (json_out)
     std::cout << r.body.dump() << "\n";
   else

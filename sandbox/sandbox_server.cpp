@@ -64,7 +64,9 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     res.keep_alive(req.keep_alive());
     res.set(http::field::content_type, "application/json");
     res.set(http::field::server, "ledgersync-sandbox");
-    auto u = boost::urls::parse_origin_form(std::string(req.target()));
+    // The url_view points into `target`, which must outlive it.
+    const std::string target(req.target());
+    auto u = boost::urls::parse_origin_form(target);
     if (!u) {
       res.result(http::status::bad_request);
       res.body() = R"({"error":{"type":"invalid_request_error","message":"bad request target"}})";
