@@ -29,7 +29,8 @@ struct client_opts {
 struct config_opts {
   std::string connector, base_url, api_key_file, api_key_env, schedule, streams_file;
   bool disabled = false, run_after_save = false;
-  int64_t manual_burst = 0, manual_refill_s = 0;
+  int64_t manual_burst = 0, manual_refill_s = 0, upstream_burst = 0;
+  double upstream_rate = 0;
 };
 
 [[noreturn]] void die(int code, const std::string& msg) {
@@ -57,6 +58,12 @@ void add_config_opts(CLI::App* cmd, config_opts& c) {
   cmd->add_option("--manual-burst", c.manual_burst, "manual syncs allowed at once (default 2)");
   cmd->add_option("--manual-refill", c.manual_refill_s,
                   "seconds until one more manual sync is allowed (default 300)");
+  cmd->add_option("--upstream-rate", c.upstream_rate,
+                  "requests per second the upstream's quota allows (default 20)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--upstream-burst", c.upstream_burst,
+                  "requests allowed at once before --upstream-rate applies (default 20)")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
 }
 
 std::string read_key(const config_opts& c) {
@@ -86,6 +93,8 @@ json config_changes(const config_opts& c, CLI::App* cmd) {
   if (cmd->count("--disabled")) j["enabled"] = false;
   if (cmd->count("--manual-burst")) j["manual_burst"] = c.manual_burst;
   if (cmd->count("--manual-refill")) j["manual_refill_s"] = c.manual_refill_s;
+  if (cmd->count("--upstream-rate")) j["upstream_rate_per_s"] = c.upstream_rate;
+  if (cmd->count("--upstream-burst")) j["upstream_burst"] = c.upstream_burst;
   auto key = read_key(c);
   if (!key.empty()) j["api_key"] = key;
   if (!c.streams_file.empty()) {

@@ -115,6 +115,10 @@ class exchange : public std::enable_shared_from_this<exchange<Stream>> {
     parser_.emplace();
     parser_->body_limit(static_cast<uint64_t>(req_.max_body_bytes));
     parser_->header_limit(64 * 1024);
+    // Beast reads as much as the buffer has room for; a flat_buffer left at its default
+    // capacity reads a 1 MB page ~2 KB at a time (measured: 460 recvmsg per page, half the
+    // fetch time). 256 KiB of room makes it a handful.
+    buffer_.reserve(256 * 1024);
     lowest().expires_after(timeout());
     http::async_read(*stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code ec, size_t) {

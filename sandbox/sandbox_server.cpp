@@ -227,6 +227,7 @@ uint16_t server::start(std::string& error) {
         if (self->stopping) break;
         continue;
       }
+      sock.set_option(tcp::no_delay(true), ec);
       std::thread([self, s = std::move(sock)]() mutable { self->session(std::move(s)); }).detach();
     }
   });

@@ -61,7 +61,7 @@ set +e
 set -e
 
 "$bin" add acme --connector rest --base-url "http://127.0.0.1:$sb_port" --api-key-file "$work/key" \
-  --schedule manual --manual-burst 20 >/dev/null
+  --schedule manual --manual-burst 20 --upstream-rate 1000 --upstream-burst 100 >/dev/null
 "$bin" sync acme --wait --json >"$work/sync1.json"
 records=$("$bin" records acme --json | wc -l)
 check "all records imported" "$records" $((3 * N))

@@ -54,6 +54,25 @@ TEST_CASE("a page, its cursor and its change entries commit together; unchanged 
   CHECK(nlohmann::json::parse(ch.front().doc)["integration"] == "a");
 }
 
+TEST_CASE("change entries stay valid JSON whatever the upstream's ids contain") {
+  temp_dir d;
+  std::string err;
+  auto s = open_lmdb_storage(d.path, err);
+  REQUIRE(s);
+  write_batch b;
+  b.integration = "a";
+  const std::string odd = "q\"b\\s\x01\n\u00e9";  // simdjson has checked it is UTF-8
+  b.records.push_back({"customers", odd, "2026-01-01T00:00:00Z", "{}", false});
+  batch_result r;
+  REQUIRE(s->apply(b, r).ok());
+  auto ch = s->changes(0, 10);
+  REQUIRE(ch.size() == 1);
+  auto j = nlohmann::json::parse(ch[0].doc);
+  CHECK(j["id"] == odd);
+  CHECK(j["op"] == "upsert");
+  CHECK(j["seq"] == 1);
+}
+
 TEST_CASE("a group that fails leaves nothing of any of its batches") {
   temp_dir d;
   std::string err;
