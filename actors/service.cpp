@@ -142,7 +142,8 @@ int run_service(const serve_options& o) {
     so.records = o.demo_records;
     so.churn = 5;
     so.churn_every_s = 20;
-    so.invalid_at_start = 3;
+    so.invalid_at_start = 3;  // payments only: acme-accounts stays Active, acme-payments shows Error
+    so.invalid_stream = "payments";
     sandbox = std::make_unique<sandbox::server>(so);
     sandbox_port = sandbox->start(err);
     if (!sandbox_port) {

@@ -13,6 +13,7 @@
 #include "cli/client.hpp"
 #include "cli/render.hpp"
 #include "config/integration_config.hpp"
+#include "sandbox/sandbox_data.hpp"
 #include "sandbox/sandbox_server.hpp"
 
 using namespace ledgersync;
@@ -216,6 +217,8 @@ int main(int argc, char** argv) {
   sb->add_option("--api-key", sbo.api_key, "the API key it accepts");
   sb->add_option("--churn", sbo.churn, "records of each stream changed every 20s");
   sb->add_option("--invalid", sbo.invalid_at_start, "records per stream missing a required field");
+  sb->add_option("--invalid-stream", sbo.invalid_stream, "only this stream gets --invalid records")
+      ->check(CLI::IsMember(sandbox::dataset::streams()));
 
   client_opts co;
   config_opts cfg;

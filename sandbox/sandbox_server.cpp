@@ -216,7 +216,9 @@ uint16_t server::start(std::string& error) {
   if (!ec) im.acceptor.bind(ep, ec);
   if (!ec) im.acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) return error = "cannot listen on " + im.opts.host + ":" + std::to_string(im.opts.port) + ": " + ec.message(), 0;
-  for (auto& s : dataset::streams()) im.data.invalidate(s, im.opts.invalid_at_start, impl::wall_ms());
+  for (auto& s : dataset::streams())
+    if (im.opts.invalid_stream.empty() || im.opts.invalid_stream == s)
+      im.data.invalidate(s, im.opts.invalid_at_start, impl::wall_ms());
   auto self = impl_;
   im.accept_thread = std::thread([self] {
     while (!self->stopping) {

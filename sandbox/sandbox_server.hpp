@@ -28,6 +28,7 @@ struct server_options {
   size_t churn = 0;
   int churn_every_s = 20;
   size_t invalid_at_start = 0;  // records per stream missing a required field from the start
+  std::string invalid_stream;   // ...in this stream only ("" = every stream)
 };
 
 class server {
