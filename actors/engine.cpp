@@ -39,13 +39,17 @@ struct engine_state {
 using self_ptr = engine_actor::stateful_pointer<engine_state>;
 using reply_promise = caf::typed_response_promise<client_reply>;
 
-client_reply reply(int code, json body) { return client_reply{protocol_version, code, body.dump()}; }
+client_reply reply(int code, json body) {
+  return client_reply{protocol_version, code, body.dump()};
+}
 client_reply fail(int code, const std::string& message, json extra = json::object()) {
   extra["error"] = message;
   return reply(code, extra);
 }
 
-int64_t now_ms(self_ptr self) { return to_ms(self->state.ctx->now(self->clock().now())); }
+int64_t now_ms(self_ptr self) {
+  return to_ms(self->state.ctx->now(self->clock().now()));
+}
 
 // Status of an integration whose actor is not running (crashed), from storage alone.
 json stored_status(self_ptr self, const std::string& name) {
@@ -124,12 +128,12 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
     b.integration = name;
     b.at_ms = now_ms(self);
     b.integration_doc = j.dump();
-    b.log_events.push_back(json{{"at", format_iso(from_ms(now_ms(self)))},
-                                {"level", "error"},
-                                {"event", "crashed"},
-                                {"category", "crash"},
-                                {"message", msg}}
-                               .dump());
+    b.log_events.push_back(json{
+        {"at", format_iso(from_ms(now_ms(self)))},
+        {"level", "error"},
+        {"event", "crashed"},
+        {"category", "crash"},
+        {"message", msg}}.dump());
     self->request(st.ctx->writer, caf::infinite, write_atom::value, std::move(b))
         .then([](const batch_result&) {}, [](const caf::error&) {});
     return;
@@ -150,8 +154,7 @@ std::optional<json> stored_config(self_ptr self, const std::string& name) {
   return cfg;
 }
 
-void after_save(self_ptr self, reply_promise rp, const std::string& name, bool run,
-                json body) {
+void after_save(self_ptr self, reply_promise rp, const std::string& name, bool run, json body) {
   auto& e = self->state.live[name];
   if (!run || !e.hdl) {
     rp.deliver(reply(0, body));
@@ -188,12 +191,13 @@ reply_promise op_add(self_ptr self, const json& args) {
   b.integration = cfg->name;
   b.at_ms = cfg->created_at_ms;
   b.integration_doc = doc;
-  b.log_events.push_back(json{{"at", format_iso(from_ms(now_ms(self)))},
-                              {"level", "info"},
-                              {"event", "added"},
-                              {"message", "integration added (" + cfg->connector + ", " +
-                                              cfg->base_url + ", " + cfg->schedule + ")"}}
-                             .dump());
+  b.log_events.push_back(json{
+      {"at", format_iso(from_ms(now_ms(self)))},
+      {"level", "info"},
+      {"event", "added"},
+      {"message", "integration added (" + cfg->connector + ", " + cfg->base_url + ", " +
+                      cfg->schedule +
+                      ")"}}.dump());
   auto name = cfg->name;
   bool run = args.value("run_after_save", false) && cfg->enabled;
   self->request(self->state.ctx->writer, caf::infinite, write_atom::value, std::move(b))
@@ -212,7 +216,9 @@ reply_promise op_configure(self_ptr self, const std::string& name, const json& a
   auto rp = self->make_response_promise<client_reply>();
   auto current = stored_config(self, name);
   auto& e = self->state.live[name];
-  if (!current) return self->state.live.erase(name), rp.deliver(fail(4, "no integration named '" + name + "'")), rp;
+  if (!current)
+    return self->state.live.erase(name), rp.deliver(fail(4, "no integration named '" + name + "'")),
+           rp;
   auto changes = args.value("changes", json::object());
   if (changes.contains("name") && changes["name"] != name)
     return rp.deliver(fail(2, "an integration cannot be renamed; add a new one")), rp;
@@ -244,7 +250,9 @@ reply_promise op_configure(self_ptr self, const std::string& name, const json& a
 reply_promise op_enable(self_ptr self, const std::string& name, bool on) {
   auto rp = self->make_response_promise<client_reply>();
   auto doc = self->state.ctx->store->integration_doc(name);
-  if (!doc) return self->state.live.erase(name), rp.deliver(fail(4, "no integration named '" + name + "'")), rp;
+  if (!doc)
+    return self->state.live.erase(name), rp.deliver(fail(4, "no integration named '" + name + "'")),
+           rp;
   auto& e = self->state.live[name];
   if (!e.hdl) {
     e.restarts.clear();
@@ -264,7 +272,8 @@ reply_promise op_enable(self_ptr self, const std::string& name, bool on) {
 reply_promise op_remove(self_ptr self, const std::string& name) {
   auto rp = self->make_response_promise<client_reply>();
   if (!self->state.ctx->store->integration_doc(name))
-    return self->state.live.erase(name), rp.deliver(fail(4, "no integration named '" + name + "'")), rp;
+    return self->state.live.erase(name), rp.deliver(fail(4, "no integration named '" + name + "'")),
+           rp;
   auto& e = self->state.live[name];
   self->send(self->state.sched, unschedule_atom::value, name);
   if (e.hdl) {
@@ -278,8 +287,11 @@ reply_promise op_remove(self_ptr self, const std::string& name) {
   b.at_ms = now_ms(self);
   b.remove_integration = true;
   self->request(self->state.ctx->writer, caf::infinite, write_atom::value, std::move(b))
-      .then([rp, name](const batch_result&) mutable { rp.deliver(reply(0, json{{"removed", name}})); },
-            [rp](const caf::error& err) mutable { rp.deliver(fail(1, caf::to_string(err))); });
+      .then(
+          [rp, name](const batch_result&) mutable {
+            rp.deliver(reply(0, json{{"removed", name}}));
+          },
+          [rp](const caf::error& err) mutable { rp.deliver(fail(1, caf::to_string(err))); });
   return rp;
 }
 
@@ -440,12 +452,14 @@ engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_
                                      {"pid", ::getpid()},
                                      {"integrations", all_names(self).size()}}));
     if (op == "add") return op_add(self, args);
-    if (op == "list" || (op == "status" && name.empty())) return op_status(self, all_names(self), false);
+    if (op == "list" || (op == "status" && name.empty()))
+      return op_status(self, all_names(self), false);
     if (op == "changes") return immediate(op_read(self, op, name, args));
     if (!exists()) return immediate(fail(4, "no integration named '" + name + "'"));
     if (op == "status") return op_status(self, {name}, true);
     if (op == "show") return immediate(op_show(self, name));
-    if (op == "logs" || op == "records" || op == "run") return immediate(op_read(self, op, name, args));
+    if (op == "logs" || op == "records" || op == "run")
+      return immediate(op_read(self, op, name, args));
     if (op == "configure") return op_configure(self, name, args);
     if (op == "enable" || op == "disable") return op_enable(self, name, op == "enable");
     if (op == "remove") return op_remove(self, name);

@@ -39,15 +39,15 @@ struct active_run {
   size_t stream_idx = 0;
   stream_cursor fetch_cursor;  // where fetching stands (ahead of the committed cursor)
   bool stream_fetched_all = false;
-  uint64_t request_id = 0;     // in-flight page request, 0 = none
-  bool waiting = false;        // a backoff or rate-limit timer is pending
+  uint64_t request_id = 0;  // in-flight page request, 0 = none
+  bool waiting = false;     // a backoff or rate-limit timer is pending
   std::string waiting_text;
   uint32_t attempt = 0, rate_waits = 0;
   std::deque<pending_commit> commits;
   uint64_t fetched = 0, invalid = 0, pages = 0, total = 0;
-  uint64_t stream_total = 0;   // total of the current stream, when known
+  uint64_t stream_total = 0;  // total of the current stream, when known
   batch_result counts;
-  error_info error;            // set: the run is ending with this failure
+  error_info error;  // set: the run is ending with this failure
   bool cancelled = false;
   bool ending = false;
 };
@@ -73,8 +73,12 @@ struct integration_state {
 
 using self_ptr = integration_actor::stateful_pointer<integration_state>;
 
-std::chrono::nanoseconds mono(self_ptr self) { return self->clock().now().time_since_epoch(); }
-int64_t now_ms(self_ptr self) { return to_ms(self->state.ctx->now(self->clock().now())); }
+std::chrono::nanoseconds mono(self_ptr self) {
+  return self->clock().now().time_since_epoch();
+}
+int64_t now_ms(self_ptr self) {
+  return to_ms(self->state.ctx->now(self->clock().now()));
+}
 
 json event(self_ptr self, const char* level, const std::string& what, const std::string& message) {
   return json{{"at", format_iso(from_ms(now_ms(self)))},
@@ -154,14 +158,10 @@ void maybe_finish(self_ptr self);
 
 json run_patch(self_ptr self) {
   auto& r = *self->state.run;
-  return json{{"run_id", r.id},
-              {"kind", sync_kind_name(r.kind)},
-              {"full", r.full},
-              {"started", format_iso(from_ms(r.started_ms))},
-              {"status", "running"},
-              {"fetched", r.fetched},
-              {"invalid", r.invalid},
-              {"pages", r.pages},
+  return json{{"run_id", r.id},       {"kind", sync_kind_name(r.kind)},
+              {"full", r.full},       {"started", format_iso(from_ms(r.started_ms))},
+              {"status", "running"},  {"fetched", r.fetched},
+              {"invalid", r.invalid}, {"pages", r.pages},
               {"total", r.total}};
 }
 
@@ -236,14 +236,15 @@ void on_page_error(self_ptr self, const error_info& e) {
   auto& r = *st.run;
   auto delay = st.retry.next_delay(e, r.attempt, r.rate_waits);
   if (!delay) return fail_run(self, e);
-  json ev = error_event(self, e, e.category == error_category::rate_limited ? "rate_limited"
-                                                                          : "retrying");
+  json ev = error_event(self, e,
+                        e.category == error_category::rate_limited ? "rate_limited" : "retrying");
   ev["level"] = "warn";
   ev["retry_in_ms"] = delay->count();
   ev["attempt"] = r.attempt + 1;
   write_batch b;
   b.log_events.push_back(ev.dump());
-  write(self, std::move(b), [](const batch_result&) {}, [](const caf::error&) {});
+  write(
+      self, std::move(b), [](const batch_result&) {}, [](const caf::error&) {});
   if (e.category == error_category::rate_limited)
     ++r.rate_waits;
   else
@@ -337,10 +338,10 @@ void maybe_finish(self_ptr self) {
   if (!(done_streams || stopping) || !r.commits.empty() || r.request_id || r.ending) return;
   r.ending = true;
   auto now = now_ms(self);
-  std::string outcome = r.cancelled        ? "cancelled"
-                        : !r.error.ok()    ? "failed"
-                        : r.invalid > 0    ? "error"
-                                           : "ok";
+  std::string outcome = r.cancelled     ? "cancelled"
+                        : !r.error.ok() ? "failed"
+                        : r.invalid > 0 ? "error"
+                                        : "ok";
   auto& f = st.facts;
   f.last_attempt_ms = now;
   f.last_outcome = outcome;
@@ -361,16 +362,17 @@ void maybe_finish(self_ptr self) {
                       {"message", r.error.message},
                       {"hint", r.error.hint()}};
   std::ostringstream msg;
-  msg << "run " << r.id << " " << outcome << ": " << r.fetched << " fetched, "
-      << r.counts.inserted << " new, " << r.counts.updated << " updated, " << r.counts.unchanged
-      << " unchanged, " << r.counts.deleted << " deleted, " << r.invalid << " set aside";
-  json ev = outcome == "failed" ? error_event(self, r.error, "run_finished")
-                                : event(self, outcome == "ok" ? "info" : "warn", "run_finished", msg.str());
+  msg << "run " << r.id << " " << outcome << ": " << r.fetched << " fetched, " << r.counts.inserted
+      << " new, " << r.counts.updated << " updated, " << r.counts.unchanged << " unchanged, "
+      << r.counts.deleted << " deleted, " << r.invalid << " set aside";
+  json ev = outcome == "failed"
+                ? error_event(self, r.error, "run_finished")
+                : event(self, outcome == "ok" ? "info" : "warn", "run_finished", msg.str());
   if (outcome == "failed") ev["message"] = msg.str() + " — " + r.error.message;
   ev["run_id"] = r.id;
-  ev["counts"] = {{"fetched", r.fetched},           {"inserted", r.counts.inserted},
-                  {"updated", r.counts.updated},   {"unchanged", r.counts.unchanged},
-                  {"deleted", r.counts.deleted},   {"invalid", r.invalid}};
+  ev["counts"] = {{"fetched", r.fetched},        {"inserted", r.counts.inserted},
+                  {"updated", r.counts.updated}, {"unchanged", r.counts.unchanged},
+                  {"deleted", r.counts.deleted}, {"invalid", r.invalid}};
   write_batch b;
   b.run_id = r.id;
   b.run_patch = patch.dump();
@@ -378,10 +380,11 @@ void maybe_finish(self_ptr self) {
   b.integration_doc = doc_of(self);
   spdlog::info("{}: {}", st.cfg.name, msg.str());
   st.run.reset();
-  write(self, std::move(b), [](const batch_result&) {},
-        [name = st.cfg.name](const caf::error& e) {
-          spdlog::error("{}: could not record the end of a run: {}", name, caf::to_string(e));
-        });
+  write(
+      self, std::move(b), [](const batch_result&) {},
+      [name = st.cfg.name](const caf::error& e) {
+        spdlog::error("{}: could not record the end of a run: {}", name, caf::to_string(e));
+      });
 }
 
 sync_reply start_run(self_ptr self, const sync_request& req) {
@@ -403,7 +406,8 @@ sync_reply start_run(self_ptr self, const sync_request& req) {
                                    sync_kind_name(req.kind) + (req.full ? ", full" : "") + ")")
                              .dump());
   b.integration_doc = doc_of(self);
-  write(self, std::move(b), [](const batch_result&) {}, [](const caf::error&) {});
+  write(
+      self, std::move(b), [](const batch_result&) {}, [](const caf::error&) {});
   st.run->stream_idx = 0;
   if (st.cfg.streams.empty()) {
     maybe_finish(self);
@@ -432,8 +436,10 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
   }
   if (!sealed.empty()) {
     auto key = ctx->secrets->unseal(sealed);
-    if (key) cfg->api_key = *key;
-    else spdlog::error("{}: the stored API key cannot be unsealed (master.key changed?)", cfg->name);
+    if (key)
+      cfg->api_key = *key;
+    else
+      spdlog::error("{}: the stored API key cannot be unsealed (master.key changed?)", cfg->name);
   }
   st.facts = status_facts::from_json(j.value("status", json::object()));
   apply_config(self, std::move(*cfg));
@@ -441,8 +447,8 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
   for (auto& [stream, c] : ctx->store->cursors(st.cfg.name))
     st.cursors[stream] = stream_cursor::from_json(c);
   // Continue a run a crash interrupted: its pass resumes from the last committed page.
-  bool interrupted = std::any_of(st.cursors.begin(), st.cursors.end(),
-                                 [](auto& kv) { return kv.second.in_pass; });
+  bool interrupted =
+      std::any_of(st.cursors.begin(), st.cursors.end(), [](auto& kv) { return kv.second.in_pass; });
   if (interrupted && st.cfg.enabled)
     caf::anon_send(caf::actor_cast<integration_actor>(self), sync_atom::value,
                    sync_request{sync_kind::resume, false});
@@ -462,7 +468,8 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
                                              std::to_string(st.run->id) + " is still active")
                                        .dump());
             st.facts.last_scheduled_ms = now_ms(self);
-            write(self, std::move(b), [](const batch_result&) {}, [](const caf::error&) {});
+            write(
+                self, std::move(b), [](const batch_result&) {}, [](const caf::error&) {});
             return {sync_outcome::skipped, st.run->id, 0, "a run is already active"};
           }
           return {sync_outcome::joined, st.run->id, 0,
@@ -499,8 +506,9 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
         write_batch b;
         b.integration_doc = doc_of(self);
         b.log_events.push_back(event(self, "info", "configured", "settings saved").dump());
-        write(self, std::move(b), [rp](const batch_result&) mutable { rp.deliver(true); },
-              [rp](const caf::error& e) mutable { rp.deliver(e); });
+        write(
+            self, std::move(b), [rp](const batch_result&) mutable { rp.deliver(true); },
+            [rp](const caf::error& e) mutable { rp.deliver(e); });
         return rp;
       },
       [=](enable_atom, bool on) -> caf::typed_response_promise<bool> {
@@ -521,8 +529,9 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
             event(self, "info", on ? "enabled" : "disabled",
                   on ? "enabled: scheduled syncs resume" : "disabled: settings kept, no syncing")
                 .dump());
-        write(self, std::move(b), [rp](const batch_result&) mutable { rp.deliver(true); },
-              [rp](const caf::error& e) mutable { rp.deliver(e); });
+        write(
+            self, std::move(b), [rp](const batch_result&) mutable { rp.deliver(true); },
+            [rp](const caf::error& e) mutable { rp.deliver(e); });
         return rp;
       },
       [=](test_atom) -> caf::typed_response_promise<std::string> {
@@ -545,8 +554,8 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
           auto e = classify_response(resp, "test of " + st.cfg.streams.front().name);
           json out{{"ok", e.ok()}, {"status", resp.status}};
           if (e.ok()) {
-            out["message"] = "connected: " + st.cfg.base_url + " answered HTTP " +
-                             std::to_string(resp.status);
+            out["message"] =
+                "connected: " + st.cfg.base_url + " answered HTTP " + std::to_string(resp.status);
           } else {
             out["category"] = category_name(e.category);
             out["message"] = e.message;
@@ -569,11 +578,10 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
       [=](deadline_atom, uint64_t id) {
         auto& st = self->state;
         if (auto p = st.probes.find(id); p != st.probes.end()) {
-          auto e = make_error_info(error_category::timeout, "no answer from " + st.cfg.base_url, true);
-          p->second.deliver(json{{"ok", false},
-                                 {"category", "timeout"},
-                                 {"message", e.message},
-                                 {"hint", e.hint()}}
+          auto e =
+              make_error_info(error_category::timeout, "no answer from " + st.cfg.base_url, true);
+          p->second.deliver(json{
+              {"ok", false}, {"category", "timeout"}, {"message", e.message}, {"hint", e.hint()}}
                                 .dump());
           st.probes.erase(p);
           return;
@@ -589,21 +597,30 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
 
 const char* sync_kind_name(sync_kind k) {
   switch (k) {
-    case sync_kind::manual: return "manual";
-    case sync_kind::scheduled: return "scheduled";
-    case sync_kind::after_save: return "after_save";
-    case sync_kind::resume: return "resume";
+    case sync_kind::manual:
+      return "manual";
+    case sync_kind::scheduled:
+      return "scheduled";
+    case sync_kind::after_save:
+      return "after_save";
+    case sync_kind::resume:
+      return "resume";
   }
   return "manual";
 }
 
 const char* sync_outcome_name(sync_outcome o) {
   switch (o) {
-    case sync_outcome::started: return "started";
-    case sync_outcome::joined: return "joined";
-    case sync_outcome::rate_limited: return "rate_limited";
-    case sync_outcome::disabled: return "disabled";
-    case sync_outcome::skipped: return "skipped";
+    case sync_outcome::started:
+      return "started";
+    case sync_outcome::joined:
+      return "joined";
+    case sync_outcome::rate_limited:
+      return "rate_limited";
+    case sync_outcome::disabled:
+      return "disabled";
+    case sync_outcome::skipped:
+      return "skipped";
   }
   return "started";
 }

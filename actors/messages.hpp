@@ -39,11 +39,11 @@ struct sync_request {
 };
 
 enum class sync_outcome : uint8_t {
-  started,         // a new run began: run_id
-  joined,          // a run was already active: its run_id
-  rate_limited,    // manual request refused: retry_after_ms
-  disabled,        // the integration is disabled
-  skipped,         // a scheduled fire found a run active; logged
+  started,       // a new run began: run_id
+  joined,        // a run was already active: its run_id
+  rate_limited,  // manual request refused: retry_after_ms
+  disabled,      // the integration is disabled
+  skipped,       // a scheduled fire found a run active; logged
 };
 const char* sync_outcome_name(sync_outcome o);
 
@@ -75,8 +75,7 @@ struct client_reply {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, error_info& x) {
-  return f(caf::meta::type_name("error_info"), x.category, x.message, x.transport,
-           x.retry_after_s);
+  return f(caf::meta::type_name("error_info"), x.category, x.message, x.transport, x.retry_after_s);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, http_response& x) {

@@ -54,39 +54,38 @@ void fire(sched_ptr self, const std::string& name, integration_actor target) {
 }
 
 scheduler_actor::behavior_type scheduler_fn(sched_ptr self, context_ptr ctx) {
-  return {
-      [=](schedule_atom, const std::string& name, const std::string& spec, int64_t last_fire_ms,
-          integration_actor target) {
-        std::string err;
-        auto s = schedule::parse(spec, err);
-        if (!s || s->is_manual()) {
-          self->state.entries.erase(name);
-          if (!s) spdlog::warn("scheduler: {}: {}", name, err);
-          self->send(target, next_run_atom::value, int64_t{0});
-          return;
-        }
-        auto& e = self->state.entries[name];
-        e.sched = *s;
-        e.offset = s->spread_offset(name);
-        e.target = target;
-        auto now = ctx->now(self->clock().now());
-        if (last_fire_ms > 0) {
-          auto due = s->next_after(from_ms(last_fire_ms), e.offset);
-          if (due && *due <= now) {
-            spdlog::info("scheduler: {}: missed the fire at {}, running it once now", name,
-                         format_iso(*due));
-            fire(self, name, target);
-          }
-        }
-        arm(self, ctx, name, now);
-      },
-      [=](unschedule_atom, const std::string& name) { self->state.entries.erase(name); },
-      [=](tick_atom, const std::string& name, uint64_t gen) {
-        auto i = self->state.entries.find(name);
-        if (i == self->state.entries.end() || i->second.gen != gen) return;  // superseded
-        fire(self, name, i->second.target);
-        arm(self, ctx, name, ctx->now(self->clock().now()));
-      }};
+  return {[=](schedule_atom, const std::string& name, const std::string& spec, int64_t last_fire_ms,
+              integration_actor target) {
+            std::string err;
+            auto s = schedule::parse(spec, err);
+            if (!s || s->is_manual()) {
+              self->state.entries.erase(name);
+              if (!s) spdlog::warn("scheduler: {}: {}", name, err);
+              self->send(target, next_run_atom::value, int64_t{0});
+              return;
+            }
+            auto& e = self->state.entries[name];
+            e.sched = *s;
+            e.offset = s->spread_offset(name);
+            e.target = target;
+            auto now = ctx->now(self->clock().now());
+            if (last_fire_ms > 0) {
+              auto due = s->next_after(from_ms(last_fire_ms), e.offset);
+              if (due && *due <= now) {
+                spdlog::info("scheduler: {}: missed the fire at {}, running it once now", name,
+                             format_iso(*due));
+                fire(self, name, target);
+              }
+            }
+            arm(self, ctx, name, now);
+          },
+          [=](unschedule_atom, const std::string& name) { self->state.entries.erase(name); },
+          [=](tick_atom, const std::string& name, uint64_t gen) {
+            auto i = self->state.entries.find(name);
+            if (i == self->state.entries.end() || i->second.gen != gen) return;  // superseded
+            fire(self, name, i->second.target);
+            arm(self, ctx, name, ctx->now(self->clock().now()));
+          }};
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 #include "actors/service.hpp"
 
-#include <caf/io/all.hpp>
 #include <fcntl.h>
 #include <signal.h>
 #include <sodium.h>
@@ -8,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <caf/io/all.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -31,7 +31,8 @@ std::string default_data_dir() {
 bool read_service_address(const std::string& dir, service_address& out, std::string& error) {
   std::ifstream in(dir + "/service.json");
   if (!in) {
-    error = "no service found: " + dir + "/service.json does not exist (is `ledgersync serve` "
+    error = "no service found: " + dir +
+            "/service.json does not exist (is `ledgersync serve` "
             "running with this --data-dir?)";
     return false;
   }
@@ -71,7 +72,9 @@ client_reply call(caf::actor_system& sys, const engine_actor& engine, client_req
   client_reply out{protocol_version, 1, "{}"};
   self->request(engine, std::chrono::seconds(30), std::move(req))
       .receive([&](const client_reply& r) { out = r; },
-               [&](const caf::error& e) { out.body = json{{"error", caf::to_string(e)}}.dump(); });
+               [&](const caf::error& e) {
+                 out.body = json{{"error", caf::to_string(e)}}.dump();
+               });
   return out;
 }
 
@@ -119,7 +122,8 @@ int run_service(const serve_options& o) {
   std::error_code ec;
   std::filesystem::create_directories(o.data_dir, ec);
   if (ec) {
-    std::cerr << "ledgersync: cannot create data dir " << o.data_dir << ": " << ec.message() << "\n";
+    std::cerr << "ledgersync: cannot create data dir " << o.data_dir << ": " << ec.message()
+              << "\n";
     return 1;
   }
   ::chmod(o.data_dir.c_str(), 0700);
@@ -142,7 +146,8 @@ int run_service(const serve_options& o) {
     so.records = o.demo_records;
     so.churn = 5;
     so.churn_every_s = 20;
-    so.invalid_at_start = 3;  // payments only: acme-accounts stays Active, acme-payments shows Error
+    so.invalid_at_start =
+        3;  // payments only: acme-accounts stays Active, acme-payments shows Error
     so.invalid_stream = "payments";
     sandbox = std::make_unique<sandbox::server>(so);
     sandbox_port = sandbox->start(err);
@@ -164,8 +169,8 @@ int run_service(const serve_options& o) {
   ctx->secrets = &*box;
   ctx->make_transport = [&io] { return io.make_transport(); };
   ctx->writer = spawn_log_writer(sys, store.get(), true);
-  ctx->clock.anchor_wall = std::chrono::time_point_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now());
+  ctx->clock.anchor_wall =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   ctx->clock.anchor_steady = sys.clock().now();
   ctx->seed = static_cast<uint64_t>(::getpid());
   auto sched = spawn_scheduler(sys, ctx);
@@ -180,11 +185,9 @@ int run_service(const serve_options& o) {
     return 1;
   }
   auto service_file = o.data_dir + "/service.json";
-  if (!write_private(service_file, json{{"host", o.host},
-                                        {"port", *port},
-                                        {"token", token},
-                                        {"pid", ::getpid()}}
-                                       .dump())) {
+  if (!write_private(
+          service_file,
+          json{{"host", o.host}, {"port", *port}, {"token", token}, {"pid", ::getpid()}}.dump())) {
     std::cerr << "ledgersync: cannot write " << service_file << "\n";
     return 1;
   }
@@ -192,8 +195,8 @@ int run_service(const serve_options& o) {
             << o.data_dir << ")" << std::endl;
   if (o.demo) {
     add_demo_integrations(sys, engine, token, sandbox_port);
-    std::cout << "ledgersync demo: sandbox upstream on http://127.0.0.1:" << sandbox_port
-              << " (" << o.demo_records << " records per stream, a few changing every 20s)\n"
+    std::cout << "ledgersync demo: sandbox upstream on http://127.0.0.1:" << sandbox_port << " ("
+              << o.demo_records << " records per stream, a few changing every 20s)\n"
               << "\nThree integrations are syncing. In another terminal:\n"
               << "  export LEDGERSYNC_DATA_DIR=" << o.data_dir << "\n"
               << "  ledgersync list                      # status at a glance\n"

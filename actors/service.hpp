@@ -12,7 +12,7 @@ struct serve_options {
   std::string data_dir;
   std::string host = "127.0.0.1";
   uint16_t port = 7420;
-  bool demo = false;            // also start a sandbox upstream and three integrations
+  bool demo = false;  // also start a sandbox upstream and three integrations
   size_t demo_records = 2000;
 };
 

@@ -45,8 +45,8 @@ http_response fetch_sync(http_transport& t, http_request req) {
   return f.get();
 }
 
-write_batch batch_of(const std::string& integration, const page_result& pr,
-                     const stream_config& s, const stream_cursor& c) {
+write_batch batch_of(const std::string& integration, const page_result& pr, const stream_config& s,
+                     const stream_cursor& c) {
   write_batch b;
   b.integration = integration;
   b.at_ms = 1;
@@ -61,9 +61,12 @@ int main(int argc, char** argv) {
   size_t records = 100000, page_size = 500;
   std::string dir = "/tmp/ledgersync-bench";
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--records")) records = std::stoul(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--page")) page_size = std::stoul(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
+    if (!std::strcmp(argv[i], "--records"))
+      records = std::stoul(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--page"))
+      page_size = std::stoul(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--dir"))
+      dir = argv[i + 1];
     else {
       std::fprintf(stderr, "usage: bench_sync [--records N] [--page N] [--dir DIR]\n");
       return 2;

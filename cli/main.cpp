@@ -1,10 +1,10 @@
 // ledgersync: the service (serve, demo), the sandbox upstream, and the client commands that
 // send messages to a running service. Exit codes: 0 ok, 1 failed, 2 usage, 3 refused by rate
 // limit, 4 no such integration, 5 service unreachable.
-#include <CLI/CLI.hpp>
 #include <signal.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -40,7 +40,8 @@ struct config_opts {
 }
 
 void add_client_opts(CLI::App* cmd, client_opts& o, bool json_flag) {
-  cmd->add_option("--data-dir", o.data_dir, "the service's data dir (default $LEDGERSYNC_DATA_DIR)");
+  cmd->add_option("--data-dir", o.data_dir,
+                  "the service's data dir (default $LEDGERSYNC_DATA_DIR)");
   cmd->add_option("--connect", o.connect, "HOST:PORT of the service (default: from the data dir)");
   if (json_flag) cmd->add_flag("--json", o.json_out, "machine-readable output");
 }
@@ -49,7 +50,8 @@ void add_config_opts(CLI::App* cmd, config_opts& c) {
   cmd->add_option("--connector", c.connector, "connector type (rest)");
   cmd->add_option("--base-url", c.base_url, "the upstream API's base URL");
   cmd->add_option("--api-key-file", c.api_key_file, "read the API key from this file");
-  cmd->add_option("--api-key-env", c.api_key_env, "read the API key from this environment variable");
+  cmd->add_option("--api-key-env", c.api_key_env,
+                  "read the API key from this environment variable");
   cmd->add_option("--schedule", c.schedule,
                   "'every 15m', 'daily 06:00 Europe/London', 'weekly mon 06:00 UTC', "
                   "'cron 0 6 * * 1-5 UTC' or 'manual'");
@@ -127,7 +129,8 @@ int report(const reply& r, bool json_out, const std::function<void(const json&)>
   } else if (r.code != 0) {
     std::cerr << "ledgersync: " << r.body.value("error", r.body.value("message", r.body.dump()))
               << "\n";
-    if (r.body.contains("hint")) std::cerr << "  what to do: " << r.body["hint"].get<std::string>() << "\n";
+    if (r.body.contains("hint"))
+      std::cerr << "  what to do: " << r.body["hint"].get<std::string>() << "\n";
   } else {
     human(r.body);
   }
@@ -205,9 +208,11 @@ int main(int argc, char** argv) {
 
   std::string demo_dir;
   size_t demo_records = 2000;
-  auto* demo = app.add_subcommand("demo", "the service with a sandbox upstream and three integrations");
+  auto* demo =
+      app.add_subcommand("demo", "the service with a sandbox upstream and three integrations");
   demo->add_option("--data-dir", demo_dir, "where the demo's data lives");
-  demo->add_option("--records", demo_records, "records per sandbox stream")->check(CLI::Range(1, 10000000));
+  demo->add_option("--records", demo_records, "records per sandbox stream")
+      ->check(CLI::Range(1, 10000000));
 
   sandbox::server_options sbo;
   auto* sb = app.add_subcommand("sandbox", "serve the deterministic sandbox upstream");
@@ -231,7 +236,8 @@ int main(int argc, char** argv) {
   add->add_option("NAME", name, "integration name")->required();
   add_config_opts(add, cfg);
   add_client_opts(add, co, true);
-  auto* configure = app.add_subcommand("configure", "change an integration's settings (rotate its key)");
+  auto* configure =
+      app.add_subcommand("configure", "change an integration's settings (rotate its key)");
   configure->add_option("NAME", name)->required();
   add_config_opts(configure, cfg);
   add_client_opts(configure, co, true);
@@ -302,9 +308,10 @@ int main(int argc, char** argv) {
   }
   if (demo->parsed()) {
     serve_options d;
-    d.data_dir = demo_dir.empty() ? std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") +
-                                        "/ledgersync-demo"
-                                  : demo_dir;
+    d.data_dir = demo_dir.empty()
+                     ? std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") +
+                           "/ledgersync-demo"
+                     : demo_dir;
     d.port = 0;
     d.demo = true;
     d.demo_records = demo_records;
@@ -330,7 +337,8 @@ int main(int argc, char** argv) {
       r = c->call("add", "", {{"config", conf}, {"run_after_save", cfg.run_after_save}});
     } else {
       if (changes_json.empty() && !cfg.run_after_save) die(usage, "configure: nothing to change");
-      r = c->call("configure", name, {{"changes", changes_json}, {"run_after_save", cfg.run_after_save}});
+      r = c->call("configure", name,
+                  {{"changes", changes_json}, {"run_after_save", cfg.run_after_save}});
     }
     return report(r, co.json_out, [&](const json& b) {
       std::cout << (add->parsed() ? "added " : "saved ") << name << "\n";
@@ -341,7 +349,8 @@ int main(int argc, char** argv) {
     return report(c->call("list", ""), co.json_out, [](const json& b) { print_status_table(b); });
   }
   if (status->parsed())
-    return report(c->call("status", name), co.json_out, [](const json& b) { print_status_detail(b); });
+    return report(c->call("status", name), co.json_out,
+                  [](const json& b) { print_status_detail(b); });
   if (show->parsed()) {
     auto r = c->call("show", name);
     if (r.code != 0 || co.json_out) return report(r, co.json_out, [](const json&) {});
@@ -364,7 +373,8 @@ int main(int argc, char** argv) {
         std::cerr << "ledgersync: " << r.body.value("message", "refused") << "\n";
         return refused;
       }
-      return report(r, co.json_out, [](const json& b) { std::cout << b.value("message", "") << "\n"; });
+      return report(r, co.json_out,
+                    [](const json& b) { std::cout << b.value("message", "") << "\n"; });
     }
     if (!co.json_out) std::cout << r.body.value("message", "") << std::endl;
     return wait_for_run(*c, name, r.body.value("run_id", uint64_t{0}), co.json_out);
@@ -384,8 +394,11 @@ int main(int argc, char** argv) {
     size_t shown = 0;
     for (;;) {
       size_t page = limit ? std::min<size_t>(1000, limit - shown) : 1000;
-      auto r = c->call("records", name, {{"stream", stream}, {"after_stream", after_stream},
-                                          {"after_id", after_id}, {"limit", page}});
+      auto r = c->call("records", name,
+                       {{"stream", stream},
+                        {"after_stream", after_stream},
+                        {"after_id", after_id},
+                        {"limit", page}});
       if (r.code != 0) return report(r, false, [](const json&) {});
       for (auto& row : r.body) {
         if (co.json_out)

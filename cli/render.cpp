@@ -51,15 +51,14 @@ void print_status_table(const json& statuses) {
     std::string now = "-";
     if (s.value("running", false) && s["progress"].is_object()) {
       auto& p = s["progress"];
-      now = "syncing " + str(p, "stream", "") + " " + std::to_string(p.value("fetched", 0)) +
-            (p["total"].is_null() ? "" : "/" + p["total"].dump());
+      now = "syncing " + str(p, "stream", "") + " " + std::to_string(p.value("fetched", 0));
+      if (!p["total"].is_null()) now.append(1, '/').append(p["total"].dump());
     } else if (s["last_error"].is_object()) {
       now = str(s["last_error"], "category") + ": " + str(s["last_error"], "message");
       if (now.size() > 60) now = now.substr(0, 57) + "...";
     }
     std::printf("%-20s %-20s %-8s %-12s %-12s %-18s %s\n", str(s, "name").c_str(),
-                status_label(s).c_str(), str(s, "health").c_str(),
-                ago(s, "last_sync", s).c_str(),
+                status_label(s).c_str(), str(s, "health").c_str(), ago(s, "last_sync", s).c_str(),
                 s["next_run"].is_null() ? "-" : ago(s, "next_run", s).c_str(),
                 str(s, "schedule").c_str(), now.c_str());
   }
@@ -101,8 +100,8 @@ void print_show(const json& show, const json& status) {
     auto count = show["records"].contains(name) ? show["records"][name].dump() : "0";
     std::string mark = "-";
     if (show["cursors"].contains(name)) mark = str(show["cursors"][name], "watermark", "-");
-    std::cout << "    " << name << " (" << str(s, "entity") << ", " << str(s, "path") << "): "
-              << count << " records, synced up to " << (mark.empty() ? "-" : mark) << "\n";
+    std::cout << "    " << name << " (" << str(s, "entity") << ", " << str(s, "path")
+              << "): " << count << " records, synced up to " << (mark.empty() ? "-" : mark) << "\n";
   }
   if (!show["recent_runs"].empty()) {
     std::cout << "  recent runs:\n";
@@ -127,18 +126,18 @@ void print_progress(const json& s, bool tty) {
   if (!s["progress"].is_object()) return;
   auto& p = s["progress"];
   uint64_t fetched = p.value("fetched", uint64_t{0});
-  std::string tail = str(p, "stream", "") + " " + std::to_string(fetched) +
-                     (p["total"].is_null() ? "" : "/" + p["total"].dump()) + " fetched, " +
-                     std::to_string(p.value("inserted", 0)) + " new, " +
-                     std::to_string(p.value("updated", 0)) + " updated";
+  std::string tail = str(p, "stream", "") + " " + std::to_string(fetched);
+  if (!p["total"].is_null()) tail.append(1, '/').append(p["total"].dump());
+  tail += " fetched, " + std::to_string(p.value("inserted", 0)) + " new, " +
+          std::to_string(p.value("updated", 0)) + " updated";
   if (p.contains("waiting")) tail += " — " + str(p, "waiting");
   if (tty) {
     int pct = p["percent"].is_null() ? -1 : p["percent"].get<int>();
     std::string bar(30, ' ');
     if (pct >= 0)
       for (int i = 0; i < pct * 30 / 100; ++i) bar[static_cast<size_t>(i)] = '#';
-    std::printf("\r\033[K[%s] %s %s", bar.c_str(), pct >= 0 ? (std::to_string(pct) + "%").c_str() : "",
-                tail.c_str());
+    std::printf("\r\033[K[%s] %s %s", bar.c_str(),
+                pct >= 0 ? (std::to_string(pct) + "%").c_str() : "", tail.c_str());
     std::fflush(stdout);
   } else {
     std::cout << "progress: " << tail << std::endl;
@@ -148,9 +147,8 @@ void print_progress(const json& s, bool tty) {
 void print_run_summary(const json& r) {
   std::cout << "run " << str(r, "run_id") << " " << str(r, "status") << ": "
             << r.value("fetched", 0) << " fetched, " << r.value("inserted", 0) << " new, "
-            << r.value("updated", 0) << " updated, " << r.value("unchanged", 0)
-            << " unchanged, " << r.value("deleted", 0) << " deleted, " << r.value("invalid", 0)
-            << " set aside\n";
+            << r.value("updated", 0) << " updated, " << r.value("unchanged", 0) << " unchanged, "
+            << r.value("deleted", 0) << " deleted, " << r.value("invalid", 0) << " set aside\n";
   if (r.contains("error") && r["error"].is_object())
     std::cout << "  error: [" << str(r["error"], "category") << "] " << str(r["error"], "message")
               << "\n  what to do: " << str(r["error"], "hint") << "\n";

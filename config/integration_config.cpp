@@ -12,11 +12,16 @@ using nlohmann::json;
 
 std::string pagination_name(pagination_style p) {
   switch (p) {
-    case pagination_style::cursor: return "cursor";
-    case pagination_style::page: return "page";
-    case pagination_style::next_url: return "next_url";
-    case pagination_style::link: return "link";
-    case pagination_style::none: return "none";
+    case pagination_style::cursor:
+      return "cursor";
+    case pagination_style::page:
+      return "page";
+    case pagination_style::next_url:
+      return "next_url";
+    case pagination_style::link:
+      return "link";
+    case pagination_style::none:
+      return "none";
   }
   return "none";
 }
@@ -89,14 +94,10 @@ std::vector<stream_config> default_rest_streams() {
 }
 
 json to_json(const stream_config& s) {
-  json j{{"name", s.name},
-         {"path", s.path},
-         {"entity", s.entity},
-         {"records", s.records_pointer},
-         {"id", s.id_pointer},
-         {"updated_at", s.updated_pointer},
-         {"total", s.total_pointer},
-         {"required", s.required}};
+  json j{{"name", s.name},           {"path", s.path},
+         {"entity", s.entity},       {"records", s.records_pointer},
+         {"id", s.id_pointer},       {"updated_at", s.updated_pointer},
+         {"total", s.total_pointer}, {"required", s.required}};
   if (!s.incremental_header.empty())
     j["incremental"] = {{"header", s.incremental_header}};
   else
@@ -112,8 +113,11 @@ json to_json(const stream_config& s) {
       p["first"] = s.first_page;
       if (!s.page_count_pointer.empty()) p["page_count"] = s.page_count_pointer;
       break;
-    case pagination_style::next_url: p["field"] = s.next_url_pointer; break;
-    default: break;
+    case pagination_style::next_url:
+      p["field"] = s.next_url_pointer;
+      break;
+    default:
+      break;
   }
   j["pagination"] = p;
   j["page_size"] = {{"param", s.page_size_param}, {"value", s.page_size}};
@@ -180,9 +184,9 @@ std::optional<stream_config> stream_from_json(const json& j, std::string& error)
   }
   r.finish();
   if (!error.empty()) return std::nullopt;
-  for (auto* p : {&s.records_pointer, &s.id_pointer, &s.updated_pointer, &s.total_pointer,
-                  &s.cursor_pointer, &s.next_url_pointer, &s.page_count_pointer,
-                  &s.deleted_pointer})
+  for (auto* p :
+       {&s.records_pointer, &s.id_pointer, &s.updated_pointer, &s.total_pointer, &s.cursor_pointer,
+        &s.next_url_pointer, &s.page_count_pointer, &s.deleted_pointer})
     *p = normalize_pointer(*p);
   for (auto& q : s.required) q = normalize_pointer(q);
   if (s.entity.empty()) s.entity = s.name;
@@ -282,8 +286,7 @@ bool valid_integration_name(const std::string& n) {
 std::string validate(const integration_config& c) {
   if (!valid_integration_name(c.name))
     return "name '" + c.name + "' is invalid: 1-64 characters of letters, digits, '-', '_', '.'";
-  if (c.connector != "rest")
-    return "unknown connector '" + c.connector + "' (available: rest)";
+  if (c.connector != "rest") return "unknown connector '" + c.connector + "' (available: rest)";
   auto u = boost::urls::parse_absolute_uri(c.base_url);
   if (!u) return "base URL '" + c.base_url + "' is not an absolute URL";
   auto scheme = u->scheme();
@@ -316,8 +319,7 @@ std::string validate(const integration_config& c) {
     if (k.empty() || k.find_first_of(" :\r\n") != std::string::npos ||
         v.find_first_of("\r\n") != std::string::npos)
       return "header '" + k + "' is not a valid HTTP header";
-  if (c.api_key.find_first_of("\r\n") != std::string::npos)
-    return "API key contains a line break";
+  if (c.api_key.find_first_of("\r\n") != std::string::npos) return "API key contains a line break";
   return "";
 }
 

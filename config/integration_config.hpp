@@ -25,25 +25,25 @@ enum class pagination_style : uint8_t {
 struct stream_config {
   std::string name;
   std::string path;
-  std::string entity;                       // canonical entity: customer, invoice, payment, …
-  std::string records_pointer = "/data";    // JSON pointer to the records array; "" = top level
-  std::string id_pointer = "/id";           // within a record
+  std::string entity;                     // canonical entity: customer, invoice, payment, …
+  std::string records_pointer = "/data";  // JSON pointer to the records array; "" = top level
+  std::string id_pointer = "/id";         // within a record
   std::string updated_pointer = "/updated_at";
   std::string incremental_param = "updated_since";  // query parameter carrying the watermark
-  std::string incremental_header;           // or a header (If-Modified-Since); wins when set
+  std::string incremental_header;  // or a header (If-Modified-Since); wins when set
   pagination_style paging = pagination_style::cursor;
   std::string cursor_param = "cursor";
   std::string cursor_pointer = "/next_cursor";
   std::string page_param = "page";
   int first_page = 1;
-  std::string page_count_pointer;           // e.g. /pagination/pageCount
-  std::string next_url_pointer;             // for next_url paging
+  std::string page_count_pointer;  // e.g. /pagination/pageCount
+  std::string next_url_pointer;    // for next_url paging
   std::string page_size_param = "limit";
   int page_size = 500;
-  std::string total_pointer = "/total";     // a total for progress, when the upstream gives one
-  std::string deleted_pointer;              // a record field that marks deletion (true/"Deleted")
-  std::vector<std::string> required;        // JSON pointers within a record
-  std::map<std::string, std::string> query; // fixed query parameters
+  std::string total_pointer = "/total";      // a total for progress, when the upstream gives one
+  std::string deleted_pointer;               // a record field that marks deletion (true/"Deleted")
+  std::vector<std::string> required;         // JSON pointers within a record
+  std::map<std::string, std::string> query;  // fixed query parameters
 };
 
 struct integration_config {
@@ -59,7 +59,7 @@ struct integration_config {
   std::map<std::string, std::string> headers;  // extra fixed headers (tenant ids, versions)
   uint32_t manual_burst = 2;                   // manual "sync now" token bucket
   int64_t manual_refill_s = 300;
-  double upstream_rate_per_s = 20;             // upstream-call token bucket
+  double upstream_rate_per_s = 20;  // upstream-call token bucket
   uint32_t upstream_burst = 20;
   int64_t request_timeout_ms = 30000;
   int64_t max_body_bytes = 64ll << 20;

@@ -1,7 +1,8 @@
 #include "config/schedule.hpp"
 
-#include <algorithm>
 #include <date/tz.h>
+
+#include <algorithm>
 #include <sstream>
 #include <vector>
 
@@ -158,10 +159,18 @@ std::optional<schedule> schedule::parse(std::string_view spec_in, std::string& e
       return std::nullopt;
     }
     switch (unit) {
-      case 's': s.interval_ = seconds(n); break;
-      case 'm': s.interval_ = minutes(n); break;
-      case 'h': s.interval_ = hours(n); break;
-      case 'd': s.interval_ = hours(24 * n); break;
+      case 's':
+        s.interval_ = seconds(n);
+        break;
+      case 'm':
+        s.interval_ = minutes(n);
+        break;
+      case 'h':
+        s.interval_ = hours(n);
+        break;
+      case 'd':
+        s.interval_ = hours(24 * n);
+        break;
       default:
         error = "bad interval unit in '" + words[1] + "': use s, m, h or d";
         return std::nullopt;
@@ -282,14 +291,16 @@ std::optional<sys_ms> schedule::next_local(sys_ms after) const {
 
 std::optional<sys_ms> schedule::next_after(sys_ms after) const {
   switch (kind_) {
-    case kind::manual: return std::nullopt;
+    case kind::manual:
+      return std::nullopt;
     case kind::every: {
       auto n = interval_.count();
       auto a = to_ms(after);
       auto q = a >= 0 ? a / n : -((-a + n - 1) / n);
       return from_ms((q + 1) * n);
     }
-    default: return next_local(after);
+    default:
+      return next_local(after);
   }
 }
 
@@ -301,9 +312,12 @@ std::optional<sys_ms> schedule::next_after(sys_ms after, milliseconds offset) co
 
 milliseconds schedule::period() const {
   switch (kind_) {
-    case kind::manual: return milliseconds(0);
-    case kind::every: return interval_;
-    case kind::daily: return hours(24);
+    case kind::manual:
+      return milliseconds(0);
+    case kind::every:
+      return interval_;
+    case kind::daily:
+      return hours(24);
     case kind::weekly: {
       // Longest gap between chosen days.
       int longest = 0, prev = -1, first = -1;

@@ -45,8 +45,8 @@ struct page_result {
   std::vector<invalid_record> invalid;  // set aside, with what they lack
   bool has_more = false;
   std::string next_token;
-  int64_t total = -1;      // total records the pass will see, when the upstream says
-  std::string max_updated; // highest updated_at in this page
+  int64_t total = -1;       // total records the pass will see, when the upstream says
+  std::string max_updated;  // highest updated_at in this page
 };
 
 class connector {

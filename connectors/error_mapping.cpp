@@ -67,9 +67,11 @@ std::string link_next(std::string_view h) {
     auto gt = h.find('>', lt);
     if (gt == std::string_view::npos) break;
     auto next_entry = h.find('<', gt);
-    auto params = h.substr(gt + 1, next_entry == std::string_view::npos ? h.npos : next_entry - gt - 1);
+    auto params =
+        h.substr(gt + 1, next_entry == std::string_view::npos ? h.npos : next_entry - gt - 1);
     for (auto rel : {"rel=\"next\"", "rel=next"})
-      if (params.find(rel) != std::string_view::npos) return std::string(h.substr(lt + 1, gt - lt - 1));
+      if (params.find(rel) != std::string_view::npos)
+        return std::string(h.substr(lt + 1, gt - lt - 1));
     pos = gt + 1;
   }
   return "";

@@ -77,8 +77,13 @@ class exchange : public std::enable_shared_from_this<exchange<Stream>> {
  public:
   exchange(std::shared_ptr<beast_transport> owner, std::unique_ptr<Stream> stream, bool reused,
            target t, http_request req, http_transport::callback done)
-      : owner_(std::move(owner)), stream_(std::move(stream)), reused_(reused), t_(std::move(t)),
-        req_(std::move(req)), done_(std::move(done)), resolver_(lowest().get_executor()) {}
+      : owner_(std::move(owner)),
+        stream_(std::move(stream)),
+        reused_(reused),
+        t_(std::move(t)),
+        req_(std::move(req)),
+        done_(std::move(done)),
+        resolver_(lowest().get_executor()) {}
 
   void start();
 
@@ -89,10 +94,10 @@ class exchange : public std::enable_shared_from_this<exchange<Stream>> {
   void on_resolve(beast::error_code ec, tcp::resolver::results_type results) {
     if (ec) return finish(map_error(ec, "resolving", t_));
     lowest().expires_after(timeout());
-    lowest().async_connect(results, [self = this->shared_from_this()](
-                                        beast::error_code ec, const tcp::endpoint&) {
-      self->on_connect(ec);
-    });
+    lowest().async_connect(
+        results, [self = this->shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+          self->on_connect(ec);
+        });
   }
 
   void on_connect(beast::error_code ec);
@@ -105,10 +110,9 @@ class exchange : public std::enable_shared_from_this<exchange<Stream>> {
     wire_.keep_alive(true);
     for (auto& [k, v] : req_.headers) wire_.set(k, v);
     lowest().expires_after(timeout());
-    http::async_write(*stream_, wire_,
-                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                        self->on_write(ec);
-                      });
+    http::async_write(
+        *stream_, wire_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->on_write(ec); });
   }
   void on_write(beast::error_code ec) {
     if (ec) return retry_or_fail(ec, "sending to");
@@ -120,17 +124,17 @@ class exchange : public std::enable_shared_from_this<exchange<Stream>> {
     // fetch time). 256 KiB of room makes it a handful.
     buffer_.reserve(256 * 1024);
     lowest().expires_after(timeout());
-    http::async_read(*stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                       self->on_read(ec);
-                     });
+    http::async_read(
+        *stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
   }
   void on_read(beast::error_code ec) {
     if (ec) return retry_or_fail(ec, "reading from");
     auto msg = parser_->release();
     http_response r;
     r.status = static_cast<int>(msg.result_int());
-    for (auto& f : msg) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    for (auto& f : msg)
+      r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     r.body = std::move(msg.body());
     bool keep = msg.keep_alive();
     finish_ok(std::move(r), keep);
@@ -161,14 +165,13 @@ class exchange : public std::enable_shared_from_this<exchange<Stream>> {
 class beast_transport : public http_transport,
                         public std::enable_shared_from_this<beast_transport> {
  public:
-  explicit beast_transport(io_runtime::impl& rt)
-      : rt_(rt), strand_(net::make_strand(rt.ioc)) {}
+  explicit beast_transport(io_runtime::impl& rt) : rt_(rt), strand_(net::make_strand(rt.ioc)) {}
 
   void fetch(http_request req, callback done) override {
-    net::post(strand_, [self = shared_from_this(), req = std::move(req),
-                        done = std::move(done)]() mutable {
-      self->start(std::move(req), std::move(done), true);
-    });
+    net::post(strand_,
+              [self = shared_from_this(), req = std::move(req), done = std::move(done)]() mutable {
+                self->start(std::move(req), std::move(done), true);
+              });
   }
 
   void start(http_request req, callback done, bool allow_reuse) {
@@ -250,11 +253,11 @@ class beast_transport : public http_transport,
 template <class Stream>
 void exchange<Stream>::start() {
   if (reused_) return write();
-  resolver_.async_resolve(t_.host, t_.port,
-                          [self = this->shared_from_this()](beast::error_code ec,
-                                                            tcp::resolver::results_type r) {
-                            self->on_resolve(ec, std::move(r));
-                          });
+  resolver_.async_resolve(
+      t_.host, t_.port,
+      [self = this->shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
+        self->on_resolve(ec, std::move(r));
+      });
 }
 
 template <>
@@ -273,7 +276,8 @@ void exchange<tls_stream>::on_connect(beast::error_code ec) {
   lowest().expires_after(timeout());
   stream_->async_handshake(ssl::stream_base::client,
                            [self = shared_from_this()](beast::error_code ec) {
-                             if (ec) return self->finish(map_error(ec, "TLS handshake with", self->t_));
+                             if (ec)
+                               return self->finish(map_error(ec, "TLS handshake with", self->t_));
                              self->write();
                            });
 }
@@ -306,7 +310,9 @@ io_runtime::io_runtime(int threads) : impl_(std::make_unique<impl>()) {
   for (int i = 0; i < threads; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
 }
 
-io_runtime::~io_runtime() { stop(); }
+io_runtime::~io_runtime() {
+  stop();
+}
 
 void io_runtime::stop() {
   if (!impl_) return;

@@ -1,19 +1,20 @@
 // The generic REST connector: every behaviour comes from the stream's settings (paths, JSON
 // pointers, paging style, incremental parameter). Pages are parsed with simdjson's DOM, and
 // each record's raw bytes are kept as minified JSON.
+#include <simdjson.h>
+
 #include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 #include <boost/url/url.hpp>
 #include <nlohmann/json.hpp>
-#include <simdjson.h>
 
 #include "connectors/connector.hpp"
 
 namespace ledgersync {
 
 std::string stream_cursor::to_json() const {
-  return nlohmann::json{{"watermark", watermark}, {"in_pass", in_pass},
+  return nlohmann::json{{"watermark", watermark},   {"in_pass", in_pass},
                         {"pass_since", pass_since}, {"page_token", page_token},
                         {"pass_max", pass_max},     {"pages", pages}}
       .dump();
@@ -37,15 +38,20 @@ namespace {
 // Text of a scalar JSON value (ids and timestamps may be numbers); empty for null/missing.
 std::string scalar_text(simdjson::dom::element e) {
   switch (e.type()) {
-    case simdjson::dom::element_type::STRING: return std::string(std::string_view(e));
-    case simdjson::dom::element_type::INT64: return std::to_string(int64_t(e));
-    case simdjson::dom::element_type::UINT64: return std::to_string(uint64_t(e));
+    case simdjson::dom::element_type::STRING:
+      return std::string(std::string_view(e));
+    case simdjson::dom::element_type::INT64:
+      return std::to_string(int64_t(e));
+    case simdjson::dom::element_type::UINT64:
+      return std::to_string(uint64_t(e));
     case simdjson::dom::element_type::DOUBLE: {
       auto s = simdjson::minify(e);
       return s;
     }
-    case simdjson::dom::element_type::BOOL: return bool(e) ? "true" : "false";
-    default: return "";
+    case simdjson::dom::element_type::BOOL:
+      return bool(e) ? "true" : "false";
+    default:
+      return "";
   }
 }
 
@@ -64,17 +70,16 @@ class rest_connector final : public connector {
 
   http_request page_request(const stream_config& s, const stream_cursor& cur) const override {
     http_request r = base_request();
-    bool token_is_url = (s.paging == pagination_style::next_url ||
-                         s.paging == pagination_style::link) &&
-                        !cur.page_token.empty();
+    bool token_is_url =
+        (s.paging == pagination_style::next_url || s.paging == pagination_style::link) &&
+        !cur.page_token.empty();
     if (token_is_url) {
       r.url = resolve(cur.page_token);
     } else {
       boost::urls::url u = stream_url(s);
       auto params = u.params();
       if (!s.page_size_param.empty()) params.set(s.page_size_param, std::to_string(s.page_size));
-      if (!cur.pass_since.empty() && s.incremental_header.empty() &&
-          !s.incremental_param.empty())
+      if (!cur.pass_since.empty() && s.incremental_header.empty() && !s.incremental_param.empty())
         params.set(s.incremental_param, cur.pass_since);
       if (s.paging == pagination_style::cursor && !cur.page_token.empty())
         params.set(s.cursor_param, cur.page_token);
@@ -111,8 +116,9 @@ class rest_connector final : public connector {
       return out;
     }
     simdjson::dom::array arr;
-    auto arr_err = s.records_pointer.empty() ? doc.get_array().get(arr)
-                                             : doc.at_pointer(s.records_pointer).get_array().get(arr);
+    auto arr_err = s.records_pointer.empty()
+                       ? doc.get_array().get(arr)
+                       : doc.at_pointer(s.records_pointer).get_array().get(arr);
     if (arr_err) {
       out.error = make_error_info(error_category::upstream,
                                   "stream " + s.name + ": no records array at '" +
@@ -182,7 +188,8 @@ class rest_connector final : public connector {
         out.next_token = link_next(resp.header("Link"));
         out.has_more = !out.next_token.empty();
         break;
-      case pagination_style::none: break;
+      case pagination_style::none:
+        break;
     }
     if (!out.has_more) out.next_token.clear();
     return out;
@@ -195,9 +202,8 @@ class rest_connector final : public connector {
     r.max_body_bytes = c_.max_body_bytes;
     r.headers.emplace_back("Accept", "application/json");
     if (!c_.api_key.empty())
-      r.headers.emplace_back(c_.auth_header, c_.auth_scheme.empty()
-                                                 ? c_.api_key
-                                                 : c_.auth_scheme + " " + c_.api_key);
+      r.headers.emplace_back(
+          c_.auth_header, c_.auth_scheme.empty() ? c_.api_key : c_.auth_scheme + " " + c_.api_key);
     for (auto& [k, v] : c_.headers) r.headers.emplace_back(k, v);
     return r;
   }

@@ -4,14 +4,22 @@ namespace ledgersync {
 
 std::string_view category_name(error_category c) {
   switch (c) {
-    case error_category::none: return "none";
-    case error_category::auth: return "auth";
-    case error_category::timeout: return "timeout";
-    case error_category::upstream: return "upstream";
-    case error_category::rate_limited: return "rate_limited";
-    case error_category::validation: return "validation";
-    case error_category::config: return "config";
-    case error_category::storage: return "storage";
+    case error_category::none:
+      return "none";
+    case error_category::auth:
+      return "auth";
+    case error_category::timeout:
+      return "timeout";
+    case error_category::upstream:
+      return "upstream";
+    case error_category::rate_limited:
+      return "rate_limited";
+    case error_category::validation:
+      return "validation";
+    case error_category::config:
+      return "config";
+    case error_category::storage:
+      return "storage";
   }
   return "none";
 }
@@ -26,7 +34,8 @@ error_category category_from_name(std::string_view n) {
 
 std::string_view category_hint(error_category c) {
   switch (c) {
-    case error_category::none: return "";
+    case error_category::none:
+      return "";
     case error_category::auth:
       return "the API key may have expired — reconfigure the connection with a new key "
              "(ledgersync configure NAME --api-key-file F)";

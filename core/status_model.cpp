@@ -81,11 +81,13 @@ json status_json(const status_inputs& in) {
          {"now", when(in.now_ms)}};
   if (in.progress.running) {
     auto& p = in.progress;
-    json prog{{"run_id", p.run_id},     {"kind", p.kind},         {"stream", p.stream},
-              {"fetched", p.fetched},   {"inserted", p.inserted}, {"updated", p.updated},
-              {"unchanged", p.unchanged}, {"invalid", p.invalid}, {"started", when(p.started_ms)}};
+    json prog{
+        {"run_id", p.run_id},       {"kind", p.kind},         {"stream", p.stream},
+        {"fetched", p.fetched},     {"inserted", p.inserted}, {"updated", p.updated},
+        {"unchanged", p.unchanged}, {"invalid", p.invalid},   {"started", when(p.started_ms)}};
     prog["total"] = p.total ? json(p.total) : json(nullptr);
-    prog["percent"] = p.total ? json(std::min<uint64_t>(100, p.fetched * 100 / p.total)) : json(nullptr);
+    prog["percent"] =
+        p.total ? json(std::min<uint64_t>(100, p.fetched * 100 / p.total)) : json(nullptr);
     if (!p.waiting.empty()) prog["waiting"] = p.waiting;
     j["progress"] = prog;
   } else {
@@ -94,8 +96,9 @@ json status_json(const status_inputs& in) {
   if (!in.facts.crash.empty()) {
     j["last_error"] = {{"category", "crash"},
                        {"message", in.facts.crash},
-                       {"hint", "the integration stopped after repeated crashes — check the "
-                                "service log, then `ledgersync enable NAME` restarts it"}};
+                       {"hint",
+                        "the integration stopped after repeated crashes — check the "
+                        "service log, then `ledgersync enable NAME` restarts it"}};
   } else if (!in.facts.last_error.ok()) {
     j["last_error"] = {{"category", category_name(in.facts.last_error.category)},
                        {"message", in.facts.last_error.message},

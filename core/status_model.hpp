@@ -15,13 +15,13 @@ namespace ledgersync {
 // Persisted beside the config in the integrations database.
 struct status_facts {
   int64_t created_at_ms = 0;
-  int64_t last_success_ms = 0;   // 0 = never
+  int64_t last_success_ms = 0;  // 0 = never
   int64_t last_attempt_ms = 0;
-  int64_t last_scheduled_ms = 0; // last scheduled fire that reached the integration
+  int64_t last_scheduled_ms = 0;  // last scheduled fire that reached the integration
   uint64_t last_run_id = 0;
-  std::string last_outcome;      // "", "ok", "error" (completed with failures), "failed", "cancelled"
-  error_info last_error;         // category none when the last run was clean
-  std::string crash;             // set by the engine when restarts were exhausted
+  std::string last_outcome;  // "", "ok", "error" (completed with failures), "failed", "cancelled"
+  error_info last_error;     // category none when the last run was clean
+  std::string crash;         // set by the engine when restarts were exhausted
 
   nlohmann::json to_json() const;
   static status_facts from_json(const nlohmann::json& j);

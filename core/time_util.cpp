@@ -1,14 +1,21 @@
 #include "core/time_util.hpp"
 
-#include <cstdio>
 #include <date/date.h>
+
+#include <cstdio>
 
 namespace ledgersync {
 
-int64_t to_ms(sys_ms t) { return t.time_since_epoch().count(); }
-sys_ms from_ms(int64_t ms) { return sys_ms{std::chrono::milliseconds(ms)}; }
+int64_t to_ms(sys_ms t) {
+  return t.time_since_epoch().count();
+}
+sys_ms from_ms(int64_t ms) {
+  return sys_ms{std::chrono::milliseconds(ms)};
+}
 
-std::string format_iso(sys_ms t) { return date::format("%FT%TZ", t); }
+std::string format_iso(sys_ms t) {
+  return date::format("%FT%TZ", t);
+}
 
 namespace {
 bool digits(std::string_view s, size_t pos, size_t n, int& out) {

@@ -71,7 +71,8 @@ void dataset::render(const std::string& stream, size_t idx, const rec& r, std::s
         "\"metadata\":{\"segment\":\"smb\",\"account_manager\":\"am%llu\"},"
         "\"notes\":\"%s\",\"version\":%u,\"updated_at\":\"%s\"}",
         id, idx + 1,
-        r.missing ? "" : ("\"email\":\"billing" + std::to_string(idx + 1) + "@example.com\",").c_str(),
+        r.missing ? ""
+                  : ("\"email\":\"billing" + std::to_string(idx + 1) + "@example.com\",").c_str(),
         cur, (unsigned long long)(h % 1000000), (unsigned long long)(h % 10000),
         (unsigned long long)(h % 300 + 1), kCities[h % 6], (unsigned long long)(h % 9 + 1),
         (unsigned long long)(h % 9), (unsigned long long)(h % 50000 + 1000),
@@ -91,8 +92,8 @@ void dataset::render(const std::string& stream, size_t idx, const rec& r, std::s
         (unsigned long long)(h % 250000), (h % 3 == 0 ? "paid" : "open"),
         (unsigned long long)(h % 12 + 1), (unsigned long long)(h % 28 + 1),
         (unsigned long long)(h % 12 + 1), (unsigned long long)(h % 40 + 1),
-        (unsigned long long)(h % 9000 + 100), (unsigned long long)(h % 5000 + 100),
-        notes.c_str(), r.version, updated.c_str());
+        (unsigned long long)(h % 9000 + 100), (unsigned long long)(h % 5000 + 100), notes.c_str(),
+        r.version, updated.c_str());
   } else {
     len = std::snprintf(
         buf, sizeof buf,
@@ -112,15 +113,17 @@ void dataset::render(const std::string& stream, size_t idx, const rec& r, std::s
 
 bool dataset::page(const page_query& q, std::string& body) {
   if (!has_stream(q.stream)) {
-    body = "{\"error\":{\"type\":\"invalid_request_error\",\"message\":\"Unrecognized request URL\"}}";
+    body =
+        "{\"error\":{\"type\":\"invalid_request_error\",\"message\":\"Unrecognized request URL\"}}";
     return false;
   }
   int64_t since = 0;
   if (!q.updated_since.empty()) {
     auto t = parse_iso(q.updated_since);
     if (!t) {
-      body = "{\"error\":{\"type\":\"invalid_request_error\",\"message\":\"Invalid updated_since: "
-             "expected an ISO 8601 date-time\",\"param\":\"updated_since\"}}";
+      body =
+          "{\"error\":{\"type\":\"invalid_request_error\",\"message\":\"Invalid updated_since: "
+          "expected an ISO 8601 date-time\",\"param\":\"updated_since\"}}";
       return false;
     }
     since = to_ms(*t);
@@ -185,8 +188,12 @@ size_t dataset::touch(const std::string& stream, size_t count, int64_t now_ms, b
   return count;
 }
 
-size_t dataset::mutate(const std::string& s, size_t c, int64_t now) { return touch(s, c, now, false); }
-size_t dataset::invalidate(const std::string& s, size_t c, int64_t now) { return touch(s, c, now, true); }
+size_t dataset::mutate(const std::string& s, size_t c, int64_t now) {
+  return touch(s, c, now, false);
+}
+size_t dataset::invalidate(const std::string& s, size_t c, int64_t now) {
+  return touch(s, c, now, true);
+}
 
 std::string dataset::record_json(const std::string& stream, size_t idx) {
   std::lock_guard lock(mu_);

@@ -15,7 +15,7 @@ namespace ledgersync::sandbox {
 
 struct page_query {
   std::string stream;
-  std::string cursor;  // "" = first page
+  std::string cursor;         // "" = first page
   std::string updated_since;  // ISO; "" = everything
   size_t limit = 100;
 };

@@ -2,14 +2,15 @@
 // and plain blocking code makes "slow" and "reset" faults easy to produce faithfully.
 #include "sandbox/sandbox_server.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
-#include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <spdlog/spdlog.h>
 #include <thread>
 
 #include "sandbox/sandbox_data.hpp"
@@ -89,19 +90,22 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     auto expected = "Bearer " + opts.api_key;
     if (req[http::field::authorization] != expected) {
       res.result(http::status::unauthorized);
-      res.body() = R"({"error":{"type":"invalid_request_error","code":"api_key_invalid","message":"Invalid API Key provided"}})";
+      res.body() =
+          R"({"error":{"type":"invalid_request_error","code":"api_key_invalid","message":"Invalid API Key provided"}})";
       return true;
     }
     if (auto f = take_fault()) {
       if (f->kind == "401") {
         res.result(http::status::unauthorized);
-        res.body() = R"({"error":{"type":"invalid_request_error","message":"Invalid API Key provided"}})";
+        res.body() =
+            R"({"error":{"type":"invalid_request_error","message":"Invalid API Key provided"}})";
         return true;
       }
       if (f->kind == "429") {
         res.result(http::status::too_many_requests);
         res.set(http::field::retry_after, std::to_string(f->retry_after));
-        res.body() = R"({"error":{"type":"invalid_request_error","code":"rate_limit","message":"Too many requests hit the API too quickly."}})";
+        res.body() =
+            R"({"error":{"type":"invalid_request_error","code":"rate_limit","message":"Too many requests hit the API too quickly."}})";
         return true;
       }
       if (f->kind == "500") {
@@ -128,7 +132,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     const std::string prefix = "/v1/";
     if (path.rfind(prefix, 0) != 0 || !data.has_stream(path.substr(prefix.size()))) {
       res.result(http::status::not_found);
-      res.body() = R"({"error":{"type":"invalid_request_error","message":"Unrecognized request URL"}})";
+      res.body() =
+          R"({"error":{"type":"invalid_request_error","message":"Unrecognized request URL"}})";
       return true;
     }
     page_query q;
@@ -138,8 +143,9 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     auto limit = num("limit", 10);
     if (limit < 1 || static_cast<size_t>(limit) > opts.max_page) {
       res.result(http::status::bad_request);
-      res.body() = R"({"error":{"type":"invalid_request_error","param":"limit","message":"limit must be between 1 and )" +
-                   std::to_string(opts.max_page) + "\"}}";
+      res.body() =
+          R"({"error":{"type":"invalid_request_error","param":"limit","message":"limit must be between 1 and )" +
+          std::to_string(opts.max_page) + "\"}}";
       return true;
     }
     q.limit = static_cast<size_t>(limit);
@@ -161,7 +167,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
       static const std::set<std::string> kinds{"401", "429", "500", "slow", "malformed", "reset"};
       if (!kinds.count(f.kind)) {
         res.result(http::status::bad_request);
-        res.body() = R"({"error":{"message":"kind must be 401, 429, 500, slow, malformed or reset"}})";
+        res.body() =
+            R"({"error":{"message":"kind must be 401, 429, 500, slow, malformed or reset"}})";
         return true;
       }
       std::lock_guard lock(mu);
@@ -203,7 +210,9 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
 };
 
 server::server(server_options o) : impl_(std::make_shared<impl>(std::move(o))) {}
-server::~server() { stop(); }
+server::~server() {
+  stop();
+}
 
 uint16_t server::start(std::string& error) {
   auto& im = *impl_;
@@ -215,7 +224,10 @@ uint16_t server::start(std::string& error) {
   if (!ec) im.acceptor.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) im.acceptor.bind(ep, ec);
   if (!ec) im.acceptor.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) return error = "cannot listen on " + im.opts.host + ":" + std::to_string(im.opts.port) + ": " + ec.message(), 0;
+  if (ec)
+    return error = "cannot listen on " + im.opts.host + ":" + std::to_string(im.opts.port) + ": " +
+                   ec.message(),
+           0;
   for (auto& s : dataset::streams())
     if (im.opts.invalid_stream.empty() || im.opts.invalid_stream == s)
       im.data.invalidate(s, im.opts.invalid_at_start, impl::wall_ms());

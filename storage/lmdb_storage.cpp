@@ -1,13 +1,12 @@
 // LMDB implementation of `storage`.
 //
 // Layout (named databases; keys joined with '\0', integers big-endian so they sort):
-//   integrations  name                          -> integration JSON (config with sealed key + status)
-//   records       integration\0stream\0id       -> [u64 hash][u16 len][updated_at][raw body]
-//   cursors       integration\0stream           -> cursor JSON
-//   changes       u64 seq                       -> change JSON        (appended: MDB_APPEND)
-//   sync_log      integration\0u64 seq          -> event JSON
-//   runs          integration\0u64 run id       -> run JSON
-//   meta          "seq.changes" / "seq.log"     -> u64;  "count\0integration\0stream" -> u64
+//   integrations  name                          -> integration JSON (config with sealed key +
+//   status) records       integration\0stream\0id       -> [u64 hash][u16 len][updated_at][raw
+//   body] cursors       integration\0stream           -> cursor JSON changes       u64 seq ->
+//   change JSON        (appended: MDB_APPEND) sync_log      integration\0u64 seq          -> event
+//   JSON runs          integration\0u64 run id       -> run JSON meta          "seq.changes" /
+//   "seq.log"     -> u64;  "count\0integration\0stream" -> u64
 //
 // Invariants: the writer is the only thread that writes; every write is one transaction per
 // group; map growth happens with no transaction open, guarded by `resize_`.
@@ -74,8 +73,12 @@ std::string join(std::initializer_list<std::string_view> parts) {
   return k;
 }
 
-MDB_val val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
-std::string_view view(const MDB_val& v) { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
+MDB_val val(std::string_view s) {
+  return MDB_val{s.size(), const_cast<char*>(s.data())};
+}
+std::string_view view(const MDB_val& v) {
+  return {static_cast<const char*>(v.mv_data), v.mv_size};
+}
 
 struct txn_guard {
   MDB_txn* txn = nullptr;
@@ -209,8 +212,8 @@ class lmdb_storage final : public storage {
                                   const std::string& after_stream, const std::string& after_id,
                                   size_t limit) override {
     std::vector<record_row> out;
-    auto prefix = stream.empty() ? integration + std::string(1, '\0')
-                                 : join({integration, stream, ""});
+    auto prefix =
+        stream.empty() ? integration + std::string(1, '\0') : join({integration, stream, ""});
     std::string start = after_stream.empty() ? prefix : join({integration, after_stream, after_id});
     bool skip_start = !after_stream.empty();
     scan_from(records_, prefix, start, [&](std::string_view k, std::string_view v) {
@@ -502,8 +505,7 @@ class lmdb_storage final : public storage {
       int rc = mdb_cursor_get(c.c, &k, &v, MDB_SET_RANGE);
       rc = rc == MDB_SUCCESS ? mdb_cursor_get(c.c, &k, &v, MDB_PREV)
                              : mdb_cursor_get(c.c, &k, &v, MDB_LAST);
-      for (; rc == MDB_SUCCESS && out.size() < limit;
-           rc = mdb_cursor_get(c.c, &k, &v, MDB_PREV)) {
+      for (; rc == MDB_SUCCESS && out.size() < limit; rc = mdb_cursor_get(c.c, &k, &v, MDB_PREV)) {
         if (view(k).substr(0, prefix.size()) != prefix) break;
         out.emplace_back(view(v));
       }

@@ -5,9 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <stdexcept>
 
 namespace ledgersync {
 
@@ -43,7 +44,9 @@ std::optional<secret_box> secret_box::open(const std::string& dir, std::string& 
 }
 
 secret_box secret_box::with_key(const std::string& raw32) {
-  (void)sodium_init();
+  // For tests: a fixed key. sodium_init only fails when the CPU lacks what libsodium needs, and
+  // then nothing could be sealed at all.
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
   secret_box b;
   b.key_ = raw32;
   b.key_.resize(crypto_secretbox_KEYBYTES, '\0');
@@ -75,9 +78,8 @@ std::optional<std::string> secret_box::unseal(const std::string& sealed) const {
   auto* p = reinterpret_cast<const unsigned char*>(bin.data());
   std::string out(len - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES, '\0');
   if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(out.data()),
-                                 p + crypto_secretbox_NONCEBYTES,
-                                 len - crypto_secretbox_NONCEBYTES, p,
-                                 reinterpret_cast<const unsigned char*>(key_.data())) != 0)
+                                 p + crypto_secretbox_NONCEBYTES, len - crypto_secretbox_NONCEBYTES,
+                                 p, reinterpret_cast<const unsigned char*>(key_.data())) != 0)
     return std::nullopt;
   return out;
 }

@@ -28,14 +28,14 @@ struct record_write {
 // Everything one page (or one control change) writes. Applied atomically: all of it or none.
 struct write_batch {
   std::string integration;
-  int64_t at_ms = 0;                     // wall time of the change, for the change feed
+  int64_t at_ms = 0;  // wall time of the change, for the change feed
   std::vector<record_write> records;
   std::map<std::string, std::string> cursors;  // stream -> cursor JSON; "" erases
-  std::vector<std::string> log_events;   // JSON objects, appended to the sync log in order
-  uint64_t run_id = 0;                   // when set: run_patch merged into the run's document,
-  std::string run_patch;                 //   and this batch's record counts added to it
-  std::string integration_doc;           // when set: replaces the integration's document
-  bool remove_integration = false;       // deletes everything of the integration
+  std::vector<std::string> log_events;         // JSON objects, appended to the sync log in order
+  uint64_t run_id = 0;              // when set: run_patch merged into the run's document,
+  std::string run_patch;            //   and this batch's record counts added to it
+  std::string integration_doc;      // when set: replaces the integration's document
+  bool remove_integration = false;  // deletes everything of the integration
 };
 
 struct batch_result {
@@ -73,8 +73,7 @@ class storage {
   virtual std::optional<std::string> integration_doc(const std::string& name) = 0;
   virtual std::map<std::string, std::string> cursors(const std::string& integration) = 0;
   // Records of one integration in key order, after (stream, id) `after`; stream "" = all.
-  virtual std::vector<record_row> records(const std::string& integration,
-                                          const std::string& stream,
+  virtual std::vector<record_row> records(const std::string& integration, const std::string& stream,
                                           const std::string& after_stream,
                                           const std::string& after_id, size_t limit) = 0;
   virtual std::optional<record_row> record(const std::string& integration,

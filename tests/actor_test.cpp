@@ -117,7 +117,8 @@ struct world {
     sched->run();
   }
 
-  std::pair<int, json> call(const std::string& op, const std::string& name, json args = json::object()) {
+  std::pair<int, json> call(const std::string& op, const std::string& name,
+                            json args = json::object()) {
     caf::scoped_actor self{*sys};
     client_request req;
     req.token = "tok";
@@ -127,8 +128,11 @@ struct world {
     self->send(engine, req);
     sched->run();
     std::pair<int, json> out{-1, json()};
-    self->receive([&](const client_reply& r) { out = {r.code, json::parse(r.body)}; },
-                  caf::after(std::chrono::seconds(0)) >> [] {});
+    self->receive(
+        [&](const client_reply& r) {
+          out = {r.code, json::parse(r.body)};
+        },
+        caf::after(std::chrono::seconds(0)) >> [] {});
     return out;
   }
 
@@ -227,7 +231,8 @@ TEST_CASE("a second press joins the running sync; a third is refused with the wa
 TEST_CASE("429 waits for Retry-After and 500s back off, in virtual time, then finish") {
   world w;
   w.start();
-  w.transport->scripted.push_back(answer(429, R"({"error":{"message":"slow down"}})", {{"Retry-After", "30"}}));
+  w.transport->scripted.push_back(
+      answer(429, R"({"error":{"message":"slow down"}})", {{"Retry-After", "30"}}));
   w.transport->scripted.push_back(answer(500, R"({"error":{"type":"api_error"}})"));
   w.transport->scripted.push_back(answer(500, R"({"error":{"type":"api_error"}})"));
   w.add("acme");
@@ -255,16 +260,19 @@ TEST_CASE("429 waits for Retry-After and 500s back off, in virtual time, then fi
 TEST_CASE("401 disconnects with the hint and is not retried; a new key fixes it") {
   world w;
   w.start();
-  w.transport->scripted.push_back(answer(401, R"({"error":{"message":"Invalid API Key provided"}})"));
+  w.transport->scripted.push_back(
+      answer(401, R"({"error":{"message":"Invalid API Key provided"}})"));
   w.add("acme");
   w.settle();
   auto s = w.status("acme");
   CHECK(s["status"] == "disconnected");
   CHECK(s["health"] == "failure");
   CHECK(s["last_error"]["category"] == "auth");
-  CHECK(s["last_error"]["hint"].get<std::string>().find("API key may have expired") != std::string::npos);
+  CHECK(s["last_error"]["hint"].get<std::string>().find("API key may have expired") !=
+        std::string::npos);
   CHECK(w.transport->urls.size() == 1);
-  auto [code, body] = w.call("configure", "acme", {{"changes", {{"api_key", "sk_test_new"}}}, {"run_after_save", true}});
+  auto [code, body] = w.call("configure", "acme",
+                             {{"changes", {{"api_key", "sk_test_new"}}}, {"run_after_save", true}});
   CHECK(code == 0);
   w.settle();
   CHECK(w.status("acme")["status"] == "active");
@@ -391,7 +399,8 @@ TEST_CASE("an integration that keeps crashing is restarted, then left stopped wi
   CHECK(s["status"] == "error");
   CHECK(s["health"] == "failure");
   CHECK(s["last_error"]["category"] == "crash");
-  CHECK(s["last_error"]["message"].get<std::string>().find("stopped after 4 crashes") != std::string::npos);
+  CHECK(s["last_error"]["message"].get<std::string>().find("stopped after 4 crashes") !=
+        std::string::npos);
   CHECK(w.call("sync", "broken").first == 1);
 }
 
@@ -404,12 +413,16 @@ TEST_CASE("client requests: bad token, unknown names, bad settings") {
   req.op = "list";
   self->send(w.engine, req);
   w.sched->run();
-  self->receive([](const client_reply& r) { CHECK(r.code == 1); }, caf::after(seconds(0)) >> [] { FAIL(); });
+  self->receive([](const client_reply& r) { CHECK(r.code == 1); },
+                caf::after(seconds(0)) >> [] { FAIL(); });
   CHECK(w.call("status", "nope").first == 4);
   CHECK(w.call("sync", "nope").first == 4);
   auto [code, body] = w.call("add", "", {{"config", {{"name", "x"}, {"base_url", "nope"}}}});
   CHECK(code == 2);
   CHECK(body["error"].get<std::string>().find("base URL") != std::string::npos);
   w.add("acme");
-  CHECK(w.call("add", "", {{"config", {{"name", "acme"}, {"base_url", "http://x"}, {"streams", json::array()}}}}).first == 2);
+  CHECK(
+      w.call("add", "",
+             {{"config", {{"name", "acme"}, {"base_url", "http://x"}, {"streams", json::array()}}}})
+          .first == 2);
 }

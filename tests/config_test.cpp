@@ -43,7 +43,7 @@ TEST_CASE("every bad setting is refused with a message naming it") {
       {[](auto& c) { c.streams[1].name = c.streams[0].name; }, "twice"},
       {[](auto& c) { c.streams[0].page_size = 0; }, "page size"},
       {[](auto& c) { c.manual_burst = 0; }, "manual_burst"},
-      {[](auto& c) { c.headers["Bad Header"] = "x"; }, "header"},
+      {[](auto& c) { c.headers.emplace("Bad Header", "x"); }, "header"},
       {[](auto& c) { c.api_key = "a\nb"; }, "line break"},
   };
   for (auto& [mutate, word] : cases) {
@@ -60,18 +60,21 @@ TEST_CASE("a streams file with a typo or a wrong type is an error, not ignored")
   CHECK_FALSE(streams_from_json(json::parse(R"([{"name":"a","path":"/a","pagenation":{}}])"), err));
   CHECK(err.find("unknown key 'pagenation'") != std::string::npos);
   err.clear();
-  CHECK_FALSE(streams_from_json(json::parse(R"([{"name":"a","path":"/a","required":"email"}])"), err));
+  CHECK_FALSE(
+      streams_from_json(json::parse(R"([{"name":"a","path":"/a","required":"email"}])"), err));
   CHECK(err.find("'required' has the wrong type") != std::string::npos);
   err.clear();
   CHECK_FALSE(streams_from_json(json::parse(R"({"name":"a"})"), err));
   err.clear();
-  CHECK_FALSE(streams_from_json(json::parse(R"([{"name":"a","path":"/a","pagination":{"style":"magic"}}])"), err));
+  CHECK_FALSE(streams_from_json(
+      json::parse(R"([{"name":"a","path":"/a","pagination":{"style":"magic"}}])"), err));
   CHECK(err.find("unknown style") != std::string::npos);
   err.clear();
   auto ok = streams_from_json(json::parse(R"({"streams":[{"name":"Invoices","path":"/Invoices",
       "records":"Invoices","id":"InvoiceID","required":["Contact.ContactID"],
       "pagination":{"style":"page","page_count":"pagination.pageCount"},
-      "incremental":{"header":"If-Modified-Since"}}]})"), err);
+      "incremental":{"header":"If-Modified-Since"}}]})"),
+                              err);
   REQUIRE(ok);
   CHECK((*ok)[0].records_pointer == "/Invoices");
   CHECK((*ok)[0].required[0] == "/Contact/ContactID");

@@ -1,9 +1,10 @@
 // The REST connector on canned answers: every pagination style, incremental parameters,
 // validation, error mapping, and the sandbox's pages.
+#include "connectors/connector.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "connectors/connector.hpp"
 #include "sandbox/sandbox_data.hpp"
 
 using namespace ledgersync;
@@ -33,13 +34,17 @@ TEST_CASE("cursor paging: first request, next request, last page") {
   stream_cursor cur;
   auto req = conn->page_request(s, cur);
   CHECK(req.url == "https://api.example.com/v2/v1/customers?limit=500");
-  CHECK(req.headers[1] == std::pair<std::string, std::string>{"Authorization", "Bearer sk_test_123"});
-  auto p = conn->parse_page(s, cur, ok(R"({"data":[{"id":"a","name":"A","email":"a@x","updated_at":"2026-01-01T00:00:00Z"},
+  CHECK(req.headers[1] ==
+        std::pair<std::string, std::string>{"Authorization", "Bearer sk_test_123"});
+  auto p = conn->parse_page(
+      s, cur,
+      ok(R"({"data":[{"id":"a","name":"A","email":"a@x","updated_at":"2026-01-01T00:00:00Z"},
       {"id":7,"name":"B","email":"b@x","updated_at":"2026-01-02T00:00:00Z"}],"next_cursor":"tok1","total":3})"));
   REQUIRE(p.error.ok());
   CHECK(p.records.size() == 2);
   CHECK(p.records[1].id == "7");
-  CHECK(p.records[0].body == R"({"id":"a","name":"A","email":"a@x","updated_at":"2026-01-01T00:00:00Z"})");
+  CHECK(p.records[0].body ==
+        R"({"id":"a","name":"A","email":"a@x","updated_at":"2026-01-01T00:00:00Z"})");
   CHECK(p.has_more);
   CHECK(p.next_token == "tok1");
   CHECK(p.total == 3);
@@ -47,7 +52,9 @@ TEST_CASE("cursor paging: first request, next request, last page") {
   cur.page_token = "tok1";
   cur.pass_since = "2025-12-31T00:00:00Z";
   req = conn->page_request(s, cur);
-  CHECK(req.url == "https://api.example.com/v2/v1/customers?limit=500&updated_since=2025-12-31T00:00:00Z&cursor=tok1");
+  CHECK(req.url ==
+        "https://api.example.com/v2/v1/"
+        "customers?limit=500&updated_since=2025-12-31T00:00:00Z&cursor=tok1");
   p = conn->parse_page(s, cur, ok(R"({"data":[],"next_cursor":null})"));
   CHECK_FALSE(p.has_more);
 }
@@ -70,8 +77,10 @@ TEST_CASE("page-number paging stops at a short page or the page count") {
   cur.pass_since = "2026-01-01T00:00:00Z";
   auto req = conn->page_request(c.streams[0], cur);
   CHECK(req.url == "https://api.example.com/v2/Invoices?pageSize=2&page=1");
-  CHECK(req.headers.back() == std::pair<std::string, std::string>{"If-Modified-Since", "2026-01-01T00:00:00Z"});
-  auto body = R"({"pagination":{"page":1,"pageSize":2,"pageCount":2},"Invoices":[{"InvoiceID":"i1"},{"InvoiceID":"i2"}]})";
+  CHECK(req.headers.back() ==
+        std::pair<std::string, std::string>{"If-Modified-Since", "2026-01-01T00:00:00Z"});
+  auto body =
+      R"({"pagination":{"page":1,"pageSize":2,"pageCount":2},"Invoices":[{"InvoiceID":"i1"},{"InvoiceID":"i2"}]})";
   auto p = conn->parse_page(c.streams[0], cur, ok(body));
   CHECK(p.has_more);
   CHECK(p.next_token == "2");
@@ -93,17 +102,19 @@ TEST_CASE("next-URL and Link-header paging") {
   auto c = cfg_with(s);
   auto conn = make_connector(c);
   stream_cursor cur;
-  auto p = conn->parse_page(c.streams[0], cur,
-                            ok(R"({"value":[{"id":"1"}],"@odata.nextLink":"https://erp/contacts?$skiptoken=9"})"));
+  auto p = conn->parse_page(
+      c.streams[0], cur,
+      ok(R"({"value":[{"id":"1"}],"@odata.nextLink":"https://erp/contacts?$skiptoken=9"})"));
   CHECK(p.next_token == "https://erp/contacts?$skiptoken=9");
   cur.page_token = p.next_token;
   CHECK(conn->page_request(c.streams[0], cur).url == "https://erp/contacts?$skiptoken=9");
 
   c.streams[0].paging = pagination_style::link;
   auto conn2 = make_connector(c);
-  p = conn2->parse_page(c.streams[0], stream_cursor{},
-                        ok(R"({"value":[{"id":"1"}]})",
-                           {{"Link", R"(</contacts?page=1>; rel="prev", </contacts?page=3>; rel="next")"}}));
+  p = conn2->parse_page(
+      c.streams[0], stream_cursor{},
+      ok(R"({"value":[{"id":"1"}]})",
+         {{"Link", R"(</contacts?page=1>; rel="prev", </contacts?page=3>; rel="next")"}}));
   CHECK(p.next_token == "/contacts?page=3");
   stream_cursor c2;
   c2.page_token = p.next_token;
@@ -113,8 +124,8 @@ TEST_CASE("next-URL and Link-header paging") {
 TEST_CASE("records missing required fields are set aside with their names") {
   auto c = cfg_with(default_rest_streams()[1]);  // invoices: customer_id, total, currency
   auto conn = make_connector(c);
-  auto p = conn->parse_page(c.streams[0], {},
-                            ok(R"({"data":[{"id":"inv1","customer_id":"c","total":1,"currency":"GBP"},
+  auto p = conn->parse_page(
+      c.streams[0], {}, ok(R"({"data":[{"id":"inv1","customer_id":"c","total":1,"currency":"GBP"},
                                              {"id":"inv2","customer_id":"c","total":null,"currency":""},
                                              {"customer_id":"c","total":1,"currency":"GBP"}]})"));
   REQUIRE(p.error.ok());
@@ -128,7 +139,8 @@ TEST_CASE("records missing required fields are set aside with their names") {
 TEST_CASE("garbage from the upstream is an upstream error, not a crash") {
   auto c = cfg_with(default_rest_streams()[0]);
   auto conn = make_connector(c);
-  for (auto body : {R"({"data":[{"id":"a","name":)", "<html>502</html>", R"({"data":{"id":1}})", ""}) {
+  for (auto body :
+       {R"({"data":[{"id":"a","name":)", "<html>502</html>", R"({"data":{"id":1}})", ""}) {
     auto p = conn->parse_page(c.streams[0], {}, ok(body));
     CHECK(p.error.category == error_category::upstream);
     CHECK_FALSE(p.error.message.empty());

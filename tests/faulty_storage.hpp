@@ -31,9 +31,11 @@ class faulty_storage final : public storage {
   std::optional<std::string> integration_doc(const std::string& n) override {
     return inner_.integration_doc(n);
   }
-  std::map<std::string, std::string> cursors(const std::string& i) override { return inner_.cursors(i); }
-  std::vector<record_row> records(const std::string& i, const std::string& s,
-                                  const std::string& as, const std::string& ai, size_t l) override {
+  std::map<std::string, std::string> cursors(const std::string& i) override {
+    return inner_.cursors(i);
+  }
+  std::vector<record_row> records(const std::string& i, const std::string& s, const std::string& as,
+                                  const std::string& ai, size_t l) override {
     return inner_.records(i, s, as, ai, l);
   }
   std::optional<record_row> record(const std::string& i, const std::string& s,
@@ -45,9 +47,15 @@ class faulty_storage final : public storage {
   }
   std::vector<change_row> changes(uint64_t s, size_t l) override { return inner_.changes(s, l); }
   uint64_t last_change_seq() override { return inner_.last_change_seq(); }
-  std::vector<std::string> logs(const std::string& i, size_t l) override { return inner_.logs(i, l); }
-  std::vector<std::string> runs(const std::string& i, size_t l) override { return inner_.runs(i, l); }
-  std::optional<std::string> run(const std::string& i, uint64_t id) override { return inner_.run(i, id); }
+  std::vector<std::string> logs(const std::string& i, size_t l) override {
+    return inner_.logs(i, l);
+  }
+  std::vector<std::string> runs(const std::string& i, size_t l) override {
+    return inner_.runs(i, l);
+  }
+  std::optional<std::string> run(const std::string& i, uint64_t id) override {
+    return inner_.run(i, id);
+  }
 
  private:
   storage& inner_;

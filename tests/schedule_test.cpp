@@ -1,14 +1,18 @@
 // Schedules in local time zones, across DST changes.
-#include <catch2/catch.hpp>
-
 #include "config/schedule.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace ledgersync;
 using namespace std::chrono;
 
 namespace {
-sys_ms at(const char* iso) { return *parse_iso(iso); }
-std::string next(const schedule& s, const char* iso) { return format_iso(*s.next_after(at(iso))); }
+sys_ms at(const char* iso) {
+  return *parse_iso(iso);
+}
+std::string next(const schedule& s, const char* iso) {
+  return format_iso(*s.next_after(at(iso)));
+}
 schedule parse(const char* spec) {
   std::string err;
   auto s = schedule::parse(spec, err);

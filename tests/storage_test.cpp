@@ -1,15 +1,15 @@
 // LMDB storage: atomic batches, dedupe by content hash, the change feed, map growth, removal.
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include "storage/secrets.hpp"
 #include "tests/faulty_storage.hpp"
 
 using namespace ledgersync;
 using namespace ledgersync::testing;
-
 
 namespace {
 write_batch page(const std::string& integ, int from, int to, const std::string& version = "1") {
