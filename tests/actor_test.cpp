@@ -364,6 +364,46 @@ TEST_CASE("scheduled runs fire on time; disabling stops them and keeps settings"
   CHECK(w.status("acme")["last_run_id"] == 2);
 }
 
+TEST_CASE("a fire during a run is skipped and logged; disable cancels; enable goes on incrementally") {
+  world w;
+  w.start();
+  w.add("acme", "every 15m", true);
+  w.settle();
+  REQUIRE(w.status("acme")["last_run_id"] == 1);
+  w.data.mutate("invoices", 4, to_ms(*parse_iso("2026-11-23T10:00:30Z")));
+  w.transport->scripted.push_back(answer(429, "{}", {{"Retry-After", "600"}}));
+  CHECK(w.call("sync", "acme").second["outcome"] == "started");
+  w.sched->run();
+  REQUIRE(w.status("acme")["running"] == true);
+  w.sched->advance_time(minutes(2));  // the 10:0x fire comes while run 2 waits out the 429
+  w.sched->run();
+  CHECK(w.status("acme")["progress"]["run_id"] == 2);
+  int skipped = 0;
+  for (auto& e : w.call("logs", "acme").second) skipped += e["event"] == "schedule_skipped";
+  CHECK(skipped == 1);
+
+  CHECK(w.call("disable", "acme").first == 0);
+  w.sched->run();
+  auto s = w.status("acme");
+  CHECK(s["status"] == "disabled");
+  CHECK(s["running"] == false);
+  CHECK(json::parse(*w.lmdb->run("acme", 2))["status"] == "cancelled");
+  w.sched->advance_time(minutes(15));  // the 429's retry timer fires into a cancelled run
+  w.sched->run();
+  CHECK(w.status("acme")["last_run_id"] == 2);
+
+  CHECK(w.call("enable", "acme").first == 0);
+  w.transport->urls.clear();
+  CHECK(w.call("sync", "acme").first == 0);
+  w.settle();
+  auto run = json::parse(*w.lmdb->run("acme", 3));
+  CHECK(run["status"] == "ok");
+  CHECK(run["updated"] == 4);
+  CHECK(run["inserted"] == 0);
+  REQUIRE_FALSE(w.transport->urls.empty());
+  for (auto& u : w.transport->urls) CHECK(u.find("updated_since=") != std::string::npos);
+}
+
 TEST_CASE("a schedule missed during downtime runs once at start-up") {
   world w;
   integration_config c;
