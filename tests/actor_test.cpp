@@ -364,7 +364,8 @@ TEST_CASE("scheduled runs fire on time; disabling stops them and keeps settings"
   CHECK(w.status("acme")["last_run_id"] == 2);
 }
 
-TEST_CASE("a fire during a run is skipped and logged; disable cancels; enable goes on incrementally") {
+TEST_CASE(
+    "a fire during a run is skipped and logged; disable cancels; enable goes on incrementally") {
   world w;
   w.start();
   w.add("acme", "every 15m", true);
