@@ -15,6 +15,7 @@
 #include "config/schedule.hpp"
 #include "connectors/connector.hpp"
 #include "core/retry_policy.hpp"
+#include "core/run_tally.hpp"
 #include "core/status_model.hpp"
 #include "core/token_bucket.hpp"
 
@@ -31,11 +32,8 @@ struct pending_commit {
   bool stream_done = false;
 };
 
-struct active_run {
-  uint64_t id = 0;
-  sync_kind kind = sync_kind::manual;
-  bool full = false;
-  int64_t started_ms = 0;
+// The run's counts and outcome live in the plain run_tally; this adds where the run stands.
+struct active_run : run_tally {
   size_t stream_idx = 0;
   stream_cursor fetch_cursor;  // where fetching stands (ahead of the committed cursor)
   bool stream_fetched_all = false;
@@ -44,11 +42,7 @@ struct active_run {
   std::string waiting_text;
   uint32_t attempt = 0, rate_waits = 0;
   std::deque<pending_commit> commits;
-  uint64_t fetched = 0, invalid = 0, pages = 0, total = 0;
   uint64_t stream_total = 0;  // total of the current stream, when known
-  batch_result counts;
-  error_info error;  // set: the run is ending with this failure
-  bool cancelled = false;
   bool ending = false;
 };
 
@@ -81,16 +75,11 @@ int64_t now_ms(self_ptr self) {
 }
 
 json event(self_ptr self, const char* level, const std::string& what, const std::string& message) {
-  return json{{"at", format_iso(from_ms(now_ms(self)))},
-              {"level", level},
-              {"event", what},
-              {"message", message}};
+  return log_event(now_ms(self), level, what, message);
 }
 
 json error_event(self_ptr self, const error_info& e, const std::string& what) {
-  auto ev = event(self, "error", what, e.message);
-  ev["category"] = category_name(e.category);
-  ev["hint"] = e.hint();
+  auto ev = log_error_event(now_ms(self), e, what);
   if (self->state.run) ev["run_id"] = self->state.run->id;
   return ev;
 }
@@ -130,13 +119,13 @@ status_inputs inputs(self_ptr self) {
     auto& p = in.progress;
     p.running = true;
     p.run_id = r.id;
-    p.kind = sync_kind_name(r.kind);
+    p.kind = r.kind;
     p.stream = r.stream_idx < st.cfg.streams.size() ? st.cfg.streams[r.stream_idx].name : "";
     p.fetched = r.fetched;
     p.total = r.total;
-    p.inserted = r.counts.inserted;
-    p.updated = r.counts.updated;
-    p.unchanged = r.counts.unchanged;
+    p.inserted = r.inserted;
+    p.updated = r.updated;
+    p.unchanged = r.unchanged;
     p.invalid = r.invalid;
     p.started_ms = r.started_ms;
     p.waiting = r.waiting ? r.waiting_text : "";
@@ -155,15 +144,6 @@ void write(self_ptr self, write_batch b, std::function<void(const batch_result&)
 void fetch_page(self_ptr self);
 void next_stream(self_ptr self);
 void maybe_finish(self_ptr self);
-
-json run_patch(self_ptr self) {
-  auto& r = *self->state.run;
-  return json{{"run_id", r.id},       {"kind", sync_kind_name(r.kind)},
-              {"full", r.full},       {"started", format_iso(from_ms(r.started_ms))},
-              {"status", "running"},  {"fetched", r.fetched},
-              {"invalid", r.invalid}, {"pages", r.pages},
-              {"total", r.total}};
-}
 
 void fail_run(self_ptr self, error_info e) {
   auto& r = *self->state.run;
@@ -263,19 +243,7 @@ void on_page(self_ptr self, const http_response& resp) {
   if (!page.error.ok()) return on_page_error(self, page.error);
   r.attempt = 0;
   r.rate_waits = 0;
-  // The cursor that follows this page.
-  auto next = r.fetch_cursor;
-  next.pages += 1;
-  if (page.max_updated > next.pass_max) next.pass_max = page.max_updated;
-  if (page.has_more) {
-    next.page_token = page.next_token;
-  } else {  // the pass is complete: its highest timestamp becomes the watermark
-    if (next.pass_max > next.watermark) next.watermark = next.pass_max;
-    next.in_pass = false;
-    next.page_token.clear();
-    next.pass_since.clear();
-    next.pass_max.clear();
-  }
+  auto next = cursor_after(r.fetch_cursor, page);
   if (page.total >= 0 && r.fetch_cursor.pages == 0) {
     r.total += static_cast<uint64_t>(page.total);
     r.stream_total = static_cast<uint64_t>(page.total);
@@ -298,7 +266,7 @@ void on_page(self_ptr self, const http_response& resp) {
     b.log_events.push_back(ev.dump());
   }
   b.run_id = r.id;
-  b.run_patch = run_patch(self).dump();
+  b.run_patch = self->state.run->progress_record().dump();
   r.fetch_cursor = next;
   r.commits.push_back({s.name, next, !page.has_more});
   if (!page.has_more) r.stream_fetched_all = true;
@@ -312,10 +280,10 @@ void on_page(self_ptr self, const http_response& resp) {
         auto c = std::move(r.commits.front());
         r.commits.pop_front();
         st.cursors[c.stream] = c.cursor;
-        r.counts.inserted += res.inserted;
-        r.counts.updated += res.updated;
-        r.counts.unchanged += res.unchanged;
-        r.counts.deleted += res.deleted;
+        r.inserted += res.inserted;
+        r.updated += res.updated;
+        r.unchanged += res.unchanged;
+        r.deleted += res.deleted;
         if (!r.error.ok() || r.cancelled) return maybe_finish(self);
         if (c.stream_done && r.commits.empty()) return next_stream(self);
         fetch_page(self);
@@ -338,47 +306,13 @@ void maybe_finish(self_ptr self) {
   if (!(done_streams || stopping) || !r.commits.empty() || r.request_id || r.ending) return;
   r.ending = true;
   auto now = now_ms(self);
-  std::string outcome = r.cancelled     ? "cancelled"
-                        : !r.error.ok() ? "failed"
-                        : r.invalid > 0 ? "error"
-                                        : "ok";
-  auto& f = st.facts;
-  f.last_attempt_ms = now;
-  f.last_outcome = outcome;
-  f.last_run_id = r.id;
-  if (outcome == "ok" || outcome == "error") f.last_success_ms = now;
-  if (outcome == "ok") f.last_error = {};
-  if (outcome == "error")
-    f.last_error = make_error_info(error_category::validation,
-                                   std::to_string(r.invalid) +
-                                       " record(s) were set aside: required fields missing "
-                                       "(see ledgersync logs)");
-  if (outcome == "failed") f.last_error = r.error;
-  json patch = run_patch(self);
-  patch["status"] = outcome;
-  patch["finished"] = format_iso(from_ms(now));
-  if (!r.error.ok())
-    patch["error"] = {{"category", category_name(r.error.category)},
-                      {"message", r.error.message},
-                      {"hint", r.error.hint()}};
-  std::ostringstream msg;
-  msg << "run " << r.id << " " << outcome << ": " << r.fetched << " fetched, " << r.counts.inserted
-      << " new, " << r.counts.updated << " updated, " << r.counts.unchanged << " unchanged, "
-      << r.counts.deleted << " deleted, " << r.invalid << " set aside";
-  json ev = outcome == "failed"
-                ? error_event(self, r.error, "run_finished")
-                : event(self, outcome == "ok" ? "info" : "warn", "run_finished", msg.str());
-  if (outcome == "failed") ev["message"] = msg.str() + " — " + r.error.message;
-  ev["run_id"] = r.id;
-  ev["counts"] = {{"fetched", r.fetched},        {"inserted", r.counts.inserted},
-                  {"updated", r.counts.updated}, {"unchanged", r.counts.unchanged},
-                  {"deleted", r.counts.deleted}, {"invalid", r.invalid}};
+  r.settle(st.facts, now);
   write_batch b;
   b.run_id = r.id;
-  b.run_patch = patch.dump();
-  b.log_events.push_back(ev.dump());
+  b.run_patch = r.final_record(now).dump();
+  b.log_events.push_back(r.final_event(now).dump());
   b.integration_doc = doc_of(self);
-  spdlog::info("{}: {}", st.cfg.name, msg.str());
+  spdlog::info("{}: {}", st.cfg.name, r.summary());
   st.run.reset();
   write(
       self, std::move(b), [](const batch_result&) {},
@@ -391,7 +325,7 @@ sync_reply start_run(self_ptr self, const sync_request& req) {
   auto& st = self->state;
   active_run r;
   r.id = st.facts.last_run_id + 1;
-  r.kind = req.kind;
+  r.kind = sync_kind_name(req.kind);
   r.full = req.full;
   r.started_ms = now_ms(self);
   st.facts.last_run_id = r.id;
@@ -400,7 +334,7 @@ sync_reply start_run(self_ptr self, const sync_request& req) {
   st.run = std::move(r);
   write_batch b;
   b.run_id = st.run->id;
-  b.run_patch = run_patch(self).dump();
+  b.run_patch = self->state.run->progress_record().dump();
   b.log_events.push_back(event(self, "info", "run_started",
                                std::string("run ") + std::to_string(st.run->id) + " started (" +
                                    sync_kind_name(req.kind) + (req.full ? ", full" : "") + ")")
@@ -594,36 +528,6 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
 }
 
 }  // namespace
-
-const char* sync_kind_name(sync_kind k) {
-  switch (k) {
-    case sync_kind::manual:
-      return "manual";
-    case sync_kind::scheduled:
-      return "scheduled";
-    case sync_kind::after_save:
-      return "after_save";
-    case sync_kind::resume:
-      return "resume";
-  }
-  return "manual";
-}
-
-const char* sync_outcome_name(sync_outcome o) {
-  switch (o) {
-    case sync_outcome::started:
-      return "started";
-    case sync_outcome::joined:
-      return "joined";
-    case sync_outcome::rate_limited:
-      return "rate_limited";
-    case sync_outcome::disabled:
-      return "disabled";
-    case sync_outcome::skipped:
-      return "skipped";
-  }
-  return "started";
-}
 
 std::string make_integration_doc(const integration_config& c, const secret_box& box,
                                  const std::string& status_text) {

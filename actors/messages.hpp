@@ -31,7 +31,19 @@ using tick_atom = caf::atom_constant<caf::atom("tick")>;
 // ---- message types ---------------------------------------------------------------------------
 
 enum class sync_kind : uint8_t { manual, scheduled, after_save, resume };
-const char* sync_kind_name(sync_kind k);
+inline const char* sync_kind_name(sync_kind k) {
+  switch (k) {
+    case sync_kind::manual:
+      return "manual";
+    case sync_kind::scheduled:
+      return "scheduled";
+    case sync_kind::after_save:
+      return "after_save";
+    case sync_kind::resume:
+      return "resume";
+  }
+  return "manual";
+}
 
 struct sync_request {
   sync_kind kind = sync_kind::manual;
@@ -45,7 +57,21 @@ enum class sync_outcome : uint8_t {
   disabled,      // the integration is disabled
   skipped,       // a scheduled fire found a run active; logged
 };
-const char* sync_outcome_name(sync_outcome o);
+inline const char* sync_outcome_name(sync_outcome o) {
+  switch (o) {
+    case sync_outcome::started:
+      return "started";
+    case sync_outcome::joined:
+      return "joined";
+    case sync_outcome::rate_limited:
+      return "rate_limited";
+    case sync_outcome::disabled:
+      return "disabled";
+    case sync_outcome::skipped:
+      return "skipped";
+  }
+  return "started";
+}
 
 struct sync_reply {
   sync_outcome outcome = sync_outcome::started;

@@ -49,6 +49,12 @@ struct page_result {
   std::string max_updated;  // highest updated_at in this page
 };
 
+// Where the stream stands once `page` (fetched from `c`) is committed. The last page of a pass
+// makes the pass's highest updated_at the new watermark; the next pass asks for records
+// updated at or after it (inclusive, so a record sharing the watermark's millisecond is not
+// missed; it comes back unchanged and its content hash keeps it from being written again).
+stream_cursor cursor_after(const stream_cursor& c, const page_result& page);
+
 class connector {
  public:
   virtual ~connector() = default;

@@ -33,6 +33,22 @@ stream_cursor stream_cursor::from_json(const std::string& s) {
   return c;
 }
 
+stream_cursor cursor_after(const stream_cursor& c, const page_result& page) {
+  auto next = c;
+  next.pages += 1;
+  if (page.max_updated > next.pass_max) next.pass_max = page.max_updated;
+  if (page.has_more) {
+    next.page_token = page.next_token;
+    return next;
+  }
+  if (next.pass_max > next.watermark) next.watermark = next.pass_max;
+  next.in_pass = false;
+  next.page_token.clear();
+  next.pass_since.clear();
+  next.pass_max.clear();
+  return next;
+}
+
 namespace {
 
 // Text of a scalar JSON value (ids and timestamps may be numbers); empty for null/missing.

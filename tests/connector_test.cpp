@@ -188,6 +188,32 @@ TEST_CASE("stream cursor survives a JSON round trip") {
   CHECK(d.pages == 4);
 }
 
+TEST_CASE("a pass's pages move the cursor; its last page sets the watermark") {
+  stream_cursor c;
+  c.watermark = "2026-01-01T00:00:00.000Z";
+  c.in_pass = true;
+  c.pass_since = c.watermark;
+  page_result p1;
+  p1.has_more = true;
+  p1.next_token = "t2";
+  p1.max_updated = "2026-02-01T00:00:00.000Z";
+  auto c1 = cursor_after(c, p1);
+  CHECK(c1.page_token == "t2");
+  CHECK(c1.in_pass);
+  CHECK(c1.pages == 1);
+  CHECK(c1.watermark == c.watermark);  // not before the pass is complete: a crash resumes it
+  CHECK(c1.pass_max == p1.max_updated);
+  page_result p2;  // the last page; its records are older than the first page's
+  p2.max_updated = "2026-01-15T00:00:00.000Z";
+  auto c2 = cursor_after(c1, p2);
+  CHECK_FALSE(c2.in_pass);
+  CHECK(c2.watermark == "2026-02-01T00:00:00.000Z");
+  CHECK(c2.page_token.empty());
+  CHECK(c2.pass_since.empty());
+  page_result empty;  // a pass that found nothing keeps the watermark
+  CHECK(cursor_after(c2, empty).watermark == c2.watermark);
+}
+
 TEST_CASE("sandbox pages: cursor order, incremental filter, changes move records forward") {
   sandbox::dataset d(25, 3);
   sandbox::page_query q;

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/retry_policy.hpp"
+#include "core/run_tally.hpp"
 #include "core/status_model.hpp"
 #include "core/token_bucket.hpp"
 
@@ -116,4 +117,50 @@ TEST_CASE("status facts survive a JSON round trip") {
   CHECK(g.last_run_id == 9);
   CHECK(g.last_error.category == error_category::validation);
   CHECK(g.last_error.message == "missing email");
+}
+
+TEST_CASE("a run's outcome, record, final event and what it does to the status") {
+  run_tally t;
+  t.id = 3;
+  t.kind = "manual";
+  t.started_ms = 1000;
+  t.fetched = 10;
+  t.inserted = 7;
+  t.updated = 3;
+  status_facts f;
+  f.last_error = make_error_info(error_category::upstream, "HTTP 500");
+  CHECK(t.outcome() == "ok");
+  t.settle(f, 5000);
+  CHECK(f.last_success_ms == 5000);
+  CHECK(f.last_error.ok());
+  CHECK(f.last_run_id == 3);
+  CHECK(t.summary() ==
+        "run 3 ok: 10 fetched, 7 new, 3 updated, 0 unchanged, 0 deleted, 0 set aside");
+
+  t.invalid = 2;  // completed, with records set aside: a success with an Error status
+  CHECK(t.outcome() == "error");
+  t.settle(f, 6000);
+  CHECK(f.last_success_ms == 6000);
+  CHECK(f.last_error.category == error_category::validation);
+  CHECK(t.final_event(6000)["level"] == "warn");
+
+  t.error = make_error_info(error_category::auth, "HTTP 401");
+  CHECK(t.outcome() == "failed");
+  t.settle(f, 7000);
+  CHECK(f.last_success_ms == 6000);  // a failure is not a success
+  CHECK(f.last_error.category == error_category::auth);
+  auto rec = t.final_record(7000);
+  CHECK(rec["status"] == "failed");
+  CHECK(rec["error"]["category"] == "auth");
+  CHECK(rec["finished"] == "1970-01-01T00:00:07.000Z");
+  auto ev = t.final_event(7000);
+  CHECK(ev["level"] == "error");
+  CHECK(ev["hint"].get<std::string>().find("API key") != std::string::npos);
+  CHECK(ev["counts"]["invalid"] == 2);
+
+  t.cancelled = true;  // disabling mid-run: the last error stays what it was
+  CHECK(t.outcome() == "cancelled");
+  t.settle(f, 8000);
+  CHECK(f.last_outcome == "cancelled");
+  CHECK(f.last_error.category == error_category::auth);
 }
