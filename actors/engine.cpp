@@ -128,12 +128,9 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
     b.integration = name;
     b.at_ms = now_ms(self);
     b.integration_doc = j.dump();
-    b.log_events.push_back(json{
-        {"at", format_iso(from_ms(now_ms(self)))},
-        {"level", "error"},
-        {"event", "crashed"},
-        {"category", "crash"},
-        {"message", msg}}.dump());
+    auto ev = log_event(b.at_ms, "error", "crashed", msg);
+    ev["category"] = "crash";
+    b.log_events.push_back(ev.dump());
     self->request(st.ctx->writer, caf::infinite, write_atom::value, std::move(b))
         .then([](const batch_result&) {}, [](const caf::error&) {});
     return;
@@ -191,13 +188,10 @@ reply_promise op_add(self_ptr self, const json& args) {
   b.integration = cfg->name;
   b.at_ms = cfg->created_at_ms;
   b.integration_doc = doc;
-  b.log_events.push_back(json{
-      {"at", format_iso(from_ms(now_ms(self)))},
-      {"level", "info"},
-      {"event", "added"},
-      {"message", "integration added (" + cfg->connector + ", " + cfg->base_url + ", " +
-                      cfg->schedule +
-                      ")"}}.dump());
+  b.log_events.push_back(log_event(now_ms(self), "info", "added",
+                                   "integration added (" + cfg->connector + ", " + cfg->base_url +
+                                       ", " + cfg->schedule + ")")
+                             .dump());
   auto name = cfg->name;
   bool run = args.value("run_after_save", false) && cfg->enabled;
   self->request(self->state.ctx->writer, caf::infinite, write_atom::value, std::move(b))

@@ -387,144 +387,141 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
     caf::anon_send(caf::actor_cast<integration_actor>(self), sync_atom::value,
                    sync_request{sync_kind::resume, false});
 
-  return {
-      [=](sync_atom, const sync_request& req) -> sync_reply {
-        auto& st = self->state;
-        if (!st.cfg.enabled)
-          return {sync_outcome::disabled, 0, 0,
-                  st.cfg.name + " is disabled; enable it to sync (ledgersync enable " +
-                      st.cfg.name + ")"};
-        if (st.run) {
-          if (req.kind == sync_kind::scheduled) {
+  return {[=](sync_atom, const sync_request& req) -> sync_reply {
+            auto& st = self->state;
+            if (!st.cfg.enabled)
+              return {sync_outcome::disabled, 0, 0,
+                      st.cfg.name + " is disabled; enable it to sync (ledgersync enable " +
+                          st.cfg.name + ")"};
+            if (st.run) {
+              if (req.kind == sync_kind::scheduled) {
+                write_batch b;
+                b.log_events.push_back(event(self, "info", "schedule_skipped",
+                                             "scheduled run skipped: run " +
+                                                 std::to_string(st.run->id) + " is still active")
+                                           .dump());
+                st.facts.last_scheduled_ms = now_ms(self);
+                write(
+                    self, std::move(b), [](const batch_result&) {}, [](const caf::error&) {});
+                return {sync_outcome::skipped, st.run->id, 0, "a run is already active"};
+              }
+              return {sync_outcome::joined, st.run->id, 0,
+                      "joined run " + std::to_string(st.run->id) + " already in progress"};
+            }
+            if (req.kind == sync_kind::manual && !st.manual.try_take(mono(self))) {
+              auto wait = std::chrono::duration_cast<milliseconds>(st.manual.wait_time(mono(self)));
+              auto secs = (wait.count() + 999) / 1000;
+              return {sync_outcome::rate_limited, 0, wait.count(),
+                      "manual sync limit reached (" + std::to_string(st.cfg.manual_burst) +
+                          " per " + std::to_string(st.cfg.manual_refill_s * st.cfg.manual_burst) +
+                          "s); try again in " + std::to_string(secs) + "s"};
+            }
+            return start_run(self, req);
+          },
+          [=](status_atom) -> std::string { return status_json(inputs(self)).dump(); },
+          [=](configure_atom, const std::string& cfg_text) -> caf::typed_response_promise<bool> {
+            auto rp = self->make_response_promise<bool>();
+            std::string err;
+            auto cfg = config_from_json(json::parse(cfg_text, nullptr, false), err);
+            if (!cfg) {
+              rp.deliver(caf::make_error(caf::sec::invalid_argument, err));
+              return rp;
+            }
+            bool was_enabled = self->state.cfg.enabled;
+            apply_config(self, std::move(*cfg));
+            if (self->state.facts.last_error.category == error_category::auth ||
+                self->state.facts.last_error.category == error_category::config)
+              self->state.facts.last_error = {};  // new settings deserve a fresh verdict
+            if (was_enabled && !self->state.cfg.enabled && self->state.run) {
+              self->state.run->cancelled = true;
+              fail_run(self, {});
+            }
             write_batch b;
-            b.log_events.push_back(event(self, "info", "schedule_skipped",
-                                         "scheduled run skipped: run " +
-                                             std::to_string(st.run->id) + " is still active")
-                                       .dump());
-            st.facts.last_scheduled_ms = now_ms(self);
+            b.integration_doc = doc_of(self);
+            b.log_events.push_back(event(self, "info", "configured", "settings saved").dump());
             write(
-                self, std::move(b), [](const batch_result&) {}, [](const caf::error&) {});
-            return {sync_outcome::skipped, st.run->id, 0, "a run is already active"};
-          }
-          return {sync_outcome::joined, st.run->id, 0,
-                  "joined run " + std::to_string(st.run->id) + " already in progress"};
-        }
-        if (req.kind == sync_kind::manual && !st.manual.try_take(mono(self))) {
-          auto wait = std::chrono::duration_cast<milliseconds>(st.manual.wait_time(mono(self)));
-          auto secs = (wait.count() + 999) / 1000;
-          return {sync_outcome::rate_limited, 0, wait.count(),
-                  "manual sync limit reached (" + std::to_string(st.cfg.manual_burst) + " per " +
-                      std::to_string(st.cfg.manual_refill_s * st.cfg.manual_burst) +
-                      "s); try again in " + std::to_string(secs) + "s"};
-        }
-        return start_run(self, req);
-      },
-      [=](status_atom) -> std::string { return status_json(inputs(self)).dump(); },
-      [=](configure_atom, const std::string& cfg_text) -> caf::typed_response_promise<bool> {
-        auto rp = self->make_response_promise<bool>();
-        std::string err;
-        auto cfg = config_from_json(json::parse(cfg_text, nullptr, false), err);
-        if (!cfg) {
-          rp.deliver(caf::make_error(caf::sec::invalid_argument, err));
-          return rp;
-        }
-        bool was_enabled = self->state.cfg.enabled;
-        apply_config(self, std::move(*cfg));
-        if (self->state.facts.last_error.category == error_category::auth ||
-            self->state.facts.last_error.category == error_category::config)
-          self->state.facts.last_error = {};  // new settings deserve a fresh verdict
-        if (was_enabled && !self->state.cfg.enabled && self->state.run) {
-          self->state.run->cancelled = true;
-          fail_run(self, {});
-        }
-        write_batch b;
-        b.integration_doc = doc_of(self);
-        b.log_events.push_back(event(self, "info", "configured", "settings saved").dump());
-        write(
-            self, std::move(b), [rp](const batch_result&) mutable { rp.deliver(true); },
-            [rp](const caf::error& e) mutable { rp.deliver(e); });
-        return rp;
-      },
-      [=](enable_atom, bool on) -> caf::typed_response_promise<bool> {
-        auto rp = self->make_response_promise<bool>();
-        auto& st = self->state;
-        st.cfg.enabled = on;
-        st.facts.crash.clear();
-        if (!on && st.run) {
-          st.run->cancelled = true;
-          ++st.timer_gen;
-          st.run->request_id = 0;
-          st.run->waiting = false;
-          maybe_finish(self);
-        }
-        write_batch b;
-        b.integration_doc = doc_of(self);
-        b.log_events.push_back(
-            event(self, "info", on ? "enabled" : "disabled",
-                  on ? "enabled: scheduled syncs resume" : "disabled: settings kept, no syncing")
-                .dump());
-        write(
-            self, std::move(b), [rp](const batch_result&) mutable { rp.deliver(true); },
-            [rp](const caf::error& e) mutable { rp.deliver(e); });
-        return rp;
-      },
-      [=](test_atom) -> caf::typed_response_promise<std::string> {
-        auto rp = self->make_response_promise<std::string>();
-        auto& st = self->state;
-        auto req = st.conn->probe_request(st.cfg.streams.front());
-        auto id = st.next_request++;
-        st.probes.emplace(id, rp);
-        auto hdl = caf::actor_cast<integration_actor>(self);
-        self->delayed_send(self, milliseconds(req.timeout_ms + 5000), deadline_atom::value, id);
-        st.transport->fetch(std::move(req), [hdl, id](http_response resp) {
-          caf::anon_send(hdl, fetched_atom::value, id, std::move(resp));
-        });
-        return rp;
-      },
-      [=](next_run_atom, int64_t at_ms) { self->state.next_run_ms = at_ms; },
-      [=](fetched_atom, uint64_t id, http_response& resp) {
-        auto& st = self->state;
-        if (auto p = st.probes.find(id); p != st.probes.end()) {
-          auto e = classify_response(resp, "test of " + st.cfg.streams.front().name);
-          json out{{"ok", e.ok()}, {"status", resp.status}};
-          if (e.ok()) {
-            out["message"] =
-                "connected: " + st.cfg.base_url + " answered HTTP " + std::to_string(resp.status);
-          } else {
-            out["category"] = category_name(e.category);
-            out["message"] = e.message;
-            out["hint"] = e.hint();
-          }
-          p->second.deliver(out.dump());
-          st.probes.erase(p);
-          return;
-        }
-        if (!st.run || st.run->request_id != id) return;  // late answer to an abandoned request
-        st.run->request_id = 0;
-        on_page(self, resp);
-      },
-      [=](retry_atom, uint64_t gen) {
-        auto& st = self->state;
-        if (gen != st.timer_gen || !st.run || !st.run->waiting) return;
-        st.run->waiting = false;
-        fetch_page(self);
-      },
-      [=](deadline_atom, uint64_t id) {
-        auto& st = self->state;
-        if (auto p = st.probes.find(id); p != st.probes.end()) {
-          auto e =
-              make_error_info(error_category::timeout, "no answer from " + st.cfg.base_url, true);
-          p->second.deliver(json{
-              {"ok", false}, {"category", "timeout"}, {"message", e.message}, {"hint", e.hint()}}
-                                .dump());
-          st.probes.erase(p);
-          return;
-        }
-        if (!st.run || st.run->request_id != id) return;
-        st.run->request_id = 0;
-        on_page_error(self, make_error_info(error_category::timeout,
-                                            "no answer from the upstream in time", true));
-      }};
+                self, std::move(b), [rp](const batch_result&) mutable { rp.deliver(true); },
+                [rp](const caf::error& e) mutable { rp.deliver(e); });
+            return rp;
+          },
+          [=](enable_atom, bool on) -> caf::typed_response_promise<bool> {
+            auto rp = self->make_response_promise<bool>();
+            auto& st = self->state;
+            st.cfg.enabled = on;
+            st.facts.crash.clear();
+            if (!on && st.run) {
+              st.run->cancelled = true;
+              ++st.timer_gen;
+              st.run->request_id = 0;
+              st.run->waiting = false;
+              maybe_finish(self);
+            }
+            write_batch b;
+            b.integration_doc = doc_of(self);
+            b.log_events.push_back(event(self, "info", on ? "enabled" : "disabled",
+                                         on ? "enabled: scheduled syncs resume"
+                                            : "disabled: settings kept, no syncing")
+                                       .dump());
+            write(
+                self, std::move(b), [rp](const batch_result&) mutable { rp.deliver(true); },
+                [rp](const caf::error& e) mutable { rp.deliver(e); });
+            return rp;
+          },
+          [=](test_atom) -> caf::typed_response_promise<std::string> {
+            auto rp = self->make_response_promise<std::string>();
+            auto& st = self->state;
+            auto req = st.conn->probe_request(st.cfg.streams.front());
+            auto id = st.next_request++;
+            st.probes.emplace(id, rp);
+            auto hdl = caf::actor_cast<integration_actor>(self);
+            self->delayed_send(self, milliseconds(req.timeout_ms + 5000), deadline_atom::value, id);
+            st.transport->fetch(std::move(req), [hdl, id](http_response resp) {
+              caf::anon_send(hdl, fetched_atom::value, id, std::move(resp));
+            });
+            return rp;
+          },
+          [=](next_run_atom, int64_t at_ms) { self->state.next_run_ms = at_ms; },
+          [=](fetched_atom, uint64_t id, http_response& resp) {
+            auto& st = self->state;
+            if (auto p = st.probes.find(id); p != st.probes.end()) {
+              auto e = classify_response(resp, "test of " + st.cfg.streams.front().name);
+              json out{{"ok", e.ok()}, {"status", resp.status}};
+              if (e.ok()) {
+                out["message"] = "connected: " + st.cfg.base_url + " answered HTTP " +
+                                 std::to_string(resp.status);
+              } else {
+                out.update(error_json(e));
+              }
+              p->second.deliver(out.dump());
+              st.probes.erase(p);
+              return;
+            }
+            if (!st.run || st.run->request_id != id) return;  // late answer to an abandoned request
+            st.run->request_id = 0;
+            on_page(self, resp);
+          },
+          [=](retry_atom, uint64_t gen) {
+            auto& st = self->state;
+            if (gen != st.timer_gen || !st.run || !st.run->waiting) return;
+            st.run->waiting = false;
+            fetch_page(self);
+          },
+          [=](deadline_atom, uint64_t id) {
+            auto& st = self->state;
+            if (auto p = st.probes.find(id); p != st.probes.end()) {
+              auto e = make_error_info(error_category::timeout, "no answer from " + st.cfg.base_url,
+                                       true);
+              auto out = error_json(e);
+              out["ok"] = false;
+              p->second.deliver(out.dump());
+              st.probes.erase(p);
+              return;
+            }
+            if (!st.run || st.run->request_id != id) return;
+            st.run->request_id = 0;
+            on_page_error(self, make_error_info(error_category::timeout,
+                                                "no answer from the upstream in time", true));
+          }};
 }
 
 }  // namespace

@@ -6,19 +6,6 @@ namespace ledgersync {
 
 using nlohmann::json;
 
-json log_event(int64_t at_ms, const char* level, const std::string& event,
-               const std::string& message) {
-  return json{
-      {"at", format_iso(from_ms(at_ms))}, {"level", level}, {"event", event}, {"message", message}};
-}
-
-json log_error_event(int64_t at_ms, const error_info& e, const std::string& event) {
-  auto ev = log_event(at_ms, "error", event, e.message);
-  ev["category"] = category_name(e.category);
-  ev["hint"] = e.hint();
-  return ev;
-}
-
 std::string run_tally::outcome() const {
   if (cancelled) return "cancelled";
   if (!error.ok()) return "failed";
@@ -45,10 +32,7 @@ json run_tally::final_record(int64_t now_ms) const {
   auto j = progress_record();
   j["status"] = outcome();
   j["finished"] = format_iso(from_ms(now_ms));
-  if (!error.ok())
-    j["error"] = {{"category", category_name(error.category)},
-                  {"message", error.message},
-                  {"hint", error.hint()}};
+  if (!error.ok()) j["error"] = error_json(error);
   return j;
 }
 

@@ -36,10 +36,4 @@ struct run_tally {
   void settle(status_facts& facts, int64_t now_ms) const;
 };
 
-// A sync-log event: {"at", "level", "event", "message"}.
-nlohmann::json log_event(int64_t at_ms, const char* level, const std::string& event,
-                         const std::string& message);
-// An error event: the above plus the error's category and the hint that says what to do.
-nlohmann::json log_error_event(int64_t at_ms, const error_info& e, const std::string& event);
-
 }  // namespace ledgersync

@@ -39,6 +39,22 @@ status_facts status_facts::from_json(const json& j) {
   return f;
 }
 
+json error_json(const error_info& e) {
+  return json{{"category", category_name(e.category)}, {"message", e.message}, {"hint", e.hint()}};
+}
+
+json log_event(int64_t at_ms, const char* level, const std::string& event,
+               const std::string& message) {
+  return json{
+      {"at", format_iso(from_ms(at_ms))}, {"level", level}, {"event", event}, {"message", message}};
+}
+
+json log_error_event(int64_t at_ms, const error_info& e, const std::string& event) {
+  auto ev = log_event(at_ms, "error", event, e.message);
+  ev.update(error_json(e));
+  return ev;
+}
+
 std::string status_word(const status_inputs& in) {
   if (!in.enabled) return "disabled";
   if (!in.facts.crash.empty()) return "error";
@@ -100,9 +116,7 @@ json status_json(const status_inputs& in) {
                         "the integration stopped after repeated crashes — check the "
                         "service log, then `ledgersync enable NAME` restarts it"}};
   } else if (!in.facts.last_error.ok()) {
-    j["last_error"] = {{"category", category_name(in.facts.last_error.category)},
-                       {"message", in.facts.last_error.message},
-                       {"hint", in.facts.last_error.hint()}};
+    j["last_error"] = error_json(in.facts.last_error);
   } else {
     j["last_error"] = nullptr;
   }

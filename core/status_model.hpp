@@ -1,7 +1,8 @@
 // What users see for an integration: Active / Error / Disconnected / Disabled, a health word,
 // staleness, last success and attempt, the last error with its hint, and the running run's
 // progress. Computed from plain facts so the integration actor and the engine (for an
-// integration whose actor is down) agree, and so it is tested without actors.
+// integration whose actor is down) agree, and so it is tested without actors. Errors and
+// sync-log events take their JSON shape here too, so every surface shows them alike.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +47,15 @@ struct status_inputs {
   status_facts facts;
   run_progress progress;
 };
+
+// How every surface shows an error: {"category", "message", "hint"}.
+nlohmann::json error_json(const error_info& e);
+
+// A sync-log event: {"at", "level", "event", "message"}.
+nlohmann::json log_event(int64_t at_ms, const char* level, const std::string& event,
+                         const std::string& message);
+// An error event: the above plus the error's category and the hint that says what to do.
+nlohmann::json log_error_event(int64_t at_ms, const error_info& e, const std::string& event);
 
 // "active" | "error" | "disconnected" | "disabled"
 std::string status_word(const status_inputs& in);
