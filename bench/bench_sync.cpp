@@ -5,6 +5,7 @@
 //           again (all unchanged: the content-hash path), then in groups of 4 pages
 //   chain   fetch -> parse -> commit, one page after another, as one integration would
 // Usage: bench_sync [--records N] [--page N] [--dir DIR]; prints one line per stage.
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -36,6 +37,7 @@ void report(const char* stage, size_t records, size_t bytes, double s) {
 struct page {
   http_response response;
   page_result parsed;
+  stream_cursor after;  // where the stream stands once this page is committed
 };
 
 http_response fetch_sync(http_transport& t, http_request req) {
@@ -45,14 +47,27 @@ http_response fetch_sync(http_transport& t, http_request req) {
   return f.get();
 }
 
-write_batch batch_of(const std::string& integration, const page_result& pr, const stream_config& s,
-                     const stream_cursor& c) {
+// A page's records and the cursor that follows them, as the integration actor writes them.
+write_batch batch_of(const page_result& pr, const stream_config& s, const stream_cursor& after) {
   write_batch b;
-  b.integration = integration;
+  b.integration = "bench";
   b.at_ms = 1;
   b.records = pr.records;
-  b.cursors[s.name] = c.to_json();
+  b.cursors[s.name] = after.to_json();
   return b;
+}
+
+// An empty store in `dir` (whatever was there is removed); exits when it cannot be opened.
+std::unique_ptr<storage> fresh_store(const std::string& dir) {
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::string err;
+  auto store = open_lmdb_storage(dir, err);
+  if (!store) {
+    std::fprintf(stderr, "storage: %s\n", err.c_str());
+    std::exit(1);
+  }
+  return store;
 }
 
 }  // namespace
@@ -60,16 +75,25 @@ write_batch batch_of(const std::string& integration, const page_result& pr, cons
 int main(int argc, char** argv) {
   size_t records = 100000, page_size = 500;
   std::string dir = "/tmp/ledgersync-bench";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--records"))
-      records = std::stoul(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--page"))
-      page_size = std::stoul(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--dir"))
+  auto usage = [] {
+    std::fprintf(stderr, "usage: bench_sync [--records N] [--page N] [--dir DIR]\n");
+    return 2;
+  };
+  auto number = [](const char* text, size_t& out) {
+    auto end = text + std::strlen(text);
+    auto [p, ec] = std::from_chars(text, end, out);
+    return ec == std::errc() && p == end && out > 0;
+  };
+  for (int i = 1; i < argc; i += 2) {
+    if (i + 1 == argc) return usage();
+    if (!std::strcmp(argv[i], "--records")) {
+      if (!number(argv[i + 1], records)) return usage();
+    } else if (!std::strcmp(argv[i], "--page")) {
+      if (!number(argv[i + 1], page_size)) return usage();
+    } else if (!std::strcmp(argv[i], "--dir")) {
       dir = argv[i + 1];
-    else {
-      std::fprintf(stderr, "usage: bench_sync [--records N] [--page N] [--dir DIR]\n");
-      return 2;
+    } else {
+      return usage();
     }
   }
 
@@ -112,7 +136,7 @@ int main(int argc, char** argv) {
     bytes += p.response.body.size();
     // Advancing the cursor needs the parse; it is timed again on its own below.
     p.parsed = conn->parse_page(stream, cur, p.response);
-    cur.page_token = p.parsed.next_token;
+    cur = p.after = cursor_after(cur, p.parsed);
     bool more = p.parsed.has_more;
     pages.push_back(std::move(p));
     if (!more) break;
@@ -126,25 +150,19 @@ int main(int argc, char** argv) {
   for (auto& p : pages) {
     auto r = conn->parse_page(stream, c2, p.response);
     parsed += r.records.size();
-    c2.page_token = r.next_token;
+    c2 = cursor_after(c2, r);
   }
   report("parse (simdjson)", parsed, bytes, seconds_since(t0));
 
   // commit
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  auto store = open_lmdb_storage(dir, err);
-  if (!store) {
-    std::fprintf(stderr, "storage: %s\n", err.c_str());
-    return 1;
-  }
+  auto store = fresh_store(dir);
   auto commit_all = [&](const char* stage, size_t group) {
     auto t = clk::now();
     size_t n = 0;
     for (size_t i = 0; i < pages.size(); i += group) {
       std::vector<write_batch> batches;
       for (size_t j = i; j < std::min(pages.size(), i + group); ++j) {
-        batches.push_back(batch_of("bench", pages[j].parsed, stream, cur));
+        batches.push_back(batch_of(pages[j].parsed, stream, pages[j].after));
         n += pages[j].parsed.records.size();
       }
       std::vector<const write_batch*> ptrs;
@@ -160,26 +178,22 @@ int main(int argc, char** argv) {
   };
   commit_all("commit new, 1 page/txn", 1);
   commit_all("commit unchanged, 1 page/txn", 1);
-  store.reset();
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  store = open_lmdb_storage(dir, err);
+  store.reset();  // one LMDB environment per directory per process: close before reopening
+  store = fresh_store(dir);
   commit_all("commit new, 4 pages/txn", 4);
 
   // chain: what one integration does, without the overlap the actor adds (write window 2)
   store.reset();
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  store = open_lmdb_storage(dir, err);
+  store = fresh_store(dir);
   stream_cursor c3;
   t0 = clk::now();
   size_t chained = 0;
   for (;;) {
     auto resp = fetch_sync(*transport, conn->page_request(stream, c3));
     auto r = conn->parse_page(stream, c3, resp);
-    c3.page_token = r.next_token;
+    c3 = cursor_after(c3, r);
     batch_result br;
-    auto e = store->apply(batch_of("bench", r, stream, c3), br);
+    auto e = store->apply(batch_of(r, stream, c3), br);
     if (!e.ok()) return 1;
     chained += r.records.size();
     if (!r.has_more) break;
