@@ -1,11 +1,34 @@
 #include "sandbox/sandbox_data.hpp"
 
 #include <algorithm>
+#include <boost/url/parse.hpp>
 #include <cstdio>
 
 #include "core/time_util.hpp"
 
 namespace ledgersync::sandbox {
+
+bool read_list_target(std::string_view target, page_query& q, long& limit) {
+  auto u = boost::urls::parse_uri_reference(target);
+  if (!u) return false;
+  auto param = [&](const char* k) {
+    auto it = u->params().find(k);
+    return it == u->params().end() ? std::string() : std::string((*it).value);
+  };
+  const std::string prefix = "/v1/";
+  std::string path = u->path();
+  q.stream = path.rfind(prefix, 0) == 0 ? path.substr(prefix.size()) : "";
+  q.cursor = param("cursor");
+  q.updated_since = param("updated_since");
+  limit = 10;
+  if (auto text = param("limit"); !text.empty()) {
+    try {
+      limit = std::stol(text);
+    } catch (...) {
+    }
+  }
+  return true;
+}
 
 namespace {
 constexpr int64_t kEpoch2026 = 1767225600000;  // 2026-01-01T00:00:00Z
@@ -158,8 +181,12 @@ bool dataset::page(const page_query& q, std::string& body) {
   body += "],\"has_more\":";
   body += more ? "true" : "false";
   body += ",\"next_cursor\":";
-  body += more ? "\"" + std::to_string(last.first) + ":" + std::to_string(last.second) + "\""
-               : std::string("null");
+  if (more) {  // appended piecewise: `"\"" + std::string` trips a false GCC 12 -Wrestrict
+    body.append(1, '"').append(std::to_string(last.first)).append(1, ':');
+    body.append(std::to_string(last.second)).append(1, '"');
+  } else {
+    body += "null";
+  }
   if (q.cursor.empty()) {  // a total on the first page, for progress
     auto first = st.order.lower_bound({since, 0});
     body += ",\"total\":" + std::to_string(std::distance(first, st.order.end()));

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ledgersync::sandbox {
@@ -19,6 +20,12 @@ struct page_query {
   std::string updated_since;  // ISO; "" = everything
   size_t limit = 100;
 };
+
+// Reads a list request, "/v1/{stream}?limit=N&cursor=C&updated_since=ISO" (an origin-form
+// target or an absolute URL), the way the sandbox server does: the query percent-decoded,
+// `q.stream` the path's segment below /v1/ ("" for any other path), `limit` as asked (10 when
+// absent or unreadable; the caller checks its range). False when the target does not parse.
+bool read_list_target(std::string_view target, page_query& q, long& limit);
 
 class dataset {
  public:

@@ -129,18 +129,15 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
         return true;
       }
     }
-    const std::string prefix = "/v1/";
-    if (path.rfind(prefix, 0) != 0 || !data.has_stream(path.substr(prefix.size()))) {
+    page_query q;
+    long limit = 0;
+    read_list_target(target, q, limit);  // it parsed above
+    if (!data.has_stream(q.stream)) {
       res.result(http::status::not_found);
       res.body() =
           R"({"error":{"type":"invalid_request_error","message":"Unrecognized request URL"}})";
       return true;
     }
-    page_query q;
-    q.stream = path.substr(prefix.size());
-    q.cursor = param("cursor");
-    q.updated_since = param("updated_since");
-    auto limit = num("limit", 10);
     if (limit < 1 || static_cast<size_t>(limit) > opts.max_page) {
       res.result(http::status::bad_request);
       res.body() =

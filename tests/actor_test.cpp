@@ -35,33 +35,16 @@ class dataset_transport final : public http_transport {
       scripted.pop_front();
       return done(r);
     }
-    auto q = query(req.url);
+    sandbox::page_query q;
+    long limit = 0;
+    sandbox::read_list_target(req.url, q, limit);
+    q.limit = static_cast<size_t>(limit);
     http_response r;
     r.status = data_.page(q, r.body) ? 200 : 400;
     done(std::move(r));
   }
 
  private:
-  static sandbox::page_query query(const std::string& url) {
-    sandbox::page_query q;
-    auto qpos = url.find('?');
-    auto path = url.substr(0, qpos);
-    q.stream = path.substr(path.rfind('/') + 1);
-    std::string rest = qpos == std::string::npos ? "" : url.substr(qpos + 1);
-    size_t pos = 0;
-    while (pos < rest.size()) {
-      auto amp = rest.find('&', pos);
-      auto kv = rest.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
-      auto eq = kv.find('=');
-      auto k = kv.substr(0, eq), v = kv.substr(eq + 1);
-      if (k == "limit") q.limit = std::stoul(v);
-      if (k == "cursor") q.cursor = v;
-      if (k == "updated_since") q.updated_since = v;
-      if (amp == std::string::npos) break;
-      pos = amp + 1;
-    }
-    return q;
-  }
   sandbox::dataset& data_;
 };
 
