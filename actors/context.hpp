@@ -3,6 +3,7 @@
 // Immutable after construction; the pointees are thread-safe for the uses made of them.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 
@@ -39,6 +40,10 @@ scheduler_actor spawn_scheduler(caf::actor_system& sys, context_ptr ctx);
 integration_actor spawn_integration(caf::actor_system& sys, context_ptr ctx, std::string doc);
 engine_actor spawn_engine(caf::actor_system& sys, context_ptr ctx, scheduler_actor sched,
                           std::string token);
+// The actor the control port publishes (actors/front_door.cpp): passes client requests to
+// `engine`, ignores every other message; stops on an exit only once `stopping` is set.
+caf::actor spawn_front_door(caf::actor_system& sys, engine_actor engine,
+                            std::shared_ptr<std::atomic<bool>> stopping);
 
 // The integration document as stored: {"config": {... "api_key_sealed"}, "status": {...}}.
 struct integration_config;

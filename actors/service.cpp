@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -16,6 +17,7 @@
 #include "actors/context.hpp"
 #include "config/integration_config.hpp"
 #include "sandbox/sandbox_server.hpp"
+#include "storage/control_credential.hpp"
 
 namespace ledgersync {
 
@@ -157,9 +159,18 @@ int run_service(const serve_options& o) {
     }
   }
 
+  if (auto e = ensure_control_credential(o.data_dir); !e.empty()) {
+    std::cerr << "ledgersync: " << e << "\n";
+    return 1;
+  }
   io_runtime io(2);
   caf::actor_system_config cfg;
   cfg.load<caf::io::middleman>();
+  cfg.load<caf::openssl::manager>();
+  auto cred = control_credential_paths(o.data_dir);
+  cfg.openssl_certificate = cred.certificate;
+  cfg.openssl_key = cred.key;
+  cfg.openssl_cafile = cred.certificate;  // the only peer it trusts presents the same one
   add_message_types(cfg);
   cfg.set("logger.verbosity", caf::atom("quiet"));
   caf::actor_system sys{cfg};
@@ -177,11 +188,20 @@ int run_service(const serve_options& o) {
   auto token = random_token();
   auto engine = spawn_engine(sys, ctx, sched, token);
 
-  auto port = caf::io::publish(engine, o.port, o.host.c_str(), true);
+  // The port publishes the front door, never the engine: see actors/front_door.cpp.
+  auto stopping = std::make_shared<std::atomic<bool>>(false);
+  auto front = spawn_front_door(sys, engine, stopping);
+  auto stop_actors = [&] {
+    stopping->store(true);
+    caf::anon_send_exit(front, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(sched, caf::exit_reason::user_shutdown);
+  };
+  auto port = caf::openssl::publish(front, o.port, o.host.c_str(), true);
   if (!port) {
     std::cerr << "ledgersync: cannot listen on " << o.host << ":" << o.port << ": "
               << sys.render(port.error()) << "\n";
-    caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);
+    stop_actors();
     return 1;
   }
   auto service_file = o.data_dir + "/service.json";
@@ -214,8 +234,7 @@ int run_service(const serve_options& o) {
   std::cout << "ledgersync: stopping" << std::endl;
   ::unlink(service_file.c_str());
   if (sandbox) sandbox->stop();
-  caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(sched, caf::exit_reason::user_shutdown);
+  stop_actors();
   io.stop();
   return 0;
 }

@@ -1,9 +1,11 @@
 #include "cli/client.hpp"
 
 #include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 
 #include "actors/messages.hpp"
 #include "actors/service.hpp"
+#include "storage/control_credential.hpp"
 
 namespace ledgersync::cli {
 
@@ -11,10 +13,15 @@ namespace {
 
 class caf_client final : public service_client {
  public:
-  static caf::actor_system_config& config() {
-    static caf::actor_system_config cfg = [] {
+  // The service admits only peers presenting its data dir's certificate (TLS both ways).
+  static caf::actor_system_config& config(const control_credential& cred) {
+    static caf::actor_system_config cfg = [&] {
       caf::actor_system_config c;
       c.load<caf::io::middleman>();
+      c.load<caf::openssl::manager>();
+      c.openssl_certificate = cred.certificate;
+      c.openssl_key = cred.key;
+      c.openssl_cafile = cred.certificate;
       add_message_types(c);
       c.set("logger.verbosity", caf::atom("quiet"));
       return c;
@@ -22,11 +29,11 @@ class caf_client final : public service_client {
     return cfg;
   }
 
-  caf_client() : sys_(config()) {}
+  explicit caf_client(const control_credential& cred) : sys_(config(cred)) {}
 
   bool connect(const service_address& a, std::string& error) {
     token_ = a.token;
-    auto e = sys_.middleman().remote_actor<engine_actor>(a.host, a.port);
+    auto e = caf::openssl::remote_actor(sys_, a.host, a.port);
     if (!e) {
       error = "cannot reach the service at " + a.host + ":" + std::to_string(a.port) + " (" +
               sys_.render(e.error()) + "); is `ledgersync serve` running?";
@@ -59,7 +66,7 @@ class caf_client final : public service_client {
 
  private:
   caf::actor_system sys_;
-  engine_actor engine_;
+  caf::actor engine_;  // the service's front door (published untyped: see front_door.cpp)
   std::string token_;
 };
 
@@ -84,7 +91,12 @@ std::unique_ptr<service_client> service_client::open(const std::string& data_dir
       return nullptr;
     }
   }
-  auto c = std::make_unique<caf_client>();
+  auto cred = control_credential_paths(data_dir);
+  if (auto e = check_control_credential(cred); !e.empty()) {
+    error = e;
+    return nullptr;
+  }
+  auto c = std::make_unique<caf_client>(cred);
   if (!c->connect(a, error)) return nullptr;
   return c;
 }
