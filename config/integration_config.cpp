@@ -230,6 +230,8 @@ json to_json(const integration_config& c, bool with_secret) {
          {"retry_max_attempts", c.retry.max_attempts},
          {"retry_base_ms", c.retry.base.count()},
          {"retry_cap_ms", c.retry.cap.count()},
+         {"max_pages_per_pass", c.max_pages_per_pass},
+         {"reconcile", c.reconcile},
          {"created_at_ms", c.created_at_ms}};
   if (with_secret)
     j["api_key"] = c.api_key;
@@ -264,6 +266,8 @@ std::optional<integration_config> config_from_json(const json& j, std::string& e
   r.get("retry_cap_ms", cap);
   c.retry.base = std::chrono::milliseconds(base);
   c.retry.cap = std::chrono::milliseconds(cap);
+  r.get("max_pages_per_pass", c.max_pages_per_pass);
+  r.get("reconcile", c.reconcile);
   r.get("created_at_ms", c.created_at_ms);
   if (auto s = r.sub("streams")) {
     auto streams = streams_from_json(*s, error);
@@ -295,6 +299,8 @@ std::string validate(const integration_config& c) {
   if (scheme != "file" && u->host().empty()) return "base URL '" + c.base_url + "' has no host";
   std::string err;
   if (!schedule::parse(c.schedule, err)) return "schedule: " + err;
+  if (!schedule::parse(c.reconcile, err)) return "reconcile schedule: " + err;
+  if (c.max_pages_per_pass < 1) return "max_pages_per_pass must be at least 1";
   if (c.streams.empty()) return "no streams configured";
   std::set<std::string> names;
   for (auto& s : c.streams) {

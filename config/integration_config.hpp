@@ -64,6 +64,11 @@ struct integration_config {
   int64_t request_timeout_ms = 30000;
   int64_t max_body_bytes = 64ll << 20;
   retry_settings retry;
+  // No paging scheme may loop forever: a pass stops with an error at this many pages.
+  uint64_t max_pages_per_pass = 100000;
+  // A schedule for full passes that also mark records the upstream no longer has as deleted
+  // (for upstreams that never report deletions); "manual" = only `sync --full`.
+  std::string reconcile = "manual";
   int64_t created_at_ms = 0;
 };
 

@@ -37,6 +37,7 @@ struct stream_cursor {
 struct invalid_record {
   std::string id;
   std::vector<std::string> missing;  // field names (JSON pointers without the leading '/')
+  std::string body;                  // the raw record, kept on the set-aside list
 };
 
 struct page_result {

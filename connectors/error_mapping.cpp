@@ -1,5 +1,6 @@
 // What an upstream's answer means for the sync: the HTTP status decides the category, the body
 // supplies the vendor's words for the message.
+#include <boost/url/parse.hpp>
 #include <nlohmann/json.hpp>
 
 #include "connectors/http_types.hpp"
@@ -45,6 +46,19 @@ std::string_view http_response::header(std::string_view name) const {
   for (auto& [k, v] : headers)
     if (iequals(k, name)) return v;
   return {};
+}
+
+std::string origin_of(std::string_view url) {
+  auto u = boost::urls::parse_absolute_uri(url);
+  if (!u || !u->has_authority() || u->host().empty()) return "";
+  std::string scheme = u->scheme();
+  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme != "http" && scheme != "https") return "";
+  std::string host = u->host();
+  for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string port = u->port();
+  if (port.empty()) port = scheme == "https" ? "443" : "80";
+  return scheme + "://" + host + ":" + port;
 }
 
 int parse_retry_after(std::string_view v) {

@@ -3,15 +3,18 @@
 // same scheme/host/port. All state of a transport lives on its strand.
 #include "connectors/http_client.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
-#include <fstream>
+#include <cerrno>
 #include <optional>
-#include <sstream>
 #include <thread>
 
 namespace ledgersync {
@@ -35,6 +38,12 @@ namespace {
 struct target {
   std::string scheme, host, port, path;
   std::string key() const { return scheme + "://" + host + ":" + port; }
+  // RFC 9110 §7.2: the port goes into Host whenever it is not the scheme's default; servers
+  // build their absolute links (Link, @odata.nextLink) from it.
+  std::string host_header() const {
+    bool default_port = (scheme == "http" && port == "80") || (scheme == "https" && port == "443");
+    return default_port ? host : host + ":" + port;
+  }
 };
 
 std::optional<target> split_url(const std::string& url, std::string& error) {
@@ -59,13 +68,22 @@ http_response transport_error(error_category c, std::string msg) {
   return r;
 }
 
-error_info map_error(const beast::error_code& ec, const std::string& step, const target& t) {
+// `connecting`: no connection was ever made (DNS, refused, TLS handshake), which users see as
+// Disconnected; a failure once connected is the upstream's answer going wrong.
+error_info map_error(const beast::error_code& ec, const std::string& step, const target& t,
+                     bool connecting, int64_t body_limit = 0) {
   std::string where = step + " " + t.key();
   if (ec == beast::error::timeout)
     return make_error_info(error_category::timeout, "timed out during " + where, true);
-  if (ec == http::error::body_limit)
-    return make_error_info(error_category::upstream, "response too large from " + t.key(), true);
-  return make_error_info(error_category::upstream, where + " failed: " + ec.message(), true);
+  if (ec == http::error::body_limit) {
+    auto e = make_error_info(error_category::upstream,
+                             "the answer from " + t.key() + " is larger than the limit of " +
+                                 std::to_string(body_limit) + " bytes (max_body_bytes)");
+    e.permanent = true;
+    return e;
+  }
+  return make_error_info(connecting ? error_category::unreachable : error_category::upstream,
+                         where + " failed: " + ec.message(), true);
 }
 
 class beast_transport;
@@ -92,7 +110,7 @@ class exchange : public std::enable_shared_from_this<exchange<Stream>> {
   std::chrono::milliseconds timeout() const { return std::chrono::milliseconds(req_.timeout_ms); }
 
   void on_resolve(beast::error_code ec, tcp::resolver::results_type results) {
-    if (ec) return finish(map_error(ec, "resolving", t_));
+    if (ec) return finish(map_error(ec, "resolving", t_, true));
     lowest().expires_after(timeout());
     lowest().async_connect(
         results, [self = this->shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
@@ -105,7 +123,7 @@ class exchange : public std::enable_shared_from_this<exchange<Stream>> {
     wire_.version(11);
     wire_.method(http::string_to_verb(req_.method));
     wire_.target(t_.path);
-    wire_.set(http::field::host, t_.host);
+    wire_.set(http::field::host, t_.host_header());
     wire_.set(http::field::user_agent, "ledgersync/0.1");
     wire_.keep_alive(true);
     for (auto& [k, v] : req_.headers) wire_.set(k, v);
@@ -176,7 +194,21 @@ class beast_transport : public http_transport,
 
   void start(http_request req, callback done, bool allow_reuse) {
     std::string err;
-    if (req.url.rfind("file://", 0) == 0) return read_file(req, std::move(done));
+    if (req.url.rfind("file:", 0) == 0) {
+      if (!req.allow_file)
+        return done(transport_error(error_category::config,
+                                    "refused a file: URL: local files are read only from a "
+                                    "source the administrator configured"));
+      return read_file(req, std::move(done));
+    }
+    if (!req.allowed_origin.empty() && origin_of(req.url) != req.allowed_origin) {
+      auto where = origin_of(req.url);
+      return done(transport_error(error_category::config,
+                                  "refused to send a request to " +
+                                      (where.empty() ? "'" + req.url + "'" : where) +
+                                      ": only the configured " + req.allowed_origin +
+                                      " is contacted with the credentials"));
+    }
     auto t = split_url(req.url, err);
     if (!t) return done(transport_error(error_category::config, err));
     if (t->scheme != "http" && t->scheme != "https")
@@ -223,22 +255,42 @@ class beast_transport : public http_transport,
     idle_key_.clear();
   }
 
-  // file:// URLs serve drop folders: the same paging code reads a file the way it reads a page.
+  // file:// URLs serve drop folders the admin configured: the same paging code reads a file the
+  // way it reads a page. Only regular files (a FIFO would block an I/O thread, a device never
+  // ends), and the size limit holds while reading, not after (/proc files report size 0).
   static void read_file(const http_request& req, const callback& done) {
     auto u = boost::urls::parse_uri(req.url);
     std::string path = u ? std::string(u->path()) : "";
-    std::ifstream in(path, std::ios::binary);
     http_response r;
-    if (!in) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) {
       r.status = 404;
-      r.body = "{\"error\":{\"message\":\"no such file " + path + "\"}}";
+      r.body = R"({"error":{"message":"no such file in the configured folder"}})";
       return done(std::move(r));
     }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    r.body = ss.str();
-    if (static_cast<int64_t>(r.body.size()) > req.max_body_bytes)
-      return done(transport_error(error_category::upstream, "file too large: " + path));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return done(transport_error(error_category::config, "not a regular file: " + path));
+    }
+    char buf[64 * 1024];
+    for (;;) {
+      auto n = ::read(fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      if (static_cast<int64_t>(r.body.size()) + n > req.max_body_bytes) {
+        ::close(fd);
+        auto e = make_error_info(error_category::upstream, path + " is larger than the limit of " +
+                                                               std::to_string(req.max_body_bytes) +
+                                                               " bytes (max_body_bytes)");
+        e.permanent = true;
+        http_response big;
+        big.error = e;
+        return done(std::move(big));
+      }
+      r.body.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
     r.status = 200;
     done(std::move(r));
   }
@@ -262,24 +314,23 @@ void exchange<Stream>::start() {
 
 template <>
 void exchange<beast::tcp_stream>::on_connect(beast::error_code ec) {
-  if (ec) return finish(map_error(ec, "connecting to", t_));
+  if (ec) return finish(map_error(ec, "connecting to", t_, true));
   write();
 }
 
 template <>
 void exchange<tls_stream>::on_connect(beast::error_code ec) {
-  if (ec) return finish(map_error(ec, "connecting to", t_));
+  if (ec) return finish(map_error(ec, "connecting to", t_, true));
   if (!SSL_set_tlsext_host_name(stream_->native_handle(), t_.host.c_str()))
     return finish(make_error_info(error_category::upstream, "TLS SNI failed for " + t_.host, true));
   stream_->set_verify_mode(ssl::verify_peer);
   stream_->set_verify_callback(ssl::host_name_verification(t_.host));
   lowest().expires_after(timeout());
-  stream_->async_handshake(ssl::stream_base::client,
-                           [self = shared_from_this()](beast::error_code ec) {
-                             if (ec)
-                               return self->finish(map_error(ec, "TLS handshake with", self->t_));
-                             self->write();
-                           });
+  stream_->async_handshake(
+      ssl::stream_base::client, [self = shared_from_this()](beast::error_code ec) {
+        if (ec) return self->finish(map_error(ec, "TLS handshake with", self->t_, true));
+        self->write();
+      });
 }
 
 template <class Stream>
@@ -289,7 +340,7 @@ void exchange<Stream>::retry_or_fail(beast::error_code ec, const char* step) {
     owner->start(std::move(req_), std::move(done_), false);
     return;
   }
-  finish(map_error(ec, step, t_));
+  finish(map_error(ec, step, t_, false, req_.max_body_bytes));
 }
 
 template <class Stream>

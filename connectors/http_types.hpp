@@ -20,7 +20,17 @@ struct http_request {
   header_list headers;
   int64_t timeout_ms = 30000;
   int64_t max_body_bytes = 64ll << 20;
+  // The only origin (scheme://host:port, see origin_of) this request may go to; the transport
+  // refuses any other, so a URL taken from an upstream's answer can never carry the credentials
+  // elsewhere. Empty = no restriction (only for requests built from settings alone).
+  std::string allowed_origin;
+  // file:// is honoured only when the admin configured a local source; never from upstream data.
+  bool allow_file = false;
 };
+
+// "scheme://host:port" of an absolute http(s) URL, lower-cased, with the scheme's default port
+// filled in; empty when `url` is not an absolute http(s) URL.
+std::string origin_of(std::string_view url);
 
 struct http_response {
   int status = 0;  // 0 when no HTTP answer arrived; then `error` says why

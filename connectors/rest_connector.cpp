@@ -89,10 +89,12 @@ class rest_connector final : public connector {
     bool token_is_url =
         (s.paging == pagination_style::next_url || s.paging == pagination_style::link) &&
         !cur.page_token.empty();
+    auto first = stream_url(s);
+    restrict_to(r, std::string(first.buffer()));
     if (token_is_url) {
       r.url = resolve(cur.page_token);
     } else {
-      boost::urls::url u = stream_url(s);
+      boost::urls::url u = first;
       auto params = u.params();
       if (!s.page_size_param.empty()) params.set(s.page_size_param, std::to_string(s.page_size));
       if (!cur.pass_since.empty() && s.incremental_header.empty() && !s.incremental_param.empty())
@@ -112,6 +114,7 @@ class rest_connector final : public connector {
   http_request probe_request(const stream_config& s) const override {
     http_request r = base_request();
     boost::urls::url u = stream_url(s);
+    restrict_to(r, std::string(u.buffer()));
     if (!s.page_size_param.empty()) u.params().set(s.page_size_param, "1");
     r.url = std::string(u.buffer());
     r.timeout_ms = std::min<int64_t>(r.timeout_ms, 15000);
@@ -129,6 +132,9 @@ class rest_connector final : public connector {
       out.error = make_error_info(error_category::upstream,
                                   "stream " + s.name + ": the upstream answered malformed JSON (" +
                                       simdjson::error_message(err) + ")");
+      // Bytes that are not UTF-8 or nest deeper than the parser allows come back the same way
+      // on every try; a cut-off or garbled body may not.
+      out.error.permanent = err == simdjson::UTF8_ERROR || err == simdjson::DEPTH_ERROR;
       return out;
     }
     simdjson::dom::array arr;
@@ -157,7 +163,12 @@ class rest_connector final : public connector {
         if (!present(rec, req)) bad.missing.push_back(req.substr(1));
       if (!updated.empty() && updated > out.max_updated) out.max_updated = updated;
       if (!bad.missing.empty()) {
-        bad.id = id.empty() ? "(record " + std::to_string(count) + " of page)" : id;
+        bad.body = simdjson::minify(rec);
+        // Without a usable id the entry is keyed by its content, so the same record seen
+        // again is one entry, not one per sighting.
+        bad.id = id.empty() || id.size() > 300
+                     ? "(no id, content " + std::to_string(content_hash(bad.body)) + ")"
+                     : id;
         out.invalid.push_back(std::move(bad));
         continue;
       }
@@ -208,6 +219,16 @@ class rest_connector final : public connector {
         break;
     }
     if (!out.has_more) out.next_token.clear();
+    bool token_is_url =
+        s.paging == pagination_style::next_url || s.paging == pagination_style::link;
+    if (token_is_url && out.has_more) {
+      if (auto refused = refuse_next_url(s, out.next_token); !refused.empty()) {
+        page_result bad;
+        bad.error = make_error_info(error_category::config, "stream " + s.name + ": " + refused);
+        bad.error.permanent = true;
+        return bad;
+      }
+    }
     return out;
   }
 
@@ -232,10 +253,34 @@ class rest_connector final : public connector {
     return u;
   }
 
+  // The stream's own URL comes from the settings the admin wrote: it fixes the one origin this
+  // stream's requests may reach (and whether a local file may be read).
+  static void restrict_to(http_request& r, const std::string& configured_url) {
+    r.allow_file = configured_url.rfind("file:", 0) == 0;
+    r.allowed_origin = r.allow_file ? "" : origin_of(configured_url);
+  }
+
+  // Why a next-page URL an upstream handed back must not be followed, or "" when it may: only
+  // http(s) on the stream's own scheme, host and port, so neither the credentials nor a request
+  // for a local file can be steered elsewhere by the upstream's answer.
+  std::string refuse_next_url(const stream_config& s, const std::string& token) const {
+    std::string configured(stream_url(s).buffer());
+    auto resolved = resolve(token);
+    auto where = origin_of(resolved);
+    auto allowed = origin_of(configured);
+    if (where.empty() || allowed.empty() || where != allowed) {
+      std::string shown = where.empty() ? resolved.substr(0, 200) : where;
+      return "the upstream's next-page link points to " + shown + ", not the configured " +
+             (allowed.empty() ? configured : allowed) +
+             "; refused so that the credentials go nowhere else";
+    }
+    return "";
+  }
+
   // A next URL may be relative to the base URL (Sage and OData send absolute ones).
   std::string resolve(const std::string& token) const {
     if (token.rfind("http://", 0) == 0 || token.rfind("https://", 0) == 0 ||
-        token.rfind("file://", 0) == 0)
+        token.rfind("file:", 0) == 0)
       return token;
     auto base = boost::urls::parse_uri(c_.base_url);
     auto ref = boost::urls::parse_uri_reference(token);

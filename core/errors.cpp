@@ -20,6 +20,8 @@ std::string_view category_name(error_category c) {
       return "config";
     case error_category::storage:
       return "storage";
+    case error_category::unreachable:
+      return "unreachable";
   }
   return "none";
 }
@@ -27,7 +29,7 @@ std::string_view category_name(error_category c) {
 error_category category_from_name(std::string_view n) {
   for (auto c : {error_category::auth, error_category::timeout, error_category::upstream,
                  error_category::rate_limited, error_category::validation, error_category::config,
-                 error_category::storage})
+                 error_category::storage, error_category::unreachable})
     if (category_name(c) == n) return c;
   return error_category::none;
 }
@@ -41,7 +43,7 @@ std::string_view category_hint(error_category c) {
              "(ledgersync configure NAME --api-key-file F)";
     case error_category::timeout:
       return "the source system was slow to respond — retried automatically; if it persists, "
-             "check the source system's status";
+             "check the source system's status or raise the request timeout";
     case error_category::upstream:
       return "the source system returned an error or an unreadable answer — retried "
              "automatically; if it persists, check the source system's status";
@@ -56,13 +58,20 @@ std::string_view category_hint(error_category c) {
     case error_category::storage:
       return "the local database could not commit (disk full?) — free space in the data "
              "directory; the sync resumes from the last committed page";
+    case error_category::unreachable:
+      return "the source system could not be reached — check the API base URL (host, port, "
+             "https) and whether the system is up; retried automatically";
   }
   return "";
 }
 
 bool category_retryable(error_category c) {
   return c == error_category::timeout || c == error_category::upstream ||
-         c == error_category::rate_limited;
+         c == error_category::rate_limited || c == error_category::unreachable;
+}
+
+bool category_disconnects(error_category c) {
+  return c == error_category::auth || c == error_category::unreachable;
 }
 
 }  // namespace ledgersync

@@ -18,12 +18,17 @@ enum class error_category : uint8_t {
   validation,    // a record lacks required fields: set aside, run continues
   config,        // bad URL, unknown connector, bad schedule: refused at save
   storage,       // local disk/database failure: nothing committed, run resumes later
+  unreachable,   // no connection at all (DNS, refused, TLS handshake): Disconnected; retried
 };
 
 std::string_view category_name(error_category c);
 error_category category_from_name(std::string_view name);  // unknown -> none
 std::string_view category_hint(error_category c);
 bool category_retryable(error_category c);
+// Categories users see as "Disconnected": the connection itself is lost (refused credentials, an
+// upstream that cannot be reached). A slow or oversized answer comes from an upstream that does
+// answer, so it is not one of them.
+bool category_disconnects(error_category c);
 
 // A Status-like value that crosses module boundaries instead of exceptions.
 struct error_info {
@@ -33,8 +38,12 @@ struct error_info {
   // they mean the upstream is unreachable, which users see as "Disconnected".
   bool transport = false;
   int retry_after_s = -1;  // from Retry-After, -1 when absent
+  // The same request would fail the same way again (not UTF-8, nested too deep, too large):
+  // retrying only spends the vendor's quota, so the run fails at once.
+  bool permanent = false;
 
   bool ok() const { return category == error_category::none; }
+  bool retryable() const { return !permanent && category_retryable(category); }
   std::string hint() const { return std::string(category_hint(category)); }
 };
 

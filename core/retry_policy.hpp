@@ -31,7 +31,7 @@ class retry_policy {
   // wait before the next attempt, or nullopt when the request must not be retried.
   std::optional<std::chrono::milliseconds> next_delay(const error_info& e, uint32_t attempt,
                                                       uint32_t rate_limit_waits) {
-    if (!category_retryable(e.category)) return std::nullopt;
+    if (!e.retryable()) return std::nullopt;
     if (e.category == error_category::rate_limited) {
       if (rate_limit_waits >= s_.max_rate_limit_waits) return std::nullopt;
       if (e.retry_after_s >= 0)

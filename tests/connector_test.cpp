@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "connectors/paging_guard.hpp"
+#include "core/retry_policy.hpp"
 #include "sandbox/sandbox_data.hpp"
 
 using namespace ledgersync;
@@ -104,10 +106,14 @@ TEST_CASE("next-URL and Link-header paging") {
   stream_cursor cur;
   auto p = conn->parse_page(
       c.streams[0], cur,
-      ok(R"({"value":[{"id":"1"}],"@odata.nextLink":"https://erp/contacts?$skiptoken=9"})"));
-  CHECK(p.next_token == "https://erp/contacts?$skiptoken=9");
+      ok(R"({"value":[{"id":"1"}],"@odata.nextLink":"https://API.example.com:443/v2/contacts?$skiptoken=9"})"));
+  CHECK(p.error.ok());
+  CHECK(p.next_token == "https://API.example.com:443/v2/contacts?$skiptoken=9");
   cur.page_token = p.next_token;
-  CHECK(conn->page_request(c.streams[0], cur).url == "https://erp/contacts?$skiptoken=9");
+  auto next = conn->page_request(c.streams[0], cur);
+  CHECK(next.url == "https://API.example.com:443/v2/contacts?$skiptoken=9");
+  CHECK(next.allowed_origin == "https://api.example.com:443");
+  CHECK(origin_of(next.url) == next.allowed_origin);
 
   c.streams[0].paging = pagination_style::link;
   auto conn2 = make_connector(c);
@@ -248,4 +254,81 @@ TEST_CASE("sandbox pages: cursor order, incremental filter, changes move records
   q.updated_since = "yesterday";
   CHECK_FALSE(d.page(q, body));
   CHECK(d.record_json("invoices", 0).size() > 900);  // ~1 KB records
+}
+
+TEST_CASE("a next link to another origin or a local file is refused, naming the host") {
+  stream_config s;
+  s.name = "contacts";
+  s.path = "/contacts";
+  s.records_pointer = "/value";
+  s.paging = pagination_style::next_url;
+  s.next_url_pointer = "/next";
+  auto c = cfg_with(s);
+  auto conn = make_connector(c);
+  for (auto bad : {"http://api.example.com/v2/contacts?p=2",        // scheme differs
+                   "https://api.example.com:8443/v2/contacts?p=2",  // port differs
+                   "https://127.0.0.2/capture",                     // host differs
+                   "//evil.example/steal",                          // network-path reference
+                   "file:///etc/passwd", "file:///dev/zero", "gopher://x/"}) {
+    auto body = std::string(R"({"value":[{"id":"1"}],"next":")") + bad + "\"}";
+    auto p = conn->parse_page(c.streams[0], stream_cursor{}, ok(body));
+    INFO(bad);
+    CHECK(p.error.category == error_category::config);
+    CHECK(p.error.permanent);
+    CHECK(p.error.message.find("refused") != std::string::npos);
+    CHECK(p.records.empty());
+  }
+  auto p = conn->parse_page(c.streams[0], stream_cursor{},
+                            ok(R"({"value":[],"next":"https://127.0.0.2/capture"})"));
+  CHECK(p.error.message.find("https://127.0.0.2:443") != std::string::npos);
+  // A relative link resolves against the base URL and stays on it.
+  p = conn->parse_page(c.streams[0], stream_cursor{},
+                       ok(R"({"value":[{"id":"1"}],"next":"/v2/contacts?p=2"})"));
+  CHECK(p.error.ok());
+  // Whatever a cursor holds (stored before this check existed), the request is bound to the
+  // configured origin and file: is never allowed: the transport refuses anything else.
+  stream_cursor cur;
+  cur.page_token = "https://127.0.0.2/capture";
+  auto r = conn->page_request(c.streams[0], cur);
+  CHECK(r.allowed_origin == "https://api.example.com:443");
+  CHECK(origin_of(r.url) != r.allowed_origin);
+  CHECK_FALSE(r.allow_file);
+}
+
+TEST_CASE("answers that fail the same way every time are permanent, not retried") {
+  stream_config s;
+  s.name = "customers";
+  s.path = "/customers";
+  auto c = cfg_with(s);
+  auto conn = make_connector(c);
+  auto p = conn->parse_page(c.streams[0], stream_cursor{}, ok("{\"data\":[\"\xff\xfe\"]}"));
+  CHECK(p.error.category == error_category::upstream);
+  CHECK(p.error.permanent);
+  std::string deep(2000, '[');
+  p = conn->parse_page(c.streams[0], stream_cursor{}, ok("{\"data\":" + deep));
+  CHECK(p.error.category == error_category::upstream);
+  retry_policy rp;
+  auto e = make_error_info(error_category::upstream, "not UTF-8");
+  CHECK(rp.next_delay(e, 0, 0).has_value());
+  e.permanent = true;
+  CHECK_FALSE(rp.next_delay(e, 0, 0).has_value());
+}
+
+TEST_CASE("the paging guard ends a pass whose token repeats or that pages without end") {
+  paging_guard g(1000);
+  CHECK(g.check("payments", 0, true, "A").ok());
+  CHECK(g.check("payments", 1, true, "B").ok());
+  auto e = g.check("payments", 2, true, "A");
+  CHECK(e.category == error_category::upstream);
+  CHECK(e.permanent);
+  CHECK(e.message.find("'A' a second time") != std::string::npos);
+  CHECK(g.check("payments", 2, false, "").ok());  // the last page names no token
+  paging_guard resumed(1000);
+  resumed.followed("SAME");  // a resumed pass remembers where it stood
+  CHECK_FALSE(resumed.check("payments", 5, true, "SAME").ok());
+  paging_guard capped(3);
+  CHECK(capped.check("x", 0, true, "1").ok());
+  CHECK(capped.check("x", 1, true, "2").ok());
+  auto cap = capped.check("x", 2, true, "3");
+  CHECK(cap.message.find("max_pages_per_pass") != std::string::npos);
 }
