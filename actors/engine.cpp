@@ -82,7 +82,10 @@ void schedule_of(self_ptr self, const std::string& name, const std::string& doc_
   }
   auto last_fire = catch_up ? std::max(facts.last_scheduled_ms, facts.created_at_ms) : 0;
   self->send(self->state.sched, schedule_atom::value, name, cfg.value("schedule", "manual"),
-             last_fire, e.hdl);
+             last_fire, false, e.hdl);
+  // Reconcile passes are heavy and weekly at most: a missed one waits for its next slot.
+  self->send(self->state.sched, schedule_atom::value, name, cfg.value("reconcile", "manual"),
+             int64_t{0}, true, e.hdl);
 }
 
 void start_integration(self_ptr self, const std::string& name, const std::string& doc,
@@ -352,6 +355,18 @@ client_reply op_show(self_ptr self, const std::string& name) {
   json runs = json::array();
   for (auto& r : store.runs(name, 5)) runs.push_back(json::parse(r, nullptr, false));
   out["recent_runs"] = runs;
+  json aside = json::array();
+  for (auto& text : store.set_aside(name)) {
+    auto j = json::parse(text, nullptr, false);
+    if (!j.is_object() || j.value("dismissed", false)) continue;
+    aside.push_back(json{{"stream", j.value("stream", "")},
+                         {"id", j.value("id", "")},
+                         {"missing", j.value("missing", json::array())},
+                         {"first_seen", j.value("first_seen", "")},
+                         {"last_seen", j.value("last_seen", "")}});
+    if (aside.size() >= 100) break;  // `ledgersync set-aside NAME` lists them all
+  }
+  out["set_aside"] = aside;
   return reply(0, out);
 }
 
@@ -371,6 +386,17 @@ client_reply op_read(self_ptr self, const std::string& op, const std::string& na
     for (auto& l : store.logs(name, std::clamp<size_t>(args.value("limit", size_t{50}), 1, 100000)))
       out.push_back(json::parse(l, nullptr, false));
     return reply(0, out);
+  }
+  if (op == "set_aside") {
+    json entries = json::array();
+    bool all = args.value("include_dismissed", false);
+    for (auto& text : store.set_aside(name)) {
+      auto j = json::parse(text, nullptr, false);
+      if (!j.is_object() || (!all && j.value("dismissed", false))) continue;
+      j.erase("hash");
+      entries.push_back(std::move(j));
+    }
+    return reply(0, json{{"integration", name}, {"set_aside", entries}});
   }
   if (op == "run") {
     auto r = store.run(name, args.value("run_id", uint64_t{0}));
@@ -452,7 +478,7 @@ engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_
     if (!exists()) return immediate(fail(4, "no integration named '" + name + "'"));
     if (op == "status") return op_status(self, {name}, true);
     if (op == "show") return immediate(op_show(self, name));
-    if (op == "logs" || op == "records" || op == "run")
+    if (op == "logs" || op == "records" || op == "run" || op == "set_aside")
       return immediate(op_read(self, op, name, args));
     if (op == "configure") return op_configure(self, name, args);
     if (op == "enable" || op == "disable") return op_enable(self, name, op == "enable");
@@ -474,6 +500,17 @@ engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_
                                             {"run_id", r.run_id},
                                             {"retry_after_ms", r.retry_after_ms},
                                             {"message", r.message}}));
+              },
+              [rp](const caf::error& err) mutable { rp.deliver(fail(1, caf::to_string(err))); });
+    } else if (op == "dismiss") {
+      auto by = args.value("by", "");
+      if (by.empty()) by = "unknown user";
+      self->request(e.hdl, std::chrono::seconds(30), dismiss_atom::value, args.value("stream", ""),
+                    args.value("id", ""), by)
+          .then(
+              [rp](const std::string& s) mutable {
+                auto j = json::parse(s, nullptr, false);
+                rp.deliver(reply(j.contains("error") ? 4 : 0, j));
               },
               [rp](const caf::error& err) mutable { rp.deliver(fail(1, caf::to_string(err))); });
     } else if (op == "test") {

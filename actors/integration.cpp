@@ -9,11 +9,13 @@
 #include <spdlog/spdlog.h>
 
 #include <deque>
+#include <set>
 
 #include "actors/context.hpp"
 #include "config/integration_config.hpp"
 #include "config/schedule.hpp"
 #include "connectors/connector.hpp"
+#include "connectors/paging_guard.hpp"
 #include "core/retry_policy.hpp"
 #include "core/run_tally.hpp"
 #include "core/status_model.hpp"
@@ -42,7 +44,7 @@ struct active_run : run_tally {
   std::string waiting_text;
   uint32_t attempt = 0, rate_waits = 0;
   std::deque<pending_commit> commits;
-  uint64_t stream_total = 0;  // total of the current stream, when known
+  paging_guard guard;  // the current stream's pass: no token twice, no endless paging
   bool ending = false;
 };
 
@@ -62,6 +64,12 @@ struct integration_state {
   uint64_t timer_gen = 0;
   int64_t next_run_ms = 0;
   std::map<uint64_t, caf::typed_response_promise<std::string>> probes;
+  uint64_t interrupted_run = 0;  // closed at start-up; the resume run names it
+  // What a failed commit left unrecorded (a run's end on a full disk): written again later.
+  std::vector<write_batch> unwritten;
+  bool persist_armed = false;
+  // Skipped scheduled fires are logged once per reason, not once a minute.
+  std::string last_skip_reason;
   static inline const char* name = "integration";
 };
 
@@ -113,6 +121,7 @@ status_inputs inputs(self_ptr self) {
   in.now_ms = now_ms(self);
   in.next_run_ms = st.next_run_ms;
   in.stale_after_ms = st.sched ? st.sched->stale_after().count() : 0;
+  in.scheduled = st.sched && !st.sched->is_manual();
   in.facts = st.facts;
   if (st.run) {
     auto& r = *st.run;
@@ -122,7 +131,12 @@ status_inputs inputs(self_ptr self) {
     p.kind = r.kind;
     p.stream = r.stream_idx < st.cfg.streams.size() ? st.cfg.streams[r.stream_idx].name : "";
     p.fetched = r.fetched;
-    p.total = r.total;
+    p.streams = r.streams_json();
+    p.percent = r.percent();
+    p.total = 0;
+    for (auto& s : p.streams)
+      if (s["total"].is_number()) p.total += s["total"].get<uint64_t>();
+    p.resumes = r.resumes;
     p.inserted = r.inserted;
     p.updated = r.updated;
     p.unchanged = r.unchanged;
@@ -144,6 +158,26 @@ void write(self_ptr self, write_batch b, std::function<void(const batch_result&)
 void fetch_page(self_ptr self);
 void next_stream(self_ptr self);
 void maybe_finish(self_ptr self);
+
+// Writes a batch that must not be lost with a run still going on without it (a run's end, the
+// closing of interrupted runs): when the commit fails (a full disk), it is kept and written
+// again every 10 s until it lands, so no run stays "running" in the history.
+void persist(self_ptr self, write_batch b) {
+  auto copy = b;
+  write(
+      self, std::move(b),
+      [self](const batch_result& res) { self->state.facts.set_aside = res.set_aside_total; },
+      [self, copy](const caf::error& e) mutable {
+        auto& st = self->state;
+        spdlog::error("{}: could not record a run's end ({}); trying again in 10s", st.cfg.name,
+                      caf::to_string(e));
+        st.unwritten.push_back(std::move(copy));
+        if (!st.persist_armed) {
+          st.persist_armed = true;
+          self->delayed_send(self, std::chrono::seconds(10), persist_atom::value);
+        }
+      });
+}
 
 void fail_run(self_ptr self, error_info e) {
   auto& r = *self->state.run;
@@ -168,7 +202,8 @@ void start_stream(self_ptr self) {
     r.fetch_cursor.pages = 0;
   }
   r.stream_fetched_all = false;
-  r.stream_total = 0;
+  r.guard = paging_guard(st.cfg.max_pages_per_pass);
+  r.guard.followed(r.fetch_cursor.page_token);
   r.attempt = r.rate_waits = 0;
   fetch_page(self);
 }
@@ -241,13 +276,14 @@ void on_page(self_ptr self, const http_response& resp) {
   auto& s = st.cfg.streams[r.stream_idx];
   auto page = st.conn->parse_page(s, r.fetch_cursor, resp);
   if (!page.error.ok()) return on_page_error(self, page.error);
+  if (auto loop = r.guard.check(s.name, r.fetch_cursor.pages, page.has_more, page.next_token);
+      !loop.ok())
+    return fail_run(self, loop);
   r.attempt = 0;
   r.rate_waits = 0;
   auto next = cursor_after(r.fetch_cursor, page);
-  if (page.total >= 0 && r.fetch_cursor.pages == 0) {
-    r.total += static_cast<uint64_t>(page.total);
-    r.stream_total = static_cast<uint64_t>(page.total);
-  }
+  r.count_page(r.stream_idx, page.records.size() + page.invalid.size(), page.total,
+               r.fetch_cursor.pages == 0, !page.has_more);
   r.fetched += page.records.size() + page.invalid.size();
   r.invalid += page.invalid.size();
   r.pages += 1;
@@ -264,6 +300,7 @@ void on_page(self_ptr self, const http_response& resp) {
     ev["record_id"] = bad.id;
     ev["missing"] = bad.missing;
     b.log_events.push_back(ev.dump());
+    b.set_aside.push_back({s.name, bad.id, std::move(bad.body), bad.missing});
   }
   b.run_id = r.id;
   b.run_patch = self->state.run->progress_record().dump();
@@ -284,6 +321,7 @@ void on_page(self_ptr self, const http_response& resp) {
         r.updated += res.updated;
         r.unchanged += res.unchanged;
         r.deleted += res.deleted;
+        st.facts.set_aside = res.set_aside_total;
         if (!r.error.ok() || r.cancelled) return maybe_finish(self);
         if (c.stream_done && r.commits.empty()) return next_stream(self);
         fetch_page(self);
@@ -314,11 +352,52 @@ void maybe_finish(self_ptr self) {
   b.integration_doc = doc_of(self);
   spdlog::info("{}: {}", st.cfg.name, r.summary());
   st.run.reset();
-  write(
-      self, std::move(b), [](const batch_result&) {},
-      [name = st.cfg.name](const caf::error& e) {
-        spdlog::error("{}: could not record the end of a run: {}", name, caf::to_string(e));
-      });
+  persist(self, std::move(b));
+}
+
+// Runs that a crash ended (of the process, or of this actor) still read "running" in the
+// history. They are closed as interrupted before anything else is written; the resume run, if
+// a pass was under way, names the latest of them.
+void close_interrupted(self_ptr self) {
+  auto& st = self->state;
+  std::set<uint64_t> ids;
+  if (st.facts.active_run_id) ids.insert(st.facts.active_run_id);
+  for (auto& text : st.ctx->store->runs(st.cfg.name, 20)) {
+    auto j = json::parse(text, nullptr, false);
+    if (j.is_object() && j.value("status", "") == "running")
+      ids.insert(j.value("run_id", uint64_t{0}));
+  }
+  ids.erase(0);
+  if (ids.empty()) return;
+  auto now = now_ms(self);
+  st.facts.active_run_id = 0;
+  st.facts.last_run_id = std::max(st.facts.last_run_id, *ids.rbegin());  // ids never reused
+  for (auto id : ids) {
+    write_batch b;
+    b.run_id = id;
+    b.run_patch = json{{"status", "interrupted"}, {"finished", format_iso(from_ms(now))}}.dump();
+    auto ev = event(self, "warn", "run_interrupted",
+                    "run " + std::to_string(id) +
+                        " was interrupted: the service or the integration stopped before it "
+                        "ended; what it committed is kept and the next run goes on from there");
+    ev["run_id"] = id;
+    b.log_events.push_back(ev.dump());
+    if (id == *ids.rbegin()) b.integration_doc = doc_of(self);
+    persist(self, std::move(b));
+  }
+  st.interrupted_run = *ids.rbegin();
+}
+
+// Why a scheduled (or resumed) run must not start now, or "" when it may: refused credentials
+// wait for new ones, and an integration that keeps failing backs off (scheduled_backoff_ms).
+std::string scheduled_pause(self_ptr self) {
+  auto& f = self->state.facts;
+  if (f.awaiting_key) return "waiting for a new API key (the last one was refused)";
+  auto until = f.last_attempt_ms + scheduled_backoff_ms(f.consecutive_failures);
+  if (f.consecutive_failures > 0 && now_ms(self) < until)
+    return "backing off after " + std::to_string(f.consecutive_failures) +
+           " failed run(s): no scheduled attempt before " + format_iso(from_ms(until));
+  return "";
 }
 
 sync_reply start_run(self_ptr self, const sync_request& req) {
@@ -328,17 +407,26 @@ sync_reply start_run(self_ptr self, const sync_request& req) {
   r.kind = sync_kind_name(req.kind);
   r.full = req.full;
   r.started_ms = now_ms(self);
+  if (req.kind == sync_kind::resume) r.resumes = std::exchange(st.interrupted_run, 0);
+  for (auto& s : st.cfg.streams) r.streams.push_back({s.name, 0, -1, false});
   st.facts.last_run_id = r.id;
+  st.facts.active_run_id = r.id;
   st.facts.last_attempt_ms = r.started_ms;
+  st.last_skip_reason.clear();
   if (req.kind == sync_kind::scheduled) st.facts.last_scheduled_ms = r.started_ms;
   st.run = std::move(r);
   write_batch b;
   b.run_id = st.run->id;
   b.run_patch = self->state.run->progress_record().dump();
-  b.log_events.push_back(event(self, "info", "run_started",
-                               std::string("run ") + std::to_string(st.run->id) + " started (" +
-                                   sync_kind_name(req.kind) + (req.full ? ", full" : "") + ")")
-                             .dump());
+  auto started = event(
+      self, "info", "run_started",
+      std::string("run ") + std::to_string(st.run->id) + " started (" + sync_kind_name(req.kind) +
+          (req.full ? ", full" : "") +
+          (st.run->resumes ? ", resuming run " + std::to_string(st.run->resumes) : std::string()) +
+          ")");
+  started["run_id"] = st.run->id;
+  if (st.run->resumes) started["resumes"] = st.run->resumes;
+  b.log_events.push_back(started.dump());
   b.integration_doc = doc_of(self);
   write(
       self, std::move(b), [](const batch_result&) {}, [](const caf::error&) {});
@@ -380,6 +468,7 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
   st.transport = ctx->make_transport();
   for (auto& [stream, c] : ctx->store->cursors(st.cfg.name))
     st.cursors[stream] = stream_cursor::from_json(c);
+  close_interrupted(self);
   // Continue a run a crash interrupted: its pass resumes from the last committed page.
   bool interrupted =
       std::any_of(st.cursors.begin(), st.cursors.end(), [](auto& kv) { return kv.second.in_pass; });
@@ -387,141 +476,217 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
     caf::anon_send(caf::actor_cast<integration_actor>(self), sync_atom::value,
                    sync_request{sync_kind::resume, false});
 
-  return {[=](sync_atom, const sync_request& req) -> sync_reply {
-            auto& st = self->state;
-            if (!st.cfg.enabled)
-              return {sync_outcome::disabled, 0, 0,
-                      st.cfg.name + " is disabled; enable it to sync (ledgersync enable " +
-                          st.cfg.name + ")"};
-            if (st.run) {
-              if (req.kind == sync_kind::scheduled) {
-                write_batch b;
-                b.log_events.push_back(event(self, "info", "schedule_skipped",
-                                             "scheduled run skipped: run " +
-                                                 std::to_string(st.run->id) + " is still active")
-                                           .dump());
-                st.facts.last_scheduled_ms = now_ms(self);
-                write(
-                    self, std::move(b), [](const batch_result&) {}, [](const caf::error&) {});
-                return {sync_outcome::skipped, st.run->id, 0, "a run is already active"};
-              }
-              return {sync_outcome::joined, st.run->id, 0,
-                      "joined run " + std::to_string(st.run->id) + " already in progress"};
-            }
-            if (req.kind == sync_kind::manual && !st.manual.try_take(mono(self))) {
-              auto wait = std::chrono::duration_cast<milliseconds>(st.manual.wait_time(mono(self)));
-              auto secs = (wait.count() + 999) / 1000;
-              return {sync_outcome::rate_limited, 0, wait.count(),
-                      "manual sync limit reached (" + std::to_string(st.cfg.manual_burst) +
-                          " per " + std::to_string(st.cfg.manual_refill_s * st.cfg.manual_burst) +
-                          "s); try again in " + std::to_string(secs) + "s"};
-            }
-            return start_run(self, req);
-          },
-          [=](status_atom) -> std::string { return status_json(inputs(self)).dump(); },
-          [=](configure_atom, const std::string& cfg_text) -> caf::typed_response_promise<bool> {
-            auto rp = self->make_response_promise<bool>();
-            std::string err;
-            auto cfg = config_from_json(json::parse(cfg_text, nullptr, false), err);
-            if (!cfg) {
-              rp.deliver(caf::make_error(caf::sec::invalid_argument, err));
-              return rp;
-            }
-            bool was_enabled = self->state.cfg.enabled;
-            apply_config(self, std::move(*cfg));
-            if (self->state.facts.last_error.category == error_category::auth ||
-                self->state.facts.last_error.category == error_category::config)
-              self->state.facts.last_error = {};  // new settings deserve a fresh verdict
-            if (was_enabled && !self->state.cfg.enabled && self->state.run) {
-              self->state.run->cancelled = true;
-              fail_run(self, {});
-            }
+  return {
+      [=](sync_atom, const sync_request& req) -> sync_reply {
+        auto& st = self->state;
+        if (!st.cfg.enabled)
+          return {sync_outcome::disabled, 0, 0,
+                  st.cfg.name + " is disabled; enable it to sync (ledgersync enable " +
+                      st.cfg.name + ")"};
+        if (st.run) {
+          if (req.kind == sync_kind::scheduled) {
             write_batch b;
-            b.integration_doc = doc_of(self);
-            b.log_events.push_back(event(self, "info", "configured", "settings saved").dump());
-            write(
-                self, std::move(b), [rp](const batch_result&) mutable { rp.deliver(true); },
-                [rp](const caf::error& e) mutable { rp.deliver(e); });
-            return rp;
-          },
-          [=](enable_atom, bool on) -> caf::typed_response_promise<bool> {
-            auto rp = self->make_response_promise<bool>();
-            auto& st = self->state;
-            st.cfg.enabled = on;
-            st.facts.crash.clear();
-            if (!on && st.run) {
-              st.run->cancelled = true;
-              ++st.timer_gen;
-              st.run->request_id = 0;
-              st.run->waiting = false;
-              maybe_finish(self);
-            }
-            write_batch b;
-            b.integration_doc = doc_of(self);
-            b.log_events.push_back(event(self, "info", on ? "enabled" : "disabled",
-                                         on ? "enabled: scheduled syncs resume"
-                                            : "disabled: settings kept, no syncing")
+            b.log_events.push_back(event(self, "info", "schedule_skipped",
+                                         "scheduled run skipped: run " +
+                                             std::to_string(st.run->id) + " is still active")
                                        .dump());
+            st.facts.last_scheduled_ms = now_ms(self);
             write(
-                self, std::move(b), [rp](const batch_result&) mutable { rp.deliver(true); },
+                self, std::move(b), [](const batch_result&) {}, [](const caf::error&) {});
+            return {sync_outcome::skipped, st.run->id, 0, "a run is already active"};
+          }
+          return {sync_outcome::joined, st.run->id, 0,
+                  "joined run " + std::to_string(st.run->id) + " already in progress"};
+        }
+        if (req.kind == sync_kind::scheduled || req.kind == sync_kind::resume) {
+          if (auto why = scheduled_pause(self); !why.empty()) {
+            if (req.kind == sync_kind::scheduled) st.facts.last_scheduled_ms = now_ms(self);
+            if (why != st.last_skip_reason) {  // once per reason, not once a minute
+              st.last_skip_reason = why;
+              write_batch b;
+              b.log_events.push_back(
+                  event(self, "info", "schedule_paused", "scheduled run skipped: " + why).dump());
+              write(
+                  self, std::move(b), [](const batch_result&) {}, [](const caf::error&) {});
+            }
+            return {sync_outcome::skipped, 0, 0, why};
+          }
+        }
+        if (req.kind == sync_kind::manual && !st.manual.try_take(mono(self))) {
+          auto wait = std::chrono::duration_cast<milliseconds>(st.manual.wait_time(mono(self)));
+          auto secs = (wait.count() + 999) / 1000;
+          return {sync_outcome::rate_limited, 0, wait.count(),
+                  "manual sync limit reached (" + std::to_string(st.cfg.manual_burst) + " per " +
+                      std::to_string(st.cfg.manual_refill_s * st.cfg.manual_burst) +
+                      "s); try again in " + std::to_string(secs) + "s"};
+        }
+        return start_run(self, req);
+      },
+      [=](status_atom) -> std::string { return status_json(inputs(self)).dump(); },
+      [=](configure_atom, const std::string& cfg_text) -> caf::typed_response_promise<bool> {
+        auto rp = self->make_response_promise<bool>();
+        std::string err;
+        auto cfg = config_from_json(json::parse(cfg_text, nullptr, false), err);
+        if (!cfg) {
+          rp.deliver(caf::make_error(caf::sec::invalid_argument, err));
+          return rp;
+        }
+        bool was_enabled = self->state.cfg.enabled;
+        apply_config(self, std::move(*cfg));
+        auto& f = self->state.facts;
+        if (category_disconnects(f.last_error.category) ||
+            f.last_error.category == error_category::config)
+          f.last_error = {};  // new settings deserve a fresh verdict
+        f.awaiting_key = false;
+        f.consecutive_failures = 0;
+        self->state.last_skip_reason.clear();
+        if (was_enabled && !self->state.cfg.enabled && self->state.run) {
+          self->state.run->cancelled = true;
+          fail_run(self, {});
+        }
+        write_batch b;
+        b.integration_doc = doc_of(self);
+        b.log_events.push_back(event(self, "info", "configured", "settings saved").dump());
+        write(
+            self, std::move(b), [rp](const batch_result&) mutable { rp.deliver(true); },
+            [rp](const caf::error& e) mutable { rp.deliver(e); });
+        return rp;
+      },
+      [=](enable_atom, bool on) -> caf::typed_response_promise<bool> {
+        auto rp = self->make_response_promise<bool>();
+        auto& st = self->state;
+        st.cfg.enabled = on;
+        st.facts.crash.clear();
+        if (!on && st.run) {
+          st.run->cancelled = true;
+          ++st.timer_gen;
+          st.run->request_id = 0;
+          st.run->waiting = false;
+          maybe_finish(self);
+        }
+        write_batch b;
+        b.integration_doc = doc_of(self);
+        b.log_events.push_back(
+            event(self, "info", on ? "enabled" : "disabled",
+                  on ? "enabled: scheduled syncs resume" : "disabled: settings kept, no syncing")
+                .dump());
+        write(
+            self, std::move(b), [rp](const batch_result&) mutable { rp.deliver(true); },
+            [rp](const caf::error& e) mutable { rp.deliver(e); });
+        return rp;
+      },
+      [=](test_atom) -> caf::typed_response_promise<std::string> {
+        auto rp = self->make_response_promise<std::string>();
+        auto& st = self->state;
+        auto req = st.conn->probe_request(st.cfg.streams.front());
+        auto id = st.next_request++;
+        st.probes.emplace(id, rp);
+        auto hdl = caf::actor_cast<integration_actor>(self);
+        self->delayed_send(self, milliseconds(req.timeout_ms + 5000), deadline_atom::value, id);
+        st.transport->fetch(std::move(req), [hdl, id](http_response resp) {
+          caf::anon_send(hdl, fetched_atom::value, id, std::move(resp));
+        });
+        return rp;
+      },
+      [=](dismiss_atom, const std::string& stream, const std::string& id,
+          const std::string& by) -> caf::typed_response_promise<std::string> {
+        auto rp = self->make_response_promise<std::string>();
+        auto& st = self->state;
+        bool counted = false;
+        for (auto& text : st.ctx->store->set_aside(st.cfg.name)) {
+          auto j = json::parse(text, nullptr, false);
+          if (j.is_object() && j.value("id", "") == id &&
+              (stream.empty() || j.value("stream", "") == stream) && !j.value("dismissed", false)) {
+            counted = true;
+            write_batch b;
+            b.dismiss.emplace_back(j.value("stream", ""), id);
+            b.actor = by;
+            write(
+                self, std::move(b),
+                [self, rp, id](const batch_result& res) mutable {
+                  self->state.facts.set_aside = res.set_aside_total;
+                  write_batch d;
+                  d.integration_doc = doc_of(self);
+                  write(
+                      self, std::move(d), [](const batch_result&) {}, [](const caf::error&) {});
+                  rp.deliver(json{{"dismissed", id}, {"set_aside", res.set_aside_total}}.dump());
+                },
                 [rp](const caf::error& e) mutable { rp.deliver(e); });
-            return rp;
-          },
-          [=](test_atom) -> caf::typed_response_promise<std::string> {
-            auto rp = self->make_response_promise<std::string>();
-            auto& st = self->state;
-            auto req = st.conn->probe_request(st.cfg.streams.front());
-            auto id = st.next_request++;
-            st.probes.emplace(id, rp);
-            auto hdl = caf::actor_cast<integration_actor>(self);
-            self->delayed_send(self, milliseconds(req.timeout_ms + 5000), deadline_atom::value, id);
-            st.transport->fetch(std::move(req), [hdl, id](http_response resp) {
-              caf::anon_send(hdl, fetched_atom::value, id, std::move(resp));
-            });
-            return rp;
-          },
-          [=](next_run_atom, int64_t at_ms) { self->state.next_run_ms = at_ms; },
-          [=](fetched_atom, uint64_t id, http_response& resp) {
-            auto& st = self->state;
-            if (auto p = st.probes.find(id); p != st.probes.end()) {
-              auto e = classify_response(resp, "test of " + st.cfg.streams.front().name);
-              json out{{"ok", e.ok()}, {"status", resp.status}};
-              if (e.ok()) {
-                out["message"] = "connected: " + st.cfg.base_url + " answered HTTP " +
-                                 std::to_string(resp.status);
-              } else {
-                out.update(error_json(e));
-              }
-              p->second.deliver(out.dump());
-              st.probes.erase(p);
-              return;
+            break;
+          }
+        }
+        if (!counted)
+          rp.deliver(json{
+              {"error",
+               "no set-aside record '" + id + "'" + (stream.empty() ? "" : " in stream " + stream) +
+                   " awaits a decision (see ledgersync set-aside " + st.cfg.name +
+                   ")"}}.dump());
+        return rp;
+      },
+      [=](persist_atom) {
+        auto& st = self->state;
+        st.persist_armed = false;
+        auto pending = std::move(st.unwritten);
+        st.unwritten.clear();
+        for (auto& b : pending) {
+          if (!b.integration_doc.empty()) b.integration_doc = doc_of(self);
+          persist(self, std::move(b));
+        }
+      },
+      [=](next_run_atom, int64_t at_ms) { self->state.next_run_ms = at_ms; },
+      [=](fetched_atom, uint64_t id, http_response& resp) {
+        auto& st = self->state;
+        if (auto p = st.probes.find(id); p != st.probes.end()) {
+          auto e = classify_response(resp, "test of " + st.cfg.streams.front().name);
+          json out{{"ok", e.ok()}, {"status", resp.status}};
+          if (e.ok()) {
+            out["message"] =
+                "connected: " + st.cfg.base_url + " answered HTTP " + std::to_string(resp.status);
+            if (st.facts.awaiting_key || st.facts.consecutive_failures > 0) {
+              st.facts.awaiting_key = false;
+              st.facts.consecutive_failures = 0;
+              st.last_skip_reason.clear();
+              write_batch b;
+              b.integration_doc = doc_of(self);
+              b.log_events.push_back(event(self, "info", "test_passed",
+                                           "connection test passed: scheduled syncs resume")
+                                         .dump());
+              write(
+                  self, std::move(b), [](const batch_result&) {}, [](const caf::error&) {});
             }
-            if (!st.run || st.run->request_id != id) return;  // late answer to an abandoned request
-            st.run->request_id = 0;
-            on_page(self, resp);
-          },
-          [=](retry_atom, uint64_t gen) {
-            auto& st = self->state;
-            if (gen != st.timer_gen || !st.run || !st.run->waiting) return;
-            st.run->waiting = false;
-            fetch_page(self);
-          },
-          [=](deadline_atom, uint64_t id) {
-            auto& st = self->state;
-            if (auto p = st.probes.find(id); p != st.probes.end()) {
-              auto e = make_error_info(error_category::timeout, "no answer from " + st.cfg.base_url,
-                                       true);
-              auto out = error_json(e);
-              out["ok"] = false;
-              p->second.deliver(out.dump());
-              st.probes.erase(p);
-              return;
-            }
-            if (!st.run || st.run->request_id != id) return;
-            st.run->request_id = 0;
-            on_page_error(self, make_error_info(error_category::timeout,
-                                                "no answer from the upstream in time", true));
-          }};
+          } else {
+            out.update(error_json(e));
+          }
+          p->second.deliver(out.dump());
+          st.probes.erase(p);
+          return;
+        }
+        if (!st.run || st.run->request_id != id) return;  // late answer to an abandoned request
+        st.run->request_id = 0;
+        on_page(self, resp);
+      },
+      [=](retry_atom, uint64_t gen) {
+        auto& st = self->state;
+        if (gen != st.timer_gen || !st.run || !st.run->waiting) return;
+        st.run->waiting = false;
+        fetch_page(self);
+      },
+      [=](deadline_atom, uint64_t id) {
+        auto& st = self->state;
+        if (auto p = st.probes.find(id); p != st.probes.end()) {
+          auto e =
+              make_error_info(error_category::timeout, "no answer from " + st.cfg.base_url, true);
+          auto out = error_json(e);
+          out["ok"] = false;
+          p->second.deliver(out.dump());
+          st.probes.erase(p);
+          return;
+        }
+        if (!st.run || st.run->request_id != id) return;
+        st.run->request_id = 0;
+        on_page_error(self, make_error_info(error_category::timeout,
+                                            "no answer from the upstream in time", true));
+      }};
 }
 
 }  // namespace

@@ -27,6 +27,8 @@ using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using schedule_atom = caf::atom_constant<caf::atom("schedule")>;
 using unschedule_atom = caf::atom_constant<caf::atom("unsched")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using dismiss_atom = caf::atom_constant<caf::atom("dismiss")>;
+using persist_atom = caf::atom_constant<caf::atom("persist")>;
 
 // ---- message types ---------------------------------------------------------------------------
 
@@ -101,7 +103,8 @@ struct client_reply {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, error_info& x) {
-  return f(caf::meta::type_name("error_info"), x.category, x.message, x.transport, x.retry_after_s);
+  return f(caf::meta::type_name("error_info"), x.category, x.message, x.transport, x.retry_after_s,
+           x.permanent);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, http_response& x) {
@@ -112,13 +115,19 @@ typename Inspector::result_type inspect(Inspector& f, record_write& x) {
   return f(caf::meta::type_name("record_write"), x.stream, x.id, x.updated_at, x.body, x.deleted);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, set_aside_write& x) {
+  return f(caf::meta::type_name("set_aside_write"), x.stream, x.id, x.body, x.missing);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, write_batch& x) {
   return f(caf::meta::type_name("write_batch"), x.integration, x.at_ms, x.records, x.cursors,
-           x.log_events, x.run_id, x.run_patch, x.integration_doc, x.remove_integration);
+           x.log_events, x.run_id, x.run_patch, x.integration_doc, x.remove_integration,
+           x.set_aside, x.dismiss, x.actor);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batch_result& x) {
-  return f(caf::meta::type_name("batch_result"), x.inserted, x.updated, x.unchanged, x.deleted);
+  return f(caf::meta::type_name("batch_result"), x.inserted, x.updated, x.unchanged, x.deleted,
+           x.set_aside_cleared, x.set_aside_dismissed, x.set_aside_total);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, sync_request& x) {
@@ -158,8 +167,14 @@ using integration_actor = caf::typed_actor<
     caf::replies_to<configure_atom, std::string>::with<bool>,
     // Enable or disable; disabling cancels the active run and keeps settings and cursors.
     caf::replies_to<enable_atom, bool>::with<bool>,
-    // Test the connection with one small request; JSON {ok, category, message, hint}.
+    // Test the connection with one small request; JSON {ok, category, message, hint}. Success
+    // lifts the pause that refused credentials put on scheduled syncs.
     caf::replies_to<test_atom>::with<std::string>,
+    // An admin (`by`) accepts set-aside record (stream, id) as unfixable; JSON
+    // {dismissed, set_aside} or {error} when no such entry is counted.
+    caf::replies_to<dismiss_atom, std::string, std::string, std::string>::with<std::string>,
+    // (self) write again what a failed commit left unrecorded (a run's end on a full disk).
+    caf::reacts_to<persist_atom>,
     // (scheduler) when the next scheduled run is due, wall ms; 0 = none.
     caf::reacts_to<next_run_atom, int64_t>,
     // (transport) the answer to request `id`.
@@ -171,8 +186,10 @@ using integration_actor = caf::typed_actor<
 
 // Knows every schedule; fires sync(scheduled) when due.
 using scheduler_actor = caf::typed_actor<
-    // Add or replace `name`'s schedule; `last_fire_ms` lets a missed fire run once on start-up.
-    caf::reacts_to<schedule_atom, std::string, std::string, int64_t, integration_actor>,
+    // Add or replace `name`'s schedule (`full`: its reconcile schedule, whose fires are full
+    // passes); `last_fire_ms` lets a missed fire run once on start-up.
+    caf::reacts_to<schedule_atom, std::string, std::string, int64_t, bool, integration_actor>,
+    // Drops both of `name`'s schedules.
     caf::reacts_to<unschedule_atom, std::string>,
     // (self) `name`'s timer of generation `gen` is due.
     caf::reacts_to<tick_atom, std::string, uint64_t>>;

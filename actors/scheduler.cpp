@@ -12,6 +12,8 @@ namespace ledgersync {
 namespace {
 
 struct scheduled_entry {
+  std::string name;
+  bool full = false;
   schedule sched;
   std::chrono::milliseconds offset{0};
   integration_actor target;
@@ -26,27 +28,32 @@ struct scheduler_state {
 
 using sched_ptr = scheduler_actor::stateful_pointer<scheduler_state>;
 
-void arm(sched_ptr self, const context_ptr& ctx, const std::string& name, sys_ms after) {
-  auto& e = self->state.entries[name];
+void arm(sched_ptr self, const context_ptr& ctx, const std::string& key, sys_ms after) {
+  auto& e = self->state.entries[key];
   e.gen = self->state.next_gen++;
   auto next = e.sched.next_after(after, e.offset);
   if (!next) {
-    self->send(e.target, next_run_atom::value, int64_t{0});
+    if (!e.full) self->send(e.target, next_run_atom::value, int64_t{0});
     return;
   }
   auto now = ctx->now(self->clock().now());
   auto delay = std::max<std::chrono::milliseconds>(*next - now, std::chrono::milliseconds(0));
-  self->delayed_send(self, delay, tick_atom::value, name, e.gen);
-  self->send(e.target, next_run_atom::value, to_ms(*next));
+  self->delayed_send(self, delay, tick_atom::value, key, e.gen);
+  if (!e.full) self->send(e.target, next_run_atom::value, to_ms(*next));
 }
 
-void fire(sched_ptr self, const std::string& name, integration_actor target) {
+// Entries are keyed by name, and a reconcile schedule by name + "\n" (names never hold one).
+std::string entry_key(const std::string& name, bool full) {
+  return full ? name + "\nreconcile" : name;
+}
+
+void fire(sched_ptr self, const std::string& name, bool full, integration_actor target) {
   self->request(target, std::chrono::seconds(30), sync_atom::value,
-                sync_request{sync_kind::scheduled, false})
+                sync_request{sync_kind::scheduled, full})
       .then(
           [name](const sync_reply& r) {
             if (r.outcome == sync_outcome::skipped)
-              spdlog::info("scheduler: {}: fire skipped, run {} still active", name, r.run_id);
+              spdlog::info("scheduler: {}: fire skipped: {}", name, r.message);
           },
           [name](const caf::error& err) {
             spdlog::warn("scheduler: {}: fire not delivered: {}", name, caf::to_string(err));
@@ -55,16 +62,19 @@ void fire(sched_ptr self, const std::string& name, integration_actor target) {
 
 scheduler_actor::behavior_type scheduler_fn(sched_ptr self, context_ptr ctx) {
   return {[=](schedule_atom, const std::string& name, const std::string& spec, int64_t last_fire_ms,
-              integration_actor target) {
+              bool full, integration_actor target) {
             std::string err;
             auto s = schedule::parse(spec, err);
+            auto key = entry_key(name, full);
             if (!s || s->is_manual()) {
-              self->state.entries.erase(name);
+              self->state.entries.erase(key);
               if (!s) spdlog::warn("scheduler: {}: {}", name, err);
-              self->send(target, next_run_atom::value, int64_t{0});
+              if (!full) self->send(target, next_run_atom::value, int64_t{0});
               return;
             }
-            auto& e = self->state.entries[name];
+            auto& e = self->state.entries[key];
+            e.name = name;
+            e.full = full;
             e.sched = *s;
             e.offset = s->spread_offset(name);
             e.target = target;
@@ -74,17 +84,20 @@ scheduler_actor::behavior_type scheduler_fn(sched_ptr self, context_ptr ctx) {
               if (due && *due <= now) {
                 spdlog::info("scheduler: {}: missed the fire at {}, running it once now", name,
                              format_iso(*due));
-                fire(self, name, target);
+                fire(self, name, full, target);
               }
             }
-            arm(self, ctx, name, now);
+            arm(self, ctx, key, now);
           },
-          [=](unschedule_atom, const std::string& name) { self->state.entries.erase(name); },
-          [=](tick_atom, const std::string& name, uint64_t gen) {
-            auto i = self->state.entries.find(name);
+          [=](unschedule_atom, const std::string& name) {
+            self->state.entries.erase(entry_key(name, false));
+            self->state.entries.erase(entry_key(name, true));
+          },
+          [=](tick_atom, const std::string& key, uint64_t gen) {
+            auto i = self->state.entries.find(key);
             if (i == self->state.entries.end() || i->second.gen != gen) return;  // superseded
-            fire(self, name, i->second.target);
-            arm(self, ctx, name, ctx->now(self->clock().now()));
+            fire(self, i->second.name, i->second.full, i->second.target);
+            arm(self, ctx, key, ctx->now(self->clock().now()));
           }};
 }
 

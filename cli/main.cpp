@@ -1,6 +1,7 @@
 // ledgersync: the service (serve, demo), the sandbox upstream, and the client commands that
 // send messages to a running service. Exit codes: 0 ok, 1 failed, 2 usage, 3 refused by rate
 // limit, 4 no such integration, 5 service unreachable.
+#include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -274,6 +275,16 @@ int main(int argc, char** argv) {
   records->add_option("--stream", stream, "one stream only");
   records->add_option("--limit", limit, "at most N records")->check(CLI::Range(1, 100000000));
   add_client_opts(records, co, true);
+  std::string dismiss_id;
+  bool include_dismissed = false;
+  auto* aside =
+      app.add_subcommand("set-aside", "records set aside by validation, with the fields they lack");
+  aside->add_option("NAME", name)->required();
+  aside->add_option("--dismiss", dismiss_id,
+                    "accept this record as unfixable (the sync log keeps who and when)");
+  aside->add_option("--stream", stream, "the record's stream (when ids repeat across streams)");
+  aside->add_flag("--all", include_dismissed, "list dismissed records too");
+  add_client_opts(aside, co, true);
   auto* changes = app.add_subcommand("changes", "the change feed");
   changes->add_option("--since", since, "entries after this sequence number");
   changes->add_option("--limit", limit, "at most N entries")->check(CLI::Range(1, 100000000));
@@ -416,6 +427,19 @@ int main(int argc, char** argv) {
       if (r.body.size() < page || (limit && shown >= limit)) break;
     }
     return ok;
+  }
+  if (aside->parsed()) {
+    if (!dismiss_id.empty()) {
+      auto* pw = ::getpwuid(::geteuid());
+      std::string by = pw ? pw->pw_name : "uid " + std::to_string(::geteuid());
+      auto r = c->call("dismiss", name, {{"id", dismiss_id}, {"stream", stream}, {"by", by}});
+      return report(r, co.json_out, [&](const json& b) {
+        std::cout << "dismissed " << dismiss_id << "; " << b.value("set_aside", 0)
+                  << " record(s) still set aside\n";
+      });
+    }
+    auto r = c->call("set_aside", name, {{"include_dismissed", include_dismissed}});
+    return report(r, co.json_out, [&](const json& b) { print_set_aside(b); });
   }
   if (changes->parsed()) {
     size_t shown = 0;

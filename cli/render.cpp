@@ -103,6 +103,16 @@ void print_show(const json& show, const json& status) {
     std::cout << "    " << name << " (" << str(s, "entity") << ", " << str(s, "path")
               << "): " << count << " records, synced up to " << (mark.empty() ? "-" : mark) << "\n";
   }
+  if (show.contains("set_aside") && !show["set_aside"].empty()) {
+    std::cout << "  set aside (" << show["set_aside"].size() << "):\n";
+    for (auto& e : show["set_aside"]) {
+      std::string missing;
+      for (auto& m : e.value("missing", json::array()))
+        missing += (missing.empty() ? "" : ", ") + m.get<std::string>();
+      std::cout << "    " << str(e, "stream") << " " << str(e, "id") << ": missing " << missing
+                << " (since " << str(e, "first_seen") << ")\n";
+    }
+  }
   if (!show["recent_runs"].empty()) {
     std::cout << "  recent runs:\n";
     for (auto& r : show["recent_runs"])
@@ -152,6 +162,30 @@ void print_run_summary(const json& r) {
   if (r.contains("error") && r["error"].is_object())
     std::cout << "  error: [" << str(r["error"], "category") << "] " << str(r["error"], "message")
               << "\n  what to do: " << str(r["error"], "hint") << "\n";
+}
+
+void print_set_aside(const json& b) {
+  auto& list = b["set_aside"];
+  if (!list.is_array() || list.empty()) {
+    std::cout << "No records set aside for " << str(b, "integration", "") << ".\n";
+    return;
+  }
+  std::cout << list.size() << (list.size() == 1 ? " record" : " records") << " set aside for "
+            << str(b, "integration", "") << ":\n";
+  for (auto& e : list) {
+    std::string missing;
+    for (auto& m : e.value("missing", json::array()))
+      missing += (missing.empty() ? "" : ", ") + m.get<std::string>();
+    std::cout << "  " << str(e, "stream") << "  " << str(e, "id") << "  missing " << missing
+              << "  (first seen " << str(e, "first_seen") << ", last seen " << str(e, "last_seen")
+              << ")";
+    if (e.value("dismissed", false))
+      std::cout << "  dismissed by " << str(e, "dismissed_by") << " at " << str(e, "dismissed_at");
+    std::cout << "\n";
+  }
+  std::cout << "Correct them in the source system: the next sync imports them. An unfixable one: "
+               "ledgersync set-aside "
+            << str(b, "integration", "") << " --dismiss ID\n";
 }
 
 }  // namespace ledgersync::cli

@@ -14,5 +14,7 @@ void print_log_line(const nlohmann::json& event);
 // One progress update of `sync --wait`: a redrawn bar on a terminal, plain lines otherwise.
 void print_progress(const nlohmann::json& status, bool tty);
 void print_run_summary(const nlohmann::json& run);
+// `ledgersync set-aside NAME`: each record with the fields it lacks, first and last seen.
+void print_set_aside(const nlohmann::json& reply);
 
 }  // namespace ledgersync::cli

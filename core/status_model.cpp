@@ -17,7 +17,11 @@ json status_facts::to_json() const {
                {{"category", category_name(last_error.category)},
                 {"message", last_error.message},
                 {"transport", last_error.transport}}},
-              {"crash", crash}};
+              {"crash", crash},
+              {"active_run_id", active_run_id},
+              {"set_aside", set_aside},
+              {"awaiting_key", awaiting_key},
+              {"consecutive_failures", consecutive_failures}};
 }
 
 status_facts status_facts::from_json(const json& j) {
@@ -30,6 +34,10 @@ status_facts status_facts::from_json(const json& j) {
   f.last_run_id = j.value("last_run_id", uint64_t{0});
   f.last_outcome = j.value("last_outcome", "");
   f.crash = j.value("crash", "");
+  f.active_run_id = j.value("active_run_id", uint64_t{0});
+  f.set_aside = j.value("set_aside", uint64_t{0});
+  f.awaiting_key = j.value("awaiting_key", false);
+  f.consecutive_failures = j.value("consecutive_failures", uint32_t{0});
   if (j.contains("last_error") && j["last_error"].is_object()) {
     auto& e = j["last_error"];
     f.last_error.category = category_from_name(e.value("category", "none"));
@@ -37,6 +45,13 @@ status_facts status_facts::from_json(const json& j) {
     f.last_error.transport = e.value("transport", false);
   }
   return f;
+}
+
+error_info set_aside_error(uint64_t count, const std::string& name) {
+  return make_error_info(error_category::validation,
+                         std::to_string(count) + (count == 1 ? " record" : " records") +
+                             " set aside (validation): `ledgersync set-aside " + name +
+                             "` lists them with the fields they lack");
 }
 
 json error_json(const error_info& e) {
@@ -55,14 +70,32 @@ json log_error_event(int64_t at_ms, const error_info& e, const std::string& even
   return ev;
 }
 
+int64_t scheduled_backoff_ms(uint32_t failures) {
+  if (failures == 0) return 0;
+  constexpr int64_t minute = 60 * 1000, day = 24 * 60 * minute;
+  return std::min<int64_t>(day, minute << std::min<uint32_t>(failures - 1, 20));
+}
+
 std::string status_word(const status_inputs& in) {
   if (!in.enabled) return "disabled";
   if (!in.facts.crash.empty()) return "error";
   auto& e = in.facts.last_error;
-  if (e.category == error_category::auth || (e.transport && in.facts.last_outcome == "failed"))
-    return "disconnected";
-  if (in.facts.last_outcome == "error" || in.facts.last_outcome == "failed") return "error";
+  if (in.facts.last_outcome == "failed" && category_disconnects(e.category)) return "disconnected";
+  if (in.facts.last_outcome == "failed") return "error";
+  // Set-aside records keep it in Error until each is imported or dismissed, whatever later
+  // runs did: a run that merely did not see them again proves nothing.
+  if (in.facts.set_aside > 0) return "error";
+  if (in.facts.last_outcome.empty() || in.facts.last_success_ms == 0) return "pending";
   return "active";
+}
+
+std::string health_word(const status_inputs& in) {
+  auto word = status_word(in);
+  if (word == "disabled") return "off";
+  if (word == "disconnected" || !in.facts.crash.empty()) return "failure";
+  if (word == "pending") return is_stale(in) ? "warning" : "unknown";
+  if (word == "active" && !is_stale(in)) return "healthy";
+  return "warning";
 }
 
 bool is_stale(const status_inputs& in) {
@@ -74,9 +107,7 @@ bool is_stale(const status_inputs& in) {
 json status_json(const status_inputs& in) {
   auto word = status_word(in);
   bool stale = is_stale(in);
-  std::string health = word == "disconnected" || !in.facts.crash.empty() ? "failure"
-                       : word == "active" && !stale                      ? "healthy"
-                                                                         : "warning";
+  auto health = health_word(in);
   auto when = [](int64_t ms) -> json {
     if (ms <= 0) return nullptr;
     return format_iso(from_ms(ms));
@@ -101,9 +132,12 @@ json status_json(const status_inputs& in) {
         {"run_id", p.run_id},       {"kind", p.kind},         {"stream", p.stream},
         {"fetched", p.fetched},     {"inserted", p.inserted}, {"updated", p.updated},
         {"unchanged", p.unchanged}, {"invalid", p.invalid},   {"started", when(p.started_ms)}};
-    prog["total"] = p.total ? json(p.total) : json(nullptr);
-    prog["percent"] =
-        p.total ? json(std::min<uint64_t>(100, p.fetched * 100 / p.total)) : json(nullptr);
+    // A run's total and percentage are shown only once every stream's total is known: a
+    // total of the streams seen so far would make the bar jump back when the next one starts.
+    prog["total"] = p.percent >= 0 && p.total ? json(p.total) : json(nullptr);
+    prog["percent"] = p.percent >= 0 ? json(p.percent) : json(nullptr);
+    prog["streams"] = p.streams;
+    if (p.resumes) prog["resumes"] = p.resumes;
     if (!p.waiting.empty()) prog["waiting"] = p.waiting;
     j["progress"] = prog;
   } else {
@@ -117,8 +151,22 @@ json status_json(const status_inputs& in) {
                         "service log, then `ledgersync enable NAME` restarts it"}};
   } else if (!in.facts.last_error.ok()) {
     j["last_error"] = error_json(in.facts.last_error);
+  } else if (in.facts.set_aside > 0) {
+    j["last_error"] = error_json(set_aside_error(in.facts.set_aside, in.name));
   } else {
     j["last_error"] = nullptr;
+  }
+  j["set_aside"] = in.facts.set_aside;
+  j["paused"] = nullptr;
+  if (in.enabled && in.scheduled && in.facts.awaiting_key) {
+    j["paused"] =
+        "waiting for a new API key: scheduled syncs are paused until the key is "
+        "reconfigured, `ledgersync test` succeeds, or a sync is started by hand";
+  } else if (in.enabled && in.scheduled && in.facts.consecutive_failures > 0) {
+    auto until = in.facts.last_attempt_ms + scheduled_backoff_ms(in.facts.consecutive_failures);
+    if (until > in.now_ms)
+      j["paused"] = "backing off after " + std::to_string(in.facts.consecutive_failures) +
+                    " failed run(s): no scheduled attempt before " + format_iso(from_ms(until));
   }
   return j;
 }

@@ -20,9 +20,15 @@ struct status_facts {
   int64_t last_attempt_ms = 0;
   int64_t last_scheduled_ms = 0;  // last scheduled fire that reached the integration
   uint64_t last_run_id = 0;
-  std::string last_outcome;  // "", "ok", "error" (completed with failures), "failed", "cancelled"
-  error_info last_error;     // category none when the last run was clean
-  std::string crash;         // set by the engine when restarts were exhausted
+  std::string last_outcome;    // "", "ok", "error" (completed with failures), "failed", "cancelled"
+  error_info last_error;       // category none when the last run was clean
+  std::string crash;           // set by the engine when restarts were exhausted
+  uint64_t active_run_id = 0;  // the run under way; still set at start-up = a crash ended it
+  uint64_t set_aside = 0;      // records set aside and not yet imported (nor dismissed)
+  // Refused credentials pause scheduled syncs until the settings change, `test` succeeds or a
+  // sync is started by hand: calling again with the same key only fails again.
+  bool awaiting_key = false;
+  uint32_t consecutive_failures = 0;  // failed runs in a row (not auth): scheduled backoff
 
   nlohmann::json to_json() const;
   static status_facts from_json(const nlohmann::json& j);
@@ -35,8 +41,16 @@ struct run_progress {
   std::string stream;
   uint64_t fetched = 0, total = 0, inserted = 0, updated = 0, unchanged = 0, invalid = 0;
   int64_t started_ms = 0;
-  std::string waiting;  // "retrying (upstream) in 2s" / "rate limited: waiting 30s"
+  std::string waiting;   // "retrying (upstream) in 2s" / "rate limited: waiting 30s"
+  uint64_t resumes = 0;  // the interrupted run this one continues
+  // Per stream: {name, fetched, total (null = unknown), percent (null unless true), done}.
+  nlohmann::json streams = nlohmann::json::array();
+  int percent = -1;  // the run's percentage; -1 while any stream's total is unknown
 };
+
+// Scheduled attempts after `failures` failed runs in a row wait at least this long after the
+// last attempt: 1, 2, 4, … minutes, never more than a day. 0 after no failure.
+int64_t scheduled_backoff_ms(uint32_t failures);
 
 struct status_inputs {
   std::string name, connector, schedule;
@@ -44,9 +58,13 @@ struct status_inputs {
   int64_t now_ms = 0;
   int64_t next_run_ms = 0;
   int64_t stale_after_ms = 0;  // 0 = never stale (manual schedule)
+  bool scheduled = false;      // has a schedule (not manual): backoff and pauses concern it
   status_facts facts;
   run_progress progress;
 };
+
+// What the status says while records are set aside: "3 records set aside (validation)…".
+error_info set_aside_error(uint64_t count, const std::string& name);
 
 // How every surface shows an error: {"category", "message", "hint"}.
 nlohmann::json error_json(const error_info& e);
@@ -57,8 +75,10 @@ nlohmann::json log_event(int64_t at_ms, const char* level, const std::string& ev
 // An error event: the above plus the error's category and the hint that says what to do.
 nlohmann::json log_error_event(int64_t at_ms, const error_info& e, const std::string& event);
 
-// "active" | "error" | "disconnected" | "disabled"
+// "pending" (no run has ended yet) | "active" | "error" | "disconnected" | "disabled"
 std::string status_word(const status_inputs& in);
+// "healthy" | "warning" | "failure", "unknown" while pending, "off" when disabled.
+std::string health_word(const status_inputs& in);
 bool is_stale(const status_inputs& in);
 // The status document of `status --json` and the API.
 nlohmann::json status_json(const status_inputs& in);

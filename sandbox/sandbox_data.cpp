@@ -222,6 +222,25 @@ size_t dataset::invalidate(const std::string& s, size_t c, int64_t now) {
   return touch(s, c, now, true);
 }
 
+size_t dataset::repair(const std::string& stream, size_t count, int64_t now_ms) {
+  if (!has_stream(stream)) return 0;
+  std::lock_guard lock(mu_);
+  auto& st = state(stream);
+  size_t done = 0;
+  for (size_t idx = 0; idx < st.recs.size() && done < count; ++idx) {
+    auto& r = st.recs[idx];
+    if (!r.missing) continue;
+    st.order.erase({r.updated_ms, static_cast<uint32_t>(idx)});
+    clock_ms_ = std::max(clock_ms_ + 1, now_ms);
+    r.updated_ms = clock_ms_;
+    ++r.version;
+    r.missing = false;
+    st.order.emplace(r.updated_ms, static_cast<uint32_t>(idx));
+    ++done;
+  }
+  return done;
+}
+
 std::string dataset::record_json(const std::string& stream, size_t idx) {
   std::lock_guard lock(mu_);
   std::string out;

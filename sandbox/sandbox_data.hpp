@@ -44,6 +44,8 @@ class dataset {
   size_t mutate(const std::string& stream, size_t count, int64_t now_ms);
   // Makes `count` records lose a required field (and changes them, so incremental syncs see it).
   size_t invalidate(const std::string& stream, size_t count, int64_t now_ms);
+  // Up to `count` records that lack a field get it back (corrected upstream: updated now).
+  size_t repair(const std::string& stream, size_t count, int64_t now_ms);
   // The record as the API would serve it, for tests.
   std::string record_json(const std::string& stream, size_t idx);
   size_t size() const { return n_; }

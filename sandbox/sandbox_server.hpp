@@ -7,6 +7,7 @@
 //   POST /_sandbox/fault?kind=401|429|500|slow|malformed|reset&count=N[&retry_after=S][&delay_ms=M]
 //   POST /_sandbox/mutate?stream=S&count=N      records change (new version, updated now)
 //   POST /_sandbox/invalid?stream=S&count=N     records lose a required field
+//   POST /_sandbox/repair?stream=S&count=N      records that lost one get it back (updated now)
 //   GET  /_sandbox/stats                        requests served, faults pending
 // Errors use Stripe's body: {"error":{"type","code","message"}}.
 #pragma once

@@ -19,6 +19,8 @@
 #include <nlohmann/json.hpp>
 #include <shared_mutex>
 
+#include "core/status_model.hpp"
+#include "core/time_util.hpp"
 #include "storage/storage.hpp"
 
 namespace ledgersync {
@@ -138,6 +140,7 @@ class lmdb_storage final : public storage {
                                {&changes_, "changes"},
                                {&log_, "sync_log"},
                                {&runs_, "runs"},
+                               {&set_aside_, "set_aside"},
                                {&meta_, "meta"}})
         check(mdb_dbi_open(t.txn, name, MDB_CREATE, dbi), "mdb_dbi_open");
       check(mdb_txn_commit(t.txn), "mdb_txn_commit");
@@ -276,6 +279,15 @@ class lmdb_storage final : public storage {
     return get(runs_, integration + std::string(1, '\0') + be64(run_id));
   }
 
+  std::vector<std::string> set_aside(const std::string& integration) override {
+    std::vector<std::string> out;
+    scan(set_aside_, integration + std::string(1, '\0'), [&](std::string_view, std::string_view v) {
+      out.emplace_back(v);
+      return true;
+    });
+    return out;
+  }
+
  private:
   static record_row decode_record(const std::string& integration, std::string_view k,
                                   std::string_view v) {
@@ -336,6 +348,7 @@ class lmdb_storage final : public storage {
       }
       append_change(txn, b, r, "upsert", ++seq_changes);
     }
+    apply_set_aside(txn, b, res, seq_log);
     for (auto& [stream, delta] : count_delta) {
       auto ck = join({"count", b.integration, stream});
       auto cur = static_cast<int64_t>(get_u64(txn, ck));
@@ -383,6 +396,100 @@ class lmdb_storage final : public storage {
     }
   }
 
+  // Set-aside entries (see write_batch): a valid sighting of a record clears its entry, new
+  // invalid ones are added or refreshed, dismissals mark them. The counted total lives in meta
+  // ("setaside\0integration") so status needs no scan.
+  void apply_set_aside(MDB_txn* txn, const write_batch& b, batch_result& res, uint64_t& seq_log) {
+    auto count_key = join({"setaside", b.integration});
+    auto count = static_cast<int64_t>(get_u64(txn, count_key));
+    std::string key;
+    auto log = [&](nlohmann::json ev) {
+      key = b.integration + std::string(1, '\0') + be64(++seq_log);
+      auto text = ev.dump();
+      MDB_val k = val(key), v = val(text);
+      check(mdb_put(txn, log_, &k, &v, 0), "put log");
+    };
+    for (auto& r : b.records) {
+      key = join({b.integration, r.stream, r.id});
+      MDB_val k = val(key), old;
+      int rc = mdb_get(txn, set_aside_, &k, &old);
+      if (rc == MDB_NOTFOUND) continue;
+      check(rc, "get set-aside");
+      auto entry = nlohmann::json::parse(view(old), nullptr, false);
+      bool counted = !(entry.is_object() && entry.value("dismissed", false));
+      check(mdb_del(txn, set_aside_, &k, nullptr), "delete set-aside");
+      if (counted) --count;
+      ++res.set_aside_cleared;
+      auto ev = log_event(
+          b.at_ms, "info", "set_aside_imported",
+          r.stream + " record " + r.id +
+              (r.deleted ? " was deleted upstream" : " arrived complete and was imported") +
+              "; taken off the set-aside list");
+      ev["stream"] = r.stream;
+      ev["record_id"] = r.id;
+      if (b.run_id) ev["run_id"] = b.run_id;
+      log(ev);
+    }
+    for (auto& w : b.set_aside) {
+      key = join({b.integration, w.stream, w.id});
+      MDB_val k = val(key), old;
+      int rc = mdb_get(txn, set_aside_, &k, &old);
+      if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) check(rc, "get set-aside");
+      auto now = format_iso(from_ms(b.at_ms));
+      nlohmann::json entry = nlohmann::json::object();
+      bool existed = rc == MDB_SUCCESS;
+      if (existed) entry = nlohmann::json::parse(view(old), nullptr, false);
+      if (!entry.is_object()) entry = nlohmann::json::object();
+      bool was_counted = existed && !entry.value("dismissed", false);
+      auto hash = std::to_string(content_hash(w.body));
+      // A dismissed record stays dismissed while it comes back unchanged; a new version of it
+      // is a new problem and counts again.
+      bool dismissed = entry.value("dismissed", false) && entry.value("hash", "") == hash;
+      entry["stream"] = w.stream;
+      entry["id"] = w.id;
+      entry["missing"] = w.missing;
+      if (!existed) entry["first_seen"] = now;
+      entry["last_seen"] = now;
+      entry["run_id"] = b.run_id;
+      entry["hash"] = hash;
+      entry["dismissed"] = dismissed;
+      if (!dismissed) {
+        entry.erase("dismissed_by");
+        entry.erase("dismissed_at");
+      }
+      entry["record"] = nlohmann::json::parse(w.body, nullptr, false);
+      if (entry["record"].is_discarded()) entry["record"] = w.body;
+      auto text = entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      MDB_val v = val(text);
+      check(mdb_put(txn, set_aside_, &k, &v, 0), "put set-aside");
+      count += (dismissed ? 0 : 1) - (was_counted ? 1 : 0);
+    }
+    for (auto& [stream, id] : b.dismiss) {
+      key = join({b.integration, stream, id});
+      MDB_val k = val(key), old;
+      if (mdb_get(txn, set_aside_, &k, &old) != MDB_SUCCESS) continue;
+      auto entry = nlohmann::json::parse(view(old), nullptr, false);
+      if (!entry.is_object() || entry.value("dismissed", false)) continue;
+      entry["dismissed"] = true;
+      entry["dismissed_by"] = b.actor;
+      entry["dismissed_at"] = format_iso(from_ms(b.at_ms));
+      auto text = entry.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      MDB_val v = val(text);
+      check(mdb_put(txn, set_aside_, &k, &v, 0), "put set-aside");
+      --count;
+      ++res.set_aside_dismissed;
+      auto ev = log_event(b.at_ms, "info", "set_aside_dismissed",
+                          stream + " record " + id + " dismissed as unfixable by " + b.actor);
+      ev["stream"] = stream;
+      ev["record_id"] = id;
+      ev["by"] = b.actor;
+      log(ev);
+    }
+    count = std::max<int64_t>(0, count);
+    put_u64(txn, count_key, static_cast<uint64_t>(count));
+    res.set_aside_total = static_cast<uint64_t>(count);
+  }
+
   // One entry per changed record, so it is built by hand: nlohmann's map-backed objects cost
   // more than the rest of the entry's write (measured with bench_sync).
   void append_change(MDB_txn* txn, const write_batch& b, const record_write& r, const char* op,
@@ -425,8 +532,14 @@ class lmdb_storage final : public storage {
         check(mdb_cursor_del(c.c, 0), "delete record");
       }
     }
-    for (MDB_dbi dbi : {cursors_, log_, runs_}) delete_prefix(txn, dbi, prefix);
+    for (MDB_dbi dbi : {cursors_, log_, runs_, set_aside_}) delete_prefix(txn, dbi, prefix);
     delete_prefix(txn, meta_, join({"count", b.integration, ""}));
+    {
+      auto k0 = join({"setaside", b.integration});
+      MDB_val k = val(k0);
+      int rc = mdb_del(txn, meta_, &k, nullptr);
+      if (rc != MDB_NOTFOUND) check(rc, "delete set-aside count");
+    }
     MDB_val k = val(b.integration);
     int rc = mdb_del(txn, integrations_, &k, nullptr);
     if (rc != MDB_NOTFOUND) check(rc, "delete integration");
@@ -514,7 +627,8 @@ class lmdb_storage final : public storage {
   }
 
   MDB_env* env_ = nullptr;
-  MDB_dbi integrations_{}, records_{}, cursors_{}, changes_{}, log_{}, runs_{}, meta_{};
+  MDB_dbi integrations_{}, records_{}, cursors_{}, changes_{}, log_{}, runs_{}, set_aside_{},
+      meta_{};
   std::string change_buf_;  // reused by append_change (writes come from one thread)
   size_t map_size_ = 0;
   std::shared_mutex resize_;

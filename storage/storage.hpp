@@ -25,6 +25,15 @@ struct record_write {
   bool deleted = false;
 };
 
+// A record that failed validation, kept (raw) until a later run imports it or an admin dismisses
+// it. Keyed (integration, stream, id): seeing it again updates last_seen and the missing fields.
+struct set_aside_write {
+  std::string stream;
+  std::string id;
+  std::string body;  // the raw upstream record
+  std::vector<std::string> missing;
+};
+
 // Everything one page (or one control change) writes. Applied atomically: all of it or none.
 struct write_batch {
   std::string integration;
@@ -36,6 +45,13 @@ struct write_batch {
   std::string run_patch;            //   and this batch's record counts added to it
   std::string integration_doc;      // when set: replaces the integration's document
   bool remove_integration = false;  // deletes everything of the integration
+  // Records set aside by this page. A valid record written by `records` takes its own entry
+  // off the list (with a sync-log event), in the same transaction.
+  std::vector<set_aside_write> set_aside;
+  // (stream, id) entries an admin accepts as unfixable: kept, marked dismissed by `actor`, no
+  // longer counted; seen again with a different body, they count again.
+  std::vector<std::pair<std::string, std::string>> dismiss;
+  std::string actor;  // who asked for this change (dismissals), for the sync log
 };
 
 struct batch_result {
@@ -43,6 +59,9 @@ struct batch_result {
   uint64_t updated = 0;
   uint64_t unchanged = 0;
   uint64_t deleted = 0;
+  uint64_t set_aside_cleared = 0;    // entries this batch took off the list (imported)
+  uint64_t set_aside_dismissed = 0;  // entries this batch dismissed
+  uint64_t set_aside_total = 0;      // the integration's entries still counted, after the batch
 };
 
 struct record_row {
@@ -86,6 +105,9 @@ class storage {
   // The newest `limit` runs, newest first.
   virtual std::vector<std::string> runs(const std::string& integration, size_t limit) = 0;
   virtual std::optional<std::string> run(const std::string& integration, uint64_t run_id) = 0;
+  // Set-aside entries of one integration in key order, dismissed ones included: JSON
+  // {stream, id, missing, first_seen, last_seen, run_id, dismissed, record}.
+  virtual std::vector<std::string> set_aside(const std::string& integration) = 0;
 };
 
 // Opens (creating when needed) the LMDB environment in `dir`. One per process per directory.

@@ -5,6 +5,7 @@
 # Waits below poll real processes (bounded); no behaviour under test depends on them.
 set -euo pipefail
 bin=$(readlink -f "$1")
+probe=${2:+$(readlink -f "$2")}
 work=$(mktemp -d /tmp/ledgersync-e2e-XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"; }
@@ -51,6 +52,22 @@ wait_for "sandbox" grep -q "http://" "$work/sandbox.log"
 sb_port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/sandbox.log")
 start_service
 echo "sk_test_sandbox" >"$work/key"
+
+# The control port admits only holders of the data dir's credential, and obeys nothing but
+# requests: a plain CAF client and one with a certificate of its own are refused; one with the
+# credential sends exit (even kill), down and error messages, and the service stays up.
+if [ -n "$probe" ]; then
+  svc_port=$(json_eval "d['port']" <"$work/data/service.json")
+  mkdir -p "$work/stranger"
+  for mode in plain stranger insider; do
+    code=0
+    "$probe" "$mode" 127.0.0.1 "$svc_port" "$([ $mode = stranger ] && echo "$work/stranger" || echo "$work/data")" \
+      >>"$work/probe.out" 2>&1 || code=$?
+    check "control port: $mode probe held ($(tail -1 "$work/probe.out" | cut -c1-60))" "$code" 0
+  done
+  "$bin" list >/dev/null 2>&1; check "the service still answers after the attack" $? 0
+  check "credential files are private" "$(stat -c %a "$work/data/control.key" "$work/data/control.crt" | sort -u)" 600
+fi
 
 # Usage errors are exit 2, unknown names exit 4, before anything else.
 set +e
@@ -108,6 +125,25 @@ check "401 -> hint" "$(grep -c 'API key may have expired' "$work/st.json")" 1
 "$bin" sync acme --wait >/dev/null
 check "recovers when the upstream accepts the key again" "$("$bin" status acme --json | json_field "['status']")" active
 
+# Set-aside records stay listed and keep Error until imported or dismissed.
+ctl "/_sandbox/invalid?stream=payments&count=3"
+"$bin" sync acme --wait >/dev/null 2>&1 || true
+check "set aside: status Error" "$("$bin" status acme --json | json_field "['status']")" error
+check "set aside: three listed" "$("$bin" set-aside acme --json | json_eval "len(d['set_aside'])")" 3
+check "set aside: the field named" "$("$bin" set-aside acme | grep -c 'missing amount')" 3
+ctl "/_sandbox/mutate?stream=invoices&count=2"
+"$bin" sync acme --wait >/dev/null 2>&1 || true
+check "set aside: still Error after a run that did not see them" "$("$bin" status acme --json | json_field "['set_aside']")" 3
+ctl "/_sandbox/repair?stream=payments&count=2"
+"$bin" sync acme --wait >/dev/null 2>&1 || true
+check "set aside: corrected ones imported" "$("$bin" status acme --json | json_field "['set_aside']")" 1
+last_id=$("$bin" set-aside acme --json | json_eval "d['set_aside'][0]['id']")
+"$bin" set-aside acme --dismiss "$last_id" >/dev/null
+check "set aside: dismissed, Active again" "$("$bin" status acme --json | json_field "['status']")" active
+check "set aside: the log keeps who" "$("$bin" logs acme --json | grep -c "\"by\":\"$(id -un)\"")" 1
+ctl "/_sandbox/repair?stream=payments&count=1"  # the rest of this test wants a clean upstream
+"$bin" sync acme --wait >/dev/null
+
 # Manual syncs are rate-limited: exit 3 with the wait.
 "$bin" add limited --base-url "http://127.0.0.1:$sb_port" --api-key-file "$work/key" --manual-burst 1 >/dev/null
 "$bin" sync limited --wait >/dev/null
@@ -136,7 +172,9 @@ wait_for "resumed run" done_syncing
 check "after kill -9: every record once" "$("$bin" records crashy --json | wc -l)" $((3 * N))
 crashy_changes=$("$bin" changes --since 0 --json | grep -c '"integration":"crashy"')
 check "after kill -9: one change entry per record" "$crashy_changes" $((3 * N))
-check "the interrupted pass resumed (log)" "$("$bin" logs crashy --json | grep -c '(resume)')" 1
+check "the interrupted pass resumed (log)" "$("$bin" logs crashy --json | grep -c '"resumes":')" 1
+check "the killed run is closed as interrupted" "$("$bin" logs crashy --json | grep -c '"event":"run_interrupted"')" 1
+check "no run left running" "$("$bin" show crashy --json | json_eval "sum(r['status'] == 'running' for r in d['recent_runs'])")" 0
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 
 #include "storage/storage.hpp"
 
@@ -16,10 +17,19 @@ class faulty_storage final : public storage {
   explicit faulty_storage(storage& inner) : inner_(inner) {}
   std::atomic<int> fail_next{0};
   std::atomic<int> groups{0};
+  // Fails (once) the first group holding a batch this matches: aims a full disk at one write.
+  std::function<bool(const write_batch&)> fail_once_if;
 
   error_info apply_group(const std::vector<const write_batch*>& b,
                          std::vector<batch_result>& r) override {
     ++groups;
+    if (fail_once_if)
+      for (auto* x : b)
+        if (fail_once_if(*x)) {
+          fail_once_if = nullptr;
+          return make_error_info(error_category::storage,
+                                 "disk full: the database could not commit (injected)");
+        }
     if (fail_next > 0) {
       --fail_next;
       return make_error_info(error_category::storage,
@@ -56,6 +66,7 @@ class faulty_storage final : public storage {
   std::optional<std::string> run(const std::string& i, uint64_t id) override {
     return inner_.run(i, id);
   }
+  std::vector<std::string> set_aside(const std::string& i) override { return inner_.set_aside(i); }
 
  private:
   storage& inner_;

@@ -99,11 +99,106 @@ TEST_CASE("status model: words, health and staleness") {
         std::string::npos);
   in.facts.last_error = make_error_info(error_category::upstream, "HTTP 500");
   CHECK(status_word(in) == "error");
-  in.facts.last_error = make_error_info(error_category::upstream, "reset", true);
+  // An upstream that answers, too slowly or too much, is not a lost connection.
+  in.facts.last_error = make_error_info(error_category::timeout, "timed out reading", true);
+  CHECK(status_word(in) == "error");
+  in.facts.last_error = make_error_info(error_category::upstream, "answer too large");
+  CHECK(status_word(in) == "error");
+  in.facts.last_error = make_error_info(error_category::unreachable, "connection refused", true);
   CHECK(status_word(in) == "disconnected");
+  CHECK(status_json(in)["last_error"]["hint"].get<std::string>().find("check the API base URL") !=
+        std::string::npos);
   in.enabled = false;
   CHECK(status_word(in) == "disabled");
+  CHECK(health_word(in) == "off");  // disabled is not a warning
   CHECK_FALSE(is_stale(in));
+}
+
+TEST_CASE("never synced is pending with health unknown, until its first run ends") {
+  status_inputs in;
+  in.name = "new";
+  in.enabled = true;
+  in.now_ms = 1000;
+  in.facts.created_at_ms = 900;
+  CHECK(status_word(in) == "pending");
+  CHECK(health_word(in) == "unknown");
+  in.progress.running = true;  // still pending while its first run goes on
+  CHECK(status_word(in) == "pending");
+  in.facts.last_outcome = "ok";
+  in.facts.last_success_ms = 1000;
+  CHECK(status_word(in) == "active");
+  CHECK(health_word(in) == "healthy");
+}
+
+TEST_CASE("set-aside records keep the status in Error, whatever later runs did") {
+  status_inputs in;
+  in.name = "pay";
+  in.now_ms = 1000;
+  in.facts.last_outcome = "ok";
+  in.facts.last_success_ms = 1000;
+  in.facts.set_aside = 3;
+  CHECK(status_word(in) == "error");
+  CHECK(health_word(in) == "warning");
+  auto j = status_json(in);
+  CHECK(j["set_aside"] == 3);
+  CHECK(j["last_error"]["category"] == "validation");
+  CHECK(j["last_error"]["message"].get<std::string>().rfind("3 records set aside (validation)",
+                                                            0) == 0);
+  in.facts.set_aside = 0;
+  CHECK(status_word(in) == "active");
+}
+
+TEST_CASE("refused keys pause scheduled syncs; other failures back off to once a day") {
+  CHECK(scheduled_backoff_ms(0) == 0);
+  CHECK(scheduled_backoff_ms(1) == 60000);
+  CHECK(scheduled_backoff_ms(3) == 4 * 60000);
+  CHECK(scheduled_backoff_ms(11) == 1024 * 60000);      // 17 h
+  CHECK(scheduled_backoff_ms(12) == 24 * 3600 * 1000);  // 2048 min > a day: capped
+  CHECK(scheduled_backoff_ms(400) == 24 * 3600 * 1000);
+  run_tally t;
+  t.id = 1;
+  t.error = make_error_info(error_category::auth, "HTTP 401");
+  status_facts f;
+  t.settle(f, 10);
+  CHECK(f.awaiting_key);
+  CHECK(f.consecutive_failures == 0);
+  t.error = make_error_info(error_category::upstream, "HTTP 500");
+  f = {};
+  t.settle(f, 10);
+  t.settle(f, 20);
+  CHECK(f.consecutive_failures == 2);
+  CHECK_FALSE(f.awaiting_key);
+  t.error = {};
+  t.settle(f, 30);
+  CHECK(f.consecutive_failures == 0);
+  status_inputs in;
+  in.name = "paused-one";
+  in.scheduled = true;
+  in.now_ms = 40;
+  in.facts = f;
+  in.facts.awaiting_key = true;
+  CHECK(status_json(in)["paused"].get<std::string>().find("waiting for a new API key") == 0);
+}
+
+TEST_CASE("progress is per stream; a percentage only when true, never backwards or past 100") {
+  run_tally t;
+  t.streams = {{"customers", 0, -1, false}, {"invoices", 0, -1, false}};
+  t.count_page(0, 500, 1000, true, false);
+  CHECK(t.percent() == -1);  // the invoices' total is not known yet
+  auto js = t.streams_json();
+  CHECK(js[0]["percent"] == 50);
+  CHECK(js[1]["total"].is_null());
+  t.count_page(0, 600, -1, false, true);  // 1100 of "1000": the total was low
+  CHECK(t.streams_json()[0]["percent"] == 100);
+  CHECK(t.percent() == -1);
+  t.count_page(1, 100, 20000, true, false);
+  int p1 = t.percent();
+  CHECK(p1 == (1100 + 100) * 100 / (1100 + 20000));
+  t.count_page(1, 25000, -1, false, false);  // more than the total said: capped, not backwards
+  int p2 = t.percent();
+  CHECK(p2 >= p1);
+  CHECK(p2 <= 99);
+  CHECK(t.streams_json()[1]["percent"] == 99);
 }
 
 TEST_CASE("status facts survive a JSON round trip") {
@@ -141,7 +236,7 @@ TEST_CASE("a run's outcome, record, final event and what it does to the status")
   CHECK(t.outcome() == "error");
   t.settle(f, 6000);
   CHECK(f.last_success_ms == 6000);
-  CHECK(f.last_error.category == error_category::validation);
+  CHECK(f.last_error.ok());  // the set-aside count speaks for them, not the last error
   CHECK(t.final_event(6000)["level"] == "warn");
 
   t.error = make_error_info(error_category::auth, "HTTP 401");
