@@ -406,12 +406,16 @@ client_reply op_read(self_ptr self, const std::string& op, const std::string& na
   // records
   auto limit = std::clamp<size_t>(args.value("limit", size_t{1000}), 1, 10000);
   json out = json::array();
-  for (auto& r : store.records(name, args.value("stream", ""), args.value("after_stream", ""),
-                               args.value("after_id", ""), limit))
-    out.push_back(json{{"stream", r.stream},
-                       {"id", r.id},
-                       {"updated_at", r.updated_at},
-                       {"record", json::parse(r.body, nullptr, false)}});
+  for (auto& r :
+       store.records(name, args.value("stream", ""), args.value("after_stream", ""),
+                     args.value("after_id", ""), limit, args.value("include_deleted", false))) {
+    json row{{"stream", r.stream},
+             {"id", r.id},
+             {"updated_at", r.updated_at},
+             {"record", json::parse(r.body, nullptr, false)}};
+    if (r.deleted) row["deleted"] = true;
+    out.push_back(std::move(row));
+  }
   return reply(0, out);
 }
 

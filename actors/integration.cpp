@@ -200,6 +200,8 @@ void start_stream(self_ptr self) {
     r.fetch_cursor.page_token.clear();
     r.fetch_cursor.pass_max.clear();
     r.fetch_cursor.pages = 0;
+    r.fetch_cursor.full = r.full;
+    r.fetch_cursor.pass_id = r.full ? "run-" + std::to_string(r.id) : "";
   }
   r.stream_fetched_all = false;
   r.guard = paging_guard(st.cfg.max_pages_per_pass);
@@ -301,6 +303,10 @@ void on_page(self_ptr self, const http_response& resp) {
     ev["missing"] = bad.missing;
     b.log_events.push_back(ev.dump());
     b.set_aside.push_back({s.name, bad.id, std::move(bad.body), bad.missing});
+  }
+  if (r.fetch_cursor.full) {
+    b.seen_pass = r.fetch_cursor.pass_id;
+    if (!page.has_more) b.sweep.emplace_back(s.name, r.fetch_cursor.pass_id);
   }
   b.run_id = r.id;
   b.run_patch = self->state.run->progress_record().dump();

@@ -122,7 +122,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, write_batch& x) {
   return f(caf::meta::type_name("write_batch"), x.integration, x.at_ms, x.records, x.cursors,
            x.log_events, x.run_id, x.run_patch, x.integration_doc, x.remove_integration,
-           x.set_aside, x.dismiss, x.actor);
+           x.set_aside, x.dismiss, x.actor, x.seen_pass, x.sweep);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batch_result& x) {

@@ -274,6 +274,9 @@ int main(int argc, char** argv) {
   records->add_option("NAME", name)->required();
   records->add_option("--stream", stream, "one stream only");
   records->add_option("--limit", limit, "at most N records")->check(CLI::Range(1, 100000000));
+  bool include_deleted = false;
+  records->add_flag("--include-deleted", include_deleted,
+                    "also records gone upstream (tombstones, marked deleted)");
   add_client_opts(records, co, true);
   std::string dismiss_id;
   bool include_dismissed = false;
@@ -409,6 +412,7 @@ int main(int argc, char** argv) {
                        {{"stream", stream},
                         {"after_stream", after_stream},
                         {"after_id", after_id},
+                        {"include_deleted", include_deleted},
                         {"limit", page}});
       if (r.code != 0) return report(r, false, [](const json&) {});
       for (auto& row : r.body) {
@@ -418,7 +422,8 @@ int main(int argc, char** argv) {
           auto rec = row["record"].dump();
           if (rec.size() > 100) rec = rec.substr(0, 97) + "...";
           std::cout << row["stream"].get<std::string>() << "  " << row["id"].get<std::string>()
-                    << "  " << row["updated_at"].get<std::string>() << "  " << rec << "\n";
+                    << "  " << row["updated_at"].get<std::string>() << "  "
+                    << (row.value("deleted", false) ? "(deleted) " : "") << rec << "\n";
         }
         after_stream = row["stream"];
         after_id = row["id"];

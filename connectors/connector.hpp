@@ -29,6 +29,10 @@ struct stream_cursor {
   std::string page_token;  // where the pass goes on: cursor, page number or next URL
   std::string pass_max;    // highest updated_at committed so far in this pass
   uint64_t pages = 0;      // pages committed in this pass
+  // A full pass (sync --full, a reconcile): it marks what it sees, and its last page turns
+  // every record it did not see into a tombstone. Persisted so a resumed pass still counts.
+  bool full = false;
+  std::string pass_id;
 
   std::string to_json() const;
   static stream_cursor from_json(const std::string& s);

@@ -14,9 +14,14 @@
 namespace ledgersync {
 
 std::string stream_cursor::to_json() const {
-  return nlohmann::json{{"watermark", watermark},   {"in_pass", in_pass},
-                        {"pass_since", pass_since}, {"page_token", page_token},
-                        {"pass_max", pass_max},     {"pages", pages}}
+  return nlohmann::json{{"watermark", watermark},
+                        {"in_pass", in_pass},
+                        {"pass_since", pass_since},
+                        {"page_token", page_token},
+                        {"pass_max", pass_max},
+                        {"pages", pages},
+                        {"full", full},
+                        {"pass_id", pass_id}}
       .dump();
 }
 
@@ -30,6 +35,8 @@ stream_cursor stream_cursor::from_json(const std::string& s) {
   c.page_token = j.value("page_token", "");
   c.pass_max = j.value("pass_max", "");
   c.pages = j.value("pages", uint64_t{0});
+  c.full = j.value("full", false);
+  c.pass_id = j.value("pass_id", "");
   return c;
 }
 
@@ -46,6 +53,8 @@ stream_cursor cursor_after(const stream_cursor& c, const page_result& page) {
   next.page_token.clear();
   next.pass_since.clear();
   next.pass_max.clear();
+  next.full = false;
+  next.pass_id.clear();
   return next;
 }
 

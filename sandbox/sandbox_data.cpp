@@ -205,6 +205,7 @@ size_t dataset::touch(const std::string& stream, size_t count, int64_t now_ms, b
     size_t idx = (st.next_mutate * 7919) % n_;
     ++st.next_mutate;
     auto& r = st.recs[idx];
+    if (r.removed) continue;
     st.order.erase({r.updated_ms, static_cast<uint32_t>(idx)});
     clock_ms_ = std::max(clock_ms_ + 1, now_ms);
     r.updated_ms = clock_ms_;
@@ -229,13 +230,28 @@ size_t dataset::repair(const std::string& stream, size_t count, int64_t now_ms) 
   size_t done = 0;
   for (size_t idx = 0; idx < st.recs.size() && done < count; ++idx) {
     auto& r = st.recs[idx];
-    if (!r.missing) continue;
+    if (!r.missing || r.removed) continue;
     st.order.erase({r.updated_ms, static_cast<uint32_t>(idx)});
     clock_ms_ = std::max(clock_ms_ + 1, now_ms);
     r.updated_ms = clock_ms_;
     ++r.version;
     r.missing = false;
     st.order.emplace(r.updated_ms, static_cast<uint32_t>(idx));
+    ++done;
+  }
+  return done;
+}
+
+size_t dataset::remove(const std::string& stream, size_t count) {
+  if (!has_stream(stream)) return 0;
+  std::lock_guard lock(mu_);
+  auto& st = state(stream);
+  size_t done = 0;
+  for (size_t idx = st.recs.size(); idx-- > 0 && done < count;) {
+    auto& r = st.recs[idx];
+    if (r.removed) continue;
+    st.order.erase({r.updated_ms, static_cast<uint32_t>(idx)});
+    r.removed = true;
     ++done;
   }
   return done;

@@ -46,6 +46,9 @@ class dataset {
   size_t invalidate(const std::string& stream, size_t count, int64_t now_ms);
   // Up to `count` records that lack a field get it back (corrected upstream: updated now).
   size_t repair(const std::string& stream, size_t count, int64_t now_ms);
+  // Up to `count` records vanish (the last ones by index), with no deletion marker: only a full
+  // pass can notice.
+  size_t remove(const std::string& stream, size_t count);
   // The record as the API would serve it, for tests.
   std::string record_json(const std::string& stream, size_t idx);
   size_t size() const { return n_; }
@@ -55,6 +58,7 @@ class dataset {
     uint32_t version = 1;
     int64_t updated_ms = 0;
     bool missing = false;
+    bool removed = false;  // deleted upstream: listed no more
   };
   struct stream_state {
     std::vector<rec> recs;

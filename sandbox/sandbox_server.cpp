@@ -172,11 +172,12 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
       faults.push_back(f);
       res.body() = "{\"queued\":\"" + f.kind + "\",\"count\":" + std::to_string(f.remaining) + "}";
     } else if (path == "/_sandbox/mutate" || path == "/_sandbox/invalid" ||
-               path == "/_sandbox/repair") {
+               path == "/_sandbox/repair" || path == "/_sandbox/remove") {
       auto stream = param("stream", "customers");
       auto count = static_cast<size_t>(std::max(0L, num("count", 1)));
       size_t n = path == "/_sandbox/mutate"    ? data.mutate(stream, count, wall_ms())
                  : path == "/_sandbox/invalid" ? data.invalidate(stream, count, wall_ms())
+                 : path == "/_sandbox/remove"  ? data.remove(stream, count)
                                                : data.repair(stream, count, wall_ms());
       res.body() = "{\"changed\":" + std::to_string(n) + "}";
     } else if (path == "/_sandbox/stats") {

@@ -8,6 +8,7 @@
 //   POST /_sandbox/mutate?stream=S&count=N      records change (new version, updated now)
 //   POST /_sandbox/invalid?stream=S&count=N     records lose a required field
 //   POST /_sandbox/repair?stream=S&count=N      records that lost one get it back (updated now)
+//   POST /_sandbox/remove?stream=S&count=N      records vanish, with no deletion marker
 //   GET  /_sandbox/stats                        requests served, faults pending
 // Errors use Stripe's body: {"error":{"type","code","message"}}.
 #pragma once

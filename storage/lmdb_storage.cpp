@@ -141,6 +141,7 @@ class lmdb_storage final : public storage {
                                {&log_, "sync_log"},
                                {&runs_, "runs"},
                                {&set_aside_, "set_aside"},
+                               {&seen_, "seen"},
                                {&meta_, "meta"}})
         check(mdb_dbi_open(t.txn, name, MDB_CREATE, dbi), "mdb_dbi_open");
       check(mdb_txn_commit(t.txn), "mdb_txn_commit");
@@ -213,7 +214,7 @@ class lmdb_storage final : public storage {
 
   std::vector<record_row> records(const std::string& integration, const std::string& stream,
                                   const std::string& after_stream, const std::string& after_id,
-                                  size_t limit) override {
+                                  size_t limit, bool include_deleted) override {
     std::vector<record_row> out;
     auto prefix =
         stream.empty() ? integration + std::string(1, '\0') : join({integration, stream, ""});
@@ -221,7 +222,9 @@ class lmdb_storage final : public storage {
     bool skip_start = !after_stream.empty();
     scan_from(records_, prefix, start, [&](std::string_view k, std::string_view v) {
       if (skip_start && k == start) return true;
-      out.push_back(decode_record(integration, k, v));
+      auto row = decode_record(integration, k, v);
+      if (row.deleted && !include_deleted) return true;
+      out.push_back(std::move(row));
       return out.size() < limit;
     });
     return out;
@@ -298,10 +301,50 @@ class lmdb_storage final : public storage {
     r.id = std::string(rest.substr(sep + 1));
     if (v.size() >= 10) {
       size_t len = (static_cast<unsigned char>(v[8]) << 8) | static_cast<unsigned char>(v[9]);
+      r.deleted = len & 0x8000;
+      len &= 0x7fff;
       r.updated_at = std::string(v.substr(10, len));
       r.body = std::string(v.substr(10 + len));
     }
     return r;
+  }
+
+  // [u64 content hash][u16: bit 15 tombstone, bits 0-14 length of updated_at][updated_at][body].
+  // Values written before tombstones existed have bit 15 clear, so they read as live records.
+  static void encode_record(std::string& out, uint64_t hash, std::string_view updated_at,
+                            std::string_view body, bool deleted) {
+    out.clear();
+    out += be64(hash);
+    auto ulen = std::min<size_t>(updated_at.size(), 0x7fff);
+    auto word = ulen | (deleted ? 0x8000 : 0);
+    out.push_back(static_cast<char>(word >> 8));
+    out.push_back(static_cast<char>(word & 0xff));
+    out.append(updated_at.substr(0, ulen));
+    out.append(body);
+  }
+  static bool is_tombstone(const MDB_val& v) {
+    return v.mv_size >= 10 && (static_cast<const unsigned char*>(v.mv_data)[8] & 0x80);
+  }
+
+  // Turns the stored record at `k` into a tombstone (keeping its last body) with a "delete" in
+  // the change feed; false when there is none or it is one already.
+  bool tombstone(MDB_txn* txn, const write_batch& b, MDB_val k, const std::string& stream,
+                 std::string_view updated_at, uint64_t& seq_changes) {
+    MDB_val old;
+    int rc = mdb_get(txn, records_, &k, &old);
+    if (rc == MDB_NOTFOUND || (rc == MDB_SUCCESS && is_tombstone(old))) return false;
+    check(rc, "get record");
+    auto row = decode_record(b.integration, view(k), view(old));
+    std::string value;
+    encode_record(value, from_be64(static_cast<const char*>(old.mv_data)),
+                  updated_at.empty() ? std::string_view(row.updated_at) : updated_at, row.body,
+                  true);
+    MDB_val v = val(value);
+    check(mdb_put(txn, records_, &k, &v, 0), "put tombstone");
+    record_write rw{stream, row.id, std::string(updated_at.empty() ? row.updated_at : updated_at),
+                    "", true};
+    append_change(txn, b, rw, "delete", ++seq_changes);
+    return true;
   }
 
   void apply_one(MDB_txn* txn, const write_batch& b, batch_result& res, uint64_t& seq_changes,
@@ -314,16 +357,16 @@ class lmdb_storage final : public storage {
       MDB_val k = val(key), old;
       int rc = mdb_get(txn, records_, &k, &old);
       if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) check(rc, "get record");
-      bool exists = rc == MDB_SUCCESS;
+      bool exists = rc == MDB_SUCCESS && !is_tombstone(old);
+      if (!b.seen_pass.empty()) mark_seen(txn, key, b.seen_pass);
       if (r.deleted) {
         if (!exists) {
           ++res.unchanged;
           continue;
         }
-        check(mdb_del(txn, records_, &k, nullptr), "delete record");
+        tombstone(txn, b, k, r.stream, r.updated_at, seq_changes);
         ++res.deleted;
         --count_delta[r.stream];
-        append_change(txn, b, r, "delete", ++seq_changes);
         continue;
       }
       uint64_t h = content_hash(r.body);
@@ -331,13 +374,7 @@ class lmdb_storage final : public storage {
         ++res.unchanged;
         continue;
       }
-      value.clear();
-      value += be64(h);
-      auto ulen = std::min<size_t>(r.updated_at.size(), 0xffff);
-      value.push_back(static_cast<char>(ulen >> 8));
-      value.push_back(static_cast<char>(ulen & 0xff));
-      value.append(r.updated_at, 0, ulen);
-      value += r.body;
+      encode_record(value, h, r.updated_at, r.body, false);
       MDB_val v = val(value);
       check(mdb_put(txn, records_, &k, &v, 0), "put record");
       if (exists) {
@@ -349,6 +386,7 @@ class lmdb_storage final : public storage {
       append_change(txn, b, r, "upsert", ++seq_changes);
     }
     apply_set_aside(txn, b, res, seq_log);
+    for (auto& [stream, pass] : b.sweep) sweep(txn, b, stream, pass, res, count_delta, seq_changes);
     for (auto& [stream, delta] : count_delta) {
       auto ck = join({"count", b.integration, stream});
       auto cur = static_cast<int64_t>(get_u64(txn, ck));
@@ -432,6 +470,7 @@ class lmdb_storage final : public storage {
     }
     for (auto& w : b.set_aside) {
       key = join({b.integration, w.stream, w.id});
+      if (!b.seen_pass.empty()) mark_seen(txn, key, b.seen_pass);
       MDB_val k = val(key), old;
       int rc = mdb_get(txn, set_aside_, &k, &old);
       if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) check(rc, "get set-aside");
@@ -490,6 +529,66 @@ class lmdb_storage final : public storage {
     res.set_aside_total = static_cast<uint64_t>(count);
   }
 
+  void mark_seen(MDB_txn* txn, const std::string& key, const std::string& pass) {
+    MDB_val k = val(key), v = val(pass);
+    check(mdb_put(txn, seen_, &k, &v, 0), "put seen");
+  }
+
+  // The end of a completed full pass over `stream` (see write_batch::sweep).
+  void sweep(MDB_txn* txn, const write_batch& b, const std::string& stream, const std::string& pass,
+             batch_result& res, std::map<std::string, int64_t>& count_delta,
+             uint64_t& seq_changes) {
+    auto prefix = join({b.integration, stream, ""});
+    auto seen_in_pass = [&](const MDB_val& key) {
+      MDB_val k = key, v;
+      return mdb_get(txn, seen_, &k, &v) == MDB_SUCCESS && view(v) == pass;
+    };
+    {
+      cursor_guard c;
+      check(mdb_cursor_open(txn, records_, &c.c), "cursor");
+      MDB_val k = val(prefix), v;
+      for (int rc = mdb_cursor_get(c.c, &k, &v, MDB_SET_RANGE);
+           rc == MDB_SUCCESS && view(k).substr(0, prefix.size()) == prefix;
+           rc = mdb_cursor_get(c.c, &k, &v, MDB_NEXT)) {
+        if (is_tombstone(v) || seen_in_pass(k)) continue;
+        auto row = decode_record(b.integration, view(k), view(v));
+        std::string value;
+        encode_record(value, from_be64(static_cast<const char*>(v.mv_data)), row.updated_at,
+                      row.body, true);
+        MDB_val nv = val(value);
+        check(mdb_cursor_put(c.c, &k, &nv, MDB_CURRENT), "put tombstone");
+        record_write rw{stream, row.id, row.updated_at, "", true};
+        append_change(txn, b, rw, "delete", ++seq_changes);
+        ++res.deleted;
+        --count_delta[stream];
+      }
+    }
+    {  // set-aside entries of records the upstream no longer has
+      cursor_guard c;
+      check(mdb_cursor_open(txn, set_aside_, &c.c), "cursor");
+      auto count_key = join({"setaside", b.integration});
+      auto count = static_cast<int64_t>(get_u64(txn, count_key));
+      MDB_val k = val(prefix), v;
+      int rc = mdb_cursor_get(c.c, &k, &v, MDB_SET_RANGE);
+      while (rc == MDB_SUCCESS && view(k).substr(0, prefix.size()) == prefix) {
+        if (seen_in_pass(k)) {
+          rc = mdb_cursor_get(c.c, &k, &v, MDB_NEXT);
+          continue;
+        }
+        auto entry = nlohmann::json::parse(view(v), nullptr, false);
+        if (!(entry.is_object() && entry.value("dismissed", false))) --count;
+        check(mdb_cursor_del(c.c, 0), "delete set-aside");
+        rc = mdb_cursor_get(c.c, &k, &v, MDB_GET_CURRENT);
+        if (rc == MDB_SUCCESS) continue;  // the cursor now stands on the next entry
+        rc = mdb_cursor_get(c.c, &k, &v, MDB_NEXT);
+      }
+      count = std::max<int64_t>(0, count);
+      put_u64(txn, count_key, static_cast<uint64_t>(count));
+      res.set_aside_total = static_cast<uint64_t>(count);
+    }
+    delete_prefix(txn, seen_, prefix);  // markers matter only while their pass runs
+  }
+
   // One entry per changed record, so it is built by hand: nlohmann's map-backed objects cost
   // more than the rest of the entry's write (measured with bench_sync).
   void append_change(MDB_txn* txn, const write_batch& b, const record_write& r, const char* op,
@@ -532,7 +631,7 @@ class lmdb_storage final : public storage {
         check(mdb_cursor_del(c.c, 0), "delete record");
       }
     }
-    for (MDB_dbi dbi : {cursors_, log_, runs_, set_aside_}) delete_prefix(txn, dbi, prefix);
+    for (MDB_dbi dbi : {cursors_, log_, runs_, set_aside_, seen_}) delete_prefix(txn, dbi, prefix);
     delete_prefix(txn, meta_, join({"count", b.integration, ""}));
     {
       auto k0 = join({"setaside", b.integration});
@@ -628,7 +727,7 @@ class lmdb_storage final : public storage {
 
   MDB_env* env_ = nullptr;
   MDB_dbi integrations_{}, records_{}, cursors_{}, changes_{}, log_{}, runs_{}, set_aside_{},
-      meta_{};
+      seen_{}, meta_{};
   std::string change_buf_;  // reused by append_change (writes come from one thread)
   size_t map_size_ = 0;
   std::shared_mutex resize_;

@@ -52,6 +52,12 @@ struct write_batch {
   // longer counted; seen again with a different body, they count again.
   std::vector<std::pair<std::string, std::string>> dismiss;
   std::string actor;  // who asked for this change (dismissals), for the sync log
+  // A full pass marks every record it sees (valid or set aside) with its pass id; the batch of
+  // its last page sweeps: each record of the stream that the pass did not see becomes a
+  // tombstone (a "delete" in the change feed), and set-aside entries it did not see are
+  // dropped. A pass that never completes never sweeps, so it deletes nothing.
+  std::string seen_pass;
+  std::vector<std::pair<std::string, std::string>> sweep;  // (stream, pass id)
 };
 
 struct batch_result {
@@ -66,6 +72,7 @@ struct batch_result {
 
 struct record_row {
   std::string stream, id, updated_at, body;
+  bool deleted = false;  // a tombstone: gone upstream, kept with its last body
 };
 
 struct change_row {
@@ -92,9 +99,11 @@ class storage {
   virtual std::optional<std::string> integration_doc(const std::string& name) = 0;
   virtual std::map<std::string, std::string> cursors(const std::string& integration) = 0;
   // Records of one integration in key order, after (stream, id) `after`; stream "" = all.
+  // Tombstones are left out unless `include_deleted`.
   virtual std::vector<record_row> records(const std::string& integration, const std::string& stream,
                                           const std::string& after_stream,
-                                          const std::string& after_id, size_t limit) = 0;
+                                          const std::string& after_id, size_t limit,
+                                          bool include_deleted = false) = 0;
   virtual std::optional<record_row> record(const std::string& integration,
                                            const std::string& stream, const std::string& id) = 0;
   virtual std::map<std::string, uint64_t> record_counts(const std::string& integration) = 0;

@@ -1,6 +1,8 @@
 // What the engine must keep true when things go wrong: set-aside records stay visible until
 // imported or dismissed, a page token that repeats ends the run, runs a crash cut short are
 // closed, refused keys pause the schedule and failures back off. All in virtual time.
+#include <algorithm>
+
 #include "tests/actor_world.hpp"
 
 using namespace ledgersync;
@@ -193,4 +195,64 @@ TEST_CASE("an integration that keeps failing backs off its scheduled attempts") 
   CHECK(runs_before <= 7);
   CHECK(s["paused"].get<std::string>().find("backing off") == 0);
   CHECK(s["health"] == "warning");
+}
+
+TEST_CASE("a completed full pass turns records gone upstream into tombstones; a failed one not") {
+  world w;
+  w.start();
+  w.add("acme", "manual", true, 10);
+  w.settle();
+  w.data.remove("customers", 5);
+  w.call("sync", "acme");  // incremental: cannot see a vanished record
+  w.settle();
+  CHECK(w.lmdb->record_counts("acme")["customers"] == 120);
+
+  // A full pass whose last page cannot commit deletes nothing.
+  w.store->fail_once_if = [](const write_batch& b) { return !b.sweep.empty(); };
+  w.call("sync", "acme", {{"full", true}});
+  w.settle();
+  CHECK(w.status("acme")["last_outcome"] == "failed");
+  CHECK(w.lmdb->record_counts("acme")["customers"] == 120);
+
+  // The next run finishes the pass: only now are the five marked deleted.
+  auto seq = w.lmdb->last_change_seq();
+  w.call("sync", "acme", {{"full", true}});
+  w.settle();
+  CHECK(w.lmdb->record_counts("acme")["customers"] == 115);
+  CHECK(w.lmdb->records("acme", "customers", "", "", 1000).size() == 115);
+  auto all = w.lmdb->records("acme", "customers", "", "", 1000, true);
+  CHECK(all.size() == 120);
+  CHECK(std::count_if(all.begin(), all.end(), [](auto& r) { return r.deleted; }) == 5);
+  int deletes = 0;
+  for (auto& c : w.lmdb->changes(seq, 1000)) deletes += json::parse(c.doc)["op"] == "delete";
+  CHECK(deletes == 5);
+  auto rows = w.call("records", "acme", {{"stream", "customers"}, {"include_deleted", true}});
+  CHECK(rows.second.size() == 120);
+  // Another full pass finds nothing new to delete.
+  seq = w.lmdb->last_change_seq();
+  w.call("sync", "acme", {{"full", true}});
+  w.settle();
+  CHECK(w.lmdb->last_change_seq() == seq);
+}
+
+TEST_CASE("a reconcile schedule runs full passes on its own slot") {
+  world w;
+  w.start();
+  integration_config c;
+  c.name = "rec";
+  c.base_url = "http://sandbox.test";
+  c.api_key = "k";
+  c.schedule = "manual";
+  c.reconcile = "daily 03:00 UTC";
+  c.streams = default_rest_streams();
+  auto [code, body] = w.call("add", "", {{"config", to_json(c, true)}, {"run_after_save", true}});
+  REQUIRE(code == 0);
+  w.settle();
+  w.data.remove("invoices", 2);
+  w.sched->advance_time(hours(18));  // past 03:00 the next day (the world starts at 10:00)
+  w.settle();
+  CHECK(w.lmdb->record_counts("rec")["invoices"] == 118);
+  auto run = json::parse(*w.lmdb->run("rec", 2));
+  CHECK(run["kind"] == "scheduled");
+  CHECK(run["full"] == true);
 }

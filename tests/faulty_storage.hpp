@@ -45,8 +45,8 @@ class faulty_storage final : public storage {
     return inner_.cursors(i);
   }
   std::vector<record_row> records(const std::string& i, const std::string& s, const std::string& as,
-                                  const std::string& ai, size_t l) override {
-    return inner_.records(i, s, as, ai, l);
+                                  const std::string& ai, size_t l, bool d = false) override {
+    return inner_.records(i, s, as, ai, l, d);
   }
   std::optional<record_row> record(const std::string& i, const std::string& s,
                                    const std::string& id) override {
