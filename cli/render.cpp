@@ -45,6 +45,14 @@ std::string when(const json& j, const char* k, const render_env& env, const char
   return t ? human_when(*t, env.now, env.zone) : none;
 }
 
+// A next run the service has not started yet is due, not "0s ago".
+std::string next_run(const json& s, const render_env& env, const char* none) {
+  auto t = parse_iso(str(s, "next_run", ""));
+  if (!t) return none;
+  if (*t <= env.now) return "due now, " + local_time_text(*t, env.now, env.zone);
+  return human_when(*t, env.now, env.zone);
+}
+
 std::string local_stamp(sys_ms t, const date::time_zone* zone) {
   return date::format("%F %T", zone->to_local(std::chrono::floor<std::chrono::seconds>(t)));
 }
@@ -58,8 +66,7 @@ std::string progress_text(const json& p) {
 }  // namespace
 
 render_env render_env::local() {
-  return {std::chrono::time_point_cast<std::chrono::milliseconds>(
-              std::chrono::system_clock::now()),
+  return {std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()),
           user_time_zone()};
 }
 
@@ -104,13 +111,12 @@ void write_status_table(std::ostream& out, const json& statuses, const render_en
     std::string error = "-";
     if (s.contains("last_error") && s["last_error"].is_object()) {
       auto& e = s["last_error"];
-      error = shorten(std::string(1, '[').append(str(e, "category")).append("] ") +
-                          str(e, "message"),
-                      60);
+      error = shorten(
+          std::string(1, '[').append(str(e, "category")).append("] ") + str(e, "message"), 60);
     }
     rows.push_back({str(s, "name"), status, capitalised(str(s, "health")),
-                    when(s, "last_sync", env, "never"), when(s, "next_run", env, "-"),
-                    str(s, "schedule"), error});
+                    when(s, "last_sync", env, "never"), next_run(s, env, "-"), str(s, "schedule"),
+                    error});
   }
   out << format_table(rows);
 }
@@ -121,12 +127,12 @@ void write_status_detail(std::ostream& out, const json& s, const render_env& env
       << "  last successful sync: " << when(s, "last_sync", env, "never") << "\n"
       << "  last attempt:         " << when(s, "last_attempt", env, "never") << "\n"
       << "  schedule:             " << str(s, "schedule");
-  if (auto next = when(s, "next_run", env, ""); !next.empty()) out << ", next run " << next;
+  if (auto next = next_run(s, env, ""); !next.empty()) out << ", next run " << next;
   out << "\n";
   if (s.value("running", false) && s["progress"].is_object()) {
     auto& p = s["progress"];
-    out << "  running:              run " << str(p, "run_id") << " (" << str(p, "kind")
-        << "), " << str(p, "stream", "") << ": " << p.value("fetched", 0) << " fetched"
+    out << "  running:              run " << str(p, "run_id") << " (" << str(p, "kind") << "), "
+        << str(p, "stream", "") << ": " << p.value("fetched", 0) << " fetched"
         << (p["total"].is_null() ? "" : " of " + p["total"].dump()) << "\n";
     if (p.contains("waiting")) out << "                        " << str(p, "waiting") << "\n";
   }
@@ -152,8 +158,8 @@ void write_show(std::ostream& out, const json& show, const json& status, const r
     std::string mark = "-";
     if (show["cursors"].contains(name)) mark = str(show["cursors"][name], "watermark", "-");
     if (auto t = parse_iso(mark)) mark = local_time_text(*t, env.now, env.zone);
-    out << "    " << name << " (" << str(s, "entity") << ", " << str(s, "path")
-        << "): " << count << " records, synced up to " << (mark.empty() ? "-" : mark) << "\n";
+    out << "    " << name << " (" << str(s, "entity") << ", " << str(s, "path") << "): " << count
+        << " records, synced up to " << (mark.empty() ? "-" : mark) << "\n";
   }
   if (!show["recent_runs"].empty()) {
     out << "  recent runs:\n";
@@ -176,9 +182,9 @@ void write_log_line(std::ostream& out, const json& e, const render_env& env) {
 
 void write_run_summary(std::ostream& out, const json& r) {
   out << "run " << str(r, "run_id") << " " << str(r, "status") << ": " << r.value("fetched", 0)
-      << " fetched, " << r.value("inserted", 0) << " new, " << r.value("updated", 0)
-      << " updated, " << r.value("unchanged", 0) << " unchanged, " << r.value("deleted", 0)
-      << " deleted, " << r.value("invalid", 0) << " set aside\n";
+      << " fetched, " << r.value("inserted", 0) << " new, " << r.value("updated", 0) << " updated, "
+      << r.value("unchanged", 0) << " unchanged, " << r.value("deleted", 0) << " deleted, "
+      << r.value("invalid", 0) << " set aside\n";
   if (r.contains("error") && r["error"].is_object())
     out << "  error: [" << str(r["error"], "category") << "] " << str(r["error"], "message")
         << "\n  what to do: " << str(r["error"], "hint") << "\n";

@@ -1,10 +1,12 @@
-// What the CLI shows a person: labels, aligned tables, times in the reader's own zone.
+// What the CLI shows a person: labels, aligned tables, times in the reader's own zone, errors.
 #include "cli/render.hpp"
 
 #include <date/tz.h>
 
 #include <catch2/catch.hpp>
 #include <sstream>
+
+#include "cli/errors.hpp"
 
 using namespace ledgersync;
 using namespace ledgersync::cli;
@@ -68,8 +70,7 @@ TEST_CASE("times are shown in the reader's zone beside how long ago or ahead the
 
 TEST_CASE("status labels read as words, staleness joined with a middle dot") {
   CHECK(status_label(json{{"status", "active"}, {"stale", false}}) == "Active");
-  CHECK(status_label(json{{"status", "disconnected"}, {"stale", true}}) ==
-        "Disconnected · stale");
+  CHECK(status_label(json{{"status", "disconnected"}, {"stale", true}}) == "Disconnected · stale");
   // A status word from a newer service is still shown, capitalised.
   CHECK(status_label(json{{"status", "pending"}}) == "Pending");
   CHECK(status_label(json{{"status", "set_aside"}}) == "Set aside");
@@ -106,6 +107,11 @@ TEST_CASE("the status table stays aligned whatever a schedule's length, and name
   CHECK(rows[2].find("2m ago, 08:58 today") != std::string::npos);
   CHECK(rows[2].find("in 16h31m, 01:31 tomorrow") != std::string::npos);
   CHECK(rows[3].find("Error · syncing invoices 300/1000") != std::string::npos);
+
+  a["next_run"] = "2026-11-24T08:59:58.000Z";  // the scheduler has yet to start it
+  std::ostringstream due;
+  write_status_table(due, json::array({a}), env);
+  CHECK(lines(due.str())[1].find("due now, 08:59 today") != std::string::npos);
 }
 
 TEST_CASE("an integration's detail reads as sentences, with local times") {
@@ -155,4 +161,34 @@ TEST_CASE("a confirmation is given only by y or yes") {
   CHECK_FALSE(ask("\n"));
   CHECK_FALSE(ask("no\n"));
   CHECK_FALSE(ask(""));  // end of input is not a yes
+}
+
+TEST_CASE("an error is two lines for a person, one {code, error, hint} object for a script") {
+  std::ostringstream person, script;
+  write_error(person, false, 4, "no integration named 'x'", "");
+  CHECK(person.str() ==
+        "ledgersync: no integration named 'x'\n"
+        "  what to do: `ledgersync list` shows the integrations there are\n");
+  write_error(script, true, 3, "manual sync limit reached", "wait", {{"retry_after_ms", 1500}});
+  auto j = json::parse(script.str());
+  CHECK(j == json{{"code", 3},
+                  {"error", "manual sync limit reached"},
+                  {"hint", "wait"},
+                  {"retry_after_ms", 1500}});
+  CHECK(script.str().find('\n') == script.str().size() - 1);  // one line
+  std::ostringstream bare;
+  write_error(bare, true, 1, "could not save", "");
+  CHECK(json::parse(bare.str())["hint"].is_null());
+}
+
+TEST_CASE("numeric options say what they expected and what they got") {
+  CHECK(whole_number_problem("10", 1, 100).empty());
+  CHECK(whole_number_problem("0", 1, 100) == "expected a whole number from 1 to 100, got '0'");
+  CHECK(whole_number_problem("abc", 1, 100) == "expected a whole number from 1 to 100, got 'abc'");
+  CHECK(whole_number_problem("1e3", 1, 100000) ==
+        "expected a whole number from 1 to 100000, got '1e3'");
+  CHECK(whole_number_problem("-1", 0) == "expected a whole number, at least 0, got '-1'");
+  CHECK(positive_number_problem("2.5").empty());
+  CHECK(positive_number_problem("-1") == "expected a number above 0, got '-1'");
+  CHECK_FALSE(positive_number_problem("inf").empty());
 }
