@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <deque>
+#include <set>
 
 #include "actors/context.hpp"
 #include "config/integration_config.hpp"
@@ -181,8 +182,13 @@ reply_promise op_add(self_ptr self, const json& args) {
   auto cfg = config_from_json(args.value("config", json::object()), err);
   if (!cfg) return rp.deliver(fail(2, err)), rp;
   if (auto v = validate(*cfg); !v.empty()) return rp.deliver(fail(2, "invalid settings: " + v)), rp;
-  if (self->state.live.count(cfg->name) || self->state.ctx->store->integration_doc(cfg->name))
-    return rp.deliver(fail(2, "an integration named '" + cfg->name + "' already exists")), rp;
+  if (self->state.live.count(cfg->name) || self->state.ctx->store->integration_doc(cfg->name)) {
+    auto hint = "pick another name, or change it with `ledgersync configure " + cfg->name + "`";
+    // A conflict (1), not a usage error (2): the request itself was well formed.
+    return rp.deliver(fail(1, "an integration named '" + cfg->name + "' already exists",
+                           {{"hint", hint}})),
+           rp;
+  }
   cfg->created_at_ms = now_ms(self);
   status_facts facts;
   facts.created_at_ms = cfg->created_at_ms;
@@ -404,6 +410,23 @@ client_reply op_read(self_ptr self, const std::string& op, const std::string& na
     return reply(0, json::parse(*r, nullptr, false));
   }
   // records
+  if (auto stream = args.value("stream", ""); !stream.empty()) {
+    // The configured streams, and any a past configuration left records in.
+    std::set<std::string> streams;
+    auto doc = json::parse(store.integration_doc(name).value_or("{}"), nullptr, false);
+    for (auto& s : doc.value("config", json::object()).value("streams", json::array()))
+      if (s.is_object()) streams.insert(s.value("name", ""));
+    for (auto& [s, n] : store.record_counts(name))
+      if (n > 0) streams.insert(s);
+    if (!streams.count(stream)) {
+      std::string list;
+      for (auto& s : streams) list += (list.empty() ? "" : ", ") + s;
+      return fail(4,
+                  "no stream '" + stream + "' in " + name + "; its streams are " +
+                      (list.empty() ? "none" : list),
+                  {{"streams", streams}, {"hint", "`ledgersync show " + name + "` lists them"}});
+    }
+  }
   auto limit = std::clamp<size_t>(args.value("limit", size_t{1000}), 1, 10000);
   json out = json::array();
   for (auto& r :

@@ -522,8 +522,8 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
           auto wait = std::chrono::duration_cast<milliseconds>(st.manual.wait_time(mono(self)));
           auto secs = (wait.count() + 999) / 1000;
           return {sync_outcome::rate_limited, 0, wait.count(),
-                  "manual sync limit reached (" + std::to_string(st.cfg.manual_burst) + " per " +
-                      std::to_string(st.cfg.manual_refill_s * st.cfg.manual_burst) +
+                  "manual sync limit reached (" + std::to_string(st.cfg.manual_burst) +
+                      " at once, one more every " + std::to_string(st.cfg.manual_refill_s) +
                       "s); try again in " + std::to_string(secs) + "s"};
         }
         return start_run(self, req);

@@ -72,24 +72,35 @@ class caf_client final : public service_client {
 
 }  // namespace
 
+bool parse_host_port(const std::string& text, std::string& host, uint16_t& port, std::string& error,
+                     bool allow_any_port) {
+  auto colon = text.rfind(':');
+  auto digits = colon == std::string::npos ? std::string() : text.substr(colon + 1);
+  host = colon == std::string::npos ? std::string() : text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host.empty() || digits.empty() || digits.size() > 5 ||
+      digits.find_first_not_of("0123456789") != std::string::npos) {
+    error = "expected HOST:PORT (e.g. 127.0.0.1:7420), got '" + text + "'";
+    return false;
+  }
+  auto n = std::stoul(digits);
+  if (n > 65535 || (n == 0 && !allow_any_port)) {
+    error = "port " + digits + " is out of range (" + (allow_any_port ? "0" : "1") + "-65535)";
+    return false;
+  }
+  port = static_cast<uint16_t>(n);
+  return true;
+}
+
 std::unique_ptr<service_client> service_client::open(const std::string& data_dir,
                                                      const std::string& connect,
                                                      std::string& error) {
   service_address a;
   if (!read_service_address(data_dir, a, error)) return nullptr;
-  if (!connect.empty()) {
-    auto colon = connect.rfind(':');
-    if (colon == std::string::npos) {
-      error = "--connect expects HOST:PORT, got '" + connect + "'";
-      return nullptr;
-    }
-    a.host = connect.substr(0, colon);
-    try {
-      a.port = static_cast<uint16_t>(std::stoul(connect.substr(colon + 1)));
-    } catch (...) {
-      error = "--connect expects HOST:PORT, got '" + connect + "'";
-      return nullptr;
-    }
+  if (!connect.empty() && !parse_host_port(connect, a.host, a.port, error)) {
+    error = "--connect: " + error;
+    return nullptr;
   }
   auto cred = control_credential_paths(data_dir);
   if (auto e = check_control_credential(cred); !e.empty()) {

@@ -2,6 +2,7 @@
 // client_requests over CAF's middleman. CAF stays inside client.cpp.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -11,6 +12,11 @@ namespace ledgersync::cli {
 // Exit codes every command shares.
 enum exit_code : int { ok = 0, failed = 1, usage = 2, refused = 3, not_found = 4, unreachable = 5 };
 
+// "HOST:PORT" or "[IPV6]:PORT" into its parts; false with `error` naming what is wrong.
+// Port 0 ("any free port") only when `allow_any_port`.
+bool parse_host_port(const std::string& text, std::string& host, uint16_t& port, std::string& error,
+                     bool allow_any_port = false);
+
 struct reply {
   int code = failed;
   nlohmann::json body;
@@ -19,7 +25,8 @@ struct reply {
 class service_client {
  public:
   // `connect` ("HOST:PORT") overrides the address in service.json; the token always comes from
-  // the data dir. nullptr with `error` set when the service cannot be reached.
+  // the data dir. nullptr with `error` set when the service cannot be reached (check `connect`
+  // with parse_host_port first: a malformed one is a usage error, not an unreachable service).
   static std::unique_ptr<service_client> open(const std::string& data_dir,
                                               const std::string& connect, std::string& error);
   virtual ~service_client() = default;

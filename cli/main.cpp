@@ -1,6 +1,7 @@
 // ledgersync: the service (serve, demo), the sandbox upstream, and the client commands that
-// send messages to a running service. Exit codes: 0 ok, 1 failed, 2 usage, 3 refused by rate
-// limit, 4 no such integration, 5 service unreachable.
+// send messages to a running service. Exit codes: 0 ok, 1 failed (or a conflict), 2 usage, 3
+// refused by rate limit, 4 not found (integration, stream, run), 5 service unreachable. Errors go
+// to stderr: two lines (what, what to do) for a person, one {code, error, hint} object with --json.
 #include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 
 #include "actors/service.hpp"
 #include "cli/client.hpp"
+#include "cli/errors.hpp"
 #include "cli/render.hpp"
 #include "config/integration_config.hpp"
 #include "sandbox/sandbox_data.hpp"
@@ -35,9 +37,12 @@ struct config_opts {
   double upstream_rate = 0;
 };
 
-[[noreturn]] void die(int code, const std::string& msg) {
-  std::cerr << "ledgersync: " << msg << "\n";
-  std::exit(code);
+// CLI11 puts the option's name in front of the problem ("--limit: expected ...").
+CLI::Validator whole_number(int64_t lo, int64_t hi = std::numeric_limits<int64_t>::max()) {
+  return {[=](std::string& v) { return whole_number_problem(v, lo, hi); }, ""};
+}
+CLI::Validator positive_number() {
+  return {[](std::string& v) { return positive_number_problem(v); }, ""};
 }
 
 void add_client_opts(CLI::App* cmd, client_opts& o, bool json_flag) {
@@ -59,15 +64,17 @@ void add_config_opts(CLI::App* cmd, config_opts& c) {
   cmd->add_option("--streams-file", c.streams_file, "JSON file describing the streams");
   cmd->add_flag("--disabled", c.disabled, "save it disabled");
   cmd->add_flag("--run-after-save", c.run_after_save, "start a sync once saved");
-  cmd->add_option("--manual-burst", c.manual_burst, "manual syncs allowed at once (default 2)");
+  cmd->add_option("--manual-burst", c.manual_burst, "manual syncs allowed at once (default 2)")
+      ->check(whole_number(1));
   cmd->add_option("--manual-refill", c.manual_refill_s,
-                  "seconds until one more manual sync is allowed (default 300)");
+                  "seconds until one more manual sync is allowed (default 300)")
+      ->check(whole_number(1));
   cmd->add_option("--upstream-rate", c.upstream_rate,
                   "requests per second the upstream's quota allows (default 20)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   cmd->add_option("--upstream-burst", c.upstream_burst,
                   "requests allowed at once before --upstream-rate applies (default 20)")
-      ->check(CLI::Range(int64_t{1}, int64_t{100000}));
+      ->check(whole_number(1, 100000));
 }
 
 std::string read_key(const config_opts& c) {
@@ -118,23 +125,23 @@ json config_changes(const config_opts& c, CLI::App* cmd) {
 
 std::unique_ptr<service_client> connect(client_opts& o) {
   if (o.data_dir.empty()) o.data_dir = default_data_dir();
-  std::string err;
+  std::string err, host;
+  uint16_t port = 0;
+  if (!o.connect.empty() && !parse_host_port(o.connect, host, port, err))
+    die(usage, "--connect: " + err);
   auto c = service_client::open(o.data_dir, o.connect, err);
   if (!c) die(unreachable, err);
   return c;
 }
 
+// An error goes to stderr (as JSON under --json); a success to stdout, as JSON when `json_out`.
 int report(const reply& r, bool json_out, const std::function<void(const json&)>& human) {
-  if (json_out) {
+  if (r.code != 0)
+    print_error(r);
+  else if (json_out)
     std::cout << r.body.dump() << "\n";
-  } else if (r.code != 0) {
-    std::cerr << "ledgersync: " << r.body.value("error", r.body.value("message", r.body.dump()))
-              << "\n";
-    if (r.body.contains("hint"))
-      std::cerr << "  what to do: " << r.body["hint"].get<std::string>() << "\n";
-  } else {
+  else
     human(r.body);
-  }
   return r.code;
 }
 
@@ -213,12 +220,12 @@ int main(int argc, char** argv) {
       app.add_subcommand("demo", "the service with a sandbox upstream and three integrations");
   demo->add_option("--data-dir", demo_dir, "where the demo's data lives");
   demo->add_option("--records", demo_records, "records per sandbox stream")
-      ->check(CLI::Range(1, 10000000));
+      ->check(whole_number(1, 10000000));
 
   sandbox::server_options sbo;
   auto* sb = app.add_subcommand("sandbox", "serve the deterministic sandbox upstream");
   sb->add_option("--port", sbo.port, "port (0 = any free)");
-  sb->add_option("--records", sbo.records, "records per stream")->check(CLI::Range(0, 100000000));
+  sb->add_option("--records", sbo.records, "records per stream")->check(whole_number(0, 100000000));
   sb->add_option("--seed", sbo.seed, "seed of the generated data");
   sb->add_option("--api-key", sbo.api_key, "the API key it accepts");
   sb->add_option("--churn", sbo.churn, "records of each stream changed every 20s");
@@ -252,6 +259,7 @@ int main(int argc, char** argv) {
   show->add_option("NAME", name)->required();
   add_client_opts(show, co, true);
   std::map<std::string, CLI::App*> simple;
+  bool yes = false;
   for (auto [cmd, help] : {std::pair{"enable", "enable syncing"},
                            {"disable", "stop syncing, keep settings"},
                            {"remove", "delete the integration and its data"},
@@ -261,6 +269,7 @@ int main(int argc, char** argv) {
     add_client_opts(c, co, true);
     simple[cmd] = c;
   }
+  simple["remove"]->add_flag("--yes,-y", yes, "remove without asking (asked only on a terminal)");
   auto* sync = app.add_subcommand("sync", "sync now (manual syncs are rate-limited)");
   sync->add_option("NAME", name)->required();
   sync->add_flag("--wait", wait, "wait for the run and show its progress");
@@ -268,12 +277,13 @@ int main(int argc, char** argv) {
   add_client_opts(sync, co, true);
   auto* logs = app.add_subcommand("logs", "the sync log");
   logs->add_option("NAME", name)->required();
-  logs->add_option("--limit", limit, "newest N events (default 50)")->check(CLI::Range(1, 100000));
+  logs->add_option("--limit", limit, "newest N events (default 50)")
+      ->check(whole_number(1, 100000));
   add_client_opts(logs, co, true);
   auto* records = app.add_subcommand("records", "synced records");
   records->add_option("NAME", name)->required();
   records->add_option("--stream", stream, "one stream only");
-  records->add_option("--limit", limit, "at most N records")->check(CLI::Range(1, 100000000));
+  records->add_option("--limit", limit, "at most N records")->check(whole_number(1, 100000000));
   bool include_deleted = false;
   records->add_flag("--include-deleted", include_deleted,
                     "also records gone upstream (tombstones, marked deleted)");
@@ -289,10 +299,14 @@ int main(int argc, char** argv) {
   aside->add_flag("--all", include_dismissed, "list dismissed records too");
   add_client_opts(aside, co, true);
   auto* changes = app.add_subcommand("changes", "the change feed");
-  changes->add_option("--since", since, "entries after this sequence number");
-  changes->add_option("--limit", limit, "at most N entries")->check(CLI::Range(1, 100000000));
+  changes->add_option("--since", since, "entries after this sequence number")
+      ->check(whole_number(0));
+  changes->add_option("--limit", limit, "at most N entries")->check(whole_number(1, 100000000));
   add_client_opts(changes, co, true);
 
+  bool json_errors = false;
+  for (int i = 1; i < argc; ++i) json_errors = json_errors || std::string(argv[i]) == "--json";
+  set_json_errors(json_errors);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -302,20 +316,27 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return usage;
+    auto parsed = app.get_subcommands();
+    if (parsed.empty()) {  // no command, or one we do not have: say which there are
+      std::string word, list, names;
+      for (int i = 1; i < argc && word.empty(); ++i)
+        if (argv[i][0] != '-') word = argv[i];
+      for (auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        auto n = sub->get_name();
+        list += "\n    " + n + std::string(n.size() < 11 ? 11 - n.size() : 1, ' ') +
+                sub->get_description();
+        names += (names.empty() ? "" : ", ") + n;
+      }
+      die(usage, word.empty() ? "a command is required" : "unknown command '" + word + "'",
+          json_errors ? "commands: " + names : "run one of these commands:" + list);
+    }
+    die(usage, e.what(), "`ledgersync " + parsed.back()->get_name() + " --help` shows its options");
   }
 
   if (serve->parsed()) {
     if (so.data_dir.empty()) so.data_dir = default_data_dir();
-    auto colon = listen.rfind(':');
-    if (colon == std::string::npos) die(usage, "--listen expects HOST:PORT");
-    so.host = listen.substr(0, colon);
-    try {
-      so.port = static_cast<uint16_t>(std::stoul(listen.substr(colon + 1)));
-    } catch (...) {
-      die(usage, "--listen expects HOST:PORT, got '" + listen + "'");
-    }
+    std::string err;
+    if (!parse_host_port(listen, so.host, so.port, err, true)) die(usage, "--listen: " + err);
     if (so.host != "127.0.0.1" && so.host != "localhost" && so.host != "::1")
       die(usage, "the service listens on loopback only (127.0.0.1, ::1)");
     return run_service(so);
@@ -372,6 +393,16 @@ int main(int argc, char** argv) {
     print_show(r.body, s.body);
     return ok;
   }
+  if (simple["remove"]->parsed() && !yes && ::isatty(STDIN_FILENO)) {
+    auto s = c->call("show", name);
+    if (s.code != 0) return report(s, co.json_out, [](const json&) {});
+    uint64_t n = 0;
+    for (auto& [stream, count] : s.body["records"].items()) n += count.get<uint64_t>();
+    if (!confirm(std::cin, std::cerr,
+                 "Remove " + name + " with its " + std::to_string(n) +
+                     " records, cursors and sync log? This cannot be undone."))
+      die(failed, name + " was not removed", "answer y to remove it, or pass --yes");
+  }
   for (auto& [cmd, sub] : simple)
     if (sub->parsed())
       return report(c->call(cmd, name), co.json_out, [&, cmd = cmd](const json& b) {
@@ -383,10 +414,6 @@ int main(int argc, char** argv) {
   if (sync->parsed()) {
     auto r = c->call("sync", name, {{"full", full}});
     if (r.code != 0 || !wait) {
-      if (r.code == refused && !co.json_out) {
-        std::cerr << "ledgersync: " << r.body.value("message", "refused") << "\n";
-        return refused;
-      }
       return report(r, co.json_out,
                     [](const json& b) { std::cout << b.value("message", "") << "\n"; });
     }

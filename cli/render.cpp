@@ -1,9 +1,10 @@
 #include "cli/render.hpp"
 
+#include <date/tz.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
-
-#include "core/time_util.hpp"
 
 namespace ledgersync::cli {
 
@@ -17,91 +18,148 @@ std::string str(const json& j, const char* k, const std::string& def = "-") {
   return j[k].dump();
 }
 
-std::string ago(const json& j, const char* k, const json& status) {
-  auto t = str(j, k, "");
-  auto now = parse_iso(str(status, "now", ""));
-  auto when = parse_iso(t);
-  if (!when) return "never";
-  if (!now) return t;
-  return human_age(*when, *now);
+// Characters, not bytes: UTF-8 continuation bytes take no column.
+size_t width(const std::string& s) {
+  return static_cast<size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
 }
 
-std::string status_label(const json& s) {
-  auto w = str(s, "status");
-  std::string label = w == "active"         ? "Active"
-                      : w == "error"        ? "Error"
-                      : w == "disconnected" ? "Disconnected"
-                      : w == "disabled"     ? "Disabled"
-                                            : w;
-  if (s.value("stale", false)) label += " (stale)";
-  return label;
+std::string shorten(const std::string& s, size_t max) {
+  if (width(s) <= max) return s;
+  size_t cols = 0, i = 0;
+  for (; i < s.size(); ++i)
+    if ((s[i] & 0xC0) != 0x80 && ++cols > max - 3) break;
+  return s.substr(0, i) + "...";
+}
+
+// "pending" -> "Pending", "set_aside" -> "Set aside": words from a newer service still read.
+std::string capitalised(std::string w) {
+  std::replace(w.begin(), w.end(), '_', ' ');
+  if (!w.empty()) w[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(w[0])));
+  return w;
+}
+
+// "3m ago, 14:02 today"; `none` when the field is empty or not a time.
+std::string when(const json& j, const char* k, const render_env& env, const char* none) {
+  auto t = parse_iso(str(j, k, ""));
+  return t ? human_when(*t, env.now, env.zone) : none;
+}
+
+// A next run the service has not started yet is due, not "0s ago".
+std::string next_run(const json& s, const render_env& env, const char* none) {
+  auto t = parse_iso(str(s, "next_run", ""));
+  if (!t) return none;
+  if (*t <= env.now) return "due now, " + local_time_text(*t, env.now, env.zone);
+  return human_when(*t, env.now, env.zone);
+}
+
+std::string local_stamp(sys_ms t, const date::time_zone* zone) {
+  return date::format("%F %T", zone->to_local(std::chrono::floor<std::chrono::seconds>(t)));
+}
+
+std::string progress_text(const json& p) {
+  auto text = str(p, "stream", "") + " " + std::to_string(p.value("fetched", uint64_t{0}));
+  if (p.contains("total") && !p["total"].is_null()) text.append(1, '/').append(p["total"].dump());
+  return text;
 }
 
 }  // namespace
 
-void print_status_table(const json& statuses) {
+render_env render_env::local() {
+  return {std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()),
+          user_time_zone()};
+}
+
+std::string status_label(const json& s) {
+  auto label = capitalised(str(s, "status", "unknown"));
+  if (s.value("stale", false)) label += " · stale";
+  return label;
+}
+
+std::string format_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (auto& row : rows)
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (widths.size() <= i) widths.push_back(0);
+      widths[i] = std::max(widths[i], width(row[i]));
+    }
+  std::string out;
+  for (auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line.append(widths[i] - width(row[i]) + 2, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
+
+void write_status_table(std::ostream& out, const json& statuses, const render_env& env) {
   if (!statuses.is_array() || statuses.empty()) {
-    std::cout << "No integrations yet. Add one with `ledgersync add NAME --connector rest "
-                 "--base-url URL --api-key-env VAR`.\n";
+    out << "No integrations yet. Add one with `ledgersync add NAME --connector rest "
+           "--base-url URL --api-key-env VAR`.\n";
     return;
   }
-  std::printf("%-20s %-20s %-8s %-12s %-12s %-18s %s\n", "NAME", "STATUS", "HEALTH", "LAST SYNC",
-              "NEXT RUN", "SCHEDULE", "NOW");
+  std::vector<std::vector<std::string>> rows{
+      {"NAME", "STATUS", "HEALTH", "LAST SYNC", "NEXT RUN", "SCHEDULE", "LAST ERROR"}};
   for (auto& s : statuses) {
-    std::string now = "-";
-    if (s.value("running", false) && s["progress"].is_object()) {
-      auto& p = s["progress"];
-      now = "syncing " + str(p, "stream", "") + " " + std::to_string(p.value("fetched", 0));
-      if (!p["total"].is_null()) now.append(1, '/').append(p["total"].dump());
-    } else if (s["last_error"].is_object()) {
-      now = str(s["last_error"], "category") + ": " + str(s["last_error"], "message");
-      if (now.size() > 60) now = now.substr(0, 57) + "...";
+    auto status = status_label(s);
+    if (s.value("running", false) && s["progress"].is_object())
+      status += " · syncing " + progress_text(s["progress"]);
+    std::string error = "-";
+    if (s.contains("last_error") && s["last_error"].is_object()) {
+      auto& e = s["last_error"];
+      error = shorten(
+          std::string(1, '[').append(str(e, "category")).append("] ") + str(e, "message"), 60);
     }
-    std::printf("%-20s %-20s %-8s %-12s %-12s %-18s %s\n", str(s, "name").c_str(),
-                status_label(s).c_str(), str(s, "health").c_str(), ago(s, "last_sync", s).c_str(),
-                s["next_run"].is_null() ? "-" : ago(s, "next_run", s).c_str(),
-                str(s, "schedule").c_str(), now.c_str());
+    rows.push_back({str(s, "name"), status, capitalised(str(s, "health")),
+                    when(s, "last_sync", env, "never"), next_run(s, env, "-"), str(s, "schedule"),
+                    error});
   }
+  out << format_table(rows);
 }
 
-void print_status_detail(const json& s) {
-  std::cout << s.value("name", "") << ": " << status_label(s) << " (" << str(s, "health") << ")\n"
-            << "  last successful sync: " << ago(s, "last_sync", s) << " (" << str(s, "last_sync")
-            << ")\n"
-            << "  last attempt:         " << ago(s, "last_attempt", s) << "\n"
-            << "  schedule:             " << str(s, "schedule") << ", next run "
-            << (s["next_run"].is_null() ? "-" : ago(s, "next_run", s)) << "\n";
+void write_status_detail(std::ostream& out, const json& s, const render_env& env) {
+  out << str(s, "name", "") << ": " << status_label(s) << "\n"
+      << "  health:               " << capitalised(str(s, "health")) << "\n"
+      << "  last successful sync: " << when(s, "last_sync", env, "never") << "\n"
+      << "  last attempt:         " << when(s, "last_attempt", env, "never") << "\n"
+      << "  schedule:             " << str(s, "schedule");
+  if (auto next = next_run(s, env, ""); !next.empty()) out << ", next run " << next;
+  out << "\n";
   if (s.value("running", false) && s["progress"].is_object()) {
     auto& p = s["progress"];
-    std::cout << "  running:              run " << str(p, "run_id") << " (" << str(p, "kind")
-              << "), " << str(p, "stream", "") << ": " << p.value("fetched", 0) << " fetched"
-              << (p["total"].is_null() ? "" : " of " + p["total"].dump()) << "\n";
-    if (p.contains("waiting")) std::cout << "                        " << str(p, "waiting") << "\n";
+    out << "  running:              run " << str(p, "run_id") << " (" << str(p, "kind") << "), "
+        << str(p, "stream", "") << ": " << p.value("fetched", 0) << " fetched"
+        << (p["total"].is_null() ? "" : " of " + p["total"].dump()) << "\n";
+    if (p.contains("waiting")) out << "                        " << str(p, "waiting") << "\n";
   }
-  if (s["last_error"].is_object()) {
+  if (s.contains("last_error") && s["last_error"].is_object()) {
     auto& e = s["last_error"];
-    std::cout << "  last error:           [" << str(e, "category") << "] " << str(e, "message")
-              << "\n"
-              << "  what to do:           " << str(e, "hint") << "\n";
+    out << "  last error:           [" << str(e, "category") << "] " << str(e, "message") << "\n"
+        << "  what to do:           " << str(e, "hint") << "\n";
   }
 }
 
-void print_show(const json& show, const json& status) {
-  print_status_detail(status);
+void write_show(std::ostream& out, const json& show, const json& status, const render_env& env) {
+  write_status_detail(out, status, env);
   auto& c = show["config"];
-  std::cout << "  connector:            " << str(c, "connector") << "\n"
-            << "  base URL:             " << str(c, "base_url") << "\n"
-            << "  API key:              " << str(c, "api_key_hint") << "\n"
-            << "  manual syncs:         " << str(c, "manual_burst") << " at once, one more every "
-            << str(c, "manual_refill_s") << "s\n"
-            << "  streams:\n";
+  out << "  connector:            " << str(c, "connector") << "\n"
+      << "  base URL:             " << str(c, "base_url") << "\n"
+      << "  API key:              " << str(c, "api_key_hint") << "\n"
+      << "  manual syncs:         " << str(c, "manual_burst") << " at once, one more every "
+      << str(c, "manual_refill_s") << "s\n"
+      << "  streams:\n";
   for (auto& s : c["streams"]) {
     auto name = str(s, "name");
     auto count = show["records"].contains(name) ? show["records"][name].dump() : "0";
     std::string mark = "-";
     if (show["cursors"].contains(name)) mark = str(show["cursors"][name], "watermark", "-");
-    std::cout << "    " << name << " (" << str(s, "entity") << ", " << str(s, "path")
-              << "): " << count << " records, synced up to " << (mark.empty() ? "-" : mark) << "\n";
+    if (auto t = parse_iso(mark)) mark = local_time_text(*t, env.now, env.zone);
+    out << "    " << name << " (" << str(s, "entity") << ", " << str(s, "path") << "): " << count
+        << " records, synced up to " << (mark.empty() ? "-" : mark) << "\n";
   }
   if (show.contains("set_aside") && !show["set_aside"].empty()) {
     std::cout << "  set aside (" << show["set_aside"].size() << "):\n";
@@ -114,22 +172,60 @@ void print_show(const json& show, const json& status) {
     }
   }
   if (!show["recent_runs"].empty()) {
-    std::cout << "  recent runs:\n";
+    out << "  recent runs:\n";
     for (auto& r : show["recent_runs"])
-      std::cout << "    run " << str(r, "run_id") << " " << str(r, "kind") << " "
-                << str(r, "status") << " started " << str(r, "started") << ": "
-                << r.value("inserted", 0) << " new, " << r.value("updated", 0) << " updated, "
-                << r.value("invalid", 0) << " set aside\n";
+      out << "    run " << str(r, "run_id") << " " << str(r, "kind") << " " << str(r, "status")
+          << " started " << when(r, "started", env, "-") << ": " << r.value("inserted", 0)
+          << " new, " << r.value("updated", 0) << " updated, " << r.value("invalid", 0)
+          << " set aside\n";
   }
 }
 
-void print_log_line(const json& e) {
-  std::cout << str(e, "at") << "  " << str(e, "level") << "  " << str(e, "event") << "  "
-            << str(e, "message", "");
-  if (e.contains("category")) std::cout << "  [" << str(e, "category") << "]";
-  std::cout << "\n";
-  if (e.contains("hint") && !str(e, "hint", "").empty())
-    std::cout << "    → " << str(e, "hint") << "\n";
+void write_log_line(std::ostream& out, const json& e, const render_env& env) {
+  auto at = str(e, "at");
+  if (auto t = parse_iso(at)) at = local_stamp(*t, env.zone);
+  out << at << "  " << str(e, "level") << "  " << str(e, "event") << "  " << str(e, "message", "");
+  if (e.contains("category")) out << "  [" << str(e, "category") << "]";
+  out << "\n";
+  if (e.contains("hint") && !str(e, "hint", "").empty()) out << "    → " << str(e, "hint") << "\n";
+}
+
+void write_run_summary(std::ostream& out, const json& r) {
+  out << "run " << str(r, "run_id") << " " << str(r, "status") << ": " << r.value("fetched", 0)
+      << " fetched, " << r.value("inserted", 0) << " new, " << r.value("updated", 0) << " updated, "
+      << r.value("unchanged", 0) << " unchanged, " << r.value("deleted", 0) << " deleted, "
+      << r.value("invalid", 0) << " set aside\n";
+  if (r.contains("error") && r["error"].is_object())
+    out << "  error: [" << str(r["error"], "category") << "] " << str(r["error"], "message")
+        << "\n  what to do: " << str(r["error"], "hint") << "\n";
+}
+
+bool confirm(std::istream& in, std::ostream& out, const std::string& question) {
+  out << question << " [y/N] " << std::flush;
+  std::string answer;
+  if (!std::getline(in, answer)) return false;
+  answer.erase(0, answer.find_first_not_of(" \t"));
+  answer.erase(answer.find_last_not_of(" \t\r") + 1);
+  std::transform(answer.begin(), answer.end(), answer.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return answer == "y" || answer == "yes";
+}
+
+void print_status_table(const json& statuses) {
+  write_status_table(std::cout, statuses, render_env::local());
+}
+void print_status_detail(const json& status) {
+  write_status_detail(std::cout, status, render_env::local());
+}
+void print_show(const json& show, const json& status) {
+  write_show(std::cout, show, status, render_env::local());
+}
+void print_log_line(const json& event) {
+  static const auto env = render_env::local();  // only the zone is read; look it up once
+  write_log_line(std::cout, event, env);
+}
+void print_run_summary(const json& run) {
+  write_run_summary(std::cout, run);
 }
 
 void print_progress(const json& s, bool tty) {
@@ -152,16 +248,6 @@ void print_progress(const json& s, bool tty) {
   } else {
     std::cout << "progress: " << tail << std::endl;
   }
-}
-
-void print_run_summary(const json& r) {
-  std::cout << "run " << str(r, "run_id") << " " << str(r, "status") << ": "
-            << r.value("fetched", 0) << " fetched, " << r.value("inserted", 0) << " new, "
-            << r.value("updated", 0) << " updated, " << r.value("unchanged", 0) << " unchanged, "
-            << r.value("deleted", 0) << " deleted, " << r.value("invalid", 0) << " set aside\n";
-  if (r.contains("error") && r["error"].is_object())
-    std::cout << "  error: [" << str(r["error"], "category") << "] " << str(r["error"], "message")
-              << "\n  what to do: " << str(r["error"], "hint") << "\n";
 }
 
 void print_set_aside(const json& b) {

@@ -1,11 +1,39 @@
 // How the CLI shows things to a person (tables, details, log lines, a progress bar). `--json`
-// output bypasses all of this.
+// output bypasses all of this. The write_* functions take the stream, the moment "now" and the
+// time zone to word times in, so tests render with a fixed clock and zone; the print_* forms
+// write to stdout with the wall clock and the user's zone.
 #pragma once
 
+#include <iosfwd>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
+
+#include "core/time_util.hpp"
 
 namespace ledgersync::cli {
+
+struct render_env {
+  sys_ms now;
+  const date::time_zone* zone = nullptr;
+  // The wall clock and user_time_zone().
+  static render_env local();
+};
+
+// "Active", "Disconnected · stale"; a status word this CLI does not know is shown capitalised.
+std::string status_label(const nlohmann::json& status);
+// Rows of cells; every column but the last padded to its widest cell, counted in characters
+// (UTF-8), so "·" takes one column, not two.
+std::string format_table(const std::vector<std::vector<std::string>>& rows);
+
+void write_status_table(std::ostream& out, const nlohmann::json& statuses, const render_env& env);
+void write_status_detail(std::ostream& out, const nlohmann::json& status, const render_env& env);
+void write_show(std::ostream& out, const nlohmann::json& show, const nlohmann::json& status,
+                const render_env& env);
+void write_log_line(std::ostream& out, const nlohmann::json& event, const render_env& env);
+void write_run_summary(std::ostream& out, const nlohmann::json& run);
+// Asks `question` on `out` and reads one line from `in`: true only for "y" or "yes".
+bool confirm(std::istream& in, std::ostream& out, const std::string& question);
 
 void print_status_table(const nlohmann::json& statuses);
 void print_status_detail(const nlohmann::json& status);

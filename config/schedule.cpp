@@ -229,6 +229,7 @@ std::optional<schedule> schedule::parse(std::string_view spec_in, std::string& e
       return std::nullopt;
     if (!zone_from(6)) return std::nullopt;
     s.kind_ = kind::cron;
+    s.cron_hour_wild_ = words[2].front() == '*';
     std::ostringstream o;
     o << "cron";
     for (int i = 1; i <= 5; ++i) o << ' ' << words[static_cast<size_t>(i)];
@@ -278,13 +279,22 @@ std::optional<sys_ms> schedule::next_local(sys_ms after) const {
           for (int m = 0; m < 60; ++m)
             if (cron_min_.test(static_cast<size_t>(m))) times.emplace_back(h, m);
     }
+    // The repeated hour's second pass comes after the first pass's later slots (01:00 GMT
+    // follows 01:30 BST), so a day's slots are not in time order: take the earliest.
+    std::optional<sys_ms> best;
+    auto consider = [&](sys_ms t) {
+      if (t > after && (!best || t < *best)) best = t;
+    };
     for (auto [h, m] : times) {
       auto local = date::local_seconds{day} + hours(h) + minutes(m);
       // earliest: a nonexistent time maps to the transition, an ambiguous one to its first
-      // occurrence, so each local slot fires exactly once.
-      auto t = time_point_cast<milliseconds>(zone_->to_sys(local, date::choose::earliest));
-      if (t > after) return t;
+      // occurrence, so each local slot fires once...
+      consider(time_point_cast<milliseconds>(zone_->to_sys(local, date::choose::earliest)));
+      // ...except under a wildcard hour, which means "every hour" and so fires in both passes.
+      if (kind_ == kind::cron && cron_hour_wild_)
+        consider(time_point_cast<milliseconds>(zone_->to_sys(local, date::choose::latest)));
     }
+    if (best) return best;
   }
   return std::nullopt;
 }

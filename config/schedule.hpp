@@ -1,10 +1,12 @@
 // Sync schedules: "every 15m", "daily 06:00 Europe/London", "weekly mon 06:00 UTC",
 // "cron 0 6 * * 1-5 America/New_York", or "manual" (no schedule).
 //
-// Local times are resolved in the schedule's time zone with date/tz: a time that does not
-// exist on a spring-forward day fires at the moment the clocks jump (02:00 BST for 01:30
-// Europe/London); a time that happens twice on an autumn day fires once, at its first
-// occurrence. Plain value class, immutable after parse, safe to share between threads.
+// Local times are resolved in the schedule's time zone with date/tz (UTC when the spec names
+// none): a time that does not exist on a spring-forward day fires at the moment the clocks jump
+// (02:00 BST for 01:30 Europe/London); a time that happens twice on an autumn day fires once, at
+// its first occurrence. A cron whose hour field is a wildcard ("*/30 * * * *") asks for every
+// hour rather than a time of day, so it fires in both passes of the repeated hour, as Vixie
+// cron does. Plain value class, immutable after parse, safe to share between threads.
 #pragma once
 
 #include <array>
@@ -63,6 +65,7 @@ class schedule {
   std::bitset<13> cron_month_;
   std::bitset<7> cron_dow_;  // also "weekly": the chosen days, 0 = Sunday
   bool cron_dom_star_ = true, cron_dow_star_ = true;
+  bool cron_hour_wild_ = false;  // hour field "*" or "*/N": fires by the hour, not at a time
 };
 
 }  // namespace ledgersync

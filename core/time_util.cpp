@@ -1,8 +1,10 @@
 #include "core/time_util.hpp"
 
 #include <date/date.h>
+#include <date/tz.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace ledgersync {
 
@@ -95,6 +97,42 @@ std::string human_age(sys_ms then, sys_ms now) {
     std::snprintf(buf, sizeof buf, "%lldd%02lldh", static_cast<long long>(diff / 86400),
                   static_cast<long long>(diff % 86400 / 3600));
   return future ? std::string("in ") + buf : std::string(buf) + " ago";
+}
+
+const date::time_zone* user_time_zone() {
+  if (const char* tz = std::getenv("TZ"); tz && *tz) {
+    std::string name = tz[0] == ':' ? tz + 1 : tz;  // POSIX allows ":Europe/London"
+    try {
+      return date::locate_zone(name);
+    } catch (const std::exception&) {
+      // A POSIX rule string ("GMT0BST") or a typo: the system's zone is the better guess.
+    }
+  }
+  try {
+    return date::current_zone();
+  } catch (const std::exception&) {
+    return date::locate_zone("UTC");
+  }
+}
+
+std::string local_time_text(sys_ms t, sys_ms now, const date::time_zone* zone) {
+  auto local = zone->to_local(std::chrono::floor<std::chrono::seconds>(t));
+  auto day = std::chrono::floor<date::days>(local);
+  auto today = std::chrono::floor<date::days>(zone->to_local(now));
+  auto hhmm = date::format("%H:%M", local);
+  auto days = (day - today).count();
+  if (days == 0) return hhmm + " today";
+  if (days == 1) return hhmm + " tomorrow";
+  if (days == -1) return hhmm + " yesterday";
+  date::year_month_day ymd{day};
+  auto date_text = std::to_string(unsigned(ymd.day())) + date::format(" %b", day);
+  if (ymd.year() != date::year_month_day{today}.year())
+    return hhmm + " " + date_text + " " + std::to_string(int(ymd.year()));
+  return hhmm + date::format(" %a ", day) + date_text;
+}
+
+std::string human_when(sys_ms t, sys_ms now, const date::time_zone* zone) {
+  return human_age(t, now) + ", " + local_time_text(t, now, zone);
 }
 
 }  // namespace ledgersync

@@ -8,6 +8,10 @@
 #include <string>
 #include <string_view>
 
+namespace date {
+class time_zone;
+}
+
 namespace ledgersync {
 
 using sys_ms = std::chrono::time_point<std::chrono::system_clock, std::chrono::milliseconds>;
@@ -36,5 +40,14 @@ std::string format_iso(sys_ms t);
 std::optional<sys_ms> parse_iso(std::string_view s);
 // "3m ago", "in 2h" style for humans.
 std::string human_age(sys_ms then, sys_ms now);
+
+// The zone a person reading the CLI lives in: $TZ when it names an IANA zone, else the
+// system's, else UTC. Never null.
+const date::time_zone* user_time_zone();
+// `t` as a wall-clock time in `zone`, worded relative to `now`'s local day: "14:02 today",
+// "01:31 tomorrow", "23:10 yesterday", "06:00 Mon 30 Nov", "06:00 30 Nov 2025" (another year).
+std::string local_time_text(sys_ms t, sys_ms now, const date::time_zone* zone);
+// Both at once, the relative first: "in 16h31m, 01:31 tomorrow", "3m ago, 14:02 today".
+std::string human_when(sys_ms t, sys_ms now, const date::time_zone* zone);
 
 }  // namespace ledgersync

@@ -303,3 +303,31 @@ TEST_CASE("client requests: bad token, unknown names, bad settings") {
              {{"config", {{"name", "acme"}, {"base_url", "http://x"}, {"streams", json::array()}}}})
           .first == 2);
 }
+
+TEST_CASE("a duplicate add is a conflict; an unknown stream and a refused sync say why") {
+  world w;
+  w.start();
+  w.add("acme", "manual", true, 1);
+  w.settle();
+  integration_config again;
+  again.name = "acme";
+  again.base_url = "http://other.test";
+  again.streams = default_rest_streams();
+  auto [code, body] = w.call("add", "", {{"config", to_json(again, true)}});
+  CHECK(code == 1);  // a conflict, not a usage error: the command was well formed
+  CHECK(body["error"] == "an integration named 'acme' already exists");
+
+  auto [rcode, rbody] = w.call("records", "acme", {{"stream", "nosuch"}});
+  CHECK(rcode == 4);
+  CHECK(rbody["error"] ==
+        "no stream 'nosuch' in acme; its streams are customers, invoices, payments");
+  CHECK(w.call("records", "acme", {{"stream", "invoices"}, {"limit", 1}}).first == 0);
+
+  CHECK(w.call("sync", "acme").first == 0);  // the one manual sync the bucket holds
+  w.settle();
+  auto [scode, sbody] = w.call("sync", "acme");
+  CHECK(scode == 3);
+  // The README's words: burst and refill as configured.
+  CHECK(sbody["message"].get<std::string>().rfind(
+            "manual sync limit reached (1 at once, one more every 300s); try again in ", 0) == 0);
+}

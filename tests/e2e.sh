@@ -75,6 +75,19 @@ set +e
 "$bin" status no-such >/dev/null 2>&1; check "unknown integration" $? 4
 "$bin" add bad --base-url "not a url" --api-key-file "$work/key" >/dev/null 2>&1; check "bad URL refused" $? 2
 "$bin" list --data-dir "$work/nowhere" >/dev/null 2>&1; check "no service" $? 5
+"$bin" nosuch >/dev/null 2>"$work/err.txt"; check "unknown command is a usage error" $? 2
+check "unknown command lists the commands" "$(grep -cE '^ +(serve|records|changes) ' "$work/err.txt")" 3
+"$bin" list --connect nonsense >/dev/null 2>&1; check "malformed --connect is a usage error" $? 2
+"$bin" list --connect 127.0.0.1:99999 >/dev/null 2>&1; check "--connect port out of range is usage" $? 2
+"$bin" logs x --limit 0 >/dev/null 2>"$work/err.txt"; check "range error is usage" $? 2
+check "range error names the option" "$(grep -c -- '--limit: expected a whole number' "$work/err.txt")" 1
+"$bin" status no-such --json >"$work/out.txt" 2>"$work/err.txt"; code=$?
+check "--json: unknown integration" "$code" 4
+check "--json: error is one {code, error, hint} object on stderr" \
+  "$(json_eval "sorted(d) == ['code', 'error', 'hint'] and d['code'] == 4" <"$work/err.txt")" True
+check "--json: nothing on stdout after an error" "$(wc -c <"$work/out.txt")" 0
+"$bin" nosuch --json >/dev/null 2>"$work/err.txt"
+check "--json: a usage error is JSON too" "$(json_eval "d['code']" <"$work/err.txt")" 2
 set -e
 
 "$bin" add acme --connector rest --base-url "http://127.0.0.1:$sb_port" --api-key-file "$work/key" \
@@ -152,6 +165,29 @@ set +e
 set -e
 check "second manual sync refused" "$code" 3
 check "refusal says when" "$(grep -c 'try again in' "$work/limited.txt")" 1
+check "refusal states the limit as configured" \
+  "$(grep -c 'manual sync limit reached (1 at once, one more every 300s)' "$work/limited.txt")" 1
+
+# Words and codes: conflicts, unknown streams, JSON errors, confirmation on a terminal.
+set +e
+"$bin" add limited --base-url "http://127.0.0.1:$sb_port" --api-key-file "$work/key" >/dev/null 2>&1
+check "a duplicate add is a conflict" $? 1
+"$bin" records limited --stream nosuch >/dev/null 2>"$work/err.txt"; check "unknown stream" $? 4
+check "unknown stream names the streams there are" \
+  "$(grep -c "its streams are customers, invoices, payments" "$work/err.txt")" 1
+"$bin" sync limited --json >/dev/null 2>"$work/err.txt"; check "--json refusal" $? 3
+check "--json refusal: code, error, hint and the wait" \
+  "$(json_eval "d['code'] == 3 and 'try again in' in d['error'] and d['hint'] is not None and d['retry_after_ms'] > 0" <"$work/err.txt")" True
+echo n | script -qec "'$bin' remove limited" /dev/null >"$work/remove.txt" 2>&1
+check "remove on a terminal asks, and no is no" $? 1
+check "remove asked" "$(grep -c 'Remove limited with its' "$work/remove.txt")" 1
+"$bin" status limited >/dev/null 2>&1; check "not removed without a yes" $? 0
+script -qec "'$bin' remove limited --yes" /dev/null </dev/null >"$work/remove.txt" 2>&1
+check "remove --yes on a terminal does not ask" "$?:$(grep -c 'y/N' "$work/remove.txt")" "0:0"
+"$bin" status limited >/dev/null 2>&1; check "removed" $? 4
+set -e
+TZ=Europe/London "$bin" list >"$work/list.txt"
+check "list has a LAST ERROR column" "$(head -1 "$work/list.txt" | grep -c 'LAST ERROR$')" 1
 
 # kill -9 mid-sync, restart: nothing lost, nothing duplicated.
 ctl "/_sandbox/fault?kind=slow&count=12&delay_ms=400"

@@ -2,6 +2,7 @@
 #include "config/schedule.hpp"
 
 #include <catch2/catch.hpp>
+#include <vector>
 
 using namespace ledgersync;
 using namespace std::chrono;
@@ -45,6 +46,45 @@ TEST_CASE("a nonexistent local time fires at the jump; an ambiguous one fires on
   // 01:30 happens twice on 25 Oct 2026; the first one (BST, 00:30Z) fires, and only it.
   CHECK(next(spring, "2026-10-24T12:00:00Z") == "2026-10-25T00:30:00.000Z");
   CHECK(next(spring, "2026-10-25T00:30:00Z") == "2026-10-26T01:30:00.000Z");
+}
+
+TEST_CASE("a cron with a wildcard hour fires through both passes of the repeated hour") {
+  // 25 Oct 2026, Europe/London: 02:00 BST (01:00Z) goes back to 01:00 GMT.
+  auto s = parse("cron */30 * * * * Europe/London");
+  std::vector<std::string> fires;
+  auto t = at("2026-10-24T23:40:00Z");
+  for (int i = 0; i < 6; ++i) {
+    t = *s.next_after(t);
+    fires.push_back(format_iso(t));
+  }
+  CHECK(fires == std::vector<std::string>{"2026-10-25T00:00:00.000Z",    // 01:00 BST
+                                          "2026-10-25T00:30:00.000Z",    // 01:30 BST
+                                          "2026-10-25T01:00:00.000Z",    // 01:00 GMT
+                                          "2026-10-25T01:30:00.000Z",    // 01:30 GMT
+                                          "2026-10-25T02:00:00.000Z",    // 02:00 GMT
+                                          "2026-10-25T02:30:00.000Z"});  // 02:30 GMT
+  auto ny = parse("cron 0 * * * * America/New_York");  // 1 Nov 2026: 01:00 EDT, then EST
+  CHECK(next(ny, "2026-11-01T05:00:00Z") == "2026-11-01T06:00:00.000Z");
+  CHECK(next(ny, "2026-11-01T06:00:00Z") == "2026-11-01T07:00:00.000Z");
+}
+
+TEST_CASE("a cron at a fixed hour fires once in the repeated hour, and once at a jump") {
+  auto fixed = parse("cron 30 1 * * * Europe/London");
+  CHECK(next(fixed, "2026-10-24T12:00:00Z") == "2026-10-25T00:30:00.000Z");
+  CHECK(next(fixed, "2026-10-25T00:30:00Z") == "2026-10-26T01:30:00.000Z");
+  auto quarter = parse("cron */15 1 * * * Europe/London");  // the minutes vary, the hour not
+  CHECK(next(quarter, "2026-10-25T00:45:00Z") == "2026-10-26T01:00:00.000Z");
+  // 29 Mar 2026: 01:00 GMT jumps to 02:00 BST; 01:00, 01:30 and 02:00 all mean 01:00Z.
+  auto spring = parse("cron */30 * * * * Europe/London");
+  CHECK(next(spring, "2026-03-29T00:30:00Z") == "2026-03-29T01:00:00.000Z");
+  CHECK(next(spring, "2026-03-29T01:00:00Z") == "2026-03-29T01:30:00.000Z");
+}
+
+TEST_CASE("a schedule without a time zone is in UTC, and says so") {
+  auto cron = parse("cron 0 6 * * *");
+  CHECK(cron.spec() == "cron 0 6 * * * UTC");
+  CHECK(next(cron, "2026-07-01T00:00:00Z") == "2026-07-01T06:00:00.000Z");
+  CHECK(parse("daily 06:00").spec() == "daily 06:00 UTC");
 }
 
 TEST_CASE("America/New_York DST days") {
