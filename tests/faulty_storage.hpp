@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <vector>
 
 #include "storage/storage.hpp"
 
@@ -16,10 +17,16 @@ class faulty_storage final : public storage {
   explicit faulty_storage(storage& inner) : inner_(inner) {}
   std::atomic<int> fail_next{0};
   std::atomic<int> groups{0};
+  std::atomic<int> prunes{0};
+
+  // How many prunes had run at each group commit: shows commits interleaving with pruning.
+  // (Tests run the writer on the test scheduler's one thread.)
+  std::vector<int> prunes_at_group;
 
   error_info apply_group(const std::vector<const write_batch*>& b,
                          std::vector<batch_result>& r) override {
     ++groups;
+    prunes_at_group.push_back(prunes);
     if (fail_next > 0) {
       --fail_next;
       return make_error_info(error_category::storage,
@@ -56,6 +63,13 @@ class faulty_storage final : public storage {
   std::optional<std::string> run(const std::string& i, uint64_t id) override {
     return inner_.run(i, id);
   }
+  // Prunes are counted, not failed: `fail_next` stays meant for page commits.
+  error_info prune(const std::string& i, const retention_limits& l, size_t max,
+                   prune_result& out) override {
+    ++prunes;
+    return inner_.prune(i, l, max, out);
+  }
+  history_stats history(const std::string& i) override { return inner_.history(i); }
 
  private:
   storage& inner_;
