@@ -168,10 +168,10 @@ int run_service(const serve_options& o) {
   ctx->store = store.get();
   ctx->secrets = &*box;
   ctx->make_transport = [&io] { return io.make_transport(); };
-  ctx->writer = spawn_log_writer(sys, store.get(), true);
   ctx->clock.anchor_wall =
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   ctx->clock.anchor_steady = sys.clock().now();
+  ctx->writer = spawn_log_writer(sys, store.get(), true, log_writer_options{ctx->clock});
   ctx->seed = static_cast<uint64_t>(::getpid());
   auto sched = spawn_scheduler(sys, ctx);
   auto token = random_token();
@@ -216,6 +216,13 @@ int run_service(const serve_options& o) {
   if (sandbox) sandbox->stop();
   caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(sched, caf::exit_reason::user_shutdown);
+  // The writer last, and explicitly: its retention timer keeps it alive (and the actor system's
+  // shutdown waiting) until it is told to stop.
+  {
+    caf::scoped_actor self{sys};
+    self->wait_for(engine);
+  }
+  caf::anon_send_exit(ctx->writer, caf::exit_reason::user_shutdown);
   io.stop();
   return 0;
 }

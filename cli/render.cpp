@@ -113,6 +113,16 @@ void print_show(const json& show, const json& status) {
   }
 }
 
+void print_retention(const json& show) {
+  auto& r = show["retention"];
+  if (!r.is_object()) return;
+  std::cout << "  history kept:         " << str(r, "events") << " log events";
+  if (!r["oldest_event"].is_null()) std::cout << " (oldest " << str(r, "oldest_event") << ")";
+  std::cout << ", " << str(r, "runs") << " runs; pruned after " << str(r, "keep_days")
+            << " days or beyond the newest " << str(r, "keep_events") << " events and "
+            << str(r, "keep_runs") << " runs\n";
+}
+
 void print_log_line(const json& e) {
   std::cout << str(e, "at") << "  " << str(e, "level") << "  " << str(e, "event") << "  "
             << str(e, "message", "");
