@@ -4,10 +4,13 @@
 #include <signal.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <caf/io/all.hpp>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -65,6 +68,51 @@ bool write_private(const std::string& path, const std::string& text) {
             ::fsync(fd) == 0;
   ::close(fd);
   return ok && ::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+// Who holds the data dir, for the message of a service that could not take it: service.json
+// names the running service once it listens; before that only the lock file's pid is known.
+std::string describe_holder(const std::string& dir, int lock_fd) {
+  char buf[32] = {};
+  auto n = ::pread(lock_fd, buf, sizeof buf - 1, 0);
+  std::string lock_pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+  while (!lock_pid.empty() && (lock_pid.back() == '\n' || lock_pid.back() == ' '))
+    lock_pid.pop_back();
+  std::ifstream in(dir + "/service.json");
+  auto j = json::parse(in, nullptr, false);
+  if (j.is_object() && j.contains("pid") && j.contains("port") &&
+      (lock_pid.empty() || std::to_string(j.value("pid", 0)) == lock_pid))
+    return "pid " + std::to_string(j.value("pid", 0)) + ", listening on " +
+           j.value("host", "127.0.0.1") + ":" + std::to_string(j.value("port", 0));
+  return lock_pid.empty() ? "starting" : "pid " + lock_pid + ", still starting";
+}
+
+// One service per data dir: an exclusive flock on DIR/service.lock, held (fd left open) for
+// the process lifetime. The kernel drops it when the process ends, kill -9 included, so a
+// stale lock never needs clearing. The holder's pid goes into the file for the message above.
+// Returns 0 when taken, else the exit code, with the reason on stderr.
+int lock_data_dir(const std::string& dir) {
+  auto path = dir + "/service.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    std::cerr << "ledgersync: cannot open " << path << ": " << std::strerror(errno) << "\n";
+    return 1;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) {
+      std::cerr << "ledgersync: cannot lock " << path << ": " << std::strerror(errno) << "\n";
+      return 1;
+    }
+    std::cerr << "ledgersync: another service already runs on the data dir " << dir << " ("
+              << describe_holder(dir, fd) << "); stop it first, or give this one another "
+              << "--data-dir\n";
+    ::close(fd);
+    return exit_already_running;
+  }
+  auto pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0)
+    spdlog::warn("cannot write the pid into {}: {}", path, std::strerror(errno));
+  return 0;  // fd stays open: closing it would release the lock
 }
 
 client_reply call(caf::actor_system& sys, const engine_actor& engine, client_request req) {
@@ -127,6 +175,7 @@ int run_service(const serve_options& o) {
     return 1;
   }
   ::chmod(o.data_dir.c_str(), 0700);
+  if (int code = lock_data_dir(o.data_dir); code != 0) return code;
   std::string err;
   auto store = open_lmdb_storage(o.data_dir + "/db", err);
   if (!store) {
@@ -212,7 +261,10 @@ int run_service(const serve_options& o) {
   int sig = 0;
   sigwait(&sigs, &sig);
   std::cout << "ledgersync: stopping" << std::endl;
-  ::unlink(service_file.c_str());
+  // Only while it is still ours: never take another service's address away.
+  service_address current;
+  if (read_service_address(o.data_dir, current, err) && current.token == token)
+    ::unlink(service_file.c_str());
   if (sandbox) sandbox->stop();
   caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(sched, caf::exit_reason::user_shutdown);

@@ -1,6 +1,7 @@
 // ledgersync: the service (serve, demo), the sandbox upstream, and the client commands that
 // send messages to a running service. Exit codes: 0 ok, 1 failed, 2 usage, 3 refused by rate
-// limit, 4 no such integration, 5 service unreachable.
+// limit, 4 no such integration (or record), 5 service unreachable, 6 (serve, demo) another
+// service already runs on the data dir.
 #include <signal.h>
 #include <unistd.h>
 
