@@ -32,9 +32,18 @@ struct service_context {
 
 using context_ptr = std::shared_ptr<const service_context>;
 
+// How the log writer prunes history (see log_writer_actor): the clock dates the retention
+// cutoff; tests shorten the step to see steps interleave with writes.
+struct log_writer_options {
+  wall_clock clock;
+  std::chrono::milliseconds prune_every{std::chrono::minutes(1)};
+  size_t prune_step_deletes = 500;
+};
+
 // Spawns. `detached` gives the writer its own thread (it blocks on fsync); tests keep it on the
 // test scheduler.
-log_writer_actor spawn_log_writer(caf::actor_system& sys, storage* store, bool detached);
+log_writer_actor spawn_log_writer(caf::actor_system& sys, storage* store, bool detached,
+                                  log_writer_options opts);
 scheduler_actor spawn_scheduler(caf::actor_system& sys, context_ptr ctx);
 // `doc` is the stored integration document; a resumed pass (crash mid-sync) restarts at once.
 integration_actor spawn_integration(caf::actor_system& sys, context_ptr ctx, std::string doc);

@@ -16,6 +16,7 @@
 #include "config/integration_config.hpp"
 #include "config/schedule.hpp"
 #include "core/status_model.hpp"
+#include "storage/feed_reader.hpp"
 
 namespace ledgersync {
 
@@ -34,6 +35,7 @@ struct engine_state {
   scheduler_actor sched;
   std::string token;
   std::map<std::string, supervised> live;
+  size_t parked = 0;  // `changes` long polls waiting for the feed to move
   static inline const char* name = "engine";
 };
 
@@ -373,19 +375,128 @@ client_reply op_show(self_ptr self, const std::string& name) {
     if (aside.size() >= 100) break;  // `ledgersync set-aside NAME` lists them all
   }
   out["set_aside"] = aside;
+  // How much history is kept, beside the limits it is pruned to.
+  auto& conf = out["config"];
+  auto keep = retention_of(conf);
+  auto h = store.history(name);
+  out["retention"] = {
+      {"events", h.events},
+      {"runs", h.runs},
+      {"oldest_event", h.oldest_event_at.empty() ? json(nullptr) : json(h.oldest_event_at)},
+      {"keep_days", keep.days},
+      {"keep_events", keep.events},
+      {"keep_runs", keep.runs}};
+  // Times in JSON output are ISO 8601 (the stored config keeps epoch ms).
+  if (conf.contains("created_at_ms")) {
+    auto ms = conf["created_at_ms"].is_number_integer() ? conf["created_at_ms"].get<int64_t>() : 0;
+    conf.erase("created_at_ms");
+    conf["created_at"] = ms > 0 ? json(format_iso(from_ms(ms))) : json(nullptr);
+  }
+  return reply(0, out);
+}
+
+// The change feed. A request with `wait_ms` that finds nothing new is parked until a commit
+// moves the feed (the log writer answers the wait) or the wait is over (the request's timeout,
+// on the actor clock), so a follower never busy-polls. Bounded: each wait at most
+// `max_wait_ms`, at most `max_parked` at once; beyond that a wait is refused (answering it at
+// once instead would turn its follower into a busy poll).
+constexpr size_t max_parked = 1000;
+constexpr int64_t max_wait_ms = 60000;
+
+client_reply feed_reply(self_ptr self, const feed_page& p) {
+  return reply(0, json{{"changes", p.changes},
+                       {"next_since", p.next_since},
+                       {"last_seq", self->state.ctx->store->last_change_seq()}});
+}
+
+void await_feed(self_ptr self, reply_promise rp, feed_query q, caf::actor_clock::time_point until) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - self->clock().now());
+  if (left.count() <= 0) {
+    rp.deliver(feed_reply(self, read_feed(*self->state.ctx->store, q)));
+    return;
+  }
+  ++self->state.parked;
+  self->request(self->state.ctx->writer, left, feed_wait_atom::value, q.since,
+                static_cast<int64_t>(left.count()))
+      .then(
+          [self, rp, q, until](uint64_t) mutable {
+            --self->state.parked;
+            auto page = read_feed(*self->state.ctx->store, q);
+            if (!page.changes.empty() || !page.caught_up) {
+              rp.deliver(feed_reply(self, page));
+              return;
+            }
+            q.since = page.next_since;  // moved, but only other integrations' entries: wait on
+            await_feed(self, rp, q, until);
+          },
+          [self, rp, q](const caf::error&) mutable {
+            --self->state.parked;
+            rp.deliver(feed_reply(self, read_feed(*self->state.ctx->store, q)));
+          });
+}
+
+reply_promise op_changes(self_ptr self, const json& args) {
+  auto rp = self->make_response_promise<client_reply>();
+  auto& store = *self->state.ctx->store;
+  feed_query q;
+  int64_t wait_ms = 0;
+  try {
+    q.since = args.value("since", uint64_t{0});
+    q.limit = std::clamp<size_t>(args.value("limit", size_t{1000}), 1, 10000);
+    q.integration = args.value("integration", "");
+    q.with_records = args.value("with_records", false);
+    wait_ms = std::clamp<int64_t>(args.value("wait_ms", int64_t{0}), 0, max_wait_ms);
+  } catch (const json::exception&) {
+    return rp.deliver(fail(2,
+                           "changes: since, limit and wait_ms are numbers, integration a "
+                           "name, with_records true or false")),
+           rp;
+  }
+  if (!q.integration.empty() && !store.integration_doc(q.integration))
+    return rp.deliver(fail(4, "no integration named '" + q.integration + "'")), rp;
+  auto page = read_feed(store, q);
+  if (wait_ms == 0 || !page.changes.empty() || !page.caught_up)
+    return rp.deliver(feed_reply(self, page)), rp;
+  if (self->state.parked >= max_parked)
+    return rp.deliver(fail(3, "too many clients are following the change feed (" +
+                                  std::to_string(max_parked) + "); try again later")),
+           rp;
+  q.since = page.next_since;
+  await_feed(self, rp, q, self->clock().now() + std::chrono::milliseconds(wait_ms));
+  return rp;
+}
+
+// `records NAME --id ID [--stream S]`: the record in that stream, or in every stream that has
+// one by that id.
+client_reply read_record(self_ptr self, const std::string& name, const json& args) {
+  auto& store = *self->state.ctx->store;
+  auto id = args["id"].is_string() ? args["id"].get<std::string>() : std::string();
+  auto stream = args.value("stream", "");
+  std::vector<std::string> streams;
+  if (!stream.empty())
+    streams.push_back(stream);
+  else
+    for (auto& [s, n] : store.record_counts(name)) streams.push_back(s);
+  json out = json::array();
+  bool with_deleted = args.value("include_deleted", false);
+  for (auto& s : streams)
+    if (auto r = store.record(name, s, id); r && (!r->deleted || with_deleted)) {
+      json row{{"stream", r->stream},
+               {"id", r->id},
+               {"updated_at", r->updated_at},
+               {"record", json::parse(r->body, nullptr, false)}};
+      if (r->deleted) row["deleted"] = true;
+      out.push_back(std::move(row));
+    }
+  if (out.empty())
+    return fail(4, "no record '" + id + "' in " + name +
+                       (stream.empty() ? "" : "'s stream '" + stream + "'"));
   return reply(0, out);
 }
 
 client_reply op_read(self_ptr self, const std::string& op, const std::string& name,
                      const json& args) {
   auto& store = *self->state.ctx->store;
-  if (op == "changes") {
-    json out = json::array();
-    auto limit = std::clamp<size_t>(args.value("limit", size_t{1000}), 1, 10000);
-    for (auto& c : store.changes(args.value("since", uint64_t{0}), limit))
-      out.push_back(json::parse(c.doc, nullptr, false));
-    return reply(0, json{{"changes", out}, {"last_seq", store.last_change_seq()}});
-  }
   if (!store.integration_doc(name)) return fail(4, "no integration named '" + name + "'");
   if (op == "logs") {
     json out = json::array();
@@ -427,6 +538,7 @@ client_reply op_read(self_ptr self, const std::string& op, const std::string& na
                   {{"streams", streams}, {"hint", "`ledgersync show " + name + "` lists them"}});
     }
   }
+  if (args.contains("id")) return read_record(self, name, args);
   auto limit = std::clamp<size_t>(args.value("limit", size_t{1000}), 1, 10000);
   json out = json::array();
   for (auto& r :
@@ -501,7 +613,7 @@ engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_
     if (op == "add") return op_add(self, args);
     if (op == "list" || (op == "status" && name.empty()))
       return op_status(self, all_names(self), false);
-    if (op == "changes") return immediate(op_read(self, op, name, args));
+    if (op == "changes") return op_changes(self, args);
     if (!exists()) return immediate(fail(4, "no integration named '" + name + "'"));
     if (op == "status") return op_status(self, {name}, true);
     if (op == "show") return immediate(op_show(self, name));

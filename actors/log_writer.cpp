@@ -2,9 +2,18 @@
 // a write joins the pending group and, if no flush is queued yet, queues one behind itself. By
 // the time the flush runs, every write that arrived meanwhile is in the group, and one durable
 // transaction answers them all.
+//
+// Retention pruning rides the same mailbox at low priority: each step deletes a bounded number
+// of keys in its own transaction and queues the next step behind whatever arrived meanwhile; a
+// step that finds a flush queued goes behind it once, so a page commit waits for at most one
+// small step and pruning still progresses under constant load.
 #include <spdlog/spdlog.h>
 
+#include <deque>
+#include <nlohmann/json.hpp>
+
 #include "actors/context.hpp"
+#include "config/integration_config.hpp"
 
 namespace ledgersync {
 
@@ -15,17 +24,77 @@ struct pending_write {
   caf::typed_response_promise<batch_result> promise;
 };
 
+// A long poll on the change feed, answered when a commit takes the feed beyond `since`.
+struct feed_waiter {
+  uint64_t since = 0;
+  caf::actor_clock::time_point until;
+  caf::typed_response_promise<uint64_t> promise;
+};
+
 struct log_writer_state {
   storage* store = nullptr;
+  log_writer_options opts;
   std::vector<pending_write> pending;
   bool flush_queued = false;
   uint64_t groups = 0, batches = 0;
+  std::vector<feed_waiter> waiters;
+  std::deque<std::string> to_prune;  // integration documents left in this pruning pass
+  bool step_queued = false, step_deferred = false;
   static inline const char* name = "log_writer";
 };
 
-log_writer_actor::behavior_type log_writer(
-    log_writer_actor::stateful_pointer<log_writer_state> self, storage* store) {
+using self_ptr = log_writer_actor::stateful_pointer<log_writer_state>;
+
+void queue_step(self_ptr self) {
+  if (self->state.step_queued) return;
+  self->state.step_queued = true;
+  self->send(self, prune_step_atom::value);
+}
+
+// Answers the waiters the feed has moved past, and (with `expire`) lets go of those whose wait
+// is over: their callers' request timeouts have answered them already.
+void wake_waiters(self_ptr self, bool expire) {
+  auto& st = self->state;
+  if (st.waiters.empty()) return;
+  auto last = st.store->last_change_seq();
+  auto now = self->clock().now();
+  auto keep = st.waiters.begin();
+  for (auto& w : st.waiters) {
+    if (w.since < last || (expire && w.until <= now))
+      w.promise.deliver(last);
+    else
+      *keep++ = std::move(w);
+  }
+  st.waiters.erase(keep, st.waiters.end());
+}
+
+// One step of the pass: the front integration, at most `prune_step_deletes` keys.
+void prune_step(self_ptr self) {
+  auto& st = self->state;
+  if (st.to_prune.empty()) return;
+  auto doc = nlohmann::json::parse(st.to_prune.front(), nullptr, false);
+  auto cfg =
+      doc.is_object() ? doc.value("config", nlohmann::json::object()) : nlohmann::json::object();
+  auto name = cfg.value("name", "");
+  auto keep = retention_of(cfg);
+  auto now = st.opts.clock.at(self->clock().now());
+  retention_limits limits{to_ms(now - std::chrono::hours(24) * keep.days),
+                          static_cast<uint64_t>(keep.events), static_cast<uint64_t>(keep.runs)};
+  prune_result out;
+  auto err =
+      name.empty() ? error_info{} : st.store->prune(name, limits, st.opts.prune_step_deletes, out);
+  if (!err.ok())
+    spdlog::warn("log writer: pruning {}'s history failed: {}", name, err.message);
+  else if (out.events + out.runs > 0)
+    spdlog::debug("log writer: pruned {} events and {} runs of {}", out.events, out.runs, name);
+  if (!err.ok() || !out.more) st.to_prune.pop_front();
+  if (!st.to_prune.empty()) queue_step(self);
+}
+
+log_writer_actor::behavior_type log_writer(self_ptr self, storage* store, log_writer_options opts) {
   self->state.store = store;
+  self->state.opts = opts;
+  self->delayed_send(self, opts.prune_every, prune_atom::value);
   return {[=](write_atom, write_batch& b) -> caf::typed_response_promise<batch_result> {
             auto p = self->make_response_promise<batch_result>();
             self->state.pending.push_back({std::move(b), p});
@@ -55,14 +124,48 @@ log_writer_actor::behavior_type log_writer(
               return;
             }
             for (size_t i = 0; i < group.size(); ++i) group[i].promise.deliver(results[i]);
+            wake_waiters(self, false);
+          },
+          [=](feed_wait_atom, uint64_t since,
+              int64_t wait_ms) -> caf::typed_response_promise<uint64_t> {
+            auto p = self->make_response_promise<uint64_t>();
+            auto last = self->state.store->last_change_seq();
+            if (last > since) {
+              p.deliver(last);
+              return p;
+            }
+            auto until =
+                self->clock().now() + std::chrono::milliseconds(std::max<int64_t>(0, wait_ms));
+            self->state.waiters.push_back({since, until, p});
+            return p;
+          },
+          [=](prune_atom) {
+            auto& st = self->state;
+            wake_waiters(self, true);
+            if (st.to_prune.empty())
+              for (auto& d : st.store->integration_docs()) st.to_prune.push_back(std::move(d));
+            if (!st.to_prune.empty()) queue_step(self);
+            self->delayed_send(self, st.opts.prune_every, prune_atom::value);
+          },
+          [=](prune_step_atom) {
+            auto& st = self->state;
+            st.step_queued = false;
+            if (st.flush_queued && !st.step_deferred) {
+              st.step_deferred = true;
+              queue_step(self);
+              return;
+            }
+            st.step_deferred = false;
+            prune_step(self);
           }};
 }
 
 }  // namespace
 
-log_writer_actor spawn_log_writer(caf::actor_system& sys, storage* store, bool detached) {
-  if (detached) return sys.spawn<caf::detached>(log_writer, store);
-  return sys.spawn(log_writer, store);
+log_writer_actor spawn_log_writer(caf::actor_system& sys, storage* store, bool detached,
+                                  log_writer_options opts) {
+  if (detached) return sys.spawn<caf::detached>(log_writer, store, opts);
+  return sys.spawn(log_writer, store, opts);
 }
 
 }  // namespace ledgersync

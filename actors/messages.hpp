@@ -29,6 +29,9 @@ using unschedule_atom = caf::atom_constant<caf::atom("unsched")>;
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
 using dismiss_atom = caf::atom_constant<caf::atom("dismiss")>;
 using persist_atom = caf::atom_constant<caf::atom("persist")>;
+using prune_atom = caf::atom_constant<caf::atom("prune")>;
+using prune_step_atom = caf::atom_constant<caf::atom("prunestep")>;
+using feed_wait_atom = caf::atom_constant<caf::atom("feedwait")>;
 
 // ---- message types ---------------------------------------------------------------------------
 
@@ -151,11 +154,25 @@ typename Inspector::result_type inspect(Inspector& f, client_reply& x) {
 // The single LMDB writer (log writer). Each write is answered only after the transaction that
 // holds it is durable; writes queued together share one transaction (group commit). A failed
 // commit answers every write of the group with an error; nothing of them is stored.
+//
+// It also prunes each integration's sync log and run history to the integration's retention, in
+// the background: every minute a pass over the integrations, in steps of a bounded number of
+// deletes, each its own small transaction that goes behind the writes already queued, so a page
+// commit waits for at most one step.
 using log_writer_actor = caf::typed_actor<
     // Apply this batch atomically; reply with what changed.
     caf::replies_to<write_atom, write_batch>::with<batch_result>,
     // (self) commit everything pending as one transaction.
-    caf::reacts_to<flush_atom>>;
+    caf::reacts_to<flush_atom>,
+    // Change-feed subscription for long polls (`changes` with a wait): answered with the feed's
+    // last sequence as soon as a commit takes it beyond `since` (at once when it already is).
+    // The caller bounds the wait with its own request timeout; the writer lets a waiter go on
+    // its next retention timer once `wait_ms` has passed.
+    caf::replies_to<feed_wait_atom, uint64_t /*since*/, int64_t /*wait_ms*/>::with<uint64_t>,
+    // (self) the retention timer: start a pruning pass over every integration.
+    caf::reacts_to<prune_atom>,
+    // (self) one pruning step: at most a bounded number of deletes in one transaction.
+    caf::reacts_to<prune_step_atom>>;
 
 // One integration: owns its config, status, cursors, active run, buckets and retry policy.
 using integration_actor = caf::typed_actor<

@@ -4,11 +4,14 @@
 #include <signal.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <caf/io/all.hpp>
 #include <caf/openssl/all.hpp>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -67,6 +70,51 @@ bool write_private(const std::string& path, const std::string& text) {
             ::fsync(fd) == 0;
   ::close(fd);
   return ok && ::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+// Who holds the data dir, for the message of a service that could not take it: service.json
+// names the running service once it listens; before that only the lock file's pid is known.
+std::string describe_holder(const std::string& dir, int lock_fd) {
+  char buf[32] = {};
+  auto n = ::pread(lock_fd, buf, sizeof buf - 1, 0);
+  std::string lock_pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+  while (!lock_pid.empty() && (lock_pid.back() == '\n' || lock_pid.back() == ' '))
+    lock_pid.pop_back();
+  std::ifstream in(dir + "/service.json");
+  auto j = json::parse(in, nullptr, false);
+  if (j.is_object() && j.contains("pid") && j.contains("port") &&
+      (lock_pid.empty() || std::to_string(j.value("pid", 0)) == lock_pid))
+    return "pid " + std::to_string(j.value("pid", 0)) + ", listening on " +
+           j.value("host", "127.0.0.1") + ":" + std::to_string(j.value("port", 0));
+  return lock_pid.empty() ? "starting" : "pid " + lock_pid + ", still starting";
+}
+
+// One service per data dir: an exclusive flock on DIR/service.lock, held (fd left open) for
+// the process lifetime. The kernel drops it when the process ends, kill -9 included, so a
+// stale lock never needs clearing. The holder's pid goes into the file for the message above.
+// Returns 0 when taken, else the exit code, with the reason on stderr.
+int lock_data_dir(const std::string& dir) {
+  auto path = dir + "/service.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    std::cerr << "ledgersync: cannot open " << path << ": " << std::strerror(errno) << "\n";
+    return 1;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) {
+      std::cerr << "ledgersync: cannot lock " << path << ": " << std::strerror(errno) << "\n";
+      return 1;
+    }
+    std::cerr << "ledgersync: another service already runs on the data dir " << dir << " ("
+              << describe_holder(dir, fd) << "); stop it first, or give this one another "
+              << "--data-dir\n";
+    ::close(fd);
+    return exit_already_running;
+  }
+  auto pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0)
+    spdlog::warn("cannot write the pid into {}: {}", path, std::strerror(errno));
+  return 0;  // fd stays open: closing it would release the lock
 }
 
 client_reply call(caf::actor_system& sys, const engine_actor& engine, client_request req) {
@@ -129,6 +177,7 @@ int run_service(const serve_options& o) {
     return 1;
   }
   ::chmod(o.data_dir.c_str(), 0700);
+  if (int code = lock_data_dir(o.data_dir); code != 0) return code;
   std::string err;
   auto store = open_lmdb_storage(o.data_dir + "/db", err);
   if (!store) {
@@ -179,10 +228,10 @@ int run_service(const serve_options& o) {
   ctx->store = store.get();
   ctx->secrets = &*box;
   ctx->make_transport = [&io] { return io.make_transport(); };
-  ctx->writer = spawn_log_writer(sys, store.get(), true);
   ctx->clock.anchor_wall =
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   ctx->clock.anchor_steady = sys.clock().now();
+  ctx->writer = spawn_log_writer(sys, store.get(), true, log_writer_options{ctx->clock});
   ctx->seed = static_cast<uint64_t>(::getpid());
   auto sched = spawn_scheduler(sys, ctx);
   auto token = random_token();
@@ -196,6 +245,13 @@ int run_service(const serve_options& o) {
     caf::anon_send_exit(front, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(sched, caf::exit_reason::user_shutdown);
+    // The writer last, and explicitly: its retention timer keeps it alive (and the actor
+    // system's shutdown waiting) until it is told to stop.
+    {
+      caf::scoped_actor self{sys};
+      self->wait_for(engine);
+    }
+    caf::anon_send_exit(ctx->writer, caf::exit_reason::user_shutdown);
   };
   auto port = caf::openssl::publish(front, o.port, o.host.c_str(), true);
   if (!port) {
@@ -209,6 +265,7 @@ int run_service(const serve_options& o) {
           service_file,
           json{{"host", o.host}, {"port", *port}, {"token", token}, {"pid", ::getpid()}}.dump())) {
     std::cerr << "ledgersync: cannot write " << service_file << "\n";
+    stop_actors();
     return 1;
   }
   std::cout << "ledgersync: service listening on " << o.host << ":" << *port << " (data dir "
@@ -232,7 +289,10 @@ int run_service(const serve_options& o) {
   int sig = 0;
   sigwait(&sigs, &sig);
   std::cout << "ledgersync: stopping" << std::endl;
-  ::unlink(service_file.c_str());
+  // Only while it is still ours: never take another service's address away.
+  service_address current;
+  if (read_service_address(o.data_dir, current, err) && current.token == token)
+    ::unlink(service_file.c_str());
   if (sandbox) sandbox->stop();
   stop_actors();
   io.stop();

@@ -16,6 +16,13 @@ struct serve_options {
   size_t demo_records = 2000;
 };
 
+// Exit codes of run_service beyond 0 (stopped by SIGINT/SIGTERM) and 1 (could not start).
+// 6: another service already runs on this data dir (it holds DIR/service.lock); this one
+// exits at once, naming the running one's pid and address, and touches none of its files.
+constexpr int exit_already_running = 6;
+
+// Runs until SIGINT/SIGTERM. Holds an exclusive lock on the data dir for its lifetime, and on
+// the way out removes service.json only while it still holds this service's token.
 // Returns the process exit code.
 int run_service(const serve_options& o);
 

@@ -1,7 +1,8 @@
 // ledgersync: the service (serve, demo), the sandbox upstream, and the client commands that
 // send messages to a running service. Exit codes: 0 ok, 1 failed (or a conflict), 2 usage, 3
-// refused by rate limit, 4 not found (integration, stream, run), 5 service unreachable. Errors go
-// to stderr: two lines (what, what to do) for a person, one {code, error, hint} object with --json.
+// refused by rate limit, 4 not found (integration, stream, run, record), 5 service unreachable,
+// 6 (serve, demo) another service already runs on the data dir. Errors go to stderr: two lines
+// (what, what to do) for a person, one {code, error, hint} object with --json.
 #include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "actors/service.hpp"
 #include "cli/client.hpp"
 #include "cli/errors.hpp"
+#include "cli/interrupt.hpp"
 #include "cli/render.hpp"
 #include "config/integration_config.hpp"
 #include "sandbox/sandbox_data.hpp"
@@ -35,6 +37,7 @@ struct config_opts {
   bool disabled = false, run_after_save = false;
   int64_t manual_burst = 0, manual_refill_s = 0, upstream_burst = 0;
   double upstream_rate = 0;
+  int64_t log_retention_days = 0, log_retention_events = 0, log_retention_runs = 0;
 };
 
 // CLI11 puts the option's name in front of the problem ("--limit: expected ...").
@@ -75,6 +78,15 @@ void add_config_opts(CLI::App* cmd, config_opts& c) {
   cmd->add_option("--upstream-burst", c.upstream_burst,
                   "requests allowed at once before --upstream-rate applies (default 20)")
       ->check(whole_number(1, 100000));
+  cmd->add_option("--log-retention-days", c.log_retention_days,
+                  "keep sync-log events and finished runs this many days (default 30)")
+      ->check(whole_number(1, 3650));
+  cmd->add_option("--log-retention-events", c.log_retention_events,
+                  "keep at most the newest N sync-log events (default 10000)")
+      ->check(whole_number(1, 100000000));
+  cmd->add_option("--log-retention-runs", c.log_retention_runs,
+                  "keep at most the newest N runs (default 1000)")
+      ->check(whole_number(1, 1000000));
 }
 
 std::string read_key(const config_opts& c) {
@@ -106,6 +118,9 @@ json config_changes(const config_opts& c, CLI::App* cmd) {
   if (cmd->count("--manual-refill")) j["manual_refill_s"] = c.manual_refill_s;
   if (cmd->count("--upstream-rate")) j["upstream_rate_per_s"] = c.upstream_rate;
   if (cmd->count("--upstream-burst")) j["upstream_burst"] = c.upstream_burst;
+  if (cmd->count("--log-retention-days")) j["log_retention_days"] = c.log_retention_days;
+  if (cmd->count("--log-retention-events")) j["log_retention_events"] = c.log_retention_events;
+  if (cmd->count("--log-retention-runs")) j["log_retention_runs"] = c.log_retention_runs;
   auto key = read_key(c);
   if (!key.empty()) j["api_key"] = key;
   if (!c.streams_file.empty()) {
@@ -235,8 +250,8 @@ int main(int argc, char** argv) {
 
   client_opts co;
   config_opts cfg;
-  std::string name, stream;
-  bool wait = false, full = false;
+  std::string name, stream, record_id, feed_integration;
+  bool wait = false, full = false, follow = false, with_records = false;
   size_t limit = 0;
   uint64_t since = 0;
 
@@ -287,6 +302,7 @@ int main(int argc, char** argv) {
   bool include_deleted = false;
   records->add_flag("--include-deleted", include_deleted,
                     "also records gone upstream (tombstones, marked deleted)");
+  records->add_option("--id", record_id, "one record by its upstream id (in --stream, or any)");
   add_client_opts(records, co, true);
   std::string dismiss_id;
   bool include_dismissed = false;
@@ -302,6 +318,10 @@ int main(int argc, char** argv) {
   changes->add_option("--since", since, "entries after this sequence number")
       ->check(whole_number(0));
   changes->add_option("--limit", limit, "at most N entries")->check(whole_number(1, 100000000));
+  changes->add_option("--integration", feed_integration, "one integration's entries only");
+  changes->add_flag("--follow", follow, "wait for new entries until interrupted (Ctrl-C)");
+  changes->add_flag("--with-records", with_records,
+                    "each entry carries the record's current body (null when gone)");
   add_client_opts(changes, co, true);
 
   bool json_errors = false;
@@ -354,6 +374,8 @@ int main(int argc, char** argv) {
   }
   if (sb->parsed()) return run_sandbox(sbo);
 
+  // Before the client's threads start: they inherit the blocked signals.
+  std::mutex* output = changes->parsed() && follow ? &stop_on_interrupt() : nullptr;
   auto c = connect(co);
   if (add->parsed() || configure->parsed()) {
     auto* cmd = add->parsed() ? add : configure;
@@ -391,6 +413,7 @@ int main(int argc, char** argv) {
     if (r.code != 0 || co.json_out) return report(r, co.json_out, [](const json&) {});
     auto s = c->call("status", name);
     print_show(r.body, s.body);
+    print_retention(r.body);
     return ok;
   }
   if (simple["remove"]->parsed() && !yes && ::isatty(STDIN_FILENO)) {
@@ -433,14 +456,17 @@ int main(int argc, char** argv) {
   if (records->parsed()) {
     std::string after_stream, after_id;
     size_t shown = 0;
+    bool by_id = records->count("--id") > 0;
     for (;;) {
       size_t page = limit ? std::min<size_t>(1000, limit - shown) : 1000;
-      auto r = c->call("records", name,
-                       {{"stream", stream},
-                        {"after_stream", after_stream},
-                        {"after_id", after_id},
-                        {"include_deleted", include_deleted},
-                        {"limit", page}});
+      auto r = c->call(
+          "records", name,
+          by_id ? json{{"stream", stream}, {"id", record_id}, {"include_deleted", include_deleted}}
+                : json{{"stream", stream},
+                       {"after_stream", after_stream},
+                       {"after_id", after_id},
+                       {"include_deleted", include_deleted},
+                       {"limit", page}});
       if (r.code != 0) return report(r, false, [](const json&) {});
       for (auto& row : r.body) {
         if (co.json_out)
@@ -456,7 +482,7 @@ int main(int argc, char** argv) {
         after_id = row["id"];
       }
       shown += r.body.size();
-      if (r.body.size() < page || (limit && shown >= limit)) break;
+      if (by_id || r.body.size() < page || (limit && shown >= limit)) break;
     }
     return ok;
   }
@@ -474,23 +500,43 @@ int main(int argc, char** argv) {
     return report(r, co.json_out, [&](const json& b) { print_set_aside(b); });
   }
   if (changes->parsed()) {
+    // Pages of at most 1000; with --follow, a request that finds nothing new waits in the
+    // service (bounded, well inside the client's reply deadline) and the loop asks again.
     size_t shown = 0;
     for (;;) {
       size_t page = limit ? std::min<size_t>(1000, limit - shown) : 1000;
-      auto r = c->call("changes", "", {{"since", since}, {"limit", page}});
+      json args{{"since", since}, {"limit", page}, {"with_records", with_records}};
+      if (!feed_integration.empty()) args["integration"] = feed_integration;
+      if (follow) args["wait_ms"] = 25000;
+      auto r = c->call("changes", "", args);
       if (r.code != 0) return report(r, false, [](const json&) {});
       auto& rows = r.body["changes"];
-      for (auto& row : rows) {
-        if (co.json_out)
-          std::cout << row.dump() << "\n";
-        else
-          std::cout << row["seq"] << "  " << row["integration"].get<std::string>() << "  "
+      {
+        std::unique_lock<std::mutex> hold;
+        if (output) hold = std::unique_lock<std::mutex>(*output);
+        for (auto& row : rows) {
+          if (co.json_out) {
+            std::cout << row.dump() << "\n";
+            continue;
+          }
+          std::cout << row["seq"] << "  " << row.value("at", "-") << "  "
+                    << row["integration"].get<std::string>() << "  "
                     << row["stream"].get<std::string>() << "  " << row["id"].get<std::string>()
-                    << "  " << row["op"].get<std::string>() << "\n";
-        since = row["seq"].get<uint64_t>();
+                    << "  " << row["op"].get<std::string>();
+          if (row.contains("record")) {
+            auto rec = row["record"].dump();
+            if (rec.size() > 100) rec = rec.substr(0, 97) + "...";
+            std::cout << "  " << rec;
+          }
+          std::cout << "\n";
+        }
+        std::cout.flush();
       }
       shown += rows.size();
-      if (rows.size() < page || (limit && shown >= limit)) break;
+      auto before = since;
+      since = r.body.value("next_since", rows.empty() ? since : rows.back()["seq"].get<uint64_t>());
+      if (limit && shown >= limit) break;
+      if (!follow && (since >= r.body.value("last_seq", since) || since == before)) break;
     }
     return ok;
   }

@@ -181,6 +181,16 @@ void write_show(std::ostream& out, const json& show, const json& status, const r
   }
 }
 
+void print_retention(const json& show) {
+  auto& r = show["retention"];
+  if (!r.is_object()) return;
+  std::cout << "  history kept:         " << str(r, "events") << " log events";
+  if (!r["oldest_event"].is_null()) std::cout << " (oldest " << str(r, "oldest_event") << ")";
+  std::cout << ", " << str(r, "runs") << " runs; pruned after " << str(r, "keep_days")
+            << " days or beyond the newest " << str(r, "keep_events") << " events and "
+            << str(r, "keep_runs") << " runs\n";
+}
+
 void write_log_line(std::ostream& out, const json& e, const render_env& env) {
   auto at = str(e, "at");
   if (auto t = parse_iso(at)) at = local_stamp(*t, env.zone);

@@ -232,6 +232,9 @@ json to_json(const integration_config& c, bool with_secret) {
          {"retry_cap_ms", c.retry.cap.count()},
          {"max_pages_per_pass", c.max_pages_per_pass},
          {"reconcile", c.reconcile},
+         {"log_retention_days", c.retention.days},
+         {"log_retention_events", c.retention.events},
+         {"log_retention_runs", c.retention.runs},
          {"created_at_ms", c.created_at_ms}};
   if (with_secret)
     j["api_key"] = c.api_key;
@@ -268,6 +271,9 @@ std::optional<integration_config> config_from_json(const json& j, std::string& e
   c.retry.cap = std::chrono::milliseconds(cap);
   r.get("max_pages_per_pass", c.max_pages_per_pass);
   r.get("reconcile", c.reconcile);
+  r.get("log_retention_days", c.retention.days);
+  r.get("log_retention_events", c.retention.events);
+  r.get("log_retention_runs", c.retention.runs);
   r.get("created_at_ms", c.created_at_ms);
   if (auto s = r.sub("streams")) {
     auto streams = streams_from_json(*s, error);
@@ -277,6 +283,18 @@ std::optional<integration_config> config_from_json(const json& j, std::string& e
   r.finish();
   if (!error.empty()) return std::nullopt;
   return c;
+}
+
+retention_settings retention_of(const json& config) {
+  retention_settings r;
+  if (!config.is_object()) return r;
+  auto get = [&](const char* key, int64_t& out) {
+    if (config.contains(key) && config[key].is_number_integer()) out = config[key].get<int64_t>();
+  };
+  get("log_retention_days", r.days);
+  get("log_retention_events", r.events);
+  get("log_retention_runs", r.runs);
+  return r;
 }
 
 bool valid_integration_name(const std::string& n) {
@@ -321,6 +339,11 @@ std::string validate(const integration_config& c) {
   if (c.max_body_bytes < 1024) return "max_body_bytes must be at least 1024";
   if (c.retry.max_attempts < 1 || c.retry.max_attempts > 20)
     return "retry_max_attempts must be 1-20";
+  if (c.retention.days < 1 || c.retention.days > 3650) return "log_retention_days must be 1-3650";
+  if (c.retention.events < 1 || c.retention.events > 100000000)
+    return "log_retention_events must be 1-100000000";
+  if (c.retention.runs < 1 || c.retention.runs > 1000000)
+    return "log_retention_runs must be 1-1000000";
   for (auto& [k, v] : c.headers)
     if (k.empty() || k.find_first_of(" :\r\n") != std::string::npos ||
         v.find_first_of("\r\n") != std::string::npos)

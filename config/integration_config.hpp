@@ -46,6 +46,15 @@ struct stream_config {
   std::map<std::string, std::string> query;  // fixed query parameters
 };
 
+// How much sync log and run history an integration keeps. The log writer prunes in the
+// background: events and finished runs older than `days`, and all but the newest `events`
+// events and `runs` runs.
+struct retention_settings {
+  int64_t days = 30;
+  int64_t events = 10000;
+  int64_t runs = 1000;
+};
+
 struct integration_config {
   std::string name;
   std::string connector = "rest";
@@ -69,6 +78,7 @@ struct integration_config {
   // A schedule for full passes that also mark records the upstream no longer has as deleted
   // (for upstreams that never report deletions); "manual" = only `sync --full`.
   std::string reconcile = "manual";
+  retention_settings retention;
   int64_t created_at_ms = 0;
 };
 
@@ -88,6 +98,10 @@ std::optional<std::vector<stream_config>> streams_from_json(const nlohmann::json
 // `with_secret` false leaves the key out (what is shown to users and written to disk).
 nlohmann::json to_json(const integration_config& c, bool with_secret);
 std::optional<integration_config> config_from_json(const nlohmann::json& j, std::string& error);
+
+// The retention a stored config document asks for (defaults for keys it lacks): what the log
+// writer reads without decoding the whole config.
+retention_settings retention_of(const nlohmann::json& config);
 
 // Everything a save must refuse: bad name, URL, connector, schedule, streams, limits.
 // Returns an empty string when valid.

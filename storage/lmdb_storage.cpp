@@ -10,6 +10,11 @@
 //
 // Invariants: the writer is the only thread that writes; every write is one transaction per
 // group; map growth happens with no transaction open, guarded by `resize_`.
+//
+// History counts (retention): meta "history.events\0integration" and "history.runs\0integration"
+// -> u64 hold how many sync-log events and runs an integration has, kept in the transaction that
+// adds or deletes them, so "keep the newest N" needs no scan. A database from before them is
+// counted once at open ("history.counted" marks it done).
 #include <lmdb.h>
 
 #include <cerrno>
@@ -144,6 +149,7 @@ class lmdb_storage final : public storage {
                                {&seen_, "seen"},
                                {&meta_, "meta"}})
         check(mdb_dbi_open(t.txn, name, MDB_CREATE, dbi), "mdb_dbi_open");
+      if (get_u64(t.txn, "history.counted") == 0) count_history(t.txn);
       check(mdb_txn_commit(t.txn), "mdb_txn_commit");
       t.txn = nullptr;
     } catch (const lmdb_error& e) {
@@ -291,6 +297,46 @@ class lmdb_storage final : public storage {
     return out;
   }
 
+  // ---- retention ---------------------------------------------------------------------------
+
+  error_info prune(const std::string& integration, const retention_limits& limits,
+                   size_t max_deletes, prune_result& out) override {
+    return write_txn([&](MDB_txn* txn) {
+      out = prune_result{};
+      size_t budget = max_deletes;
+      auto cutoff = limits.cutoff_ms;
+      out.events = prune_oldest(txn, log_, integration, events_count_key(integration),
+                                limits.keep_events, budget, [&](std::string_view doc) {
+                                  auto at = time_field(doc, "at");
+                                  return at && *at < cutoff;
+                                });
+      out.runs = prune_oldest(txn, runs_, integration, runs_count_key(integration),
+                              limits.keep_runs, budget, [&](std::string_view doc) {
+                                auto finished = time_field(doc, "finished");
+                                return finished && *finished < cutoff;
+                              });
+      out.more = budget == 0;
+    });
+  }
+
+  history_stats history(const std::string& integration) override {
+    history_stats h;
+    auto prefix = integration + std::string(1, '\0');
+    read([&](MDB_txn* txn) {
+      h.events = get_u64(txn, events_count_key(integration));
+      h.runs = get_u64(txn, runs_count_key(integration));
+      cursor_guard c;
+      if (mdb_cursor_open(txn, log_, &c.c) != MDB_SUCCESS) return;
+      MDB_val k = val(prefix), v;
+      if (mdb_cursor_get(c.c, &k, &v, MDB_SET_RANGE) != MDB_SUCCESS ||
+          view(k).substr(0, prefix.size()) != prefix)
+        return;
+      auto j = nlohmann::json::parse(view(v), nullptr, false);
+      if (j.is_object() && j.contains("at") && j["at"].is_string()) h.oldest_event_at = j["at"];
+    });
+    return h;
+  }
+
  private:
   static record_row decode_record(const std::string& integration, std::string_view k,
                                   std::string_view v) {
@@ -408,12 +454,14 @@ class lmdb_storage final : public storage {
       MDB_val k = val(key), v = val(e);
       check(mdb_put(txn, log_, &k, &v, 0), "put log");
     }
+    if (!b.log_events.empty()) add_u64(txn, events_count_key(b.integration), b.log_events.size());
     if (b.run_id) {
       key = b.integration + std::string(1, '\0') + be64(b.run_id);
       MDB_val k = val(key), old;
       nlohmann::json doc = nlohmann::json::object();
-      if (mdb_get(txn, runs_, &k, &old) == MDB_SUCCESS)
-        doc = nlohmann::json::parse(view(old), nullptr, false);
+      bool run_exists = mdb_get(txn, runs_, &k, &old) == MDB_SUCCESS;
+      if (run_exists) doc = nlohmann::json::parse(view(old), nullptr, false);
+      if (!run_exists) add_u64(txn, runs_count_key(b.integration), 1);
       if (!doc.is_object()) doc = nlohmann::json::object();
       if (!b.run_patch.empty()) {
         auto patch = nlohmann::json::parse(b.run_patch, nullptr, false);
@@ -639,6 +687,11 @@ class lmdb_storage final : public storage {
       int rc = mdb_del(txn, meta_, &k, nullptr);
       if (rc != MDB_NOTFOUND) check(rc, "delete set-aside count");
     }
+    for (auto& ck : {events_count_key(b.integration), runs_count_key(b.integration)}) {
+      MDB_val k = val(ck);
+      int rc = mdb_del(txn, meta_, &k, nullptr);
+      if (rc != MDB_NOTFOUND) check(rc, "delete history count");
+    }
     MDB_val k = val(b.integration);
     int rc = mdb_del(txn, integrations_, &k, nullptr);
     if (rc != MDB_NOTFOUND) check(rc, "delete integration");
@@ -653,6 +706,103 @@ class lmdb_storage final : public storage {
       check(mdb_cursor_del(c.c, 0), "delete");
       k = val(prefix);
       rc = mdb_cursor_get(c.c, &k, &v, MDB_SET_RANGE);
+    }
+  }
+
+  static std::string events_count_key(const std::string& integration) {
+    return join({"history.events", integration});
+  }
+  static std::string runs_count_key(const std::string& integration) {
+    return join({"history.runs", integration});
+  }
+
+  // The epoch ms of a JSON document's ISO 8601 field; none when absent or not a time, so what
+  // cannot be dated is never deleted for its age.
+  static std::optional<int64_t> time_field(std::string_view doc, const char* key) {
+    auto j = nlohmann::json::parse(doc, nullptr, false);
+    if (!j.is_object() || !j.contains(key) || !j[key].is_string()) return std::nullopt;
+    auto t = parse_iso(j[key].get<std::string>());
+    if (!t) return std::nullopt;
+    return to_ms(*t);
+  }
+
+  // Deletes the oldest keys under `integration` in `dbi` while more than `keep` remain or
+  // `too_old(value)` holds, spending `budget`; keeps `count_key` in step. Keys are
+  // integration\0big-endian number, so the oldest come first.
+  template <class Pred>
+  uint64_t prune_oldest(MDB_txn* txn, MDB_dbi dbi, const std::string& integration,
+                        const std::string& count_key, uint64_t keep, size_t& budget,
+                        Pred&& too_old) {
+    auto prefix = integration + std::string(1, '\0');
+    uint64_t count = get_u64(txn, count_key), deleted = 0;
+    cursor_guard c;
+    check(mdb_cursor_open(txn, dbi, &c.c), "cursor");
+    while (budget > 0) {
+      MDB_val k = val(prefix), v;
+      int rc = mdb_cursor_get(c.c, &k, &v, MDB_SET_RANGE);
+      if (rc == MDB_NOTFOUND || (rc == MDB_SUCCESS && view(k).substr(0, prefix.size()) != prefix))
+        break;
+      check(rc, "prune seek");
+      if (count <= keep && !too_old(view(v))) break;
+      check(mdb_cursor_del(c.c, 0), "prune delete");
+      if (count > 0) --count;
+      ++deleted;
+      --budget;
+    }
+    if (deleted) put_u64(txn, count_key, count);
+    return deleted;
+  }
+
+  // Counts every integration's events and runs: once, for a database from before the counts.
+  void count_history(MDB_txn* txn) {
+    for (auto [dbi, name] : {std::pair{log_, "history.events"}, {runs_, "history.runs"}}) {
+      std::map<std::string, uint64_t> counts;
+      cursor_guard c;
+      check(mdb_cursor_open(txn, dbi, &c.c), "cursor");
+      MDB_val k, v;
+      for (int rc = mdb_cursor_get(c.c, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+           rc = mdb_cursor_get(c.c, &k, &v, MDB_NEXT)) {
+        auto key = view(k);
+        ++counts[std::string(key.substr(0, key.find('\0')))];
+      }
+      for (auto& [integration, n] : counts) put_u64(txn, join({name, integration}), n);
+    }
+    put_u64(txn, "history.counted", 1);
+  }
+
+  void add_u64(MDB_txn* txn, const std::string& key, uint64_t n) {
+    put_u64(txn, key, get_u64(txn, key) + n);
+  }
+
+  // One durable write transaction running `f`, growing the map when it is full (as apply_group
+  // does for page commits).
+  template <class F>
+  error_info write_txn(F&& f) {
+    for (int tries = 0;; ++tries) {
+      int rc = MDB_SUCCESS;
+      std::string what;
+      {
+        std::shared_lock lock(resize_);
+        try {
+          txn_guard t;
+          check(mdb_txn_begin(env_, nullptr, 0, &t.txn), "begin");
+          f(t.txn);
+          rc = mdb_txn_commit(t.txn);
+          t.txn = nullptr;
+          if (rc != MDB_SUCCESS) what = "commit";
+        } catch (const lmdb_error& e) {
+          rc = e.rc;
+          what = e.what();
+        }
+      }
+      if (rc == MDB_SUCCESS) return {};
+      if (rc == MDB_MAP_FULL && tries < 8) {
+        std::unique_lock lock(resize_);
+        map_size_ *= 2;
+        if (mdb_env_set_mapsize(env_, map_size_) == MDB_SUCCESS) continue;
+      }
+      return make_error_info(error_category::storage,
+                             "database write failed (" + what + "): " + mdb_strerror(rc));
     }
   }
 

@@ -77,7 +77,26 @@ struct record_row {
 
 struct change_row {
   uint64_t seq = 0;
-  std::string doc;  // JSON: seq, integration, stream, id, op, updated_at, at
+  // JSON: seq, integration, stream, id, op, updated_at, at_ms (epoch ms, compact on disk;
+  // readers show it as ISO 8601 `at`, see feed_reader.hpp)
+  std::string doc;
+};
+
+// Retention of one integration's sync log and run history. Whatever is older than `cutoff_ms`
+// (events by their `at`, runs by their `finished`) or beyond the newest `keep_*` goes.
+struct retention_limits {
+  int64_t cutoff_ms = 0;
+  uint64_t keep_events = 0;
+  uint64_t keep_runs = 0;
+};
+struct prune_result {
+  uint64_t events = 0, runs = 0;  // deleted
+  bool more = false;              // the limit on deletes stopped it: call again
+};
+// How much history an integration keeps: counts from the meta database (no scan).
+struct history_stats {
+  uint64_t events = 0, runs = 0;
+  std::string oldest_event_at;  // the oldest kept event's `at`; "" when there is none
 };
 
 class storage {
@@ -117,6 +136,14 @@ class storage {
   // Set-aside entries of one integration in key order, dismissed ones included: JSON
   // {stream, id, missing, first_seen, last_seen, run_id, dismissed, record}.
   virtual std::vector<std::string> set_aside(const std::string& integration) = 0;
+
+  // Deletes, oldest first, `integration`'s sync-log events and runs that `limits` let go, at
+  // most `max_deletes` keys in one durable transaction, so a caller can interleave it with page
+  // commits. A run without `finished` (still running) is never deleted for its age. A write:
+  // called from the writer's thread only, like apply_group.
+  virtual error_info prune(const std::string& integration, const retention_limits& limits,
+                           size_t max_deletes, prune_result& out) = 0;
+  virtual history_stats history(const std::string& integration) = 0;
 };
 
 // Opens (creating when needed) the LMDB environment in `dir`. One per process per directory.

@@ -331,3 +331,162 @@ TEST_CASE("a duplicate add is a conflict; an unknown stream and a refused sync s
   CHECK(sbody["message"].get<std::string>().rfind(
             "manual sync limit reached (1 at once, one more every 300s); try again in ", 0) == 0);
 }
+
+namespace {
+
+// An integration saved with these retention limits, without syncing.
+void add_with_retention(world& w, const std::string& name, int64_t days, int64_t events,
+                        int64_t runs) {
+  integration_config c;
+  c.name = name;
+  c.base_url = "http://sandbox.test";
+  c.api_key = "sk_test_sandbox";
+  c.schedule = "manual";
+  c.streams = default_rest_streams();
+  c.manual_burst = 10;
+  c.retention = {days, events, runs};
+  REQUIRE(w.call("add", "", {{"config", to_json(c, true)}}).first == 0);
+}
+
+void put_events(world& w, const std::string& name, int n, const std::string& at) {
+  write_batch b;
+  b.integration = name;
+  for (int i = 0; i < n; ++i) b.log_events.push_back(json{{"at", at}, {"n", i}}.dump());
+  batch_result r;
+  REQUIRE(w.lmdb->apply(b, r).ok());
+}
+
+}  // namespace
+
+TEST_CASE("the sync log and run history are pruned in the background to their retention") {
+  world w;
+  w.start();
+  put_events(w, "roomy", 40, "2026-10-01T00:00:00.000Z");  // older than 30 days
+  add_with_retention(w, "roomy", 30, 10000, 1000);
+  put_events(w, "roomy", 5, "2026-11-23T09:00:00.000Z");
+  add_with_retention(w, "acme", 30, 50, 3);
+  put_events(w, "acme", 200, "2026-10-01T00:00:00.000Z");
+  put_events(w, "acme", 100, "2026-11-23T09:00:00.000Z");
+  for (uint64_t id = 1; id <= 5; ++id) {
+    write_batch b;
+    b.integration = "acme";
+    b.run_id = id;
+    b.run_patch = R"({"status":"ok","finished":"2026-11-23T09:00:00.000Z"})";
+    batch_result r;
+    REQUIRE(w.lmdb->apply(b, r).ok());
+  }
+  w.sched->advance_time(seconds(59));
+  w.sched->run();
+  CHECK(w.lmdb->history("acme").events == 301);  // with the "added" event
+  w.sched->advance_time(seconds(1));             // the retention timer: every minute
+  w.sched->run();
+  auto h = w.lmdb->history("acme");
+  CHECK(h.events == 50);
+  CHECK(h.runs == 3);
+  CHECK(h.oldest_event_at == "2026-11-23T09:00:00.000Z");
+  CHECK(w.lmdb->history("roomy").events == 6);  // 40 old ones gone by age, count well within
+  CHECK_FALSE(w.lmdb->run("acme", 2));
+  CHECK(w.lmdb->run("acme", 3));
+
+  auto [code, show] = w.call("show", "acme");
+  REQUIRE(code == 0);
+  CHECK(show["retention"] == json{{"events", 50},
+                                  {"runs", 3},
+                                  {"oldest_event", "2026-11-23T09:00:00.000Z"},
+                                  {"keep_days", 30},
+                                  {"keep_events", 50},
+                                  {"keep_runs", 3}});
+  CHECK(show["config"]["created_at"] == "2026-11-23T10:00:00.000Z");  // ISO, like every time
+  CHECK_FALSE(show["config"].contains("created_at_ms"));
+  auto bad = w.call("configure", "acme", {{"changes", {{"log_retention_days", 0}}}});
+  CHECK(bad.first == 2);
+  CHECK(bad.second["error"].get<std::string>().find("log_retention_days") != std::string::npos);
+}
+
+TEST_CASE("pruning goes in small steps, and a page commit waits behind at most one of them") {
+  world w(100);  // at most 100 deletes a step
+  w.start();
+  add_with_retention(w, "acme", 30, 10, 1000);
+  put_events(w, "acme", 1000, "2026-11-23T09:00:00.000Z");
+  w.sched->advance_time(minutes(1));
+  for (int i = 0; i < 100 && w.store->prunes < 2; ++i) w.sched->try_run_once();
+  REQUIRE(w.store->prunes == 2);  // a pass is under way: 8 more steps to go
+  w.store->prunes_at_group.clear();
+  caf::scoped_actor self{*w.sys};
+  write_batch b;
+  b.integration = "acme";
+  b.log_events.push_back(log_event(0, "info", "page", "a page's commit").dump());
+  self->send(w.ctx->writer, write_atom::value, std::move(b));  // queued behind the next step
+  w.sched->run();
+  REQUIRE(w.store->prunes_at_group.size() == 1);
+  CHECK(w.store->prunes_at_group[0] <= 3);  // behind the one step queued before it, no more
+  CHECK(w.store->prunes >= 10);
+  CHECK(w.lmdb->history("acme").events == 10);
+}
+
+TEST_CASE("a changes request with a wait is answered when entries commit, or when it times out") {
+  world w;
+  w.start();
+  w.add("acme", "manual", false, 5);
+  add_with_retention(w, "other", 30, 10000, 1000);
+  caf::scoped_actor self{*w.sys};
+  auto ask = [&](json args) {
+    client_request req;
+    req.token = "tok";
+    req.op = "changes";
+    req.args = args.dump();
+    self->send(w.engine, req);
+    w.sched->run();
+  };
+  auto answer = [&]() -> std::optional<json> {
+    std::optional<json> out;
+    self->receive([&](const client_reply& r) { out = json::parse(r.body); },
+                  caf::after(seconds(0)) >> [] {});
+    return out;
+  };
+  // Nothing new: parked, answered empty when the wait is over (virtual time).
+  ask({{"since", 0}, {"wait_ms", 25000}});
+  CHECK_FALSE(answer());
+  w.sched->advance_time(seconds(25));
+  w.sched->run();
+  auto empty = answer();
+  REQUIRE(empty);
+  CHECK((*empty)["changes"].empty());
+  CHECK((*empty)["next_since"] == 0);
+
+  // A sync commits: the parked request is answered at once, in ISO time.
+  ask({{"since", 0}, {"wait_ms", 25000}});
+  ask({{"since", 0}, {"wait_ms", 25000}, {"integration", "other"}});
+  CHECK_FALSE(answer());
+  CHECK(w.call("sync", "acme").first == 0);
+  w.sched->run();
+  auto got = answer();
+  REQUIRE(got);
+  REQUIRE_FALSE((*got)["changes"].empty());
+  auto& first = (*got)["changes"][0];
+  CHECK(first["seq"] == 1);
+  CHECK(first["integration"] == "acme");
+  CHECK(first["at"] == "2026-11-23T10:00:25.000Z");
+  CHECK_FALSE(first.contains("at_ms"));
+  // The one following "other" still waits: acme's entries are not its.
+  CHECK_FALSE(answer());
+  w.sched->advance_time(seconds(25));
+  w.sched->run();
+  auto other = answer();
+  REQUIRE(other);
+  CHECK((*other)["changes"].empty());
+  CHECK((*other)["next_since"] == 360);  // looked past acme's entries: the next poll starts there
+
+  // With records; one record by id.
+  auto [code, page] = w.call("changes", "", {{"since", 0}, {"limit", 2}, {"with_records", true}});
+  REQUIRE(code == 0);
+  auto id = page["changes"][0]["id"].get<std::string>();
+  CHECK(page["changes"][0]["record"]["id"] == id);
+  auto [rc, rec] = w.call("records", "acme", {{"id", id}});
+  REQUIRE(rc == 0);
+  REQUIRE(rec.size() == 1);
+  CHECK(rec[0]["record"]["id"] == id);
+  CHECK(w.call("records", "acme", {{"id", id}, {"stream", "payments"}}).first == 4);
+  CHECK(w.call("records", "acme", {{"id", "nope"}}).first == 4);
+  CHECK(w.call("changes", "", {{"integration", "nope"}}).first == 4);
+}

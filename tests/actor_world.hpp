@@ -70,7 +70,7 @@ struct world {
   scheduler_actor scheduler;
   engine_actor engine;
 
-  world() {
+  explicit world(size_t prune_step = 500) {
     std::string err;
     lmdb = open_lmdb_storage(dir.path, err);
     store = std::make_unique<faulty_storage>(*lmdb);
@@ -83,9 +83,10 @@ struct world {
     ctx->store = store.get();
     ctx->secrets = &box;
     ctx->make_transport = [t = transport] { return t; };
-    ctx->writer = spawn_log_writer(*sys, store.get(), false);
     ctx->clock.anchor_wall = *parse_iso("2026-11-23T10:00:00Z");
     ctx->clock.anchor_steady = sys->clock().now();
+    ctx->writer = spawn_log_writer(*sys, store.get(), false,
+                                   log_writer_options{ctx->clock, minutes(1), prune_step});
   }
   ~world() {
     caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);

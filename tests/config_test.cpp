@@ -81,3 +81,32 @@ TEST_CASE("a streams file with a typo or a wrong type is an error, not ignored")
   CHECK((*ok)[0].paging == pagination_style::page);
   CHECK((*ok)[0].page_count_pointer == "/pagination/pageCount");
 }
+
+TEST_CASE("log retention: defaults, round trip, limits refused by name, read from a stored doc") {
+  auto c = valid();
+  CHECK(c.retention.days == 30);
+  CHECK(c.retention.events == 10000);
+  CHECK(c.retention.runs == 1000);
+  c.retention = {7, 500, 20};
+  std::string err;
+  auto back = config_from_json(to_json(c, true), err);
+  REQUIRE(back);
+  CHECK(back->retention.days == 7);
+  CHECK(back->retention.events == 500);
+  CHECK(back->retention.runs == 20);
+  auto stored = retention_of(to_json(c, false));
+  CHECK(stored.days == 7);
+  CHECK(stored.events == 500);
+  CHECK(stored.runs == 20);
+  CHECK(retention_of(json{{"name", "old"}}).events == 10000);  // saved before retention existed
+  for (auto [f, key] :
+       std::vector<std::pair<std::function<void(integration_config&)>, std::string>>{
+           {[](auto& x) { x.retention.days = 0; }, "log_retention_days"},
+           {[](auto& x) { x.retention.days = 4000; }, "log_retention_days"},
+           {[](auto& x) { x.retention.events = 0; }, "log_retention_events"},
+           {[](auto& x) { x.retention.runs = -1; }, "log_retention_runs"}}) {
+    auto bad = valid();
+    f(bad);
+    CHECK(validate(bad).find(key) != std::string::npos);
+  }
+}

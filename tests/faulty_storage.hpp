@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <vector>
 
 #include "storage/storage.hpp"
 
@@ -19,6 +20,11 @@ class faulty_storage final : public storage {
   std::atomic<int> groups{0};
   // Fails (once) the first group holding a batch this matches: aims a full disk at one write.
   std::function<bool(const write_batch&)> fail_once_if;
+  std::atomic<int> prunes{0};
+
+  // How many prunes had run at each group commit: shows commits interleaving with pruning.
+  // (Tests run the writer on the test scheduler's one thread.)
+  std::vector<int> prunes_at_group;
 
   error_info apply_group(const std::vector<const write_batch*>& b,
                          std::vector<batch_result>& r) override {
@@ -30,6 +36,7 @@ class faulty_storage final : public storage {
           return make_error_info(error_category::storage,
                                  "disk full: the database could not commit (injected)");
         }
+    prunes_at_group.push_back(prunes);
     if (fail_next > 0) {
       --fail_next;
       return make_error_info(error_category::storage,
@@ -67,6 +74,13 @@ class faulty_storage final : public storage {
     return inner_.run(i, id);
   }
   std::vector<std::string> set_aside(const std::string& i) override { return inner_.set_aside(i); }
+  // Prunes are counted, not failed: `fail_next` stays meant for page commits.
+  error_info prune(const std::string& i, const retention_limits& l, size_t max,
+                   prune_result& out) override {
+    ++prunes;
+    return inner_.prune(i, l, max, out);
+  }
+  history_stats history(const std::string& i) override { return inner_.history(i); }
 
  private:
   storage& inner_;

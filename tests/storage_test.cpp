@@ -1,10 +1,14 @@
-// LMDB storage: atomic batches, dedupe by content hash, the change feed, map growth, removal.
+// LMDB storage: atomic batches, dedupe by content hash, the change feed, map growth, removal,
+// retention of the sync log and run history.
+#include <lmdb.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "core/time_util.hpp"
+#include "storage/feed_reader.hpp"
 #include "storage/secrets.hpp"
 #include "tests/faulty_storage.hpp"
 
@@ -180,6 +184,198 @@ TEST_CASE("the fault-injecting wrapper fails like a full disk") {
   CHECK(e.category == error_category::storage);
   CHECK(s->records("a", "", "", "", 10).empty());
   CHECK(f.apply(page("a", 0, 3), r).ok());
+}
+
+namespace {
+// `n` sync-log events of `integ`, numbered from `first`, each at `at`.
+write_batch events(const std::string& integ, int first, int n, const std::string& at) {
+  write_batch b;
+  b.integration = integ;
+  for (int i = first; i < first + n; ++i)
+    b.log_events.push_back(nlohmann::json{{"at", at}, {"n", i}}.dump());
+  return b;
+}
+write_batch run_doc(const std::string& integ, uint64_t id, const std::string& finished) {
+  write_batch b;
+  b.integration = integ;
+  b.run_id = id;
+  nlohmann::json patch{{"status", finished.empty() ? "running" : "ok"}};
+  if (!finished.empty()) patch["finished"] = finished;
+  b.run_patch = patch.dump();
+  return b;
+}
+}  // namespace
+
+TEST_CASE("pruning keeps the newest N events and runs, oldest first, a bounded number a time") {
+  temp_dir d;
+  std::string err;
+  auto s = open_lmdb_storage(d.path, err);
+  REQUIRE(s);
+  batch_result r;
+  for (int i = 0; i < 12; ++i)
+    REQUIRE(s->apply(events("a", i * 100, 100, "2026-11-20T00:00:00.000Z"), r).ok());
+  for (uint64_t id = 1; id <= 20; ++id) {
+    REQUIRE(s->apply(run_doc("a", id, ""), r).ok());
+    REQUIRE(s->apply(run_doc("a", id, "2026-11-20T00:00:00.000Z"), r).ok());  // same run again
+  }
+  REQUIRE(s->apply(events("ab", 0, 5, "2026-11-20T00:00:00.000Z"), r).ok());
+  CHECK(s->history("a").events == 1200);
+  CHECK(s->history("a").runs == 20);
+
+  retention_limits keep{0, 100, 5};
+  prune_result p;
+  REQUIRE(s->prune("a", keep, 500, p).ok());
+  CHECK(p.events == 500);
+  CHECK(p.more);
+  CHECK(s->history("a").events == 700);
+  CHECK(nlohmann::json::parse(s->logs("a", 1000).front())["n"] == 500);  // the oldest went
+  REQUIRE(s->prune("a", keep, 500, p).ok());
+  CHECK(p.more);
+  REQUIRE(s->prune("a", keep, 500, p).ok());
+  CHECK(p.events == 100);
+  CHECK(p.runs == 15);
+  CHECK_FALSE(p.more);
+  auto h = s->history("a");
+  CHECK(h.events == 100);
+  CHECK(h.runs == 5);
+  CHECK(h.oldest_event_at == "2026-11-20T00:00:00.000Z");
+  auto logs = s->logs("a", 1000);
+  REQUIRE(logs.size() == 100);
+  CHECK(nlohmann::json::parse(logs.front())["n"] == 1100);
+  auto runs = s->runs("a", 100);
+  REQUIRE(runs.size() == 5);
+  CHECK_FALSE(s->run("a", 15));
+  CHECK(s->run("a", 16));
+  CHECK(s->history("ab").events == 5);  // a name sharing the prefix is untouched
+  REQUIRE(s->prune("a", keep, 500, p).ok());
+  CHECK(p.events + p.runs == 0);
+}
+
+TEST_CASE("pruning by age deletes what is older than the cutoff, never a run still running") {
+  temp_dir d;
+  std::string err;
+  auto s = open_lmdb_storage(d.path, err);
+  batch_result r;
+  REQUIRE(s->apply(events("a", 0, 10, "2026-10-01T00:00:00.000Z"), r).ok());
+  REQUIRE(s->apply(events("a", 10, 1, "not a time"), r).ok());
+  REQUIRE(s->apply(events("a", 11, 10, "2026-11-20T00:00:00.000Z"), r).ok());
+  REQUIRE(s->apply(run_doc("a", 1, "2026-10-01T00:00:00.000Z"), r).ok());
+  REQUIRE(s->apply(run_doc("a", 2, ""), r).ok());  // left running
+  REQUIRE(s->apply(run_doc("a", 3, "2026-10-01T00:00:00.000Z"), r).ok());
+  auto cutoff = to_ms(*parse_iso("2026-10-24T00:00:00Z"));
+  prune_result p;
+  REQUIRE(s->prune("a", {cutoff, 10000, 1000}, 500, p).ok());
+  CHECK(p.events == 10);  // stops at the first event it cannot date
+  CHECK(p.runs == 1);     // stops at the running run
+  CHECK_FALSE(p.more);
+  CHECK(s->run("a", 2));
+  CHECK(s->run("a", 3));
+  auto h = s->history("a");
+  CHECK(h.events == 11);
+  CHECK(h.runs == 2);
+  CHECK(h.oldest_event_at == "not a time");
+}
+
+TEST_CASE("history counts follow removal and reopening; an older database is counted once") {
+  temp_dir d;
+  std::string err;
+  {
+    auto s = open_lmdb_storage(d.path, err);
+    batch_result r;
+    REQUIRE(s->apply(events("a", 0, 7, "2026-11-20T00:00:00.000Z"), r).ok());
+    REQUIRE(s->apply(run_doc("a", 1, ""), r).ok());
+    REQUIRE(s->apply(events("gone", 0, 3, "2026-11-20T00:00:00.000Z"), r).ok());
+    write_batch rm;
+    rm.integration = "gone";
+    rm.remove_integration = true;
+    REQUIRE(s->apply(rm, r).ok());
+    CHECK(s->history("gone").events == 0);
+  }
+  {
+    auto s = open_lmdb_storage(d.path, err);
+    CHECK(s->history("a").events == 7);
+    CHECK(s->history("a").runs == 1);
+  }
+  // As a database written before the counts existed: no counts, no marker.
+  {
+    MDB_env* env = nullptr;
+    REQUIRE(mdb_env_create(&env) == 0);
+    mdb_env_set_maxdbs(env, 16);
+    REQUIRE(mdb_env_open(env, d.path.c_str(), 0, 0600) == 0);
+    MDB_txn* txn = nullptr;
+    REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
+    MDB_dbi meta;
+    REQUIRE(mdb_dbi_open(txn, "meta", 0, &meta) == 0);
+    for (std::string k : {std::string("history.counted"), std::string("history.events\0a", 16),
+                          std::string("history.runs\0a", 14)}) {
+      MDB_val key{k.size(), k.data()};
+      CHECK(mdb_del(txn, meta, &key, nullptr) == 0);
+    }
+    REQUIRE(mdb_txn_commit(txn) == 0);
+    mdb_env_close(env);
+  }
+  auto s = open_lmdb_storage(d.path, err);
+  REQUIRE(s);
+  CHECK(s->history("a").events == 7);
+  CHECK(s->history("a").runs == 1);
+}
+
+TEST_CASE("the feed reads on from a sequence, one integration or all, with records, ISO times") {
+  temp_dir d;
+  std::string err;
+  auto s = open_lmdb_storage(d.path, err);
+  batch_result r;
+  auto a1 = page("a", 0, 5);
+  a1.at_ms = to_ms(*parse_iso("2026-11-23T10:00:00Z"));
+  REQUIRE(s->apply(a1, r).ok());
+  REQUIRE(s->apply(page("b", 0, 5), r).ok());
+  REQUIRE(s->apply(page("a", 5, 10), r).ok());
+
+  auto all = read_feed(*s, {});
+  CHECK(all.changes.size() == 15);
+  CHECK(all.caught_up);
+  CHECK(all.next_since == 15);
+  auto& first = all.changes[0];
+  CHECK(first["at"] == "2026-11-23T10:00:00.000Z");
+  CHECK_FALSE(first.contains("at_ms"));
+  CHECK_FALSE(first.contains("record"));
+
+  feed_query q;
+  q.integration = "a";
+  auto only_a = read_feed(*s, q);
+  REQUIRE(only_a.changes.size() == 10);
+  CHECK(only_a.changes[5]["seq"] == 11);
+  CHECK(only_a.caught_up);
+  q.limit = 3;
+  auto three = read_feed(*s, q);
+  CHECK(three.changes.size() == 3);
+  CHECK(three.next_since == 3);
+  CHECK_FALSE(three.caught_up);
+  q = {};
+  q.integration = "b";
+  q.max_scan = 4;  // a bounded read that found nothing yet says where to go on
+  auto none = read_feed(*s, q);
+  CHECK(none.changes.empty());
+  CHECK(none.next_since == 4);
+  CHECK_FALSE(none.caught_up);
+  q.since = 15;
+  auto end = read_feed(*s, q);
+  CHECK(end.changes.empty());
+  CHECK(end.next_since == 15);
+  CHECK(end.caught_up);
+
+  write_batch del;
+  del.integration = "a";
+  del.records.push_back({"customers", "r000001", "", "", true});
+  REQUIRE(s->apply(del, r).ok());
+  q = {};
+  q.integration = "a";
+  q.with_records = true;
+  q.limit = 3;
+  auto with = read_feed(*s, q);
+  REQUIRE(with.changes.size() == 3);
+  CHECK(with.changes[0]["record"] == nlohmann::json{{"id", "r000000"}, {"v", 1}});
+  CHECK(with.changes[1]["record"].is_null());  // deleted since
 }
 
 TEST_CASE("sealed keys open only with the same master key") {
