@@ -38,6 +38,8 @@ struct config_opts {
   int64_t manual_burst = 0, manual_refill_s = 0, upstream_burst = 0;
   double upstream_rate = 0;
   int64_t log_retention_days = 0, log_retention_events = 0, log_retention_runs = 0;
+  std::string reconcile;
+  int64_t max_pages_per_pass = 0;
 };
 
 // CLI11 puts the option's name in front of the problem ("--limit: expected ...").
@@ -78,6 +80,12 @@ void add_config_opts(CLI::App* cmd, config_opts& c) {
   cmd->add_option("--upstream-burst", c.upstream_burst,
                   "requests allowed at once before --upstream-rate applies (default 20)")
       ->check(whole_number(1, 100000));
+  cmd->add_option("--reconcile", c.reconcile,
+                  "a schedule for full passes that mark records gone upstream as deleted, e.g. "
+                  "'weekly sun 03:00 UTC' (default manual: only sync --full)");
+  cmd->add_option("--max-pages-per-pass", c.max_pages_per_pass,
+                  "a pass stops with an error at this many pages (default 100000)")
+      ->check(whole_number(1));
   cmd->add_option("--log-retention-days", c.log_retention_days,
                   "keep sync-log events and finished runs this many days (default 30)")
       ->check(whole_number(1, 3650));
@@ -118,6 +126,8 @@ json config_changes(const config_opts& c, CLI::App* cmd) {
   if (cmd->count("--manual-refill")) j["manual_refill_s"] = c.manual_refill_s;
   if (cmd->count("--upstream-rate")) j["upstream_rate_per_s"] = c.upstream_rate;
   if (cmd->count("--upstream-burst")) j["upstream_burst"] = c.upstream_burst;
+  if (cmd->count("--reconcile")) j["reconcile"] = c.reconcile;
+  if (cmd->count("--max-pages-per-pass")) j["max_pages_per_pass"] = c.max_pages_per_pass;
   if (cmd->count("--log-retention-days")) j["log_retention_days"] = c.log_retention_days;
   if (cmd->count("--log-retention-events")) j["log_retention_events"] = c.log_retention_events;
   if (cmd->count("--log-retention-runs")) j["log_retention_runs"] = c.log_retention_runs;

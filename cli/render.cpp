@@ -57,9 +57,38 @@ std::string local_stamp(sys_ms t, const date::time_zone* zone) {
   return date::format("%F %T", zone->to_local(std::chrono::floor<std::chrono::seconds>(t)));
 }
 
+// The current stream's own count and total ("invoices 300/20000"): a run's fetched count set
+// against one stream's total was how "30500 fetched of 20000" came about.
 std::string progress_text(const json& p) {
-  auto text = str(p, "stream", "") + " " + std::to_string(p.value("fetched", uint64_t{0}));
+  auto current = str(p, "stream", "");
+  if (p.contains("streams") && p["streams"].is_array())
+    for (auto& st : p["streams"])
+      if (st.value("name", "") == current) {
+        auto text = current + " " + std::to_string(st.value("fetched", uint64_t{0}));
+        if (!st["total"].is_null()) text.append(1, '/').append(st["total"].dump());
+        return text;
+      }
+  auto text = current + " " + std::to_string(p.value("fetched", uint64_t{0}));
   if (p.contains("total") && !p["total"].is_null()) text.append(1, '/').append(p["total"].dump());
+  return text;
+}
+
+// Every stream of the run: "customers 120/120 done · invoices 40/120 33% · payments -".
+std::string streams_text(const json& p) {
+  if (!p.contains("streams") || !p["streams"].is_array()) return progress_text(p);
+  std::string text;
+  for (auto& st : p["streams"]) {
+    if (!text.empty()) text += " · ";
+    text += st.value("name", "") + " ";
+    auto fetched = st.value("fetched", uint64_t{0});
+    bool started = fetched > 0 || st.value("done", false);
+    text += started ? std::to_string(fetched) : "-";
+    if (started && !st["total"].is_null()) text.append(1, '/').append(st["total"].dump());
+    if (st.value("done", false))
+      text += " done";
+    else if (!st["percent"].is_null())
+      text += " " + st["percent"].dump() + "%";
+  }
   return text;
 }
 
@@ -132,10 +161,14 @@ void write_status_detail(std::ostream& out, const json& s, const render_env& env
   if (s.value("running", false) && s["progress"].is_object()) {
     auto& p = s["progress"];
     out << "  running:              run " << str(p, "run_id") << " (" << str(p, "kind") << "), "
-        << str(p, "stream", "") << ": " << p.value("fetched", 0) << " fetched"
-        << (p["total"].is_null() ? "" : " of " + p["total"].dump()) << "\n";
+        << p.value("fetched", 0) << " fetched"
+        << (p["total"].is_null() ? "" : " of " + p["total"].dump())
+        << (p["percent"].is_null() ? "" : " (" + p["percent"].dump() + "%)") << "\n"
+        << "                        " << streams_text(p) << "\n";
     if (p.contains("waiting")) out << "                        " << str(p, "waiting") << "\n";
   }
+  if (s.contains("paused") && s["paused"].is_string())
+    out << "  scheduled syncs:      " << str(s, "paused") << "\n";
   if (s.contains("last_error") && s["last_error"].is_object()) {
     auto& e = s["last_error"];
     out << "  last error:           [" << str(e, "category") << "] " << str(e, "message") << "\n"
@@ -241,11 +274,8 @@ void print_run_summary(const json& run) {
 void print_progress(const json& s, bool tty) {
   if (!s["progress"].is_object()) return;
   auto& p = s["progress"];
-  uint64_t fetched = p.value("fetched", uint64_t{0});
-  std::string tail = str(p, "stream", "") + " " + std::to_string(fetched);
-  if (!p["total"].is_null()) tail.append(1, '/').append(p["total"].dump());
-  tail += " fetched, " + std::to_string(p.value("inserted", 0)) + " new, " +
-          std::to_string(p.value("updated", 0)) + " updated";
+  std::string tail = streams_text(p) + "; " + std::to_string(p.value("inserted", 0)) + " new, " +
+                     std::to_string(p.value("updated", 0)) + " updated";
   if (p.contains("waiting")) tail += " — " + str(p, "waiting");
   if (tty) {
     int pct = p["percent"].is_null() ? -1 : p["percent"].get<int>();

@@ -3,11 +3,15 @@
 #include "connectors/connector.hpp"
 
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <future>
 #include <nlohmann/json.hpp>
 
+#include "connectors/http_client.hpp"
 #include "connectors/paging_guard.hpp"
 #include "core/retry_policy.hpp"
 #include "sandbox/sandbox_data.hpp"
+#include "tests/faulty_storage.hpp"
 
 using namespace ledgersync;
 
@@ -331,4 +335,49 @@ TEST_CASE("the paging guard ends a pass whose token repeats or that pages withou
   CHECK(capped.check("x", 1, true, "2").ok());
   auto cap = capped.check("x", 2, true, "3");
   CHECK(cap.message.find("max_pages_per_pass") != std::string::npos);
+}
+
+TEST_CASE(
+    "the HTTP client sends nothing to another origin, and reads local files only as allowed") {
+  io_runtime io(1);
+  auto t = io.make_transport();
+  auto fetch = [&](http_request r) {
+    std::promise<http_response> p;
+    auto f = p.get_future();
+    t->fetch(std::move(r), [&p](http_response x) { p.set_value(std::move(x)); });
+    return f.get();
+  };
+  http_request r;
+  r.url = "http://127.0.0.2:9/capture";  // nothing listens there: a refusal needs no connection
+  r.allowed_origin = "http://127.0.0.1:8000";
+  auto a = fetch(r);
+  CHECK(a.status == 0);
+  CHECK(a.error.category == error_category::config);
+  CHECK(a.error.message.find("http://127.0.0.2:9") != std::string::npos);
+
+  r = {};
+  r.url = "file:///etc/hostname";  // never from an upstream: allow_file is off
+  auto b = fetch(r);
+  CHECK(b.error.category == error_category::config);
+  CHECK(b.body.empty());
+
+  r.allow_file = true;
+  r.url = "file:///dev/zero";  // endless: not a regular file, refused before reading
+  auto c = fetch(r);
+  CHECK(c.error.category == error_category::config);
+  CHECK(c.body.empty());
+
+  testing::temp_dir dir;
+  auto path = dir.path + "/page.json";
+  { std::ofstream(path) << std::string(10000, ' ') << "[]"; }
+  r.url = "file://" + path;
+  r.max_body_bytes = 4096;  // the limit holds while reading
+  auto d = fetch(r);
+  CHECK(d.error.category == error_category::upstream);
+  CHECK(d.error.permanent);
+  CHECK(d.body.empty());
+  r.max_body_bytes = 1 << 20;
+  auto e = fetch(r);
+  CHECK(e.status == 200);
+  CHECK(e.body.size() == 10002);
 }

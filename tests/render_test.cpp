@@ -192,3 +192,29 @@ TEST_CASE("numeric options say what they expected and what they got") {
   CHECK(positive_number_problem("-1") == "expected a number above 0, got '-1'");
   CHECK_FALSE(positive_number_problem("inf").empty());
 }
+
+TEST_CASE("progress shows each stream against its own total, never a run total against one") {
+  json s = {{"name", "big"},       {"status", "active"}, {"health", "healthy"},
+            {"stale", false},      {"running", true},    {"schedule", "manual"},
+            {"last_error", nullptr}, {"next_run", nullptr}, {"last_sync", nullptr}};
+  s["progress"] = {{"run_id", 4},
+                   {"kind", "manual"},
+                   {"stream", "payments"},
+                   {"fetched", 30500},
+                   {"total", nullptr},
+                   {"percent", nullptr},
+                   {"streams",
+                    {{{"name", "invoices"}, {"fetched", 20000}, {"total", 20000}, {"percent", 100},
+                      {"done", true}},
+                     {{"name", "payments"}, {"fetched", 10500}, {"total", 20000}, {"percent", 52},
+                      {"done", false}},
+                     {{"name", "customers"}, {"fetched", 0}, {"total", nullptr},
+                      {"percent", nullptr}, {"done", false}}}}};
+  std::ostringstream out;
+  write_status_detail(out, s, render_env{*parse_iso("2026-11-25T10:00:00Z"), nullptr});
+  auto text = out.str();
+  CHECK(text.find("invoices 20000/20000 done · payments 10500/20000 52% · customers -") !=
+        std::string::npos);
+  CHECK(text.find("30500 fetched of") == std::string::npos);  // no total while one is unknown
+  CHECK(text.find("%)") == std::string::npos);                // nor a run percentage
+}
