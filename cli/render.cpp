@@ -144,8 +144,13 @@ void write_status_table(std::ostream& out, const json& statuses, const render_en
           std::string(1, '[').append(str(e, "category")).append("] ") + str(e, "message"), 60);
     }
     rows.push_back({str(s, "name"), status, capitalised(str(s, "health")),
-                    when(s, "last_sync", env, "never"), next_run(s, env, "-"), str(s, "schedule"),
-                    error});
+                    when(s, "last_sync", env, "never"),
+                    // A paused schedule's next slot would not run: say so rather than when.
+                    s.contains("paused") && s["paused"].is_string()
+                        ? std::string(str(s, "paused").rfind("waiting", 0) == 0 ? "paused: new key"
+                                                                                : "backing off")
+                        : next_run(s, env, "-"),
+                    str(s, "schedule"), error});
   }
   out << format_table(rows);
 }
