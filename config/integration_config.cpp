@@ -1,6 +1,8 @@
 #include "config/integration_config.hpp"
 
+#include <algorithm>
 #include <boost/url/parse.hpp>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -43,6 +45,20 @@ stream_config make_stream(std::string name, std::string entity, std::vector<std:
   s.entity = std::move(entity);
   for (auto& r : req) s.required.push_back("/" + r);
   return s;
+}
+
+bool iequals(const std::string& a, const char* b) {
+  return a.size() == std::strlen(b) && std::equal(a.begin(), a.end(), b, [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == y;
+         });
+}
+
+bool is_http_date_header(const std::string& h) {
+  return iequals(h, "if-modified-since") || iequals(h, "if-unmodified-since");
+}
+
+bool valid_header_name(const std::string& h) {
+  return !h.empty() && h.find_first_of(" :\r\n") == std::string::npos;
 }
 
 // Reads typed fields out of an object and complains about anything it does not know.
@@ -102,6 +118,9 @@ json to_json(const stream_config& s) {
     j["incremental"] = {{"header", s.incremental_header}};
   else
     j["incremental"] = {{"param", s.incremental_param}};
+  j["incremental"]["format"] =
+      s.since_format == watermark_format::http_date ? "http_date" : "iso8601";
+  if (!s.total_header.empty()) j["total_header"] = s.total_header;
   json p{{"style", pagination_name(s.paging)}};
   switch (s.paging) {
     case pagination_style::cursor:
@@ -139,6 +158,7 @@ std::optional<stream_config> stream_from_json(const json& j, std::string& error)
   r.get("id", s.id_pointer);
   r.get("updated_at", s.updated_pointer);
   r.get("total", s.total_pointer);
+  r.get("total_header", s.total_header);
   r.get("deleted", s.deleted_pointer);
   r.get("required", s.required);
   r.get("query", s.query);
@@ -146,7 +166,15 @@ std::optional<stream_config> stream_from_json(const json& j, std::string& error)
     reader ri(*inc, where + " incremental", error);
     ri.get("param", s.incremental_param);
     ri.get("header", s.incremental_header);
+    // Without a format, If-Modified-Since and If-Unmodified-Since get the HTTP-date they
+    // require, and everything else the watermark as the upstream wrote it.
+    std::string format;
+    ri.get("format", format);
     ri.finish();
+    if (format == "http_date" || (format.empty() && is_http_date_header(s.incremental_header)))
+      s.since_format = watermark_format::http_date;
+    else if (!format.empty() && format != "iso8601")
+      ri.fail("unknown format '" + format + "' (iso8601, http_date)");
   }
   if (auto pg = r.sub("pagination")) {
     reader rp(*pg, where + " pagination", error);
@@ -330,6 +358,12 @@ std::string validate(const integration_config& c) {
       return "stream '" + s.name + "': page size must be between 1 and 10000";
     if (s.paging == pagination_style::next_url && s.next_url_pointer.empty())
       return "stream '" + s.name + "': next_url paging needs a field";
+    if (!s.incremental_header.empty() && !valid_header_name(s.incremental_header))
+      return "stream '" + s.name + "': incremental header '" + s.incremental_header +
+             "' is not a valid HTTP header name";
+    if (!s.total_header.empty() && !valid_header_name(s.total_header))
+      return "stream '" + s.name + "': total_header '" + s.total_header +
+             "' is not a valid HTTP header name";
   }
   if (c.manual_burst < 1 || c.manual_burst > 100) return "manual_burst must be 1-100";
   if (c.manual_refill_s < 1) return "manual_refill_s must be at least 1";
@@ -345,8 +379,7 @@ std::string validate(const integration_config& c) {
   if (c.retention.runs < 1 || c.retention.runs > 1000000)
     return "log_retention_runs must be 1-1000000";
   for (auto& [k, v] : c.headers)
-    if (k.empty() || k.find_first_of(" :\r\n") != std::string::npos ||
-        v.find_first_of("\r\n") != std::string::npos)
+    if (!valid_header_name(k) || v.find_first_of("\r\n") != std::string::npos)
       return "header '" + k + "' is not a valid HTTP header";
   if (c.api_key.find_first_of("\r\n") != std::string::npos) return "API key contains a line break";
   return "";

@@ -22,6 +22,11 @@ enum class pagination_style : uint8_t {
   none,      // one request returns everything
 };
 
+// How the watermark is written into the request: as the upstream wrote its updated_at (ISO 8601,
+// what query filters compare) or as an RFC 9110 IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"),
+// the only form If-Modified-Since accepts.
+enum class watermark_format : uint8_t { iso8601, http_date };
+
 struct stream_config {
   std::string name;
   std::string path;
@@ -31,6 +36,7 @@ struct stream_config {
   std::string updated_pointer = "/updated_at";
   std::string incremental_param = "updated_since";  // query parameter carrying the watermark
   std::string incremental_header;  // or a header (If-Modified-Since); wins when set
+  watermark_format since_format = watermark_format::iso8601;
   pagination_style paging = pagination_style::cursor;
   std::string cursor_param = "cursor";
   std::string cursor_pointer = "/next_cursor";
@@ -41,6 +47,9 @@ struct stream_config {
   std::string page_size_param = "limit";
   int page_size = 500;
   std::string total_pointer = "/total";      // a total for progress, when the upstream gives one
+  // Or a response header with it, which wins when present: a bare count (X-Total-Count) or
+  // a Content-Range ("items 0-499/5000").
+  std::string total_header;
   std::string deleted_pointer;               // a record field that marks deletion (true/"Deleted")
   std::vector<std::string> required;         // JSON pointers within a record
   std::map<std::string, std::string> query;  // fixed query parameters

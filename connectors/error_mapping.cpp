@@ -1,9 +1,14 @@
 // What an upstream's answer means for the sync: the HTTP status decides the category, the body
-// supplies the vendor's words for the message.
+// supplies the vendor's words for the message. Also the small HTTP value rules (Host, Link,
+// Retry-After, totals, HTTP-dates) that connectors and the client share.
 #include <boost/url/parse.hpp>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "connectors/http_types.hpp"
+#include "core/time_util.hpp"
 
 namespace ledgersync {
 
@@ -70,6 +75,42 @@ int parse_retry_after(std::string_view v) {
     n = n * 10 + (c - '0');
   }
   return n;
+}
+
+std::string host_header_for(std::string_view scheme, std::string_view host, std::string_view port) {
+  bool default_port = (scheme == "http" && port == "80") || (scheme == "https" && port == "443");
+  std::string out(host);
+  if (!default_port && !port.empty()) out += ":" + std::string(port);
+  return out;
+}
+
+int64_t total_from_header(std::string_view v) {
+  if (auto slash = v.rfind('/'); slash != std::string_view::npos) v.remove_prefix(slash + 1);
+  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  if (v.empty() || v.size() > 18) return -1;
+  int64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return -1;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
+std::string http_date_of(std::string_view iso) {
+  auto t = parse_iso(iso);
+  if (!t) return "";
+  std::time_t secs = std::chrono::floor<std::chrono::seconds>(*t).time_since_epoch().count();
+  std::tm tm{};
+  if (!gmtime_r(&secs, &tm)) return "";
+  // Day and month names are fixed English in HTTP, whatever the process's locale.
+  static const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
+                tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
 }
 
 std::string link_next(std::string_view h) {

@@ -38,12 +38,7 @@ namespace {
 struct target {
   std::string scheme, host, port, path;
   std::string key() const { return scheme + "://" + host + ":" + port; }
-  // RFC 9110 §7.2: the port goes into Host whenever it is not the scheme's default; servers
-  // build their absolute links (Link, @odata.nextLink) from it.
-  std::string host_header() const {
-    bool default_port = (scheme == "http" && port == "80") || (scheme == "https" && port == "443");
-    return default_port ? host : host + ":" + port;
-  }
+  std::string host_header() const { return host_header_for(scheme, host, port); }
 };
 
 std::optional<target> split_url(const std::string& url, std::string& error) {

@@ -49,6 +49,19 @@ error_info classify_response(const http_response& r, const std::string& what);
 // Parses Retry-After (delta-seconds only; an HTTP-date counts as absent).
 int parse_retry_after(std::string_view v);
 
+// The Host header for a request (RFC 9110 §7.2): the port is there whenever it is not the
+// scheme's default (80 for http, 443 for https), since servers build absolute links from it.
+std::string host_header_for(std::string_view scheme, std::string_view host, std::string_view port);
+
+// A total count from a response header: a bare number (X-Total-Count) or the complete length of
+// a Content-Range ("items 0-499/5000"); -1 when absent or unknown ("items 0-499/*").
+int64_t total_from_header(std::string_view value);
+
+// An ISO 8601 time ("2024-03-05T10:20:30.250+01:00", "2024-03-05") as an RFC 9110 IMF-fixdate
+// ("Tue, 05 Mar 2024 09:20:30 GMT"), sub-seconds dropped (rounded down, so a conditional request
+// never skips a change); empty when `iso` is not such a time.
+std::string http_date_of(std::string_view iso);
+
 // Extracts the URL with rel="next" from an RFC 8288 Link header; empty when none.
 std::string link_next(std::string_view link_header);
 

@@ -106,8 +106,9 @@ class rest_connector final : public connector {
       boost::urls::url u = first;
       auto params = u.params();
       if (!s.page_size_param.empty()) params.set(s.page_size_param, std::to_string(s.page_size));
-      if (!cur.pass_since.empty() && s.incremental_header.empty() && !s.incremental_param.empty())
-        params.set(s.incremental_param, cur.pass_since);
+      auto since = since_text(s, cur);
+      if (!since.empty() && s.incremental_header.empty() && !s.incremental_param.empty())
+        params.set(s.incremental_param, since);
       if (s.paging == pagination_style::cursor && !cur.page_token.empty())
         params.set(s.cursor_param, cur.page_token);
       if (s.paging == pagination_style::page)
@@ -115,8 +116,8 @@ class rest_connector final : public connector {
                    cur.page_token.empty() ? std::to_string(s.first_page) : cur.page_token);
       r.url = std::string(u.buffer());
     }
-    if (!cur.pass_since.empty() && !s.incremental_header.empty())
-      r.headers.emplace_back(s.incremental_header, cur.pass_since);
+    if (auto since = since_text(s, cur); !since.empty() && !s.incremental_header.empty())
+      r.headers.emplace_back(s.incremental_header, since);
     return r;
   }
 
@@ -133,6 +134,10 @@ class rest_connector final : public connector {
   page_result parse_page(const stream_config& s, const stream_cursor& cur,
                          const http_response& resp) override {
     page_result out;
+    // "Nothing changed since the watermark": the pass ends here, cleanly and empty. Only an
+    // answer to a conditional request can mean that.
+    if (resp.status == 304 && !since_text(s, cur).empty() && !s.incremental_header.empty())
+      return out;
     out.error = classify_response(resp, "stream " + s.name);
     if (!out.error.ok()) return out;
     simdjson::dom::element doc;
@@ -198,6 +203,8 @@ class rest_connector final : public connector {
         int64_t t;
         if (!v.value_unsafe().get_int64().get(t)) out.total = t;
       }
+    if (!s.total_header.empty())
+      if (auto t = total_from_header(resp.header(s.total_header)); t >= 0) out.total = t;
     switch (s.paging) {
       case pagination_style::cursor:
         if (auto v = doc.at_pointer(s.cursor_pointer); !v.error())
@@ -242,6 +249,15 @@ class rest_connector final : public connector {
   }
 
  private:
+  // The watermark as this stream's request carries it; empty when the pass is not incremental
+  // or the watermark is no time an HTTP-date can express (then the request asks for everything,
+  // which costs time but misses nothing).
+  static std::string since_text(const stream_config& s, const stream_cursor& cur) {
+    if (cur.pass_since.empty() || s.since_format == watermark_format::iso8601)
+      return cur.pass_since;
+    return http_date_of(cur.pass_since);
+  }
+
   http_request base_request() const {
     http_request r;
     r.timeout_ms = c_.request_timeout_ms;

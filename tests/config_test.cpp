@@ -45,6 +45,8 @@ TEST_CASE("every bad setting is refused with a message naming it") {
       {[](auto& c) { c.manual_burst = 0; }, "manual_burst"},
       {[](auto& c) { c.headers.emplace("Bad Header", "x"); }, "header"},
       {[](auto& c) { c.api_key = "a\nb"; }, "line break"},
+      {[](auto& c) { c.streams[0].total_header = "X-Total: Count"; }, "total_header"},
+      {[](auto& c) { c.streams[0].incremental_header = "If\r\nX"; }, "incremental header"},
   };
   for (auto& [mutate, word] : cases) {
     auto c = valid();
@@ -109,4 +111,36 @@ TEST_CASE("log retention: defaults, round trip, limits refused by name, read fro
     f(bad);
     CHECK(validate(bad).find(key) != std::string::npos);
   }
+}
+
+TEST_CASE("totals from a header and the watermark's format survive JSON and are checked") {
+  std::string err;
+  auto parse = [&](const char* text) {
+    err.clear();
+    return streams_from_json(json::parse(text), err);
+  };
+  auto ims = parse(R"([{"name":"a","path":"/a","total_header":"X-Total-Count",
+                        "incremental":{"header":"If-Modified-Since"}}])");
+  REQUIRE(ims);
+  CHECK((*ims)[0].total_header == "X-Total-Count");
+  // If-Modified-Since takes nothing but an HTTP-date, so that is its default.
+  CHECK((*ims)[0].since_format == watermark_format::http_date);
+  auto back = streams_from_json(json::array({to_json((*ims)[0])}), err);
+  REQUIRE(back);
+  CHECK((*back)[0].total_header == "X-Total-Count");
+  CHECK((*back)[0].since_format == watermark_format::http_date);
+
+  auto param = parse(R"([{"name":"a","path":"/a","incremental":{"param":"since"}}])");
+  REQUIRE(param);
+  CHECK((*param)[0].since_format == watermark_format::iso8601);
+  CHECK(to_json((*param)[0])["incremental"]["format"] == "iso8601");
+  auto chosen = parse(R"([{"name":"a","path":"/a",
+                           "incremental":{"param":"since","format":"http_date"}}])");
+  REQUIRE(chosen);
+  CHECK((*chosen)[0].since_format == watermark_format::http_date);
+
+  CHECK_FALSE(parse(R"([{"name":"a","path":"/a","incremental":{"format":"rfc822"}}])"));
+  CHECK(err.find("unknown format 'rfc822'") != std::string::npos);
+  CHECK_FALSE(parse(R"([{"name":"a","path":"/a","total_header":5}])"));
+  CHECK(err.find("'total_header' has the wrong type") != std::string::npos);
 }

@@ -2,10 +2,15 @@
 // validation, error mapping, and the sandbox's pages.
 #include "connectors/connector.hpp"
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "connectors/http_client.hpp"
 #include "connectors/paging_guard.hpp"
@@ -380,4 +385,188 @@ TEST_CASE(
   auto e = fetch(r);
   CHECK(e.status == 200);
   CHECK(e.body.size() == 10002);
+namespace {
+// A one-shot HTTP server on loopback that keeps the request head it receives, so a test can see
+// exactly what the real transport put on the wire.
+class wire_capture {
+ public:
+  wire_capture() {
+    server_ = std::thread([this] {
+      boost::asio::ip::tcp::socket sock(ioc_);
+      acceptor_.accept(sock);
+      boost::asio::streambuf buf;
+      auto n = boost::asio::read_until(sock, buf, "\r\n\r\n");
+      head_.assign(boost::asio::buffers_begin(buf.data()),
+                   boost::asio::buffers_begin(buf.data()) + n);
+      std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n[]";
+      boost::asio::write(sock, boost::asio::buffer(answer));
+    });
+  }
+  ~wire_capture() {
+    if (server_.joinable()) server_.join();
+  }
+  unsigned short port() const { return acceptor_.local_endpoint().port(); }
+  // The request head, once the exchange is over.
+  const std::string& head() {
+    server_.join();
+    return head_;
+  }
+
+ private:
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_{ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}};
+  std::string head_;
+  std::thread server_;
+};
+
+std::vector<std::string> header_lines(const std::string& head, const std::string& name) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while ((pos = head.find("\r\n", pos)) != std::string::npos) {
+    pos += 2;
+    auto end = head.find("\r\n", pos);
+    auto line = head.substr(pos, end - pos);
+    if (line.size() > name.size() && line.compare(0, name.size() + 1, name + ":") == 0)
+      out.push_back(line);
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("the Host header on the wire carries a non-default port") {
+  wire_capture server;
+  io_runtime rt(1);
+  auto port = std::to_string(server.port());
+  http_request req;
+  req.url = "http://127.0.0.1:" + port + "/invoices?_page=1";
+  req.timeout_ms = 10000;
+  std::promise<http_response> answered;
+  rt.make_transport()->fetch(req, [&](http_response r) { answered.set_value(std::move(r)); });
+  auto f = answered.get_future();
+  REQUIRE(f.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+  CHECK(f.get().status == 200);
+  auto& head = server.head();
+  CHECK(head.rfind("GET /invoices?_page=1 HTTP/1.1\r\n", 0) == 0);
+  CHECK(header_lines(head, "Host") == std::vector<std::string>{"Host: 127.0.0.1:" + port});
+}
+
+TEST_CASE("the Host header leaves out only the scheme's own default port") {
+  CHECK(host_header_for("http", "api.example.com", "80") == "api.example.com");
+  CHECK(host_header_for("https", "api.example.com", "443") == "api.example.com");
+  CHECK(host_header_for("http", "api.example.com", "443") == "api.example.com:443");
+  CHECK(host_header_for("https", "api.example.com", "80") == "api.example.com:80");
+  CHECK(host_header_for("http", "127.0.0.1", "3000") == "127.0.0.1:3000");
+  CHECK(host_header_for("https", "[::1]", "8443") == "[::1]:8443");
+}
+
+TEST_CASE("totals come from X-Total-Count or Content-Range when the stream names the header") {
+  CHECK(total_from_header("5000") == 5000);
+  CHECK(total_from_header("items 0-499/5000") == 5000);
+  CHECK(total_from_header("bytes 0-99/*") == -1);
+  CHECK(total_from_header("") == -1);
+  CHECK(total_from_header("many") == -1);
+  CHECK(total_from_header("99999999999999999999") == -1);
+
+  stream_config s;
+  s.name = "invoices";
+  s.path = "/invoices";
+  s.records_pointer = "";
+  s.paging = pagination_style::link;
+  s.total_header = "X-Total-Count";
+  auto c = cfg_with(s);
+  auto conn = make_connector(c);
+  auto p = conn->parse_page(c.streams[0], {}, ok(R"([{"id":1}])", {{"x-total-count", "5000"}}));
+  CHECK(p.total == 5000);
+  c.streams[0].total_header = "Content-Range";
+  p = conn->parse_page(c.streams[0], {}, ok("[]", {{"Content-Range", "items 0-499/5000"}}));
+  CHECK(p.total == 5000);
+  p = conn->parse_page(c.streams[0], {}, ok("[]"));
+  CHECK(p.total == -1);
+}
+
+TEST_CASE("json-server's absolute Link URLs on the configured host and port are followed") {
+  stream_config s;
+  s.name = "invoices";
+  s.path = "/invoices";
+  s.records_pointer = "";
+  s.paging = pagination_style::link;
+  s.page_size_param = "_limit";
+  s.incremental_param = "updated_at_gte";
+  s.query = {{"_page", "1"}};
+  auto c = cfg_with(s);
+  c.base_url = "http://127.0.0.1:3000";
+  auto conn = make_connector(c);
+  stream_cursor cur;
+  cur.pass_since = "2026-01-01T00:00:00.000Z";
+  auto first = conn->page_request(c.streams[0], cur);
+  CHECK(
+      first.url ==
+      "http://127.0.0.1:3000/invoices?_page=1&_limit=500&updated_at_gte=2026-01-01T00:00:00.000Z");
+  std::string base = "http://127.0.0.1:3000/invoices?_page=";
+  std::string link = "<" + base + "1&_limit=500>; rel=\"first\", <" + base +
+                     "2&_limit=500>; rel=\"next\", <" + base + "10&_limit=500>; rel=\"last\"";
+  auto p = conn->parse_page(c.streams[0], cur,
+                            ok(R"([{"id":1,"updated_at":"2026-01-02T00:00:00.000Z"}])",
+                               {{"Link", link}, {"X-Total-Count", "5000"}}));
+  REQUIRE(p.error.ok());
+  CHECK(p.records.size() == 1);
+  CHECK(p.next_token == base + "2&_limit=500");
+  cur.page_token = p.next_token;
+  auto next = conn->page_request(c.streams[0], cur);
+  CHECK(next.url == base + "2&_limit=500");
+  CHECK(next.allowed_origin == "http://127.0.0.1:3000");
+  // The same link on another port is another origin.
+  c.base_url = "http://127.0.0.1:3001";
+  auto other = make_connector(c);
+  CHECK(other->parse_page(c.streams[0], {}, ok("[]", {{"Link", link}})).error.category ==
+        error_category::config);
+}
+
+TEST_CASE("the watermark goes out as an HTTP-date in If-Modified-Since, and 304 ends the pass") {
+  CHECK(http_date_of("1994-11-06T08:49:37Z") == "Sun, 06 Nov 1994 08:49:37 GMT");
+  CHECK(http_date_of("2024-03-05T10:20:30.999+01:00") == "Tue, 05 Mar 2024 09:20:30 GMT");
+  CHECK(http_date_of("2024-03-05") == "Tue, 05 Mar 2024 00:00:00 GMT");
+  CHECK(http_date_of("yesterday").empty());
+
+  stream_config s;
+  s.name = "rates";
+  s.path = "/rates.json";
+  s.records_pointer = "";
+  s.paging = pagination_style::none;
+  s.incremental_header = "If-Modified-Since";
+  s.since_format = watermark_format::http_date;
+  auto c = cfg_with(s);
+  auto conn = make_connector(c);
+  auto header = [](const http_request& r, const std::string& name) {
+    for (auto& [k, v] : r.headers)
+      if (k == name) return v;
+    return std::string();
+  };
+  stream_cursor everything;
+  CHECK(header(conn->page_request(c.streams[0], everything), "If-Modified-Since").empty());
+  stream_cursor cur;
+  cur.watermark = cur.pass_since = "2026-11-20T06:00:00.500Z";
+  cur.in_pass = true;
+  CHECK(header(conn->page_request(c.streams[0], cur), "If-Modified-Since") ==
+        "Fri, 20 Nov 2026 06:00:00 GMT");
+
+  http_response not_modified;
+  not_modified.status = 304;
+  auto p = conn->parse_page(c.streams[0], cur, not_modified);
+  CHECK(p.error.ok());
+  CHECK(p.records.empty());
+  CHECK_FALSE(p.has_more);
+  auto after = cursor_after(cur, p);
+  CHECK_FALSE(after.in_pass);
+  CHECK(after.watermark == "2026-11-20T06:00:00.500Z");
+  // 304 to a request that asked for everything is no answer at all.
+  CHECK(conn->parse_page(c.streams[0], everything, not_modified).error.category ==
+        error_category::config);
+
+  // The same stream with a query parameter sends the watermark as the upstream wrote it.
+  c.streams[0].incremental_header.clear();
+  c.streams[0].incremental_param = "since";
+  c.streams[0].since_format = watermark_format::iso8601;
+  CHECK(conn->page_request(c.streams[0], cur).url ==
+        "https://api.example.com/v2/rates.json?limit=500&since=2026-11-20T06:00:00.500Z");
 }
