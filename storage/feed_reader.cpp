@@ -23,6 +23,11 @@ feed_page read_feed(storage& store, const feed_query& q) {
   page.next_since = q.since;
   size_t scanned = 0;
   auto limit = std::max<size_t>(1, q.limit);
+  // Entries are written as {"seq":N,"integration":"NAME",…} (lmdb_storage's append_change):
+  // a filtered read skips other integrations' entries without parsing them, which is most of
+  // the work of a follower that waits behind a busy feed.
+  std::string needle =
+      q.integration.empty() ? std::string() : "\"integration\":" + json(q.integration).dump() + ",";
   while (page.changes.size() < limit && scanned < q.max_scan) {
     // Unfiltered, every entry counts; filtered, read in chunks and keep the matches.
     size_t want = q.integration.empty() ? limit - page.changes.size() : size_t{1000};
@@ -32,6 +37,7 @@ feed_page read_feed(storage& store, const feed_query& q) {
     for (auto& row : rows) {
       ++scanned;
       page.next_since = row.seq;
+      if (!needle.empty() && row.doc.find(needle) == std::string::npos) continue;
       auto entry = change_entry_json(row.doc);
       auto integration = entry.value("integration", "");
       if (!q.integration.empty() && integration != q.integration) continue;

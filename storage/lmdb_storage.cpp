@@ -160,39 +160,15 @@ class lmdb_storage final : public storage {
 
   error_info apply_group(const std::vector<const write_batch*>& batches,
                          std::vector<batch_result>& results) override {
-    for (int tries = 0;; ++tries) {
-      results.assign(batches.size(), batch_result{});
-      int rc = MDB_SUCCESS;
-      std::string what;
-      {
-        std::shared_lock lock(resize_);
-        try {
-          txn_guard t;
-          check(mdb_txn_begin(env_, nullptr, 0, &t.txn), "begin");
-          auto seq_changes = get_u64(t.txn, "seq.changes");
-          auto seq_log = get_u64(t.txn, "seq.log");
-          for (size_t i = 0; i < batches.size(); ++i)
-            apply_one(t.txn, *batches[i], results[i], seq_changes, seq_log);
-          put_u64(t.txn, "seq.changes", seq_changes);
-          put_u64(t.txn, "seq.log", seq_log);
-          rc = mdb_txn_commit(t.txn);  // durable: the environment is opened without NOSYNC
-          t.txn = nullptr;             // commit frees the txn even when it fails
-          if (rc != MDB_SUCCESS) what = "commit";
-        } catch (const lmdb_error& e) {
-          rc = e.rc;
-          what = e.what();
-        }
-      }
-      if (rc == MDB_SUCCESS) return {};
-      if (rc == MDB_MAP_FULL && tries < 8) {
-        std::unique_lock lock(resize_);  // waits until no reader holds a transaction
-        map_size_ *= 2;
-        if (mdb_env_set_mapsize(env_, map_size_) == MDB_SUCCESS) continue;
-      }
-      std::string msg = "database write failed (" + what + "): " + mdb_strerror(rc);
-      if (rc == ENOSPC) msg = "disk full: the database could not commit (" + what + ")";
-      return make_error_info(error_category::storage, msg);
-    }
+    return write_txn([&](MDB_txn* txn) {
+      results.assign(batches.size(), batch_result{});  // a retry after growing starts afresh
+      auto seq_changes = get_u64(txn, "seq.changes");
+      auto seq_log = get_u64(txn, "seq.log");
+      for (size_t i = 0; i < batches.size(); ++i)
+        apply_one(txn, *batches[i], results[i], seq_changes, seq_log);
+      put_u64(txn, "seq.changes", seq_changes);
+      put_u64(txn, "seq.log", seq_log);
+    });
   }
 
   std::vector<std::string> integration_docs() override {
@@ -774,8 +750,8 @@ class lmdb_storage final : public storage {
     put_u64(txn, key, get_u64(txn, key) + n);
   }
 
-  // One durable write transaction running `f`, growing the map when it is full (as apply_group
-  // does for page commits).
+  // One durable write transaction running `f` (the environment is opened without NOSYNC),
+  // growing the map when it is full; `f` must be safe to run again after a failed attempt.
   template <class F>
   error_info write_txn(F&& f) {
     for (int tries = 0;; ++tries) {
@@ -801,8 +777,9 @@ class lmdb_storage final : public storage {
         map_size_ *= 2;
         if (mdb_env_set_mapsize(env_, map_size_) == MDB_SUCCESS) continue;
       }
-      return make_error_info(error_category::storage,
-                             "database write failed (" + what + "): " + mdb_strerror(rc));
+      std::string msg = "database write failed (" + what + "): " + mdb_strerror(rc);
+      if (rc == ENOSPC) msg = "disk full: the database could not commit (" + what + ")";
+      return make_error_info(error_category::storage, msg);
     }
   }
 
