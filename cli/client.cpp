@@ -1,6 +1,10 @@
 #include "cli/client.hpp"
 
+#include <algorithm>
 #include <caf/io/all.hpp>
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
 
 #include "actors/messages.hpp"
 #include "actors/service.hpp"
@@ -22,18 +26,35 @@ class caf_client final : public service_client {
     return cfg;
   }
 
-  caf_client() : sys_(config()) {}
+  explicit caf_client(std::chrono::milliseconds timeout) : sys_(config()), timeout_(timeout) {}
 
+  // What remote_actor does, with a deadline: it would wait for the service's handshake forever
+  // (a service that is stopped, or busy past the listen backlog, still completes TCP's).
   bool connect(const service_address& a, std::string& error) {
     token_ = a.token;
-    auto e = sys_.middleman().remote_actor<engine_actor>(a.host, a.port);
-    if (!e) {
-      error = "cannot reach the service at " + a.host + ":" + std::to_string(a.port) + " (" +
-              sys_.render(e.error()) + "); is `ledgersync serve` running?";
-      return false;
-    }
-    engine_ = *e;
-    return true;
+    auto where = a.host + ":" + std::to_string(a.port);
+    caf::scoped_actor self{sys_};
+    self->request(sys_.middleman().actor_handle(), timeout_, caf::connect_atom::value, a.host,
+                  a.port)
+        .receive(
+            [&](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>& ifs) {
+              if (!ptr)
+                error = "nothing is published at " + where + "; is it a ledgersync service?";
+              else if (!sys_.assignable<engine_actor>(ifs))
+                error = "the service at " + where + " speaks another protocol; is it ledgersync?";
+              else
+                engine_ = caf::actor_cast<engine_actor>(std::move(ptr));
+            },
+            [&](const caf::error& e) {
+              if (e == caf::sec::request_timeout)
+                error = "the service at " + where + " did not complete the connection within " +
+                        seconds_text() + "; is `ledgersync serve` running and responsive?" +
+                        longer_hint;
+              else
+                error = "cannot reach the service at " + where + " (" + sys_.render(e) +
+                        "); is `ledgersync serve` running?";
+            });
+    return engine_ != nullptr;
   }
 
   reply call(const std::string& op, const std::string& name, const nlohmann::json& args) override {
@@ -44,7 +65,7 @@ class caf_client final : public service_client {
     req.op = op;
     req.name = name;
     req.args = args.dump();
-    self->request(engine_, std::chrono::seconds(180), std::move(req))
+    self->request(engine_, timeout_, std::move(req))
         .receive(
             [&](const client_reply& r) {
               out.code = r.code;
@@ -52,21 +73,55 @@ class caf_client final : public service_client {
             },
             [&](const caf::error& e) {
               out.code = unreachable;
-              out.body = {{"error", "the service did not answer: " + sys_.render(e)}};
+              auto what = "`" + op + (name.empty() ? "" : " " + name) + "`";
+              if (e == caf::sec::request_timeout)
+                out.body = {{"error", "the service did not answer " + what + " within " +
+                                          seconds_text() + longer_hint}};
+              else
+                out.body = {
+                    {"error", "the service did not answer " + what + ": " + sys_.render(e)}};
             });
     return out;
   }
 
  private:
+  static constexpr const char* longer_hint =
+      " (wait longer with --timeout SECONDS or LEDGERSYNC_TIMEOUT)";
+
+  std::string seconds_text() const {
+    std::ostringstream s;
+    s << static_cast<double>(timeout_.count()) / 1000 << " s";
+    return s.str();
+  }
+
   caf::actor_system sys_;
+  std::chrono::milliseconds timeout_;
   engine_actor engine_;
   std::string token_;
 };
 
 }  // namespace
 
+std::optional<std::chrono::milliseconds> request_timeout(std::optional<double> flag_seconds,
+                                                         std::string& error) {
+  double seconds = 60;
+  if (flag_seconds) {
+    seconds = *flag_seconds;
+  } else if (auto* v = std::getenv("LEDGERSYNC_TIMEOUT"); v && *v) {
+    char* end = nullptr;
+    seconds = std::strtod(v, &end);
+    if (*end != '\0' || !(seconds >= 0.001) || seconds > 86400) {
+      error = "LEDGERSYNC_TIMEOUT must be a number of seconds from 0.001 to 86400, got '" +
+              std::string(v) + "'";
+      return std::nullopt;
+    }
+  }
+  return std::chrono::milliseconds(std::max<int64_t>(1, std::llround(seconds * 1000)));
+}
+
 std::unique_ptr<service_client> service_client::open(const std::string& data_dir,
                                                      const std::string& connect,
+                                                     std::chrono::milliseconds timeout,
                                                      std::string& error) {
   service_address a;
   if (!read_service_address(data_dir, a, error)) return nullptr;
@@ -84,7 +139,7 @@ std::unique_ptr<service_client> service_client::open(const std::string& data_dir
       return nullptr;
     }
   }
-  auto c = std::make_unique<caf_client>();
+  auto c = std::make_unique<caf_client>(timeout);
   if (!c->connect(a, error)) return nullptr;
   return c;
 }

@@ -25,6 +25,7 @@ namespace {
 struct client_opts {
   std::string data_dir, connect;
   bool json_out = false;
+  double timeout_s = 0;  // 0: not given
 };
 
 struct config_opts {
@@ -43,6 +44,10 @@ void add_client_opts(CLI::App* cmd, client_opts& o, bool json_flag) {
   cmd->add_option("--data-dir", o.data_dir,
                   "the service's data dir (default $LEDGERSYNC_DATA_DIR)");
   cmd->add_option("--connect", o.connect, "HOST:PORT of the service (default: from the data dir)");
+  cmd->add_option("--timeout", o.timeout_s,
+                  "seconds to wait for the service, per request (default $LEDGERSYNC_TIMEOUT, "
+                  "else 60)")
+      ->check(CLI::Range(0.001, 86400.0));
   if (json_flag) cmd->add_flag("--json", o.json_out, "machine-readable output");
 }
 
@@ -118,7 +123,10 @@ json config_changes(const config_opts& c, CLI::App* cmd) {
 std::unique_ptr<service_client> connect(client_opts& o) {
   if (o.data_dir.empty()) o.data_dir = default_data_dir();
   std::string err;
-  auto c = service_client::open(o.data_dir, o.connect, err);
+  auto timeout =
+      request_timeout(o.timeout_s > 0 ? std::optional<double>(o.timeout_s) : std::nullopt, err);
+  if (!timeout) die(usage, err);
+  auto c = service_client::open(o.data_dir, o.connect, *timeout, err);
   if (!c) die(unreachable, err);
   return c;
 }
