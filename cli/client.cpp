@@ -26,39 +26,48 @@ class caf_client final : public service_client {
     return cfg;
   }
 
-  explicit caf_client(std::chrono::milliseconds timeout) : sys_(config()), timeout_(timeout) {}
+  explicit caf_client(std::chrono::milliseconds timeout)
+      : sys_(std::make_unique<caf::actor_system>(config())), timeout_(timeout) {}
+
+  // Once a deadline has passed, CAF's I/O thread may still be inside the connection attempt
+  // (the OpenSSL transport reads its handshake blocking), and destroying the actor system joins
+  // that thread: such a system is left to the process's exit instead.
+  ~caf_client() override {
+    if (gave_up_) (void)sys_.release();
+  }
 
   // What remote_actor does, with a deadline: it would wait for the service's handshake forever
   // (a service that is stopped, or busy past the listen backlog, still completes TCP's).
   bool connect(const service_address& a, std::string& error) {
     token_ = a.token;
     auto where = a.host + ":" + std::to_string(a.port);
-    caf::scoped_actor self{sys_};
-    self->request(sys_.middleman().actor_handle(), timeout_, caf::connect_atom::value, a.host,
+    caf::scoped_actor self{*sys_};
+    self->request(sys_->middleman().actor_handle(), timeout_, caf::connect_atom::value, a.host,
                   a.port)
         .receive(
             [&](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>& ifs) {
               if (!ptr)
                 error = "nothing is published at " + where + "; is it a ledgersync service?";
-              else if (!sys_.assignable<engine_actor>(ifs))
+              else if (!sys_->assignable<engine_actor>(ifs))
                 error = "the service at " + where + " speaks another protocol; is it ledgersync?";
               else
                 engine_ = caf::actor_cast<engine_actor>(std::move(ptr));
             },
             [&](const caf::error& e) {
-              if (e == caf::sec::request_timeout)
+              gave_up_ = e == caf::sec::request_timeout;
+              if (gave_up_)
                 error = "the service at " + where + " did not complete the connection within " +
                         seconds_text() + "; is `ledgersync serve` running and responsive?" +
                         longer_hint;
               else
-                error = "cannot reach the service at " + where + " (" + sys_.render(e) +
+                error = "cannot reach the service at " + where + " (" + sys_->render(e) +
                         "); is `ledgersync serve` running?";
             });
     return engine_ != nullptr;
   }
 
   reply call(const std::string& op, const std::string& name, const nlohmann::json& args) override {
-    caf::scoped_actor self{sys_};
+    caf::scoped_actor self{*sys_};
     reply out;
     client_request req;
     req.token = token_;
@@ -74,12 +83,14 @@ class caf_client final : public service_client {
             [&](const caf::error& e) {
               out.code = unreachable;
               auto what = "`" + op + (name.empty() ? "" : " " + name) + "`";
-              if (e == caf::sec::request_timeout)
+              if (e == caf::sec::request_timeout) {
+                gave_up_ = true;
                 out.body = {{"error", "the service did not answer " + what + " within " +
                                           seconds_text() + longer_hint}};
-              else
+              } else {
                 out.body = {
-                    {"error", "the service did not answer " + what + ": " + sys_.render(e)}};
+                    {"error", "the service did not answer " + what + ": " + sys_->render(e)}};
+              }
             });
     return out;
   }
@@ -94,8 +105,9 @@ class caf_client final : public service_client {
     return s.str();
   }
 
-  caf::actor_system sys_;
+  std::unique_ptr<caf::actor_system> sys_;
   std::chrono::milliseconds timeout_;
+  bool gave_up_ = false;
   engine_actor engine_;
   std::string token_;
 };

@@ -12,6 +12,7 @@ work=$(mktemp -d /tmp/ledgersync-conc-XXXXXX)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill -9 "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -76,11 +77,18 @@ answer_of() {
 }
 
 started=$SECONDS
+reqs=()
 for i in $(seq "$requests"); do
   k=${kinds[$((i % ${#kinds[@]}))]}
   # shellcheck disable=SC2046
-  ( set +e; "$bin" $(args_of "$k") --json >"$work/out.$i" 2>"$work/err.$i"; echo $? >"$work/rc.$i" ) &
-  echo "$!" >"$work/pid.$i"
+  (
+    set +e
+    "$bin" $(args_of "$k") --json >"$work/out.$i" 2>"$work/err.$i" &
+    echo "$!" >"$work/pid.$i"
+    wait "$!"
+    echo $? >"$work/rc.$i"
+  ) &
+  reqs+=("$!")
 done
 bound=$((SECONDS + 90))
 missing=()
@@ -94,6 +102,7 @@ for i in "${missing[@]}"; do
   echo "FAIL - request $i ($(args_of "$k")) has not returned after ${elapsed}s"
   kill -9 "$(cat "$work/pid.$i")" 2>/dev/null || true
 done
+wait "${reqs[@]}" 2>/dev/null || true
 check "every request returned within 90 s (took ${elapsed}s)" "${#missing[@]}" 0
 
 wrong=0
@@ -105,10 +114,11 @@ for i in $(seq "$requests"); do
   if [[ " $(codes_of "$k") " == *" $rc "* ]]; then
     ok=$(python3 -c "import json,sys
 try:
-  d = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+  # stdout, then stderr: an error's JSON may be on either
+  d = [json.loads(l) for f in sys.argv[1:] for l in open(f) if l.strip()]
   print(bool($(answer_of "$k")))
 except Exception as e:
-  print('False')" "$work/out.$i")
+  print('False')" "$work/out.$i" "$work/err.$i")
   fi
   if [ "$ok" != True ]; then
     wrong=$((wrong + 1))
