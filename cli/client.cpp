@@ -1,7 +1,11 @@
 #include "cli/client.hpp"
 
+#include <algorithm>
 #include <caf/io/all.hpp>
 #include <caf/openssl/all.hpp>
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
 
 #include "actors/messages.hpp"
 #include "actors/service.hpp"
@@ -29,29 +33,55 @@ class caf_client final : public service_client {
     return cfg;
   }
 
-  explicit caf_client(const control_credential& cred) : sys_(config(cred)) {}
+  caf_client(const control_credential& cred, std::chrono::milliseconds timeout)
+      : sys_(std::make_unique<caf::actor_system>(config(cred))), timeout_(timeout) {}
 
+  // Once a deadline has passed, CAF's I/O thread may still be inside the connection attempt
+  // (the OpenSSL transport reads its handshake blocking), and destroying the actor system joins
+  // that thread: such a system is left to the process's exit instead.
+  ~caf_client() override {
+    if (gave_up_) (void)sys_.release();
+  }
+
+  // What remote_actor does, with a deadline: it would wait for the service's handshake forever
+  // (a service that is stopped, or busy past the listen backlog, still completes TCP's).
   bool connect(const service_address& a, std::string& error) {
     token_ = a.token;
-    auto e = caf::openssl::remote_actor(sys_, a.host, a.port);
-    if (!e) {
-      error = "cannot reach the service at " + a.host + ":" + std::to_string(a.port) + " (" +
-              sys_.render(e.error()) + "); is `ledgersync serve` running?";
-      return false;
-    }
-    engine_ = *e;
-    return true;
+    auto where = a.host + ":" + std::to_string(a.port);
+    caf::scoped_actor self{*sys_};
+    self->request(sys_->openssl_manager().actor_handle(), timeout_, caf::connect_atom::value,
+                  a.host, a.port)
+        .receive(
+            [&](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>& ifs) {
+              if (!ptr)
+                error = "nothing is published at " + where + "; is it a ledgersync service?";
+              else if (!ifs.empty())  // the front door is published untyped (front_door.cpp)
+                error = "the service at " + where + " speaks another protocol; is it ledgersync?";
+              else
+                engine_ = caf::actor_cast<caf::actor>(std::move(ptr));
+            },
+            [&](const caf::error& e) {
+              gave_up_ = e == caf::sec::request_timeout;
+              if (gave_up_)
+                error = "the service at " + where + " did not complete the connection within " +
+                        seconds_text() + "; is `ledgersync serve` running and responsive?" +
+                        longer_hint;
+              else
+                error = "cannot reach the service at " + where + " (" + sys_->render(e) +
+                        "); is `ledgersync serve` running?";
+            });
+    return engine_ != nullptr;
   }
 
   reply call(const std::string& op, const std::string& name, const nlohmann::json& args) override {
-    caf::scoped_actor self{sys_};
+    caf::scoped_actor self{*sys_};
     reply out;
     client_request req;
     req.token = token_;
     req.op = op;
     req.name = name;
     req.args = args.dump();
-    self->request(engine_, std::chrono::seconds(180), std::move(req))
+    self->request(engine_, timeout_, std::move(req))
         .receive(
             [&](const client_reply& r) {
               out.code = r.code;
@@ -59,14 +89,33 @@ class caf_client final : public service_client {
             },
             [&](const caf::error& e) {
               out.code = unreachable;
-              out.body = {{"error", "the service did not answer: " + sys_.render(e)}};
+              auto what = "`" + op + (name.empty() ? "" : " " + name) + "`";
+              if (e == caf::sec::request_timeout) {
+                gave_up_ = true;
+                out.body = {{"error", "the service did not answer " + what + " within " +
+                                          seconds_text() + longer_hint}};
+              } else {
+                out.body = {
+                    {"error", "the service did not answer " + what + ": " + sys_->render(e)}};
+              }
             });
     return out;
   }
 
  private:
-  caf::actor_system sys_;
-  caf::actor engine_;  // the service's front door (published untyped: see front_door.cpp)
+  static constexpr const char* longer_hint =
+      " (wait longer with --timeout SECONDS or LEDGERSYNC_TIMEOUT)";
+
+  std::string seconds_text() const {
+    std::ostringstream s;
+    s << static_cast<double>(timeout_.count()) / 1000 << " s";
+    return s.str();
+  }
+
+  std::unique_ptr<caf::actor_system> sys_;
+  std::chrono::milliseconds timeout_;
+  bool gave_up_ = false;
+  caf::actor engine_;  // the service's front door
   std::string token_;
 };
 
@@ -93,8 +142,26 @@ bool parse_host_port(const std::string& text, std::string& host, uint16_t& port,
   return true;
 }
 
+std::optional<std::chrono::milliseconds> request_timeout(std::optional<double> flag_seconds,
+                                                         std::string& error) {
+  double seconds = 60;
+  if (flag_seconds) {
+    seconds = *flag_seconds;
+  } else if (auto* v = std::getenv("LEDGERSYNC_TIMEOUT"); v && *v) {
+    char* end = nullptr;
+    seconds = std::strtod(v, &end);
+    if (*end != '\0' || !(seconds >= 0.001) || seconds > 86400) {
+      error = "LEDGERSYNC_TIMEOUT must be a number of seconds from 0.001 to 86400, got '" +
+              std::string(v) + "'";
+      return std::nullopt;
+    }
+  }
+  return std::chrono::milliseconds(std::max<int64_t>(1, std::llround(seconds * 1000)));
+}
+
 std::unique_ptr<service_client> service_client::open(const std::string& data_dir,
                                                      const std::string& connect,
+                                                     std::chrono::milliseconds timeout,
                                                      std::string& error) {
   service_address a;
   if (!read_service_address(data_dir, a, error)) return nullptr;
@@ -107,7 +174,7 @@ std::unique_ptr<service_client> service_client::open(const std::string& data_dir
     error = e;
     return nullptr;
   }
-  auto c = std::make_unique<caf_client>(cred);
+  auto c = std::make_unique<caf_client>(cred, timeout);
   if (!c->connect(a, error)) return nullptr;
   return c;
 }

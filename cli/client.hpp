@@ -2,9 +2,11 @@
 // client_requests over CAF's middleman. CAF stays inside client.cpp.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 namespace ledgersync::cli {
@@ -22,13 +24,23 @@ struct reply {
   nlohmann::json body;
 };
 
+// How long the CLI waits for the service, per request: `--timeout SECONDS` when given (> 0),
+// else $LEDGERSYNC_TIMEOUT, else 60 s. nullopt with `error` set when the variable is not a
+// positive number of seconds.
+std::optional<std::chrono::milliseconds> request_timeout(std::optional<double> flag_seconds,
+                                                         std::string& error);
+
 class service_client {
  public:
   // `connect` ("HOST:PORT") overrides the address in service.json; the token always comes from
-  // the data dir. nullptr with `error` set when the service cannot be reached (check `connect`
-  // with parse_host_port first: a malformed one is a usage error, not an unreachable service).
+  // the data dir. Connecting and each call wait at most `timeout`: past it, the service counts
+  // as unreachable (code 5) and the message names what it did not finish. nullptr with `error`
+  // set when the service cannot be reached (check `connect` with parse_host_port first: a
+  // malformed one is a usage error, not an unreachable service).
   static std::unique_ptr<service_client> open(const std::string& data_dir,
-                                              const std::string& connect, std::string& error);
+                                              const std::string& connect,
+                                              std::chrono::milliseconds timeout,
+                                              std::string& error);
   virtual ~service_client() = default;
   virtual reply call(const std::string& op, const std::string& name,
                      const nlohmann::json& args = nlohmann::json::object()) = 0;

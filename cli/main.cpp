@@ -30,6 +30,7 @@ namespace {
 struct client_opts {
   std::string data_dir, connect;
   bool json_out = false;
+  double timeout_s = 0;  // 0: not given
 };
 
 struct config_opts {
@@ -54,6 +55,10 @@ void add_client_opts(CLI::App* cmd, client_opts& o, bool json_flag) {
   cmd->add_option("--data-dir", o.data_dir,
                   "the service's data dir (default $LEDGERSYNC_DATA_DIR)");
   cmd->add_option("--connect", o.connect, "HOST:PORT of the service (default: from the data dir)");
+  cmd->add_option("--timeout", o.timeout_s,
+                  "seconds to wait for the service, per request (default $LEDGERSYNC_TIMEOUT, "
+                  "else 60)")
+      ->check(CLI::Range(0.001, 86400.0));
   if (json_flag) cmd->add_flag("--json", o.json_out, "machine-readable output");
 }
 
@@ -154,7 +159,10 @@ std::unique_ptr<service_client> connect(client_opts& o) {
   uint16_t port = 0;
   if (!o.connect.empty() && !parse_host_port(o.connect, host, port, err))
     die(usage, "--connect: " + err);
-  auto c = service_client::open(o.data_dir, o.connect, err);
+  auto timeout =
+      request_timeout(o.timeout_s > 0 ? std::optional<double>(o.timeout_s) : std::nullopt, err);
+  if (!timeout) die(usage, err);
+  auto c = service_client::open(o.data_dir, o.connect, *timeout, err);
   if (!c) die(unreachable, err);
   return c;
 }
