@@ -158,7 +158,9 @@ std::optional<error_info> classify_tls_failure(const tls_failure& f) {
                                      : SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED;
   auto alert_text = [&] {
     if (f.alert_reason == 0) return std::string("the server asked for it and closed the connection");
-    return std::string(ERR_reason_error_string(ERR_PACK(ERR_LIB_SSL, 0, f.alert_reason)));
+    OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS, nullptr);
+    auto* text = ERR_reason_error_string(ERR_PACK(ERR_LIB_SSL, 0, f.alert_reason));
+    return text ? std::string(text) : "TLS error reason " + std::to_string(f.alert_reason);
   };
   switch (alert) {
     case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
