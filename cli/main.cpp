@@ -470,8 +470,7 @@ int main(int argc, char** argv) {
                       << "  issued by: " << cert.value("issuer", "") << "\n"
                       << "  expires:   " << cert.value("expires", "") << "\n";
           }
-        }
-        else
+        } else
           std::cout << cmd << (cmd == "remove" ? "d " : "d ") << name << "\n";
       });
   if (sync->parsed()) {

@@ -179,8 +179,7 @@ void write_show(std::ostream& out, const json& show, const json& status, const r
       << "  base URL:             " << str(c, "base_url") << "\n"
       << "  API key:              " << str(c, "api_key_hint") << "\n";
   write_tls_settings(out, c, env);
-  out
-      << "  manual syncs:         " << str(c, "manual_burst") << " at once, one more every "
+  out << "  manual syncs:         " << str(c, "manual_burst") << " at once, one more every "
       << str(c, "manual_refill_s") << "s\n"
       << "  streams:\n";
   for (auto& s : c["streams"]) {

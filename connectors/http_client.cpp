@@ -3,10 +3,9 @@
 // same scheme/host/port. All state of a transport lives on its strand.
 #include "connectors/http_client.hpp"
 
+#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
-
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -265,8 +264,8 @@ class beast_transport : public http_transport,
       }
       if (!s) s = std::make_unique<tls_stream>(strand_, tls_);
       drop_idle();
-      auto x = std::make_shared<exchange<tls_stream>>(shared_from_this(), std::move(s), reused,
-                                                      *t, std::move(req), std::move(done));
+      auto x = std::make_shared<exchange<tls_stream>>(shared_from_this(), std::move(s), reused, *t,
+                                                      std::move(req), std::move(done));
       if (reused) x->set_peer(std::move(peer));
       x->start();
     } else {
@@ -391,8 +390,8 @@ void exchange<tls_stream>::on_connect(beast::error_code ec) {
   bool set = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str()) == 1
                    : SSL_set1_host(ssl, name.c_str()) == 1;
   if (!set || (!is_ip && !SSL_set_tlsext_host_name(ssl, name.c_str())))
-    return finish(make_error_info(error_category::config, "TLS: cannot verify the name " + name,
-                                  true));
+    return finish(
+        make_error_info(error_category::config, "TLS: cannot verify the name " + name, true));
   // The callbacks below point into this exchange, which a parked connection outlives: no
   // renegotiation, so they never run after this handshake.
   SSL_set_options(ssl, SSL_OP_NO_RENEGOTIATION);
@@ -419,13 +418,12 @@ void exchange<tls_stream>::on_connect(beast::error_code ec) {
     return ok;
   });
   lowest().expires_after(timeout());
-  stream_->async_handshake(
-      ssl::stream_base::client, [self = shared_from_this()](beast::error_code ec) {
-        if (ec)
-          return self->finish(
-              map_error(ec, "TLS handshake with", self->t_, true, 0, &self->tls_seen_));
-        self->write();
-      });
+  stream_->async_handshake(ssl::stream_base::client, [self = shared_from_this()](
+                                                         beast::error_code ec) {
+    if (ec)
+      return self->finish(map_error(ec, "TLS handshake with", self->t_, true, 0, &self->tls_seen_));
+    self->write();
+  });
 }
 
 template <class Stream>

@@ -130,11 +130,11 @@ std::optional<error_info> classify_tls_failure(const tls_failure& f) {
                      std::string(kConfigure) + " --tls-ca CA.pem)");
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
-      return tls("the server's certificate" + subject + " is not valid for the name '" + f.name +
-                     "'",
-                 "use the host name the certificate names in the base URL, or set the name to "
-                 "verify (" +
-                     std::string(kConfigure) + " --tls-server-name NAME)");
+      return tls(
+          "the server's certificate" + subject + " is not valid for the name '" + f.name + "'",
+          "use the host name the certificate names in the base URL, or set the name to "
+          "verify (" +
+              std::string(kConfigure) + " --tls-server-name NAME)");
     case X509_V_ERR_CERT_HAS_EXPIRED:
       return tls(whose + subject + " expired on " + f.cert.not_after + " (valid from " +
                      f.cert.not_before + " until " + f.cert.not_after + ")",
@@ -142,22 +142,23 @@ std::optional<error_info> classify_tls_failure(const tls_failure& f) {
                      " — the source system's administrator must renew it; if it was renewed, "
                      "check this machine's clock");
     case X509_V_ERR_CERT_NOT_YET_VALID:
-      return tls(whose + subject + " is not valid before " + f.cert.not_before +
-                     " (valid from " + f.cert.not_before + " until " + f.cert.not_after + ")",
+      return tls(whose + subject + " is not valid before " + f.cert.not_before + " (valid from " +
+                     f.cert.not_before + " until " + f.cert.not_after + ")",
                  "the server's certificate is valid only from " + f.cert.not_before +
                      " — check this machine's clock, or wait until then");
     default:
-      return tls(whose + subject + " was rejected: " +
-                     X509_verify_cert_error_string(f.verify_error),
-                 "the server's certificate cannot be verified — check it with the source "
-                 "system's administrator, and the integration's TLS settings");
+      return tls(
+          whose + subject + " was rejected: " + X509_verify_cert_error_string(f.verify_error),
+          "the server's certificate cannot be verified — check it with the source "
+          "system's administrator, and the integration's TLS settings");
   }
   int alert = f.alert_reason;
   if (alert == 0 && f.cert_requested && f.closed_after_handshake)
     alert = f.client_cert_configured ? SSL_R_SSLV3_ALERT_BAD_CERTIFICATE
                                      : SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED;
   auto alert_text = [&] {
-    if (f.alert_reason == 0) return std::string("the server asked for it and closed the connection");
+    if (f.alert_reason == 0)
+      return std::string("the server asked for it and closed the connection");
     OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS, nullptr);
     auto* text = ERR_reason_error_string(ERR_PACK(ERR_LIB_SSL, 0, f.alert_reason));
     return text ? std::string(text) : "TLS error reason " + std::to_string(f.alert_reason);
@@ -168,8 +169,9 @@ std::optional<error_info> classify_tls_failure(const tls_failure& f) {
         return tls("the server requires a client certificate and none is configured (" +
                        alert_text() + ")",
                    "configure the client certificate the source system issued (" +
-                       std::string(kConfigure) + " --tls-client-cert CERT.pem --tls-client-key "
-                                                 "KEY.pem)");
+                       std::string(kConfigure) +
+                       " --tls-client-cert CERT.pem --tls-client-key "
+                       "KEY.pem)");
       [[fallthrough]];
     case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
     case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
@@ -182,8 +184,9 @@ std::optional<error_info> classify_tls_failure(const tls_failure& f) {
         return tls("the server refused the connection for want of a client certificate (" +
                        alert_text() + ")",
                    "configure the client certificate the source system issued (" +
-                       std::string(kConfigure) + " --tls-client-cert CERT.pem --tls-client-key "
-                                                 "KEY.pem)");
+                       std::string(kConfigure) +
+                       " --tls-client-cert CERT.pem --tls-client-key "
+                       "KEY.pem)");
       return tls("the server refused the client certificate (" + alert_text() + ")",
                  "the client certificate was refused — check that it is the one the source "
                  "system registered, issued by a CA it trusts, and not expired or revoked; "

@@ -31,8 +31,7 @@ std::string_view category_name(error_category c) {
 error_category category_from_name(std::string_view n) {
   for (auto c : {error_category::auth, error_category::timeout, error_category::upstream,
                  error_category::rate_limited, error_category::validation, error_category::config,
-                 error_category::storage, error_category::unreachable,
-                 error_category::tls})
+                 error_category::storage, error_category::unreachable, error_category::tls})
     if (category_name(c) == n) return c;
   return error_category::none;
 }
@@ -78,8 +77,7 @@ bool category_retryable(error_category c) {
 }
 
 bool category_disconnects(error_category c) {
-  return c == error_category::auth || c == error_category::unreachable ||
-         c == error_category::tls;
+  return c == error_category::auth || c == error_category::unreachable || c == error_category::tls;
 }
 
 }  // namespace ledgersync

@@ -1,5 +1,7 @@
 // TLS: what a certificate failure tells the user, which settings are refused, and what `show`
 // says about a client certificate. The handshakes themselves are tested in tests/tls.sh.
+#include "connectors/tls.hpp"
+
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
@@ -9,7 +11,6 @@
 
 #include "cli/render.hpp"
 #include "config/integration_config.hpp"
-#include "connectors/tls.hpp"
 #include "core/status_model.hpp"
 
 using namespace ledgersync;
@@ -89,8 +90,8 @@ TEST_CASE("the precise hint survives in the stored status") {
 }
 
 TEST_CASE("an untrusted issuer asks for the CA in the TLS settings") {
-  for (int code : {X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN,
-                   X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT}) {
+  for (int code : {X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+                   X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN, X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT}) {
     auto e = classify_tls_failure(seen(code));
     REQUIRE(e);
     CHECK(e->category == error_category::tls);
@@ -160,12 +161,10 @@ TEST_CASE("TLS settings are checked at save") {
   CHECK(check_tls_options({}).empty());
   CHECK(check_tls_options({kCert, kCert, kKey, "api.example"}).empty());
   CHECK(check_tls_options({"junk", "", "", ""}).find("TLS CA bundle") == 0);
-  CHECK(check_tls_options({"", kCert, "", ""}).find("needs its private key") !=
-        std::string::npos);
+  CHECK(check_tls_options({"", kCert, "", ""}).find("needs its private key") != std::string::npos);
   CHECK(check_tls_options({"", "", kKey, ""}).find("needs its client certificate") !=
         std::string::npos);
-  CHECK(check_tls_options({"", kCert, kOtherKey, ""}).find("does not belong") !=
-        std::string::npos);
+  CHECK(check_tls_options({"", kCert, kOtherKey, ""}).find("does not belong") != std::string::npos);
   CHECK(check_tls_options({"", kCert, "junk", ""}).find("TLS client key") == 0);
   CHECK(check_tls_options({"", "", "", "a b"}).find("not a host name") != std::string::npos);
   auto c = with_tls();
@@ -197,9 +196,8 @@ TEST_CASE("show warns when the client certificate expires within 30 days") {
   auto shown = to_json(with_tls(), false);
   auto render = [&](int64_t days_left) {
     std::ostringstream out;
-    cli::render_env env{sys_ms(std::chrono::milliseconds(cert->not_after_ms -
-                                                         days_left * 86400 * 1000)),
-                        nullptr};
+    cli::render_env env{
+        sys_ms(std::chrono::milliseconds(cert->not_after_ms - days_left * 86400 * 1000)), nullptr};
     cli::write_tls_settings(out, shown, env);
     return out.str();
   };
