@@ -291,8 +291,6 @@ class beast_transport : public http_transport,
     idle_key_ = key;
     idle_peer_ = std::move(peer);
   }
-  // The certificate of the parked connection: a reused connection has no handshake to read it.
-  const cert_facts& idle_peer() const { return idle_peer_; }
 
   io_runtime::impl& runtime() { return rt_; }
 
@@ -350,7 +348,7 @@ class beast_transport : public http_transport,
   // Declared before the idle stream: a stream must not outlive the context it was made from.
   ssl::context tls_{ssl::context::tls_client};
   std::string tls_error_;
-  cert_facts idle_peer_;
+  cert_facts idle_peer_;  // a reused connection has no handshake to read the certificate from
   std::unique_ptr<beast::tcp_stream> idle_plain_;
   std::unique_ptr<tls_stream> idle_tls_;
   std::string idle_key_;
@@ -433,8 +431,10 @@ void exchange<Stream>::retry_or_fail(beast::error_code ec, const char* step) {
     owner->start(std::move(req_), std::move(done_), false);
     return;
   }
+  // Once an answer has begun, the server accepted this client: a later reset is the upstream's.
+  bool answered = parser_ && parser_->is_header_done();
   if constexpr (std::is_same_v<Stream, tls_stream>)
-    finish(map_error(ec, step, t_, false, req_.max_body_bytes, &tls_seen_));
+    finish(map_error(ec, step, t_, false, req_.max_body_bytes, answered ? nullptr : &tls_seen_));
   else
     finish(map_error(ec, step, t_, false, req_.max_body_bytes));
 }
