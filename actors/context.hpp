@@ -6,6 +6,9 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
 
 #include "actors/messages.hpp"
 #include "connectors/http_client.hpp"
@@ -17,7 +20,8 @@ namespace ledgersync {
 struct service_context {
   storage* store = nullptr;
   const secret_box* secrets = nullptr;
-  std::function<std::shared_ptr<http_transport>()> make_transport;
+  // One transport per integration, with that integration's TLS settings.
+  std::function<std::shared_ptr<http_transport>(const tls_options&)> make_transport;
   log_writer_actor writer;
   wall_clock clock;
   uint64_t seed = 42;  // retry jitter; tests fix it
@@ -58,5 +62,8 @@ caf::actor spawn_front_door(caf::actor_system& sys, engine_actor engine,
 struct integration_config;
 std::string make_integration_doc(const integration_config& c, const secret_box& box,
                                  const std::string& status_json);
+// The reverse for a stored config: unseals `api_key_sealed` and `tls_client_key_sealed` into
+// `api_key` and `tls_client_key` in place; names each secret that cannot be unsealed in `failed`.
+void unseal_config(nlohmann::json& cfg, const secret_box& box, std::vector<std::string>& failed);
 
 }  // namespace ledgersync

@@ -149,11 +149,8 @@ std::optional<json> stored_config(self_ptr self, const std::string& name) {
   if (!doc) return std::nullopt;
   auto j = json::parse(*doc, nullptr, false);
   auto cfg = j.value("config", json::object());
-  if (cfg.contains("api_key_sealed")) {
-    auto key = self->state.ctx->secrets->unseal(cfg["api_key_sealed"].get<std::string>());
-    cfg["api_key"] = key.value_or("");
-    cfg.erase("api_key_sealed");
-  }
+  std::vector<std::string> failed;
+  unseal_config(cfg, *self->state.ctx->secrets, failed);
   return cfg;
 }
 

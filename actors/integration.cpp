@@ -452,8 +452,8 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
   auto j = json::parse(doc, nullptr, false);
   std::string err;
   auto cfg_json = j.is_object() && j.contains("config") ? j["config"] : json::object();
-  std::string sealed = cfg_json.value("api_key_sealed", "");
-  cfg_json.erase("api_key_sealed");
+  std::vector<std::string> unsealable;
+  unseal_config(cfg_json, *ctx->secrets, unsealable);
   auto cfg = config_from_json(cfg_json, err);
   if (!cfg) {
     // The actor stops at once; the engine sees the exit reason and reports it as a crash.
@@ -462,16 +462,11 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
     cfg = integration_config{};
     cfg->streams = default_rest_streams();
   }
-  if (!sealed.empty()) {
-    auto key = ctx->secrets->unseal(sealed);
-    if (key)
-      cfg->api_key = *key;
-    else
-      spdlog::error("{}: the stored API key cannot be unsealed (master.key changed?)", cfg->name);
-  }
+  for (auto& what : unsealable)
+    spdlog::error("{}: the stored {} cannot be unsealed (master.key changed?)", cfg->name, what);
   st.facts = status_facts::from_json(j.value("status", json::object()));
   apply_config(self, std::move(*cfg));
-  st.transport = ctx->make_transport();
+  st.transport = ctx->make_transport(st.cfg.tls);
   for (auto& [stream, c] : ctx->store->cursors(st.cfg.name))
     st.cursors[stream] = stream_cursor::from_json(c);
   close_interrupted(self);
@@ -538,7 +533,10 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
           return rp;
         }
         bool was_enabled = self->state.cfg.enabled;
+        bool new_tls = !(cfg->tls == self->state.cfg.tls);
         apply_config(self, std::move(*cfg));
+        // A fetch in flight keeps the old transport alive until it answers.
+        if (new_tls) self->state.transport = self->state.ctx->make_transport(self->state.cfg.tls);
         auto& f = self->state.facts;
         if (category_disconnects(f.last_error.category) ||
             f.last_error.category == error_category::config)
@@ -648,6 +646,10 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
           if (e.ok()) {
             out["message"] =
                 "connected: " + st.cfg.base_url + " answered HTTP " + std::to_string(resp.status);
+            if (!resp.peer_subject.empty())
+              out["certificate"] = {{"subject", resp.peer_subject},
+                                    {"issuer", resp.peer_issuer},
+                                    {"expires", resp.peer_not_after}};
             if (st.facts.awaiting_key || st.facts.consecutive_failures > 0) {
               st.facts.awaiting_key = false;
               st.facts.consecutive_failures = 0;
@@ -701,8 +703,24 @@ std::string make_integration_doc(const integration_config& c, const secret_box& 
                                  const std::string& status_text) {
   json cfg = to_json(c, false);
   cfg.erase("api_key_hint");
+  cfg.erase("tls_client_key_hint");
   if (!c.api_key.empty()) cfg["api_key_sealed"] = box.seal(c.api_key);
+  if (!c.tls.client_key_pem.empty()) cfg["tls_client_key_sealed"] = box.seal(c.tls.client_key_pem);
   return json{{"config", cfg}, {"status", json::parse(status_text, nullptr, false)}}.dump();
+}
+
+void unseal_config(json& cfg, const secret_box& box, std::vector<std::string>& failed) {
+  for (auto [sealed, plain, what] :
+       {std::tuple{"api_key_sealed", "api_key", "API key"},
+        std::tuple{"tls_client_key_sealed", "tls_client_key", "TLS client key"}}) {
+    if (!cfg.contains(sealed)) continue;
+    auto v = box.unseal(cfg[sealed].get<std::string>());
+    if (v)
+      cfg[plain] = *v;
+    else
+      failed.push_back(what);
+    cfg.erase(sealed);
+  }
 }
 
 integration_actor spawn_integration(caf::actor_system& sys, context_ptr ctx, std::string doc) {

@@ -107,11 +107,12 @@ struct client_reply {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, error_info& x) {
   return f(caf::meta::type_name("error_info"), x.category, x.message, x.transport, x.retry_after_s,
-           x.permanent);
+           x.permanent, x.specific_hint);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, http_response& x) {
-  return f(caf::meta::type_name("http_response"), x.status, x.headers, x.body, x.error);
+  return f(caf::meta::type_name("http_response"), x.status, x.headers, x.body, x.error,
+           x.peer_subject, x.peer_issuer, x.peer_not_after);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, record_write& x) {

@@ -227,7 +227,7 @@ int run_service(const serve_options& o) {
   auto ctx = std::make_shared<service_context>();
   ctx->store = store.get();
   ctx->secrets = &*box;
-  ctx->make_transport = [&io] { return io.make_transport(); };
+  ctx->make_transport = [&io](const tls_options& tls) { return io.make_transport(tls); };
   ctx->clock.anchor_wall =
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   ctx->clock.anchor_steady = sys.clock().now();

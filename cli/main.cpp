@@ -41,6 +41,7 @@ struct config_opts {
   int64_t log_retention_days = 0, log_retention_events = 0, log_retention_runs = 0;
   std::string reconcile;
   int64_t max_pages_per_pass = 0;
+  std::string tls_ca, tls_client_cert, tls_client_key, tls_server_name;
 };
 
 // CLI11 puts the option's name in front of the problem ("--limit: expected ...").
@@ -62,9 +63,40 @@ void add_client_opts(CLI::App* cmd, client_opts& o, bool json_flag) {
   if (json_flag) cmd->add_flag("--json", o.json_out, "machine-readable output");
 }
 
+// TLS to the upstream. An empty value ('') removes the setting. PEM files are read here and
+// their text stored with the settings, so the service needs no access to the files.
+void add_tls_opts(CLI::App* cmd, config_opts& c) {
+  cmd->add_option("--tls-ca", c.tls_ca,
+                  "CA certificate(s) to trust besides the system's: a PEM file, or the PEM text");
+  cmd->add_option("--tls-client-cert", c.tls_client_cert,
+                  "PEM file with the client certificate for mutual TLS");
+  cmd->add_option("--tls-client-key", c.tls_client_key,
+                  "PEM file with its private key (unencrypted; sealed when saved, never shown)");
+  cmd->add_option("--tls-server-name", c.tls_server_name,
+                  "the name the server's certificate must carry, when not the URL's host");
+}
+
+void tls_changes(const config_opts& c, CLI::App* cmd, json& j) {
+  auto pem = [](const std::string& v, const char* what) -> std::string {
+    if (v.empty() || v.rfind("-----BEGIN", 0) == 0) return v;
+    std::ifstream in(v);
+    if (!in) die(usage, std::string("cannot read ") + what + " file " + v);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.find("-----BEGIN") == std::string::npos)
+      die(usage, v + " is not a PEM file (" + what + ")");
+    return text;
+  };
+  if (cmd->count("--tls-ca")) j["tls_ca_pem"] = pem(c.tls_ca, "CA");
+  if (cmd->count("--tls-client-cert"))
+    j["tls_client_cert_pem"] = pem(c.tls_client_cert, "client certificate");
+  if (cmd->count("--tls-client-key")) j["tls_client_key"] = pem(c.tls_client_key, "client key");
+  if (cmd->count("--tls-server-name")) j["tls_server_name"] = c.tls_server_name;
+}
+
 void add_config_opts(CLI::App* cmd, config_opts& c) {
   cmd->add_option("--connector", c.connector, "connector type (rest)");
   cmd->add_option("--base-url", c.base_url, "the upstream API's base URL");
+  add_tls_opts(cmd, c);
   cmd->add_option("--api-key-file", c.api_key_file, "read the API key from this file");
   cmd->add_option("--api-key-env", c.api_key_env,
                   "read the API key from this environment variable");
@@ -138,6 +170,7 @@ json config_changes(const config_opts& c, CLI::App* cmd) {
   if (cmd->count("--log-retention-runs")) j["log_retention_runs"] = c.log_retention_runs;
   auto key = read_key(c);
   if (!key.empty()) j["api_key"] = key;
+  tls_changes(c, cmd, j);
   if (!c.streams_file.empty()) {
     std::ifstream in(c.streams_file);
     if (!in) die(usage, "cannot read streams file " + c.streams_file);
@@ -447,9 +480,15 @@ int main(int argc, char** argv) {
   for (auto& [cmd, sub] : simple)
     if (sub->parsed())
       return report(c->call(cmd, name), co.json_out, [&, cmd = cmd](const json& b) {
-        if (cmd == "test")
+        if (cmd == "test") {
           std::cout << b.value("message", "connected") << "\n";
-        else
+          if (b.contains("certificate") && b["certificate"].is_object()) {
+            auto& cert = b["certificate"];
+            std::cout << "server certificate: " << cert.value("subject", "") << "\n"
+                      << "  issued by: " << cert.value("issuer", "") << "\n"
+                      << "  expires:   " << cert.value("expires", "") << "\n";
+          }
+        } else
           std::cout << cmd << (cmd == "remove" ? "d " : "d ") << name << "\n";
       });
   if (sync->parsed()) {

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "connectors/tls.hpp"
+
 namespace ledgersync::cli {
 
 using nlohmann::json;
@@ -181,13 +183,41 @@ void write_status_detail(std::ostream& out, const json& s, const render_env& env
   }
 }
 
+void write_tls_settings(std::ostream& out, const json& c, const render_env& env) {
+  auto cert_line = [](const std::string& pem) {
+    std::string err;
+    auto f = read_certificate(pem, err);
+    return f ? f->subject + ", expires " + f->not_after : "unreadable: " + err;
+  };
+  if (c.contains("tls_ca_pem"))
+    out << "  TLS CA:               " << cert_line(str(c, "tls_ca_pem")) << "\n";
+  if (c.contains("tls_server_name"))
+    out << "  TLS server name:      " << str(c, "tls_server_name") << "\n";
+  if (!c.contains("tls_client_cert_pem")) return;
+  auto pem = str(c, "tls_client_cert_pem");
+  out << "  TLS client cert:      " << cert_line(pem) << "\n"
+      << "  TLS client key:       " << str(c, "tls_client_key_hint", "(none)") << "\n";
+  std::string err;
+  auto f = read_certificate(pem, err);
+  if (!f) return;
+  auto left_ms = f->not_after_ms - to_ms(env.now);
+  if (left_ms < 0)
+    out << "  warning: the TLS client certificate expired on " << f->not_after
+        << " — configure a renewed one (--tls-client-cert F --tls-client-key F)\n";
+  else if (left_ms < int64_t{30} * 86400 * 1000)
+    out << "  warning: the TLS client certificate expires on " << f->not_after << " (in "
+        << left_ms / (86400 * 1000) << " days) — renew it and configure the new one "
+        << "(--tls-client-cert F --tls-client-key F)\n";
+}
+
 void write_show(std::ostream& out, const json& show, const json& status, const render_env& env) {
   write_status_detail(out, status, env);
   auto& c = show["config"];
   out << "  connector:            " << str(c, "connector") << "\n"
       << "  base URL:             " << str(c, "base_url") << "\n"
-      << "  API key:              " << str(c, "api_key_hint") << "\n"
-      << "  manual syncs:         " << str(c, "manual_burst") << " at once, one more every "
+      << "  API key:              " << str(c, "api_key_hint") << "\n";
+  write_tls_settings(out, c, env);
+  out << "  manual syncs:         " << str(c, "manual_burst") << " at once, one more every "
       << str(c, "manual_refill_s") << "s\n"
       << "  streams:\n";
   for (auto& s : c["streams"]) {

@@ -30,6 +30,8 @@ void write_status_table(std::ostream& out, const nlohmann::json& statuses, const
 void write_status_detail(std::ostream& out, const nlohmann::json& status, const render_env& env);
 void write_show(std::ostream& out, const nlohmann::json& show, const nlohmann::json& status,
                 const render_env& env);
+// The TLS lines of `show`, with a warning when the client certificate expires within 30 days.
+void write_tls_settings(std::ostream& out, const nlohmann::json& config, const render_env& env);
 void write_log_line(std::ostream& out, const nlohmann::json& event, const render_env& env);
 void write_run_summary(std::ostream& out, const nlohmann::json& run);
 // Asks `question` on `out` and reads one line from `in`: true only for "y" or "yes".

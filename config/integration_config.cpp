@@ -268,6 +268,15 @@ json to_json(const integration_config& c, bool with_secret) {
     j["api_key"] = c.api_key;
   else
     j["api_key_hint"] = mask_key(c.api_key);
+  if (!c.tls.ca_pem.empty()) j["tls_ca_pem"] = c.tls.ca_pem;
+  if (!c.tls.client_cert_pem.empty()) j["tls_client_cert_pem"] = c.tls.client_cert_pem;
+  if (!c.tls.server_name.empty()) j["tls_server_name"] = c.tls.server_name;
+  if (!c.tls.client_key_pem.empty()) {
+    if (with_secret)
+      j["tls_client_key"] = c.tls.client_key_pem;
+    else
+      j["tls_client_key_hint"] = "(set, sealed)";
+  }
   return j;
 }
 
@@ -303,6 +312,12 @@ std::optional<integration_config> config_from_json(const json& j, std::string& e
   r.get("log_retention_events", c.retention.events);
   r.get("log_retention_runs", c.retention.runs);
   r.get("created_at_ms", c.created_at_ms);
+  r.get("tls_ca_pem", c.tls.ca_pem);
+  r.get("tls_client_cert_pem", c.tls.client_cert_pem);
+  r.get("tls_client_key", c.tls.client_key_pem);
+  r.get("tls_server_name", c.tls.server_name);
+  std::string key_hint;
+  r.get("tls_client_key_hint", key_hint);
   if (auto s = r.sub("streams")) {
     auto streams = streams_from_json(*s, error);
     if (!streams) return std::nullopt;
@@ -382,6 +397,10 @@ std::string validate(const integration_config& c) {
     if (!valid_header_name(k) || v.find_first_of("\r\n") != std::string::npos)
       return "header '" + k + "' is not a valid HTTP header";
   if (c.api_key.find_first_of("\r\n") != std::string::npos) return "API key contains a line break";
+  if (auto t = check_tls_options(c.tls); !t.empty()) return t;
+  if ((!c.tls.ca_pem.empty() || !c.tls.client_cert_pem.empty() || !c.tls.server_name.empty()) &&
+      u->scheme() != "https")
+    return "TLS settings apply only to an https base URL";
   return "";
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/tls.hpp"
 #include "core/retry_policy.hpp"
 
 namespace ledgersync {
@@ -88,6 +89,10 @@ struct integration_config {
   // (for upstreams that never report deletions); "manual" = only `sync --full`.
   std::string reconcile = "manual";
   retention_settings retention;
+  // TLS to the upstream: extra CA, client certificate + key (the key is a secret like the API
+  // key), the name to verify. JSON keys tls_ca_pem, tls_client_cert_pem, tls_client_key,
+  // tls_server_name; absent when empty.
+  tls_options tls;
   int64_t created_at_ms = 0;
 };
 

@@ -4,6 +4,8 @@
 #include "connectors/http_client.hpp"
 
 #include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,7 +31,6 @@ using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 struct io_runtime::impl {
   net::io_context ioc;
   net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
-  ssl::context tls{ssl::context::tls_client};
   std::vector<std::thread> threads;
 };
 
@@ -64,10 +65,21 @@ http_response transport_error(error_category c, std::string msg) {
 }
 
 // `connecting`: no connection was ever made (DNS, refused, TLS handshake), which users see as
-// Disconnected; a failure once connected is the upstream's answer going wrong.
+// Disconnected; a failure once connected is the upstream's answer going wrong. `tls`, when
+// given, is what the handshake saw: a certificate problem becomes a `tls` error.
 error_info map_error(const beast::error_code& ec, const std::string& step, const target& t,
-                     bool connecting, int64_t body_limit = 0) {
+                     bool connecting, int64_t body_limit = 0, tls_failure* tls = nullptr) {
   std::string where = step + " " + t.key();
+  if (tls) {
+    // With TLS 1.3 the server judges the client certificate after the client's handshake has
+    // finished, so its alert arrives on the first read: any step may carry one.
+    if (ec.category() == net::error::get_ssl_category())
+      tls->alert_reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+    else if (!connecting && ec != beast::error::timeout)
+      tls->closed_after_handshake = true;
+    tls->where = where;
+    if (auto e = classify_tls_failure(*tls)) return *e;
+  }
   if (ec == beast::error::timeout)
     return make_error_info(error_category::timeout, "timed out during " + where, true);
   if (ec == http::error::body_limit) {
@@ -99,6 +111,7 @@ class exchange : public std::enable_shared_from_this<exchange<Stream>> {
         resolver_(lowest().get_executor()) {}
 
   void start();
+  void set_peer(cert_facts p) { peer_ = std::move(p); }
 
  private:
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(*stream_); }
@@ -149,6 +162,9 @@ class exchange : public std::enable_shared_from_this<exchange<Stream>> {
     for (auto& f : msg)
       r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     r.body = std::move(msg.body());
+    r.peer_subject = peer_.subject;
+    r.peer_issuer = peer_.issuer;
+    r.peer_not_after = peer_.not_after;
     bool keep = msg.keep_alive();
     finish_ok(std::move(r), keep);
   }
@@ -169,6 +185,9 @@ class exchange : public std::enable_shared_from_this<exchange<Stream>> {
   target t_;
   http_request req_;
   http_transport::callback done_;
+  // Filled by the verify callback during the handshake (on this exchange's strand).
+  tls_failure tls_seen_;
+  cert_facts peer_;
   tcp::resolver resolver_;
   beast::flat_buffer buffer_;
   http::request<http::empty_body> wire_;
@@ -178,7 +197,24 @@ class exchange : public std::enable_shared_from_this<exchange<Stream>> {
 class beast_transport : public http_transport,
                         public std::enable_shared_from_this<beast_transport> {
  public:
-  explicit beast_transport(io_runtime::impl& rt) : rt_(rt), strand_(net::make_strand(rt.ioc)) {}
+  beast_transport(io_runtime::impl& rt, tls_options tls)
+      : rt_(rt), strand_(net::make_strand(rt.ioc)), tls_opts_(std::move(tls)) {
+    // Saved settings were checked (check_tls_options); this catches a document edited by hand,
+    // and every https request then fails with the reason instead of trusting less or more.
+    beast::error_code ec;
+    tls_.set_default_verify_paths(ec);
+    tls_.set_verify_mode(ssl::verify_peer);
+    if (!tls_opts_.ca_pem.empty() &&
+        tls_.add_certificate_authority(net::buffer(tls_opts_.ca_pem), ec))
+      tls_error_ = "the TLS CA bundle is unreadable: " + ec.message();
+    if (!tls_opts_.client_cert_pem.empty() && tls_error_.empty()) {
+      if (tls_.use_certificate_chain(net::buffer(tls_opts_.client_cert_pem), ec) ||
+          tls_.use_private_key(net::buffer(tls_opts_.client_key_pem), ssl::context::pem, ec))
+        tls_error_ = "the TLS client certificate or key is unusable: " + ec.message();
+    }
+  }
+
+  const tls_options& tls_settings() const { return tls_opts_; }
 
   void fetch(http_request req, callback done) override {
     net::post(strand_,
@@ -213,11 +249,20 @@ class beast_transport : public http_transport,
       std::unique_ptr<tls_stream> s;
       if (reuse && idle_tls_) s = std::move(idle_tls_);
       bool reused = s != nullptr;
-      if (!s) s = std::make_unique<tls_stream>(strand_, rt_.tls);
+      auto peer = idle_peer_;
+      if (!tls_error_.empty()) {
+        auto e = make_error_info(error_category::tls, tls_error_, true);
+        e.specific_hint = "fix the integration's TLS settings (ledgersync configure NAME)";
+        http_response r;
+        r.error = std::move(e);
+        return done(std::move(r));
+      }
+      if (!s) s = std::make_unique<tls_stream>(strand_, tls_);
       drop_idle();
-      std::make_shared<exchange<tls_stream>>(shared_from_this(), std::move(s), reused, *t,
-                                             std::move(req), std::move(done))
-          ->start();
+      auto x = std::make_shared<exchange<tls_stream>>(shared_from_this(), std::move(s), reused, *t,
+                                                      std::move(req), std::move(done));
+      if (reused) x->set_peer(std::move(peer));
+      x->start();
     } else {
       std::unique_ptr<beast::tcp_stream> s;
       if (reuse && idle_plain_) s = std::move(idle_plain_);
@@ -235,10 +280,11 @@ class beast_transport : public http_transport,
     idle_plain_ = std::move(s);
     idle_key_ = key;
   }
-  void park(std::unique_ptr<tls_stream> s, const std::string& key) {
+  void park(std::unique_ptr<tls_stream> s, const std::string& key, cert_facts peer) {
     drop_idle();
     idle_tls_ = std::move(s);
     idle_key_ = key;
+    idle_peer_ = std::move(peer);
   }
 
   io_runtime::impl& runtime() { return rt_; }
@@ -248,6 +294,7 @@ class beast_transport : public http_transport,
     idle_plain_.reset();
     idle_tls_.reset();
     idle_key_.clear();
+    idle_peer_ = {};
   }
 
   // file:// URLs serve drop folders the admin configured: the same paging code reads a file the
@@ -292,6 +339,11 @@ class beast_transport : public http_transport,
 
   io_runtime::impl& rt_;
   net::strand<net::io_context::executor_type> strand_;
+  tls_options tls_opts_;
+  // Declared before the idle stream: a stream must not outlive the context it was made from.
+  ssl::context tls_{ssl::context::tls_client};
+  std::string tls_error_;
+  cert_facts idle_peer_;  // a reused connection has no handshake to read the certificate from
   std::unique_ptr<beast::tcp_stream> idle_plain_;
   std::unique_ptr<tls_stream> idle_tls_;
   std::string idle_key_;
@@ -316,16 +368,55 @@ void exchange<beast::tcp_stream>::on_connect(beast::error_code ec) {
 template <>
 void exchange<tls_stream>::on_connect(beast::error_code ec) {
   if (ec) return finish(map_error(ec, "connecting to", t_, true));
-  if (!SSL_set_tlsext_host_name(stream_->native_handle(), t_.host.c_str()))
-    return finish(make_error_info(error_category::upstream, "TLS SNI failed for " + t_.host, true));
+  auto& opts = owner_->tls_settings();
+  std::string name = opts.server_name.empty() ? t_.host : opts.server_name;
+  if (!name.empty() && name.front() == '[') name = name.substr(1, name.size() - 2);
+  tls_seen_.name = name;
+  tls_seen_.client_cert_configured = !opts.client_cert_pem.empty();
+  SSL* ssl = stream_->native_handle();
+  beast::error_code ip_ec;
+  net::ip::make_address(name, ip_ec);
+  bool is_ip = !ip_ec;
+  // OpenSSL checks the name itself, so a mismatch comes back as X509_V_ERR_HOSTNAME_MISMATCH
+  // with the certificate, which the callback below records for the message.
+  auto* param = SSL_get0_param(ssl);
+  bool set = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str()) == 1
+                   : SSL_set1_host(ssl, name.c_str()) == 1;
+  if (!set || (!is_ip && !SSL_set_tlsext_host_name(ssl, name.c_str())))
+    return finish(
+        make_error_info(error_category::config, "TLS: cannot verify the name " + name, true));
+  // The callbacks below point into this exchange, which a parked connection outlives: no
+  // renegotiation, so they never run after this handshake.
+  SSL_set_options(ssl, SSL_OP_NO_RENEGOTIATION);
+  // Called on a client only when the server sends a CertificateRequest.
+  SSL_set_cert_cb(
+      ssl,
+      [](SSL*, void* seen) {
+        static_cast<tls_failure*>(seen)->cert_requested = true;
+        return 1;
+      },
+      &tls_seen_);
   stream_->set_verify_mode(ssl::verify_peer);
-  stream_->set_verify_callback(ssl::host_name_verification(t_.host));
+  // `this`, not shared_from_this(): the stream keeps the callback, and a parked stream must not
+  // keep its first exchange alive. The callback runs only during this exchange's handshake.
+  stream_->set_verify_callback([self = this](bool ok, ssl::verify_context& vc) {
+    auto* store = vc.native_handle();
+    int depth = X509_STORE_CTX_get_error_depth(store);
+    if (!ok && self->tls_seen_.verify_error == 0) {
+      self->tls_seen_.verify_error = X509_STORE_CTX_get_error(store);
+      self->tls_seen_.depth = depth;
+      self->tls_seen_.cert = facts_of_x509(X509_STORE_CTX_get_current_cert(store));
+    }
+    if (ok && depth == 0) self->peer_ = facts_of_x509(X509_STORE_CTX_get_current_cert(store));
+    return ok;
+  });
   lowest().expires_after(timeout());
-  stream_->async_handshake(
-      ssl::stream_base::client, [self = shared_from_this()](beast::error_code ec) {
-        if (ec) return self->finish(map_error(ec, "TLS handshake with", self->t_, true));
-        self->write();
-      });
+  stream_->async_handshake(ssl::stream_base::client, [self = shared_from_this()](
+                                                         beast::error_code ec) {
+    if (ec)
+      return self->finish(map_error(ec, "TLS handshake with", self->t_, true, 0, &self->tls_seen_));
+    self->write();
+  });
 }
 
 template <class Stream>
@@ -335,14 +426,22 @@ void exchange<Stream>::retry_or_fail(beast::error_code ec, const char* step) {
     owner->start(std::move(req_), std::move(done_), false);
     return;
   }
-  finish(map_error(ec, step, t_, false, req_.max_body_bytes));
+  // Once an answer has begun, the server accepted this client: a later reset is the upstream's.
+  bool answered = parser_ && parser_->is_header_done();
+  if constexpr (std::is_same_v<Stream, tls_stream>)
+    finish(map_error(ec, step, t_, false, req_.max_body_bytes, answered ? nullptr : &tls_seen_));
+  else
+    finish(map_error(ec, step, t_, false, req_.max_body_bytes));
 }
 
 template <class Stream>
 void exchange<Stream>::finish_ok(http_response r, bool keep_alive) {
   if (keep_alive && buffer_.size() == 0) {
     lowest().expires_never();
-    owner_->park(std::move(stream_), t_.key());
+    if constexpr (std::is_same_v<Stream, tls_stream>)
+      owner_->park(std::move(stream_), t_.key(), peer_);
+    else
+      owner_->park(std::move(stream_), t_.key());
   }
   auto done = std::move(done_);
   done(std::move(r));
@@ -351,8 +450,6 @@ void exchange<Stream>::finish_ok(http_response r, bool keep_alive) {
 }  // namespace
 
 io_runtime::io_runtime(int threads) : impl_(std::make_unique<impl>()) {
-  impl_->tls.set_default_verify_paths();
-  impl_->tls.set_verify_mode(ssl::verify_peer);
   for (int i = 0; i < threads; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
 }
 
@@ -369,8 +466,8 @@ void io_runtime::stop() {
   impl_->threads.clear();
 }
 
-std::shared_ptr<http_transport> io_runtime::make_transport() {
-  return std::make_shared<beast_transport>(*impl_);
+std::shared_ptr<http_transport> io_runtime::make_transport(const tls_options& tls) {
+  return std::make_shared<beast_transport>(*impl_, tls);
 }
 
 }  // namespace ledgersync

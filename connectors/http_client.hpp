@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "connectors/http_types.hpp"
+#include "connectors/tls.hpp"
 
 namespace ledgersync {
 
@@ -27,8 +28,9 @@ class io_runtime {
   io_runtime& operator=(const io_runtime&) = delete;
 
   // A transport with one keep-alive connection of its own (one per integration), with
-  // connect/read timeouts and the request's body-size limit; TLS verifies the peer.
-  std::shared_ptr<http_transport> make_transport();
+  // connect/read timeouts and the request's body-size limit; TLS verifies the peer against the
+  // system's CAs plus the integration's own, and presents its client certificate if it has one.
+  std::shared_ptr<http_transport> make_transport(const tls_options& tls = {});
   void stop();
 
   struct impl;

@@ -37,6 +37,8 @@ struct http_response {
   header_list headers;
   std::string body;
   error_info error;  // transport failures only (refused, reset, timeout, too large)
+  // The server's certificate over https (what `ledgersync test` reports); empty otherwise.
+  std::string peer_subject, peer_issuer, peer_not_after;
 
   // Case-insensitive; empty when absent.
   std::string_view header(std::string_view name) const;

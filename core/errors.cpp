@@ -22,6 +22,8 @@ std::string_view category_name(error_category c) {
       return "storage";
     case error_category::unreachable:
       return "unreachable";
+    case error_category::tls:
+      return "tls";
   }
   return "none";
 }
@@ -29,7 +31,7 @@ std::string_view category_name(error_category c) {
 error_category category_from_name(std::string_view n) {
   for (auto c : {error_category::auth, error_category::timeout, error_category::upstream,
                  error_category::rate_limited, error_category::validation, error_category::config,
-                 error_category::storage, error_category::unreachable})
+                 error_category::storage, error_category::unreachable, error_category::tls})
     if (category_name(c) == n) return c;
   return error_category::none;
 }
@@ -61,6 +63,10 @@ std::string_view category_hint(error_category c) {
     case error_category::unreachable:
       return "the source system could not be reached — check the API base URL (host, port, "
              "https) and whether the system is up; retried automatically";
+    case error_category::tls:
+      return "a certificate was refused — fix the integration's TLS settings "
+             "(ledgersync configure NAME --tls-ca, --tls-client-cert, --tls-server-name); "
+             "not retried until then";
   }
   return "";
 }
@@ -71,7 +77,7 @@ bool category_retryable(error_category c) {
 }
 
 bool category_disconnects(error_category c) {
-  return c == error_category::auth || c == error_category::unreachable;
+  return c == error_category::auth || c == error_category::unreachable || c == error_category::tls;
 }
 
 }  // namespace ledgersync

@@ -19,6 +19,7 @@ enum class error_category : uint8_t {
   config,        // bad URL, unknown connector, bad schedule: refused at save
   storage,       // local disk/database failure: nothing committed, run resumes later
   unreachable,   // no connection at all (DNS, refused, TLS handshake): Disconnected; retried
+  tls,           // a certificate refused (theirs or ours): Disconnected; not retried
 };
 
 std::string_view category_name(error_category c);
@@ -41,10 +42,15 @@ struct error_info {
   // The same request would fail the same way again (not UTF-8, nested too deep, too large):
   // retrying only spends the vendor's quota, so the run fails at once.
   bool permanent = false;
+  // Replaces the category's hint when the cause is known more precisely (which certificate
+  // failed how): a `tls` failure has several unrelated remedies.
+  std::string specific_hint;
 
   bool ok() const { return category == error_category::none; }
   bool retryable() const { return !permanent && category_retryable(category); }
-  std::string hint() const { return std::string(category_hint(category)); }
+  std::string hint() const {
+    return specific_hint.empty() ? std::string(category_hint(category)) : specific_hint;
+  }
 };
 
 inline error_info make_error_info(error_category c, std::string msg, bool transport = false) {

@@ -16,7 +16,8 @@ json status_facts::to_json() const {
               {"last_error",
                {{"category", category_name(last_error.category)},
                 {"message", last_error.message},
-                {"transport", last_error.transport}}},
+                {"transport", last_error.transport},
+                {"hint", last_error.specific_hint}}},
               {"crash", crash},
               {"active_run_id", active_run_id},
               {"set_aside", set_aside},
@@ -43,6 +44,7 @@ status_facts status_facts::from_json(const json& j) {
     f.last_error.category = category_from_name(e.value("category", "none"));
     f.last_error.message = e.value("message", "");
     f.last_error.transport = e.value("transport", false);
+    f.last_error.specific_hint = e.value("hint", "");
   }
   return f;
 }

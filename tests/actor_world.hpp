@@ -82,7 +82,7 @@ struct world {
     ctx = std::make_shared<service_context>();
     ctx->store = store.get();
     ctx->secrets = &box;
-    ctx->make_transport = [t = transport] { return t; };
+    ctx->make_transport = [t = transport](const tls_options&) { return t; };
     ctx->clock.anchor_wall = *parse_iso("2026-11-23T10:00:00Z");
     ctx->clock.anchor_steady = sys->clock().now();
     ctx->writer = spawn_log_writer(*sys, store.get(), false,
