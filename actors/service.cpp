@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <caf/io/all.hpp>
-#include <caf/openssl/all.hpp>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -20,7 +19,6 @@
 #include "actors/context.hpp"
 #include "config/integration_config.hpp"
 #include "sandbox/sandbox_server.hpp"
-#include "storage/control_credential.hpp"
 
 namespace ledgersync {
 
@@ -208,18 +206,9 @@ int run_service(const serve_options& o) {
     }
   }
 
-  if (auto e = ensure_control_credential(o.data_dir); !e.empty()) {
-    std::cerr << "ledgersync: " << e << "\n";
-    return 1;
-  }
   io_runtime io(2);
   caf::actor_system_config cfg;
   cfg.load<caf::io::middleman>();
-  cfg.load<caf::openssl::manager>();
-  auto cred = control_credential_paths(o.data_dir);
-  cfg.openssl_certificate = cred.certificate;
-  cfg.openssl_key = cred.key;
-  cfg.openssl_cafile = cred.certificate;  // the only peer it trusts presents the same one
   add_message_types(cfg);
   cfg.set("logger.verbosity", caf::atom("quiet"));
   caf::actor_system sys{cfg};
@@ -253,7 +242,7 @@ int run_service(const serve_options& o) {
     }
     caf::anon_send_exit(ctx->writer, caf::exit_reason::user_shutdown);
   };
-  auto port = caf::openssl::publish(front, o.port, o.host.c_str(), true);
+  auto port = caf::io::publish(front, o.port, o.host.c_str(), true);
   if (!port) {
     std::cerr << "ledgersync: cannot listen on " << o.host << ":" << o.port << ": "
               << sys.render(port.error()) << "\n";

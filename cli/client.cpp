@@ -2,14 +2,12 @@
 
 #include <algorithm>
 #include <caf/io/all.hpp>
-#include <caf/openssl/all.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
 
 #include "actors/messages.hpp"
 #include "actors/service.hpp"
-#include "storage/control_credential.hpp"
 
 namespace ledgersync::cli {
 
@@ -17,15 +15,10 @@ namespace {
 
 class caf_client final : public service_client {
  public:
-  // The service admits only peers presenting its data dir's certificate (TLS both ways).
-  static caf::actor_system_config& config(const control_credential& cred) {
-    static caf::actor_system_config cfg = [&] {
+  static caf::actor_system_config& config() {
+    static caf::actor_system_config cfg = [] {
       caf::actor_system_config c;
       c.load<caf::io::middleman>();
-      c.load<caf::openssl::manager>();
-      c.openssl_certificate = cred.certificate;
-      c.openssl_key = cred.key;
-      c.openssl_cafile = cred.certificate;
       add_message_types(c);
       c.set("logger.verbosity", caf::atom("quiet"));
       return c;
@@ -33,8 +26,8 @@ class caf_client final : public service_client {
     return cfg;
   }
 
-  caf_client(const control_credential& cred, std::chrono::milliseconds timeout)
-      : sys_(std::make_unique<caf::actor_system>(config(cred))), timeout_(timeout) {}
+  explicit caf_client(std::chrono::milliseconds timeout)
+      : sys_(std::make_unique<caf::actor_system>(config())), timeout_(timeout) {}
 
   // Once a deadline has passed, CAF's I/O thread may still be inside the connection attempt
   // (the OpenSSL transport reads its handshake blocking), and destroying the actor system joins
@@ -49,7 +42,7 @@ class caf_client final : public service_client {
     token_ = a.token;
     auto where = a.host + ":" + std::to_string(a.port);
     caf::scoped_actor self{*sys_};
-    self->request(sys_->openssl_manager().actor_handle(), timeout_, caf::connect_atom::value,
+    self->request(sys_->middleman().actor_handle(), timeout_, caf::connect_atom::value,
                   a.host, a.port)
         .receive(
             [&](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>& ifs) {
@@ -169,12 +162,7 @@ std::unique_ptr<service_client> service_client::open(const std::string& data_dir
     error = "--connect: " + error;
     return nullptr;
   }
-  auto cred = control_credential_paths(data_dir);
-  if (auto e = check_control_credential(cred); !e.empty()) {
-    error = e;
-    return nullptr;
-  }
-  auto c = std::make_unique<caf_client>(cred, timeout);
+  auto c = std::make_unique<caf_client>(timeout);
   if (!c->connect(a, error)) return nullptr;
   return c;
 }
