@@ -34,9 +34,12 @@ echo "crash test: $kills kills, $records records per stream, seed $seed"
 echo "  (replay: tests/crash.sh LEDGERSYNC --kills $kills --records $records --seed $seed)"
 
 work=$(mktemp -d /tmp/ledgersync-crash-XXXXXX)
-pids=()
+# Only live processes of ours are killed at the end: a pid of a service killed earlier may belong
+# to someone else's process by then.
+svc=""
+sandbox=""
 cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  for p in $svc $sandbox; do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -67,7 +70,6 @@ start_service() {
   rm -f "$work/data/service.json"
   "$bin" serve --data-dir "$work/data" --listen 127.0.0.1:0 >>"$work/serve.log" 2>&1 &
   svc=$!
-  pids+=("$svc")
   wait_for "service.json" test -s "$work/data/service.json"
 }
 idle() { "$bin" status crashy --json | python3 -c 'import json,sys; sys.exit(json.load(sys.stdin)["running"])'; }
@@ -104,7 +106,7 @@ print("imported" if done and sum(show.get("records", {}).values()) == 3 * int(sy
 PY
 
 "$bin" sandbox --port 0 --records "$records" --seed 5 >"$work/sandbox.log" 2>&1 &
-pids+=($!)
+sandbox=$!
 wait_for "sandbox" grep -q "http://" "$work/sandbox.log"
 sb_port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/sandbox.log")
 start_service
@@ -153,8 +155,13 @@ while [ "$landed" -lt "$kills" ]; do
   # than a sed between the answer and the sleep.
   run_id=$("$bin" sync crashy $full --json | sed -n 's/.*"run_id":\([0-9]*\).*/\1/p' || true)
   sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
-  kill -9 "$svc"
+  if ! kill -9 "$svc" 2>/dev/null; then
+    echo "FAIL - the service (pid $svc) had stopped before kill $((landed + 1)); its log ends:"
+    tail -5 "$work/serve.log"
+    exit 1
+  fi
   wait "$svc" 2>/dev/null || true
+  svc=""
   start_service
   wait_for "the service to finish the resumed run" idle
   "$bin" show crashy --json >"$work/show.json"
