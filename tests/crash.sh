@@ -46,26 +46,8 @@ cleanup() {
 trap cleanup EXIT
 export LEDGERSYNC_DATA_DIR="$work/data"
 unset LEDGERSYNC_TIMEOUT
-pass=0
-fail=0
-check() {  # check "what" actual expected
-  if [ "$2" = "$3" ]; then pass=$((pass + 1)); echo "ok   - $1"; else fail=$((fail + 1)); echo "FAIL - $1: got '$2', expected '$3'"; fi
-}
-wait_for() {  # wait_for "what" command...: up to 120 s
-  local what=$1; shift
-  local deadline=$((SECONDS + 120))
-  while [ "$SECONDS" -lt "$deadline" ]; do
-    if "$@" >"$work/wait.out" 2>&1; then return 0; fi
-    sleep 0.1
-  done
-  echo "FAIL - timed out waiting for $what; last said:"; cat "$work/wait.out"; exit 1
-}
-ctl() {  # POST to the sandbox's control API without curl
-  exec 3<>"/dev/tcp/127.0.0.1/$sb_port"
-  printf 'POST %s HTTP/1.1\r\nHost: sandbox\r\nContent-Length: 0\r\nConnection: close\r\n\r\n' "$1" >&3
-  cat <&3 >/dev/null
-  exec 3>&-
-}
+WAIT_SECONDS=120
+source "$(dirname "$0")/lib.sh"
 start_service() {
   rm -f "$work/data/service.json"
   "$bin" serve --data-dir "$work/data" --listen 127.0.0.1:0 >>"$work/serve.log" 2>&1 &

@@ -13,27 +13,9 @@ cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm
 trap cleanup EXIT
 export LEDGERSYNC_DATA_DIR="$work/data"
 N=10000
-pass=0
-fail=0
-check() {  # check "what" actual expected
-  if [ "$2" = "$3" ]; then pass=$((pass + 1)); echo "ok   - $1"; else fail=$((fail + 1)); echo "FAIL - $1: got '$2', expected '$3'"; fi
-}
+on_wait_timeout() { cat "$work/follow.err" 2>/dev/null; tail -5 "$work/serve.log"; }
+source "$(dirname "$0")/lib.sh"
 lines_are() { [ "$(wc -l <"$1")" -eq "$2" ]; }  # lines_are FILE N
-wait_for() {  # wait_for "what" command...: up to 60 s, then shows what the command last said
-  local what=$1; shift
-  local deadline=$((SECONDS + 60))
-  while [ "$SECONDS" -lt "$deadline" ]; do
-    if "$@" >"$work/wait.out" 2>&1; then return 0; fi
-    sleep 0.1
-  done
-  echo "FAIL - timed out waiting for $what; last said:"; cat "$work/wait.out"; cat "$work/follow.err" 2>/dev/null; tail -5 "$work/serve.log"; exit 1
-}
-ctl() {  # POST to the sandbox's control API without curl
-  exec 3<>"/dev/tcp/127.0.0.1/$sb_port"
-  printf 'POST %s HTTP/1.1\r\nHost: sandbox\r\nContent-Length: 0\r\nConnection: close\r\n\r\n' "$1" >&3
-  cat <&3 >/dev/null
-  exec 3>&-
-}
 start_service() {
   rm -f "$work/data/service.json"
   "$bin" serve --data-dir "$work/data" --listen 127.0.0.1:0 >>"$work/serve.log" 2>&1 &
@@ -42,11 +24,6 @@ start_service() {
   wait_for "service.json" test -s "$work/data/service.json"
 }
 json_field() { json_eval "d$1"; }  # json_field "['status']" < doc
-json_eval() {  # json_eval "python expression over d" < doc; secs() reads our ISO times
-  python3 -c "import json,sys,datetime
-secs = lambda t: datetime.datetime.fromisoformat(t.replace('Z', '+00:00')).timestamp()
-d = json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"
-}
 
 "$bin" sandbox --port 0 --records $N --seed 7 >"$work/sandbox.log" 2>&1 &
 pids+=($!)

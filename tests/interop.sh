@@ -20,23 +20,8 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 export LEDGERSYNC_DATA_DIR="$work/data"
 N=5000
-pass=0
-fail=0
-check() {  # check "what" actual expected
-  if [ "$2" = "$3" ]; then pass=$((pass + 1)); echo "ok   - $1"; else fail=$((fail + 1)); echo "FAIL - $1: got '$2', expected '$3'"; fi
-}
-wait_for() {  # wait_for "what" command...: up to 60 s
-  local what=$1; shift
-  local deadline=$((SECONDS + 60))
-  while [ "$SECONDS" -lt "$deadline" ]; do
-    if "$@" >"$work/wait.out" 2>&1; then return 0; fi
-    sleep 0.1
-  done
-  echo "FAIL - timed out waiting for $what; last said:"; cat "$work/wait.out"; tail -5 "$work"/*.log; exit 1
-}
-json_eval() {  # json_eval "python expression over d" < doc
-  python3 -c "import json,sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"
-}
+on_wait_timeout() { tail -5 "$work"/*.log; }
+source "$(dirname "$0")/lib.sh"
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 answers() { python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$1"; }
 api() {  # api METHOD URL JSON: json-server's own write API

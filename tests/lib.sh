@@ -1,0 +1,32 @@
+# Shared by the end-to-end test scripts: results, bounded waits, the sandbox's control API and
+# JSON reads. A script sets `work` (its temporary directory) before wait_for and `sb_port`
+# before ctl. WAIT_SECONDS (default 60) bounds wait_for; a function on_wait_timeout, when the
+# script defines one, adds what to show when a wait runs out. Waits poll real processes; no
+# behaviour under test depends on their timing.
+pass=0
+fail=0
+check() {  # check "what" actual expected
+  if [ "$2" = "$3" ]; then pass=$((pass + 1)); echo "ok   - $1"; else fail=$((fail + 1)); echo "FAIL - $1: got '$2', expected '$3'"; fi
+}
+wait_for() {  # wait_for "what" command...: until it succeeds, then shows what it last said
+  local what=$1; shift
+  local deadline=$((SECONDS + ${WAIT_SECONDS:-60}))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    if "$@" >"$work/wait.out" 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  echo "FAIL - timed out waiting for $what; last said:"; cat "$work/wait.out"
+  if declare -F on_wait_timeout >/dev/null; then on_wait_timeout; fi
+  exit 1
+}
+ctl() {  # POST to the sandbox's control API without curl
+  exec 3<>"/dev/tcp/127.0.0.1/$sb_port"
+  printf 'POST %s HTTP/1.1\r\nHost: sandbox\r\nContent-Length: 0\r\nConnection: close\r\n\r\n' "$1" >&3
+  cat <&3 >/dev/null
+  exec 3>&-
+}
+json_eval() {  # json_eval "python expression over d" < doc; secs() reads our ISO times
+  python3 -c "import json,sys,datetime
+secs = lambda t: datetime.datetime.fromisoformat(t.replace('Z', '+00:00')).timestamp()
+d = json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"
+}
