@@ -394,18 +394,6 @@ void close_interrupted(self_ptr self) {
   st.interrupted_run = *ids.rbegin();
 }
 
-// Why a scheduled (or resumed) run must not start now, or "" when it may: refused credentials
-// wait for new ones, and an integration that keeps failing backs off (scheduled_backoff_ms).
-std::string scheduled_pause(self_ptr self) {
-  auto& f = self->state.facts;
-  if (f.awaiting_key) return "waiting for a new API key (the last one was refused)";
-  auto until = f.last_attempt_ms + scheduled_backoff_ms(f.consecutive_failures);
-  if (f.consecutive_failures > 0 && now_ms(self) < until)
-    return "backing off after " + std::to_string(f.consecutive_failures) +
-           " failed run(s): no scheduled attempt before " + format_iso(from_ms(until));
-  return "";
-}
-
 sync_reply start_run(self_ptr self, const sync_request& req) {
   auto& st = self->state;
   active_run r;
@@ -500,7 +488,7 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
                   "joined run " + std::to_string(st.run->id) + " already in progress"};
         }
         if (req.kind == sync_kind::scheduled || req.kind == sync_kind::resume) {
-          if (auto why = scheduled_pause(self); !why.empty()) {
+          if (auto why = scheduled_pause(st.facts, now_ms(self)); !why.empty()) {
             if (req.kind == sync_kind::scheduled) st.facts.last_scheduled_ms = now_ms(self);
             if (why != st.last_skip_reason) {  // once per reason, not once a minute
               st.last_skip_reason = why;

@@ -78,6 +78,17 @@ int64_t scheduled_backoff_ms(uint32_t failures) {
   return std::min<int64_t>(day, minute << std::min<uint32_t>(failures - 1, 20));
 }
 
+std::string scheduled_pause(const status_facts& f, int64_t now_ms) {
+  if (f.awaiting_key)
+    return "waiting for a new API key: scheduled syncs are paused until the key is "
+           "reconfigured, `ledgersync test` succeeds, or a sync is started by hand";
+  auto until = f.last_attempt_ms + scheduled_backoff_ms(f.consecutive_failures);
+  if (f.consecutive_failures > 0 && now_ms < until)
+    return "backing off after " + std::to_string(f.consecutive_failures) +
+           " failed run(s): no scheduled attempt before " + format_iso(from_ms(until));
+  return "";
+}
+
 std::string status_word(const status_inputs& in) {
   if (!in.enabled) return "disabled";
   if (!in.facts.crash.empty()) return "error";
@@ -159,17 +170,8 @@ json status_json(const status_inputs& in) {
     j["last_error"] = nullptr;
   }
   j["set_aside"] = in.facts.set_aside;
-  j["paused"] = nullptr;
-  if (in.enabled && in.scheduled && in.facts.awaiting_key) {
-    j["paused"] =
-        "waiting for a new API key: scheduled syncs are paused until the key is "
-        "reconfigured, `ledgersync test` succeeds, or a sync is started by hand";
-  } else if (in.enabled && in.scheduled && in.facts.consecutive_failures > 0) {
-    auto until = in.facts.last_attempt_ms + scheduled_backoff_ms(in.facts.consecutive_failures);
-    if (until > in.now_ms)
-      j["paused"] = "backing off after " + std::to_string(in.facts.consecutive_failures) +
-                    " failed run(s): no scheduled attempt before " + format_iso(from_ms(until));
-  }
+  auto pause = in.enabled && in.scheduled ? scheduled_pause(in.facts, in.now_ms) : "";
+  j["paused"] = pause.empty() ? json(nullptr) : json(pause);
   return j;
 }
 

@@ -52,6 +52,11 @@ struct run_progress {
 // last attempt: 1, 2, 4, … minutes, never more than a day. 0 after no failure.
 int64_t scheduled_backoff_ms(uint32_t failures);
 
+// Why a scheduled (or resumed) run must not start at `now_ms`, or "" when it may: refused
+// credentials wait for new ones; an integration that keeps failing backs off. The integration
+// actor skips by it and the status shows it, so both say the same.
+std::string scheduled_pause(const status_facts& f, int64_t now_ms);
+
 struct status_inputs {
   std::string name, connector, schedule;
   bool enabled = true;
