@@ -68,6 +68,10 @@ struct integration_state {
   // What a failed commit left unrecorded (a run's end on a full disk): written again later.
   std::vector<write_batch> unwritten;
   bool persist_armed = false;
+  // A run's end on its way to the store, and the status requests held until it lands: a status
+  // that says "not running" while the history still says "running" would be untrue.
+  int ends_in_flight = 0;
+  std::vector<caf::typed_response_promise<std::string>> status_waiting;
   // Skipped scheduled fires are logged once per reason, not once a minute.
   std::string last_skip_reason;
   static inline const char* name = "integration";
@@ -162,12 +166,17 @@ void maybe_finish(self_ptr self);
 // Writes a batch that must not be lost with a run still going on without it (a run's end, the
 // closing of interrupted runs): when the commit fails (a full disk), it is kept and written
 // again every 10 s until it lands, so no run stays "running" in the history.
-void persist(self_ptr self, write_batch b) {
+// `settled` runs once the batch has landed or been kept for the retry, whichever comes first.
+void persist(self_ptr self, write_batch b, std::function<void()> settled = {}) {
   auto copy = b;
   write(
       self, std::move(b),
-      [self](const batch_result& res) { self->state.facts.set_aside = res.set_aside_total; },
-      [self, copy](const caf::error& e) mutable {
+      [self, settled](const batch_result& res) {
+        self->state.facts.set_aside = res.set_aside_total;
+        if (settled) settled();
+      },
+      [self, copy, settled](const caf::error& e) mutable {
+        if (settled) settled();
         auto& st = self->state;
         spdlog::error("{}: could not record a run's end ({}); trying again in 10s", st.cfg.name,
                       caf::to_string(e));
@@ -177,6 +186,18 @@ void persist(self_ptr self, write_batch b) {
           self->delayed_send(self, std::chrono::seconds(10), persist_atom::value);
         }
       });
+}
+
+// A run's end (or a crashed run's closing): status requests wait until it has landed, so that
+// "not running" is never said while the history still says "running".
+void persist_run_end(self_ptr self, write_batch b) {
+  ++self->state.ends_in_flight;
+  persist(self, std::move(b), [self] {
+    auto& st = self->state;
+    if (--st.ends_in_flight > 0) return;
+    auto status = status_json(inputs(self)).dump();
+    for (auto& rp : std::exchange(st.status_waiting, {})) rp.deliver(status);
+  });
 }
 
 void fail_run(self_ptr self, error_info e) {
@@ -358,7 +379,7 @@ void maybe_finish(self_ptr self) {
   b.integration_doc = doc_of(self);
   spdlog::info("{}: {}", st.cfg.name, r.summary());
   st.run.reset();
-  persist(self, std::move(b));
+  persist_run_end(self, std::move(b));
 }
 
 // Runs that a crash ended (of the process, or of this actor) still read "running" in the
@@ -389,7 +410,7 @@ void close_interrupted(self_ptr self) {
     ev["run_id"] = id;
     b.log_events.push_back(ev.dump());
     if (id == *ids.rbegin()) b.integration_doc = doc_of(self);
-    persist(self, std::move(b));
+    persist_run_end(self, std::move(b));
   }
   st.interrupted_run = *ids.rbegin();
 }
@@ -511,7 +532,13 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
         }
         return start_run(self, req);
       },
-      [=](status_atom) -> std::string { return status_json(inputs(self)).dump(); },
+      [=](status_atom) -> caf::result<std::string> {
+        if (self->state.ends_in_flight > 0) {
+          self->state.status_waiting.push_back(self->make_response_promise<std::string>());
+          return self->state.status_waiting.back();
+        }
+        return status_json(inputs(self)).dump();
+      },
       [=](configure_atom, const std::string& cfg_text) -> caf::typed_response_promise<bool> {
         auto rp = self->make_response_promise<bool>();
         std::string err;

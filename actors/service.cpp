@@ -14,10 +14,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "actors/context.hpp"
 #include "config/integration_config.hpp"
+#include "core/control_gate.hpp"
 #include "sandbox/sandbox_server.hpp"
 
 namespace ledgersync {
@@ -242,7 +244,24 @@ int run_service(const serve_options& o) {
     }
     caf::anon_send_exit(ctx->writer, caf::exit_reason::user_shutdown);
   };
+  // The port admits only peers that present the token (core/control_gate.hpp), from before it
+  // opens: armed now, narrowed to the published port once it is known.
+  auto& gate = control_gate::instance();
+  if (!control_gate::hooks_installed()) {
+    std::cerr << "ledgersync: this build lacks the control port's gate (actors/socket_hooks.cpp);"
+                 " refusing to publish an unguarded port\n";
+    stop_actors();
+    return 1;
+  }
+  {
+    std::lock_guard<std::mutex> lock(gate.mutex);
+    gate.arm(token, {sandbox_port});
+  }
   auto port = caf::io::publish(front, o.port, o.host.c_str(), true);
+  if (port) {
+    std::lock_guard<std::mutex> lock(gate.mutex);
+    gate.guard_port(*port);
+  }
   if (!port) {
     std::cerr << "ledgersync: cannot listen on " << o.host << ":" << o.port << ": "
               << sys.render(port.error()) << "\n";

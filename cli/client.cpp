@@ -4,10 +4,12 @@
 #include <caf/io/all.hpp>
 #include <cmath>
 #include <cstdlib>
+#include <mutex>
 #include <sstream>
 
 #include "actors/messages.hpp"
 #include "actors/service.hpp"
+#include "core/control_gate.hpp"
 
 namespace ledgersync::cli {
 
@@ -40,10 +42,17 @@ class caf_client final : public service_client {
   // (a service that is stopped, or busy past the listen backlog, still completes TCP's).
   bool connect(const service_address& a, std::string& error) {
     token_ = a.token;
+    {
+      // The gate in front of the port reads the token before CAF's handshake
+      // (core/control_gate.hpp); the connect hook writes it.
+      auto& gate = control_gate::instance();
+      std::lock_guard<std::mutex> lock(gate.mutex);
+      gate.present(a.port, a.token);
+    }
     auto where = a.host + ":" + std::to_string(a.port);
     caf::scoped_actor self{*sys_};
-    self->request(sys_->middleman().actor_handle(), timeout_, caf::connect_atom::value,
-                  a.host, a.port)
+    self->request(sys_->middleman().actor_handle(), timeout_, caf::connect_atom::value, a.host,
+                  a.port)
         .receive(
             [&](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>& ifs) {
               if (!ptr)

@@ -32,12 +32,34 @@ sb_port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/sandbox.log")
 start_service
 echo "sk_test_sandbox" >"$work/key"
 
-# The control port serves only holders of the data dir's token, and obeys nothing but requests:
-# a client without the token is refused; one that sends exit (even kill), down and error
-# messages to the published actor leaves the service up.
+# The control port admits only holders of the data dir's token, before CAF's handshake, and
+# obeys nothing but requests: a client without the token, or with a wrong one, is refused; one
+# that sends exit (even kill), down and error messages to the published actor leaves the service
+# up. Peers that connect and say nothing (more than the gate lets wait) or speak another
+# protocol hold up no one.
 if [ -n "$probe" ]; then
   svc_port=$(json_eval "d['port']" <"$work/data/service.json")
-  for mode in stranger insider; do
+  python3 - "$svc_port" >"$work/silent.out" 2>&1 <<'PY' &
+import socket, sys, time
+port = int(sys.argv[1])
+silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(200)]
+http = socket.create_connection(("127.0.0.1", port))
+print("connected", flush=True)
+http.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+http.settimeout(5)
+print("http peer closed" if http.recv(100) == b"" else "http peer answered", flush=True)
+time.sleep(4)  # outlives the gate's 2 s wait for a proof: the held connections are dropped
+print("silent peers closed:", sum(1 for c in silent if (c.settimeout(5), c.recv(1))[1] == b""))
+PY
+  silent_pid=$!
+  wait_for "silent peers connected" grep -q connected "$work/silent.out"
+  check "the service answers while 200 silent peers hold connections" \
+    "$("$bin" list --json >/dev/null && echo yes)" yes
+  wait "$silent_pid" || true
+  check "a peer speaking HTTP is cut off at once" "$(grep -c "http peer closed" "$work/silent.out")" 1
+  check "silent peers are closed after the gate's wait" \
+    "$(grep -c "silent peers closed: 200" "$work/silent.out")" 1
+  for mode in stranger forger insider; do
     code=0
     "$probe" "$mode" 127.0.0.1 "$svc_port" "$work/data" >>"$work/probe.out" 2>&1 || code=$?
     check "control port: $mode probe held ($(tail -1 "$work/probe.out" | cut -c1-60))" "$code" 0
