@@ -91,9 +91,38 @@ void prune_step(self_ptr self) {
   if (!st.to_prune.empty()) queue_step(self);
 }
 
+void flush(self_ptr self) {
+  auto& st = self->state;
+  st.flush_queued = false;
+  if (st.pending.empty()) return;
+  auto group = std::move(st.pending);
+  st.pending.clear();
+  std::vector<const write_batch*> batches;
+  batches.reserve(group.size());
+  for (auto& w : group) batches.push_back(&w.batch);
+  std::vector<batch_result> results;
+  auto err = st.store->apply_group(batches, results);
+  ++st.groups;
+  st.batches += group.size();
+  if (!err.ok()) {
+    spdlog::error("log writer: {} ({} writes refused)", err.message, group.size());
+    for (auto& w : group) w.promise.deliver(caf::make_error(caf::sec::runtime_error, err.message));
+    return;
+  }
+  for (size_t i = 0; i < group.size(); ++i) group[i].promise.deliver(results[i]);
+  wake_waiters(self, false);
+}
+
 log_writer_actor::behavior_type log_writer(self_ptr self, storage* store, log_writer_options opts) {
   self->state.store = store;
   self->state.opts = opts;
+  // A stop (SIGTERM) can arrive between a write and the flush it queued behind itself: the
+  // writes already taken are committed before the writer goes, so a page that was handed over
+  // is durable (and its run's cursor with it) instead of fetched again after the restart.
+  self->set_exit_handler([=](const caf::exit_msg& m) {
+    flush(self);
+    self->quit(m.reason);
+  });
   self->delayed_send(self, opts.prune_every, prune_atom::value);
   return {[=](write_atom, write_batch& b) -> caf::typed_response_promise<batch_result> {
             auto p = self->make_response_promise<batch_result>();
@@ -104,28 +133,7 @@ log_writer_actor::behavior_type log_writer(self_ptr self, storage* store, log_wr
             }
             return p;
           },
-          [=](flush_atom) {
-            auto& st = self->state;
-            st.flush_queued = false;
-            if (st.pending.empty()) return;
-            auto group = std::move(st.pending);
-            st.pending.clear();
-            std::vector<const write_batch*> batches;
-            batches.reserve(group.size());
-            for (auto& w : group) batches.push_back(&w.batch);
-            std::vector<batch_result> results;
-            auto err = st.store->apply_group(batches, results);
-            ++st.groups;
-            st.batches += group.size();
-            if (!err.ok()) {
-              spdlog::error("log writer: {} ({} writes refused)", err.message, group.size());
-              for (auto& w : group)
-                w.promise.deliver(caf::make_error(caf::sec::runtime_error, err.message));
-              return;
-            }
-            for (size_t i = 0; i < group.size(); ++i) group[i].promise.deliver(results[i]);
-            wake_waiters(self, false);
-          },
+          [=](flush_atom) { flush(self); },
           [=](feed_wait_atom, uint64_t since,
               int64_t wait_ms) -> caf::typed_response_promise<uint64_t> {
             auto p = self->make_response_promise<uint64_t>();

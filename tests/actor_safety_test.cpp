@@ -256,3 +256,20 @@ TEST_CASE("a reconcile schedule runs full passes on its own slot") {
   CHECK(run["kind"] == "scheduled");
   CHECK(run["full"] == true);
 }
+
+TEST_CASE("a stop between a write and its flush commits the write before the writer goes") {
+  world w;
+  w.start();
+  write_batch b;
+  b.integration = "acme";
+  b.run_id = 7;
+  b.run_patch = R"({"run_id":7,"status":"ok","kind":"manual"})";
+  // The stop is already queued when the write is taken, so the flush the write queues behind
+  // itself comes after the stop.
+  caf::anon_send(w.ctx->writer, write_atom::value, b);
+  caf::anon_send_exit(w.ctx->writer, caf::exit_reason::user_shutdown);
+  w.sched->run();
+  auto run = w.lmdb->run("acme", 7);
+  REQUIRE(run);
+  CHECK(json::parse(*run)["status"] == "ok");
+}
