@@ -20,6 +20,7 @@
 #include "actors/context.hpp"
 #include "config/integration_config.hpp"
 #include "core/control_gate.hpp"
+#include "core/logging.hpp"
 #include "sandbox/sandbox_server.hpp"
 
 namespace ledgersync {
@@ -167,6 +168,7 @@ int run_service(const serve_options& o) {
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
   std::error_code ec;
@@ -184,7 +186,9 @@ int run_service(const serve_options& o) {
     std::cerr << "ledgersync: " << err << "\n";
     return 1;
   }
-  auto box = secret_box::open(o.data_dir, err);
+  auto box = o.secrets_key_file.empty()
+                 ? secret_box::open(o.data_dir, err)
+                 : secret_box::open_key_file(o.secrets_key_file, o.data_dir, err);
   if (!box) {
     std::cerr << "ledgersync: " << err << "\n";
     return 1;
@@ -295,7 +299,10 @@ int run_service(const serve_options& o) {
               << std::endl;
   }
   int sig = 0;
-  sigwait(&sigs, &sig);
+  while (sigwait(&sigs, &sig) == 0 && sig == SIGHUP) {
+    reopen_logs();  // logrotate moved the file away
+    spdlog::info("service log reopened (SIGHUP)");
+  }
   std::cout << "ledgersync: stopping" << std::endl;
   // Only while it is still ours: never take another service's address away.
   service_address current;

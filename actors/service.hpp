@@ -1,6 +1,6 @@
 // `ledgersync serve` and `ledgersync demo`: builds the actor system (writer, scheduler, engine),
 // publishes the engine on loopback and writes the address and a fresh token into the data dir
-// (service.json, mode 0600), then runs until SIGINT/SIGTERM.
+// (service.json, mode 0600), then runs until SIGINT/SIGTERM. SIGHUP reopens the service log.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +12,8 @@ struct serve_options {
   std::string data_dir;
   std::string host = "127.0.0.1";
   uint16_t port = 7420;
-  bool demo = false;  // also start a sandbox upstream and three integrations
+  std::string secrets_key_file;  // empty: DIR/master.key (secret_box::open_key_file)
+  bool demo = false;             // also start a sandbox upstream and three integrations
   size_t demo_records = 2000;
 };
 

@@ -17,6 +17,7 @@
 #include "cli/errors.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/render.hpp"
+#include "cli/serve_command.hpp"
 #include "config/integration_config.hpp"
 #include "sandbox/sandbox_data.hpp"
 #include "sandbox/sandbox_server.hpp"
@@ -274,11 +275,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "ledgersync 0.1.0");
 
-  serve_options so;
-  std::string listen = "127.0.0.1:7420";
-  auto* serve = app.add_subcommand("serve", "run the service in the foreground");
-  serve->add_option("--data-dir", so.data_dir, "where data lives (default $LEDGERSYNC_DATA_DIR)");
-  serve->add_option("--listen", listen, "loopback HOST:PORT to listen on");
+  serve_command serving;
+  add_serve_commands(app, serving);
 
   std::string demo_dir;
   size_t demo_records = 2000;
@@ -404,14 +402,7 @@ int main(int argc, char** argv) {
     die(usage, e.what(), "`ledgersync " + parsed.back()->get_name() + " --help` shows its options");
   }
 
-  if (serve->parsed()) {
-    if (so.data_dir.empty()) so.data_dir = default_data_dir();
-    std::string err;
-    if (!parse_host_port(listen, so.host, so.port, err, true)) die(usage, "--listen: " + err);
-    if (so.host != "127.0.0.1" && so.host != "localhost" && so.host != "::1")
-      die(usage, "the service listens on loopback only (127.0.0.1, ::1)");
-    return run_service(so);
-  }
+  if (auto code = run_serve_commands(serving)) return *code;
   if (demo->parsed()) {
     serve_options d;
     d.data_dir = demo_dir.empty()

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -41,6 +42,71 @@ std::optional<secret_box> secret_box::open(const std::string& dir, std::string& 
   secret_box b;
   b.key_ = std::move(key);
   return b;
+}
+
+std::optional<secret_box> secret_box::open_key_file(const std::string& path,
+                                                    const std::string& data_dir,
+                                                    std::string& error) {
+  if (sodium_init() < 0) {
+    error = "libsodium failed to initialise";
+    return std::nullopt;
+  }
+  struct stat in_dir {};
+  if (::stat((data_dir + "/master.key").c_str(), &in_dir) == 0) {
+    error = "secrets_key_file is " + path + ", but " + data_dir +
+            "/master.key is still in the data dir: move it there (or delete it once the key file "
+            "holds the same key), so that the data dir alone reveals no API key";
+    return std::nullopt;
+  }
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = "cannot read the secrets key file " + path + ": " + std::strerror(errno) +
+            (errno == ENOENT ? " (make one with `ledgersync keygen " + path + "`)" : "");
+    return std::nullopt;
+  }
+  struct stat st {};
+  std::string key(crypto_secretbox_KEYBYTES + 1, '\0');
+  bool open_to_others = ::fstat(fd, &st) == 0 && (st.st_mode & 0007) != 0;
+  auto n = ::read(fd, key.data(), key.size());
+  ::close(fd);
+  if (open_to_others) {
+    error = "the secrets key file " + path + " can be read by other users: chmod 600 it";
+    return std::nullopt;
+  }
+  if (n != static_cast<ssize_t>(crypto_secretbox_KEYBYTES)) {
+    error = "the secrets key file " + path + " is not a key (expected exactly " +
+            std::to_string(crypto_secretbox_KEYBYTES) + " bytes, as `ledgersync keygen` writes)";
+    return std::nullopt;
+  }
+  key.resize(crypto_secretbox_KEYBYTES);
+  secret_box b;
+  b.key_ = std::move(key);
+  return b;
+}
+
+bool secret_box::generate_key_file(const std::string& path, std::string& error) {
+  if (sodium_init() < 0) {
+    error = "libsodium failed to initialise";
+    return false;
+  }
+  std::string key(crypto_secretbox_KEYBYTES, '\0');
+  randombytes_buf(key.data(), key.size());
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    error = "cannot create " + path + ": " + std::strerror(errno) +
+            (errno == EEXIST ? " (a key is never overwritten: the secrets sealed with it would be "
+                               "lost)"
+                             : "");
+    return false;
+  }
+  bool ok =
+      ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(path.c_str());
+    error = "cannot write " + path + ": " + std::strerror(errno);
+  }
+  return ok;
 }
 
 secret_box secret_box::with_key(const std::string& raw32) {
