@@ -1,0 +1,1 @@
+// The HTTP API server over real loopback HTTP, against a fake gateway.
