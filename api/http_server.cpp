@@ -130,9 +130,9 @@ class session : public std::enable_shared_from_this<session<Stream>> {
       return send_error(431, "invalid_argument", "the request header is too large",
                         "headers may take " + std::to_string(st_->cfg.header_limit) + " bytes",
                         true);
+    // Beast judges a Content-Length over the body limit already while reading the header.
+    if (ec == http::error::body_limit) return too_large();
     if (ec) return close();
-    auto len = parser_->content_length();
-    if (len && *len > st_->cfg.body_limit) return too_large();
     lowest().expires_after(st_->cfg.body_timeout);
     http::async_read(
         stream_, buffer_, *parser_,
@@ -248,8 +248,27 @@ class session : public std::enable_shared_from_this<session<Stream>> {
                         bool again = !ec && self->res_->keep_alive();
                         self->res_.reset();
                         if (again) return self->await_next();
-                        self->close();
+                        if (ec) return self->close();
+                        self->drain();
                       });
+  }
+
+  // Closing with an unread request body in the socket would reset the connection, and the
+  // client could lose the answer (a 413) before reading it. So: stop sending, then read and
+  // drop what still comes, until the client closes or the body deadline passes.
+  void drain() {
+    beast::error_code ignored;
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest().expires_after(st_->cfg.body_timeout);
+    drain_more();
+  }
+  void drain_more() {
+    buffer_.clear();
+    lowest().async_read_some(buffer_.prepare(16384),
+                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                               if (ec) return self->close();
+                               self->drain_more();
+                             });
   }
 
   // --- server-sent events: after the header, frames are written one at a time from a queue.
