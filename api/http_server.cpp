@@ -367,8 +367,9 @@ class session : public std::enable_shared_from_this<session<Stream>> {
 
 struct http_server::impl {
   std::shared_ptr<shared_state> st;
-  net::io_context ioc;
+  // Before the io_context: sessions still queued in it hold TLS streams made from it.
   std::optional<ssl::context> tls;
+  net::io_context ioc;
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   uint16_t port = 0;

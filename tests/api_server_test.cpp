@@ -310,3 +310,156 @@ TEST_CASE("the connection limit answers 503 beyond it") {
   CHECK(fetch(srv.port(), "GET", "/api/v1/integrations").status == 503);
   held.close();
 }
+
+namespace {
+// Reads from `s` until `text` has appeared `times` times in what was read; returns all of it.
+std::string read_until_count(tcp::socket& s, const std::string& text, int times) {
+  std::string got;
+  auto count = [&] {
+    int n = 0;
+    for (auto at = got.find(text); at != std::string::npos; at = got.find(text, at + 1)) ++n;
+    return n;
+  };
+  char buf[4096];
+  while (count() < times) {
+    beast::error_code ec;
+    auto n = s.read_some(net::buffer(buf), ec);
+    if (ec) break;
+    got.append(buf, n);
+  }
+  return got;
+}
+}  // namespace
+
+TEST_CASE("server-sent events: frames pushed from another thread reach the client, with "
+          "heartbeats, until it leaves") {
+  server_config cfg;
+  cfg.sse_heartbeat = std::chrono::milliseconds(50);
+  running srv(cfg);
+  auto sink_future = srv.gw.sinks.get_future();
+  net::io_context ioc;
+  tcp::socket s(ioc);
+  s.connect({net::ip::make_address("127.0.0.1"), srv.port()});
+  net::write(s, net::buffer(std::string("GET /api/v1/events HTTP/1.1\r\nHost: x\r\n"
+                                        "Authorization: Bearer " +
+                                        kViewer + "\r\n\r\n")));
+  auto sink = sink_future.get();
+  CHECK(srv.gw.subscriber.token_name == "victor");
+  std::thread pusher([&] {
+    CHECK(sink->send("status", json{{"name", "a"}, {"state", "syncing"}}));
+    CHECK(sink->send("progress", json{{"name", "a"}, {"records", 10}}));
+  });
+  auto got = read_until_count(s, "event: ", 2);
+  pusher.join();
+  CHECK(got.find("HTTP/1.1 200 OK") == 0);
+  CHECK(got.find("Content-Type: text/event-stream") != std::string::npos);
+  CHECK(got.find("event: status\ndata: {\"name\":\"a\",\"state\":\"syncing\"}\n\n") !=
+        std::string::npos);
+  CHECK(got.find("event: progress\ndata: {\"name\":\"a\",\"records\":10}\n\n") !=
+        std::string::npos);
+  CHECK(read_until_count(s, ": heartbeat\n\n", 1).find(": heartbeat") != std::string::npos);
+
+  s.close();
+  // The sink learns it when a write fails (the next heartbeat or frame after the close).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!sink->closed() && std::chrono::steady_clock::now() < deadline) {
+    sink->send("status", json::object());
+    std::this_thread::yield();
+  }
+  CHECK(sink->closed());
+  CHECK_FALSE(sink->send("status", json::object()));
+}
+
+TEST_CASE("a long-poll is answered when the operation completes later, from another thread") {
+  running srv;
+  std::promise<std::function<void(op_result)>> parked;
+  srv.gw.on_call = [&](const op_call&, std::function<void(op_result)> done) {
+    parked.set_value(std::move(done));
+  };
+  auto answer = std::async(std::launch::async, [&] {
+    return fetch(srv.port(), "GET", "/api/v1/changes?since=5&wait=30s", kViewer);
+  });
+  auto done = parked.get_future().get();
+  CHECK(srv.gw.last().args == json{{"since", 5}, {"wait_ms", 30000}});
+  CHECK(answer.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
+  std::thread([done] { done(op_result::success(json{{"changes", json::array()}, {"next_since", 6}})); })
+      .join();
+  auto r = answer.get();
+  CHECK(r.status == 200);
+  CHECK(r.body()["next_since"] == 6);
+}
+
+TEST_CASE("beyond loopback the server refuses to start without TLS; bad addresses are named") {
+  fake_gateway gw;
+  auto refuse = [&](server_config cfg) {
+    http_server s(cfg, gw, test_auth);
+    std::string err;
+    CHECK_FALSE(s.start(err));
+    return err;
+  };
+  server_config cfg;
+  cfg.listen = "0.0.0.0:0";
+  CHECK(refuse(cfg).find("without TLS") != std::string::npos);
+  cfg.listen = "localhost:7421";
+  CHECK(refuse(cfg).find("is not IP:PORT") != std::string::npos);
+  cfg.listen = "127.0.0.1:99999";
+  CHECK(refuse(cfg).find("is not IP:PORT") != std::string::npos);
+  cfg.listen = "127.0.0.1:0";
+  cfg.tls_cert_pem = ledgersync::testing::kCert;
+  CHECK(refuse(cfg).find("only the certificate") != std::string::npos);
+  cfg.tls_key_pem = "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n";
+  CHECK(refuse(cfg).find("cannot be used") != std::string::npos);
+
+  cfg.listen = "[::1]:0";  // loopback too
+  cfg.tls_cert_pem = cfg.tls_key_pem = "";
+  http_server v6(cfg, gw, test_auth);
+  std::string err;
+  if (!v6.start(err)) WARN("no IPv6 loopback here: " << err);
+}
+
+TEST_CASE("with a certificate the API speaks TLS, also beyond loopback") {
+  server_config cfg;
+  cfg.tls_cert_pem = ledgersync::testing::kCert;
+  cfg.tls_key_pem = ledgersync::testing::kKey;
+  fake_gateway gw;
+  cfg.listen = "0.0.0.0:0";
+  http_server wide(cfg, gw, test_auth);
+  std::string err;
+  REQUIRE(wide.start(err));
+  wide.stop();
+
+  running srv(cfg);
+  net::io_context ioc;
+  net::ssl::context ctx(net::ssl::context::tls_client);
+  ctx.add_certificate_authority(net::buffer(ledgersync::testing::kCert));
+  ctx.set_verify_mode(net::ssl::verify_peer);
+  beast::ssl_stream<tcp::socket> s(ioc, ctx);
+  s.next_layer().connect({net::ip::make_address("127.0.0.1"), srv.port()});
+  s.handshake(net::ssl::stream_base::client);
+  auto r = exchange(s, "GET", "/api/v1/integrations", kAdmin, "", "");
+  CHECK(r.status == 200);
+  CHECK(r.body() == json{{"op", "list"}});
+  auto again = exchange(s, "GET", "/api/v1/integrations/a", kAdmin, "", "");  // kept alive
+  CHECK(again.body() == json{{"op", "status"}});
+
+  // Plain HTTP to the TLS port gets no answer.
+  net::io_context ioc2;
+  tcp::socket plain(ioc2);
+  plain.connect({net::ip::make_address("127.0.0.1"), srv.port()});
+  net::write(plain, net::buffer(std::string("GET /api/v1/integrations HTTP/1.1\r\n\r\n")));
+  auto got = read_until_count(plain, "HTTP/1.1 200", 1);
+  CHECK(got.find("HTTP/1.1 200") == std::string::npos);
+}
+
+TEST_CASE("pages outside /api are served from the embedded files, without a token") {
+  running srv({}, {{"/", {"text/html; charset=utf-8", "<h1>Integrations</h1>"}}});
+  auto page = fetch(srv.port(), "GET", "/", "");
+  CHECK(page.status == 200);
+  CHECK(page.res.body() == "<h1>Integrations</h1>");
+  CHECK(page.header(http::field::content_type) == "text/html; charset=utf-8");
+  CHECK(fetch(srv.port(), "GET", "/?tab=logs", "").status == 200);
+  CHECK(fetch(srv.port(), "GET", "/secret.txt", "").status == 404);
+  auto post = fetch(srv.port(), "POST", "/", "", "{}");
+  CHECK(post.status == 405);
+  CHECK(post.header(http::field::allow) == "GET");
+}
