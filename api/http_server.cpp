@@ -107,12 +107,12 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   void await_next() {
     if (buffer_.size() > 0) return read_header();
     lowest().expires_after(st_->cfg.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](
-                                                       beast::error_code ec, size_t n) {
-      if (ec) return self->close();
-      self->buffer_.commit(n);
-      self->read_header();
-    });
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->close();
+                              self->buffer_.commit(n);
+                              self->read_header();
+                            });
   }
 
   void read_header() {
@@ -189,14 +189,16 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   }
 
   void on_result(op_result r) {
+    if (!route_) return;  // a second `done` for one call: the answer is already on its way
+    const route* rt = std::exchange(route_, nullptr);
     if (!r.ok()) {
       response res = make(http_status_for(r.error), error_json(r.error, r.message, r.hint));
       if (r.error == "rate_limited")
         res.set(http::field::retry_after, std::to_string(std::max<int64_t>(r.retry_after_s, 1)));
       return send(std::move(res));
     }
-    int status = route_->status;
-    if (route_->op == "sync" && r.body.is_object() && r.body.value("joined", false)) status = 200;
+    int status = rt->status;
+    if (rt->op == "sync" && r.body.is_object() && r.body.value("joined", false)) status = 200;
     if (status == 204) return send(make(204, nullptr));
     send(make(status, r.body.is_null() ? json::object() : r.body));
   }
@@ -395,13 +397,16 @@ struct http_server::impl {
 http_server::http_server(server_config cfg, gateway& gw, authenticator auth,
                          std::map<std::string, static_file> files)
     : impl_(std::make_unique<impl>()) {
-  impl_->st = std::make_shared<shared_state>(std::move(cfg), gw, std::move(auth),
-                                             std::move(files));
+  impl_->st = std::make_shared<shared_state>(std::move(cfg), gw, std::move(auth), std::move(files));
 }
 
-http_server::~http_server() { stop(); }
+http_server::~http_server() {
+  stop();
+}
 
-uint16_t http_server::port() const { return impl_->port; }
+uint16_t http_server::port() const {
+  return impl_->port;
+}
 
 bool http_server::start(std::string& error) {
   auto& cfg = impl_->st->cfg;

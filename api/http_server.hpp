@@ -24,15 +24,15 @@ struct server_config {
   std::string tls_cert_pem, tls_key_pem;  // both, or neither (then loopback only)
   size_t header_limit = 8 * 1024;
   size_t body_limit = 1024 * 1024;
-  size_t max_connections = 256;  // beyond it a connection gets 503 and is closed
+  size_t max_connections = 256;                     // beyond it a connection gets 503 and is closed
   std::chrono::milliseconds header_timeout{10000};  // TLS handshake and request header
   std::chrono::milliseconds body_timeout{10000};
-  std::chrono::milliseconds write_timeout{30000};   // each response write, each SSE frame
-  std::chrono::milliseconds idle_timeout{60000};    // keep-alive wait for the next request
+  std::chrono::milliseconds write_timeout{30000};  // each response write, each SSE frame
+  std::chrono::milliseconds idle_timeout{60000};   // keep-alive wait for the next request
   std::chrono::milliseconds sse_heartbeat{15000};
-  uint32_t rate_burst = 60;                            // requests per token at once,
+  uint32_t rate_burst = 60;  // requests per token at once,
   std::chrono::nanoseconds rate_refill = std::chrono::milliseconds(100);  // then 10 a second
-  std::function<std::chrono::nanoseconds()> rate_clock;  // empty: steady_clock
+  std::function<std::chrono::nanoseconds()> rate_clock;                   // empty: steady_clock
   int threads = 2;
 };
 

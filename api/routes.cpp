@@ -9,7 +9,9 @@ namespace ledgersync::api {
 
 using json = nlohmann::json;
 
-const char* role_name(role r) { return r == role::admin ? "admin" : "viewer"; }
+const char* role_name(role r) {
+  return r == role::admin ? "admin" : "viewer";
+}
 
 namespace {
 
@@ -88,7 +90,9 @@ std::vector<std::string> split_template(const std::string& path) {
   return out;
 }
 
-bool is_param(const std::string& seg) { return seg.size() > 2 && seg.front() == '{'; }
+bool is_param(const std::string& seg) {
+  return seg.size() > 2 && seg.front() == '{';
+}
 
 // Fills `call` from the path's {placeholders}; false (with `error`) when a value is unusable.
 bool bind_path(const std::vector<std::string>& tmpl, const std::vector<std::string>& segs,
@@ -123,10 +127,10 @@ bool parse_int(std::string_view s, int64_t& out) {
 
 std::optional<api_error> bind_query(const query_param& q, std::string_view value, json& args) {
   auto bad = [&](const std::string& expected) {
-    return api_error{400, "invalid_argument",
-                     "query parameter '" + q.name + "' is '" + std::string(value) +
-                         "'; expected " + expected,
-                     ""};
+    return api_error{
+        400, "invalid_argument",
+        "query parameter '" + q.name + "' is '" + std::string(value) + "'; expected " + expected,
+        ""};
   };
   int64_t n = 0;
   switch (q.kind) {
@@ -153,9 +157,12 @@ std::optional<api_error> bind_query(const query_param& q, std::string_view value
       args[q.arg] = std::string(value);
       return std::nullopt;
     case query_kind::flag:
-      if (value == "true" || value == "1") args[q.arg] = true;
-      else if (value == "false" || value == "0") args[q.arg] = false;
-      else return bad("true or false");
+      if (value == "true" || value == "1")
+        args[q.arg] = true;
+      else if (value == "false" || value == "0")
+        args[q.arg] = false;
+      else
+        return bad("true or false");
       return std::nullopt;
     case query_kind::text:
       if (value.empty()) return bad("a non-empty value");

@@ -27,8 +27,8 @@ enum class query_kind {
 struct query_param {
   std::string name;  // in the URL
   query_kind kind;
-  std::string arg;   // key in op_call::args
-  int64_t max = 0;   // for count and duration
+  std::string arg;  // key in op_call::args
+  int64_t max = 0;  // for count and duration
 };
 
 enum class body_use {
@@ -41,7 +41,12 @@ enum class body_use {
 struct route {
   route(std::string m, std::string p, std::string o, api::role r, int s,
         body_use b = body_use::none, std::vector<query_param> q = {})
-      : method(std::move(m)), path(std::move(p)), op(std::move(o)), role(r), status(s), body(b),
+      : method(std::move(m)),
+        path(std::move(p)),
+        op(std::move(o)),
+        role(r),
+        status(s),
+        body(b),
         query(std::move(q)) {}
   std::string method;  // GET, POST, PATCH, DELETE
   std::string path;    // template: /api/v1/integrations/{name}/runs/{run_id}
@@ -58,7 +63,10 @@ const std::vector<route>& routes();
 struct api_error {
   api_error(int s = 500, std::string c = {}, std::string m = {}, std::string h = {},
             std::string a = {})
-      : status(s), code(std::move(c)), message(std::move(m)), hint(std::move(h)),
+      : status(s),
+        code(std::move(c)),
+        message(std::move(m)),
+        hint(std::move(h)),
         allow(std::move(a)) {}
   int status;
   std::string code, message, hint;

@@ -46,8 +46,9 @@ TEST_CASE("reads need a viewer and every change needs an admin") {
   }
 }
 
-TEST_CASE("unknown paths are 404, other methods 405 with Allow, bad queries 400 naming the "
-          "parameter") {
+TEST_CASE(
+    "unknown paths are 404, other methods 405 with Allow, bad queries 400 naming the "
+    "parameter") {
   auto m = match("GET", "/api/v1/nothing");
   CHECK(m.error.status == 404);
   CHECK_FALSE(m.route);
@@ -57,9 +58,9 @@ TEST_CASE("unknown paths are 404, other methods 405 with Allow, bad queries 400 
   CHECK(m.error.allow == "DELETE, GET, PATCH");
 
   std::vector<std::pair<std::string, std::string>> bad = {
-      {"/api/v1/changes?limit=0", "'limit'"},   {"/api/v1/changes?limit=abc", "'limit'"},
+      {"/api/v1/changes?limit=0", "'limit'"},     {"/api/v1/changes?limit=abc", "'limit'"},
       {"/api/v1/changes?limit=10001", "'limit'"}, {"/api/v1/changes?wait=90s", "'wait'"},
-      {"/api/v1/changes?wait=soon", "'wait'"},  {"/api/v1/changes?since=-1", "'since'"}};
+      {"/api/v1/changes?wait=soon", "'wait'"},    {"/api/v1/changes?since=-1", "'since'"}};
   for (auto& [target, param] : bad) {
     m = match("GET", target);
     INFO(target);
@@ -79,8 +80,8 @@ TEST_CASE("unknown paths are 404, other methods 405 with Allow, bad queries 400 
 
 TEST_CASE("bodies must be JSON objects of acceptable type") {
   auto m = must_match("PATCH", "/api/v1/integrations/a");
-  CHECK_FALSE(apply_body(*m.route, "application/json; charset=utf-8", R"({"schedule":"1h"})",
-                         m.call));
+  CHECK_FALSE(
+      apply_body(*m.route, "application/json; charset=utf-8", R"({"schedule":"1h"})", m.call));
   CHECK(m.call.args == json{{"changes", {{"schedule", "1h"}}}});
 
   auto e = apply_body(*m.route, "text/plain", "{}", m.call);
@@ -117,7 +118,7 @@ TEST_CASE("the per-token limit refuses the request after the burst and tells whe
   request_limiter lim(2, std::chrono::milliseconds(1500), [&] { return now; });
   CHECK_FALSE(lim.admit("a"));
   CHECK_FALSE(lim.admit("a"));
-  CHECK(lim.admit("a") == 2);  // 1.5 s rounds up
+  CHECK(lim.admit("a") == 2);   // 1.5 s rounds up
   CHECK_FALSE(lim.admit("b"));  // each token has its own bucket
   now += std::chrono::milliseconds(1500);
   CHECK_FALSE(lim.admit("a"));

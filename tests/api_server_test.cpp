@@ -111,8 +111,8 @@ struct running {
 
 // A concrete path for a route template.
 std::string concrete(std::string path) {
-  for (auto [from, to] : {std::pair{"{name}", "a"}, {"{run_id}", "1"}, {"{stream}", "s"},
-                          {"{id}", "i"}})
+  for (auto [from, to] :
+       {std::pair{"{name}", "a"}, {"{run_id}", "1"}, {"{stream}", "s"}, {"{id}", "i"}})
     if (auto at = path.find(from); at != std::string::npos) path.replace(at, strlen(from), to);
   return path;
 }
@@ -128,30 +128,70 @@ TEST_CASE("every route reaches its operation with the arguments and the success 
   };
   std::vector<row> rows = {
       {"GET", "/api/v1/integrations", "", "list", "", json::object(), 200},
-      {"POST", "/api/v1/integrations", R"({"name":"b","base_url":"http://x"})", "add", "",
-       {{"name", "b"}, {"base_url", "http://x"}}, 201},
+      {"POST",
+       "/api/v1/integrations",
+       R"({"name":"b","base_url":"http://x"})",
+       "add",
+       "",
+       {{"name", "b"}, {"base_url", "http://x"}},
+       201},
       {"GET", "/api/v1/integrations/a", "", "status", "a", json::object(), 200},
-      {"PATCH", "/api/v1/integrations/a", R"({"schedule":"1h"})", "configure", "a",
-       {{"changes", {{"schedule", "1h"}}}}, 200},
+      {"PATCH",
+       "/api/v1/integrations/a",
+       R"({"schedule":"1h"})",
+       "configure",
+       "a",
+       {{"changes", {{"schedule", "1h"}}}},
+       200},
       {"DELETE", "/api/v1/integrations/a", "", "remove", "a", json::object(), 204},
       {"GET", "/api/v1/integrations/a/config", "", "show", "a", json::object(), 200},
       {"POST", "/api/v1/integrations/a/enable", "", "enable", "a", json::object(), 200},
       {"POST", "/api/v1/integrations/a/disable", "", "disable", "a", json::object(), 200},
       {"POST", "/api/v1/integrations/a/test", "", "test", "a", json::object(), 200},
-      {"POST", "/api/v1/integrations/a/sync", R"({"full":true})", "sync", "a", {{"full", true}},
+      {"POST",
+       "/api/v1/integrations/a/sync",
+       R"({"full":true})",
+       "sync",
+       "a",
+       {{"full", true}},
        202},
       {"GET", "/api/v1/integrations/a/runs?limit=5", "", "run", "a", {{"limit", 5}}, 200},
       {"GET", "/api/v1/integrations/a/runs/9", "", "run", "a", {{"run_id", 9}}, 200},
-      {"GET", "/api/v1/integrations/a/logs?run=9&level=warn&limit=3&before=100", "", "logs", "a",
-       {{"run_id", 9}, {"level", "warn"}, {"limit", 3}, {"before", 100}}, 200},
+      {"GET",
+       "/api/v1/integrations/a/logs?run=9&level=warn&limit=3&before=100",
+       "",
+       "logs",
+       "a",
+       {{"run_id", 9}, {"level", "warn"}, {"limit", 3}, {"before", 100}},
+       200},
       {"GET", "/api/v1/integrations/a/set-aside", "", "set_aside", "a", json::object(), 200},
-      {"POST", "/api/v1/integrations/a/set-aside/inv/7/dismiss", "", "dismiss", "a",
-       {{"stream", "inv"}, {"id", "7"}}, 200},
-      {"GET", "/api/v1/integrations/a/records?stream=inv&entity=c1&after=k&limit=2", "",
-       "records", "a", {{"stream", "inv"}, {"entity", "c1"}, {"after", "k"}, {"limit", 2}}, 200},
-      {"GET", "/api/v1/integrations/a/records/inv/7", "", "records", "a",
-       {{"stream", "inv"}, {"id", "7"}}, 200},
-      {"GET", "/api/v1/changes?since=4&limit=10", "", "changes", "", {{"since", 4}, {"limit", 10}},
+      {"POST",
+       "/api/v1/integrations/a/set-aside/inv/7/dismiss",
+       "",
+       "dismiss",
+       "a",
+       {{"stream", "inv"}, {"id", "7"}},
+       200},
+      {"GET",
+       "/api/v1/integrations/a/records?stream=inv&entity=c1&after=k&limit=2",
+       "",
+       "records",
+       "a",
+       {{"stream", "inv"}, {"entity", "c1"}, {"after", "k"}, {"limit", 2}},
+       200},
+      {"GET",
+       "/api/v1/integrations/a/records/inv/7",
+       "",
+       "records",
+       "a",
+       {{"stream", "inv"}, {"id", "7"}},
+       200},
+      {"GET",
+       "/api/v1/changes?since=4&limit=10",
+       "",
+       "changes",
+       "",
+       {{"since", 4}, {"limit", 10}},
        200},
   };
   for (auto& r : rows) {
@@ -181,11 +221,10 @@ TEST_CASE("every route reaches its operation with the arguments and the success 
   };
   auto missing = fetch(srv.port(), "GET", "/api/v1/integrations/zz");
   CHECK(missing.status == 404);
-  CHECK(missing.body() ==
-        json{{"error",
-              {{"code", "not_found"},
-               {"message", "no integration named 'zz'"},
-               {"hint", "list them with GET"}}}});
+  CHECK(missing.body() == json{{"error",
+                                {{"code", "not_found"},
+                                 {"message", "no integration named 'zz'"},
+                                 {"hint", "list them with GET"}}}});
 }
 
 TEST_CASE("every route: no or a wrong token is 401, a viewer changing something is 403") {
@@ -212,8 +251,9 @@ TEST_CASE("every route: no or a wrong token is 401, a viewer changing something 
   CHECK(fetch(srv.port(), "GET", "/api/v1/events", "").status == 401);
 }
 
-TEST_CASE("bad JSON, a wrong content type, unknown paths, wrong methods and bad queries are "
-          "refused in the error shape") {
+TEST_CASE(
+    "bad JSON, a wrong content type, unknown paths, wrong methods and bad queries are "
+    "refused in the error shape") {
   running srv;
   auto calls = [&] { return srv.gw.calls.size(); };
   auto bad_json = fetch(srv.port(), "POST", "/api/v1/integrations", kAdmin, "{\"name\":");
@@ -230,8 +270,7 @@ TEST_CASE("bad JSON, a wrong content type, unknown paths, wrong methods and bad 
   CHECK(wrong.header(http::field::allow) == "DELETE, GET, PATCH");
   auto query = fetch(srv.port(), "GET", "/api/v1/changes?limit=lots");
   CHECK(query.status == 400);
-  CHECK(query.body()["error"]["message"].get<std::string>().find("'limit'") !=
-        std::string::npos);
+  CHECK(query.body()["error"]["message"].get<std::string>().find("'limit'") != std::string::npos);
   CHECK(calls() == 0);
 }
 
@@ -247,8 +286,9 @@ TEST_CASE("a body over the limit is 413 and the connection is closed") {
   CHECK(srv.gw.calls.empty());
 }
 
-TEST_CASE("the per-token limit answers 429 with Retry-After, and so does a rate-limited "
-          "operation") {
+TEST_CASE(
+    "the per-token limit answers 429 with Retry-After, and so does a rate-limited "
+    "operation") {
   std::chrono::nanoseconds now{0};
   std::mutex mu;
   server_config cfg;
@@ -331,8 +371,9 @@ std::string read_until_count(tcp::socket& s, const std::string& text, int times)
 }
 }  // namespace
 
-TEST_CASE("server-sent events: frames pushed from another thread reach the client, with "
-          "heartbeats, until it leaves") {
+TEST_CASE(
+    "server-sent events: frames pushed from another thread reach the client, with "
+    "heartbeats, until it leaves") {
   server_config cfg;
   cfg.sse_heartbeat = std::chrono::milliseconds(50);
   running srv(cfg);
@@ -382,8 +423,9 @@ TEST_CASE("a long-poll is answered when the operation completes later, from anot
   auto done = parked.get_future().get();
   CHECK(srv.gw.last().args == json{{"since", 5}, {"wait_ms", 30000}});
   CHECK(answer.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
-  std::thread([done] { done(op_result::success(json{{"changes", json::array()}, {"next_since", 6}})); })
-      .join();
+  std::thread([done] {
+    done(op_result::success(json{{"changes", json::array()}, {"next_since", 6}}));
+  }).join();
   auto r = answer.get();
   CHECK(r.status == 200);
   CHECK(r.body()["next_since"] == 6);
@@ -462,4 +504,19 @@ TEST_CASE("pages outside /api are served from the embedded files, without a toke
   auto post = fetch(srv.port(), "POST", "/", "", "{}");
   CHECK(post.status == 405);
   CHECK(post.header(http::field::allow) == "GET");
+}
+
+TEST_CASE("an operation that answers twice gets one response, and the connection stays usable") {
+  running srv;
+  srv.gw.on_call = [](const op_call& c, std::function<void(op_result)> done) {
+    done(op_result::success(json{{"first", c.op}}));
+    done(op_result::success(json{{"second", c.op}}));
+  };
+  net::io_context ioc;
+  tcp::socket s(ioc);
+  s.connect({net::ip::make_address("127.0.0.1"), srv.port()});
+  CHECK(exchange(s, "GET", "/api/v1/integrations", kAdmin, "", "").body() ==
+        json{{"first", "list"}});
+  CHECK(exchange(s, "GET", "/api/v1/integrations/a", kAdmin, "", "").body() ==
+        json{{"first", "status"}});
 }
