@@ -1,0 +1,39 @@
+// The HTTP API's gateway (api/gateway.hpp) over the actor system: every call becomes the same
+// client_request the CLI sends, handed to the front door in-process, so the API and the CLI are
+// two adapters over one set of operations. Server-sent events poll the integrations' statuses
+// and push what changed.
+#pragma once
+
+#include <caf/fwd.hpp>
+#include <memory>
+#include <string>
+
+#include "api/gateway.hpp"
+#include "api/http_server.hpp"
+
+namespace ledgersync {
+
+// `front_door` is the published actor; `token` the service's own credential (the HTTP server
+// has already authenticated the caller and checked its role).
+std::unique_ptr<api::gateway> make_api_bridge(caf::actor_system& sys, caf::actor front_door,
+                                              std::string token);
+
+// The HTTP API as the service runs it: the bridge, the token file of the data dir and the server.
+struct http_api_options {
+  std::string listen;         // HOST:PORT; port 0 picks one
+  bool fall_back_to_any_port = false;  // when the port is taken (the demo)
+  std::string tls_cert_file, tls_key_file;
+  std::string data_dir;
+};
+class http_api {
+ public:
+  virtual ~http_api() = default;
+  virtual uint16_t port() const = 0;
+  virtual void stop() = 0;
+};
+// Null, with `error`, when the address is unusable, taken, or beyond loopback without TLS.
+std::unique_ptr<http_api> start_http_api(caf::actor_system& sys, caf::actor front_door,
+                                         std::string token, const http_api_options& o,
+                                         std::string& error);
+
+}  // namespace ledgersync
