@@ -567,3 +567,18 @@ TEST_CASE("a keep-alive connection left idle is closed after the idle deadline")
   CHECK(ec == net::error::eof);
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
 }
+
+TEST_CASE("after stop an event sink reports closed and takes no more frames") {
+  running srv;
+  auto sink_future = srv.gw.sinks.get_future();
+  net::io_context ioc;
+  tcp::socket s(ioc);
+  s.connect({net::ip::make_address("127.0.0.1"), srv.port()});
+  net::write(s, net::buffer("GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                            kViewer + "\r\n\r\n"));
+  auto sink = sink_future.get();
+  CHECK_FALSE(sink->closed());
+  srv.server->stop();
+  CHECK(sink->closed());
+  CHECK_FALSE(sink->send("status", json::object()));
+}
