@@ -9,6 +9,8 @@
 #include "actors/messages.hpp"
 #include "api/tokens.hpp"
 #include "api/web_files.hpp"
+#include "core/metrics.hpp"
+#include "core/time_util.hpp"
 
 namespace ledgersync {
 
@@ -67,6 +69,55 @@ client_request request_for(const api::op_call& c, const std::string& token) {
   return req;
 }
 
+// Gauges of state, read from the same status documents `ledgersync list` shows.
+std::string status_gauges(const json& docs) {
+  std::string out;
+  auto family = [&](const char* name, const char* type, const char* help) {
+    out += std::string("# HELP ledgersync_") + name + " " + help + "\n# TYPE ledgersync_" + name +
+           " " + type + "\n";
+  };
+  auto line = [&](const char* name, const metrics::labels& l, double v) {
+    std::ostringstream num;
+    num << v;
+    out += std::string("ledgersync_") + name + metrics::format_labels(l) + " " + num.str() + "\n";
+  };
+  static const char* statuses[] = {"pending", "active", "error", "disconnected", "disabled"};
+  static const char* healths[] = {"unknown", "healthy", "warning", "failure", "off"};
+  std::map<std::string, int> by_status;
+  family("integration_status", "gauge", "1 for the integration's current status");
+  for (auto& d : docs)
+    for (auto* s : statuses) {
+      bool now = d.value("status", "") == s;
+      if (now) ++by_status[s];
+      line("integration_status", {{"integration", d.value("name", "")}, {"status", s}}, now);
+    }
+  family("integration_health", "gauge", "1 for the integration's current health reading");
+  for (auto& d : docs)
+    for (auto* h : healths)
+      line("integration_health", {{"integration", d.value("name", "")}, {"health", h}},
+           d.value("health", "") == h);
+  family("integration_last_success_timestamp_seconds", "gauge",
+         "when the last successful sync ended (Unix time)");
+  for (auto& d : docs)
+    if (d["last_sync"].is_string())
+      if (auto t = parse_iso(d["last_sync"].get<std::string>()))
+        line("integration_last_success_timestamp_seconds", {{"integration", d.value("name", "")}},
+             static_cast<double>(to_ms(*t)) / 1000);
+  family("integration_stale", "gauge", "1 when the last success is older than the schedule allows");
+  for (auto& d : docs)
+    line("integration_stale", {{"integration", d.value("name", "")}}, d.value("stale", false));
+  family("integration_running", "gauge", "1 while a run is under way");
+  for (auto& d : docs)
+    line("integration_running", {{"integration", d.value("name", "")}}, d.value("running", false));
+  family("integration_set_aside_records", "gauge", "records set aside for lacking fields");
+  for (auto& d : docs)
+    line("integration_set_aside_records", {{"integration", d.value("name", "")}},
+         d.value("set_aside", 0));
+  family("integrations", "gauge", "integrations by status");
+  for (auto* s : statuses) line("integrations", {{"status", s}}, by_status[s]);
+  return out;
+}
+
 class bridge final : public api::gateway {
  public:
   bridge(caf::actor_system& sys, caf::actor door, std::string token)
@@ -87,6 +138,31 @@ class bridge final : public api::gateway {
                                                "the service did not answer: " + to_string(e),
                                                "try again; see the service log if it persists"));
                 });
+    });
+  }
+
+  void probe(const std::string& path, probe_done done) override {
+    constexpr auto text = "text/plain; charset=utf-8";
+    if (path == "/healthz") return done(200, text, "ok\n");
+    auto op = path == "/metrics" ? "list" : "ping";
+    auto req = request_for(api::op_call{op, "", json::object(), {}}, token_);
+    auto door = door_;
+    sys_.spawn([req = std::move(req), door, path,
+                done = std::move(done)](caf::event_based_actor* self) mutable {
+      self->request(door, std::chrono::seconds(10), std::move(req))
+          .then(
+              [path, done](const client_reply& r) {
+                if (path == "/readyz")
+                  return done(r.code == 0 ? 200 : 503, text,
+                              r.code == 0 ? "ready\n" : "not ready: " + r.body + "\n");
+                auto docs = json::parse(r.body, nullptr, false);
+                if (!docs.is_array()) return done(503, text, "status unavailable\n");
+                done(200, "text/plain; version=0.0.4; charset=utf-8",
+                     status_gauges(docs) + metrics::instance().render());
+              },
+              [path, done](const caf::error& e) {
+                done(503, text, "not ready: the engine did not answer (" + to_string(e) + ")\n");
+              });
     });
   }
 

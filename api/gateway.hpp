@@ -63,6 +63,13 @@ class gateway {
   virtual void call(const op_call& c, std::function<void(op_result)> done) = 0;
   // Live status and progress for /api/v1/events: keep `sink` and push to it until it closes.
   virtual void subscribe(const principal& who, std::shared_ptr<event_sink> sink) = 0;
+  // The operational endpoints outside /api: /metrics (Prometheus text; a viewer token),
+  // /healthz (the process answers) and /readyz (store open, actors running), the last two
+  // without a token. `done(status, content_type, body)` once, from any thread.
+  using probe_done = std::function<void(int, std::string, std::string)>;
+  virtual void probe(const std::string& /*path*/, probe_done done) {
+    done(404, "text/plain; charset=utf-8", "no such endpoint\n");
+  }
 };
 
 }  // namespace ledgersync::api

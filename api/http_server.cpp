@@ -151,25 +151,41 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     handle();
   }
 
-  void handle() {
-    std::string target(req_.target());
-    if (target.rfind("/api/", 0) != 0) return serve_file(target);
-    auto m = match(std::string(req_.method_string()), target);
-    if (!m.route) return send_error(m.error);
+  // The caller's principal, or nothing after answering 401 or 429.
+  std::optional<principal> admit() {
     auto who = st_->auth ? st_->auth(bearer_of(req_)) : std::nullopt;
     if (!who) {
       response res = make(401, error_json("unauthorized", "a valid bearer token is required",
                                           "send Authorization: Bearer TOKEN "
                                           "(`ledgersync token create` makes one)"));
       res.set(http::field::www_authenticate, "Bearer realm=\"ledgersync\"");
-      return send(std::move(res));
+      send(std::move(res));
+      return std::nullopt;
     }
     if (auto wait = st_->limiter.admit(who->token_name)) {
       response res = make(429, error_json("rate_limited", "too many requests for this token",
                                           "retry after " + std::to_string(*wait) + " s"));
       res.set(http::field::retry_after, std::to_string(*wait));
-      return send(std::move(res));
+      send(std::move(res));
+      return std::nullopt;
     }
+    return who;
+  }
+
+  void handle() {
+    std::string target(req_.target());
+    auto path = target.substr(0, target.find('?'));
+    if (path == "/healthz" || path == "/readyz" || path == "/metrics") return serve_probe(path);
+    if (path == "/api/v1/whoami") {
+      auto who = admit();
+      if (!who) return;
+      return send(make(200, json{{"name", who->token_name}, {"role", role_name(who->role)}}));
+    }
+    if (target.rfind("/api/", 0) != 0) return serve_file(target);
+    auto m = match(std::string(req_.method_string()), target);
+    if (!m.route) return send_error(m.error);
+    auto who = admit();
+    if (!who) return;
     if (m.route->role == role::admin && who->role != role::admin)
       return send_error(403, "forbidden",
                         "token '" + who->token_name + "' is a viewer: only admins may " +
@@ -202,6 +218,30 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     if (rt->op == "sync" && r.body.is_object() && r.body.value("joined", false)) status = 200;
     if (status == 204) return send(make(204, nullptr));
     send(make(status, r.body.is_null() ? json::object() : r.body));
+  }
+
+  void serve_probe(const std::string& path) {
+    if (req_.method() != http::verb::get) {
+      response res = make(405, error_json("method_not_allowed", "only GET", ""));
+      res.set(http::field::allow, "GET");
+      return send(std::move(res));
+    }
+    if (path == "/metrics" && !admit()) return;
+    probing_ = true;
+    st_->gw->probe(
+        path, [self = this->shared_from_this()](int status, std::string type, std::string body) {
+          if (self->st_->stopped) return;
+          net::post(self->stream_.get_executor(),
+                    [self, status, type = std::move(type), body = std::move(body)]() mutable {
+                      if (!std::exchange(self->probing_, false)) return;
+                      response res{static_cast<http::status>(status), self->req_.version()};
+                      res.set(http::field::server, "ledgersync");
+                      res.set(http::field::cache_control, "no-store");
+                      res.set(http::field::content_type, type);
+                      res.body() = std::move(body);
+                      self->send(std::move(res));
+                    });
+        });
   }
 
   void serve_file(const std::string& target) {
@@ -358,6 +398,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
   http::request<http::string_body> req_;
   std::shared_ptr<response> res_;
   const route* route_ = nullptr;
+  bool probing_ = false;  // a probe answer is awaited
   std::shared_ptr<http::response<http::empty_body>> sse_header_;
   std::shared_ptr<http::response_serializer<http::empty_body>> sse_ser_;
   std::deque<std::string> frames_;
