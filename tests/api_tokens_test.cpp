@@ -59,6 +59,9 @@ TEST_CASE("a created token verifies with its role, and only its hash is written 
   auto all = store.list(err);
   REQUIRE(all);
   CHECK(all->size() == 2);
+  size_t files = 0;
+  for ([[maybe_unused]] auto& f : fs::directory_iterator(d.path)) ++files;
+  CHECK(files == 1);  // the temporary file was renamed over it, none is left behind
 }
 
 TEST_CASE("bad roles, bad names and taken names are refused with a reason") {
