@@ -69,7 +69,7 @@ try {
     expect((await tile(page, 'arrears').innerText()).includes('2 records'), 'set-aside count shown');
     const bad = tile(page, 'bank-feed').locator('[data-testid="badge"]');
     expect(/Disconnected/.test(await bad.innerText()), 'bank-feed (refused key) shows Disconnected');
-    expect(/\(.*\d{4}.*\)/.test(await tile(page, 'arrears').locator('dd').first().innerText()),
+    expect(/\(.*\d{1,2}:\d{2}.*\)/.test(await tile(page, 'arrears').locator('dd').first().innerText()),
       'last sync is shown relative and exact');
   });
   await shot(page, 'desktop-overview');
@@ -158,7 +158,7 @@ try {
     expect(await page.locator('#cfg-preview-list li').count() === 5, 'five next runs previewed');
     await shot(page, 'desktop-configure');
     await page.locator('#cfg-save').click();
-    await page.locator('#configure:not([open])').waitFor({ timeout: WAIT });
+    await page.locator('#configure').waitFor({ state: 'hidden', timeout: WAIT });
     await tile(page, 'arrears').locator('dd', { hasText: 'daily 06:00 Europe/London' })
       .waitFor({ timeout: WAIT });
   });

@@ -299,7 +299,7 @@ function renderTile(doc) {
   const wait = l.retryUntil && l.retryUntil > Date.now()
     ? Math.ceil((l.retryUntil - Date.now()) / 1000) : 0;
   const msgId = `m-${doc.name}`;
-  li.replaceChildren(
+  li.replaceChildren(...[
     h('div', { class: 'tile-head' },
       h('div', { class: 'title' }, h('h2', { id: titleId }, doc.name),
         h('div', { class: 'connector' }, `Connector: ${doc.connector}`)),
@@ -330,7 +330,8 @@ function renderTile(doc) {
       admin ? h('button', { type: 'button', class: 'switch', role: 'switch',
         'aria-checked': doc.enabled ? 'true' : 'false', 'data-action': 'toggle',
         'aria-label': `Enabled: ${doc.name}`, onclick: () => toggle(doc.name) },
-      h('span', { class: 'track', 'aria-hidden': 'true' }), doc.enabled ? 'On' : 'Off') : null));
+      h('span', { class: 'track', 'aria-hidden': 'true' }), doc.enabled ? 'On' : 'Off') : null),
+  ].filter(Boolean));
   if (focused) {
     const again = li.querySelector(`[data-action="${focused}"]`);
     if (again && !again.disabled) again.focus();

@@ -21,6 +21,10 @@ const exactFmt = new Intl.DateTimeFormat(undefined, {
   day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit',
   timeZoneName: 'short',
 });
+// This year's dates go without the year: tiles are dense.
+const exactThisYearFmt = new Intl.DateTimeFormat(undefined, {
+  day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
+});
 const shortFmt = new Intl.DateTimeFormat(undefined, {
   weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit',
   timeZoneName: 'short',
@@ -28,7 +32,9 @@ const shortFmt = new Intl.DateTimeFormat(undefined, {
 const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 
 export function exact(ms) {
-  return exactFmt.format(new Date(ms));
+  const d = new Date(ms);
+  const thisYear = d.getFullYear() === new Date().getFullYear();
+  return (thisYear ? exactThisYearFmt : exactFmt).format(d);
 }
 
 export function short(ms) {

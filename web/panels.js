@@ -247,9 +247,10 @@ async function testConnection() {
     if (dirty) out.append(h('span', { class: 'hint' }, 'This tested the saved settings: save to test your changes.'));
   } catch (e) {
     out.className = 'message bad';
-    out.replaceChildren(h('strong', {}, 'Connection failed: '), e.message,
+    out.replaceChildren(...[h('strong', {}, 'Connection failed: '), e.message,
       e.hint ? h('span', { class: 'hint' }, `What to do: ${e.hint}`) : null,
-      dirty ? h('span', { class: 'hint' }, 'This tested the saved settings, not your unsaved changes.') : null);
+      dirty ? h('span', { class: 'hint' }, 'This tested the saved settings, not your unsaved changes.')
+        : null].filter(Boolean));
   }
   ctx.refresh(doc.name);
 }
