@@ -78,8 +78,8 @@ class bridge final : public api::gateway {
     auto op = c.op;
     // A short-lived actor per call: its reply handler may run much later (a long-poll), and
     // it needs no registration of the callback as a message type.
-    sys_.spawn([req = std::move(req), door, op, done = std::move(done)](
-                   caf::event_based_actor* self) mutable {
+    sys_.spawn([req = std::move(req), door, op,
+                done = std::move(done)](caf::event_based_actor* self) mutable {
       self->request(door, call_timeout, std::move(req))
           .then([op, done](const client_reply& r) { done(to_result(op, r)); },
                 [done](const caf::error& e) {
@@ -104,7 +104,10 @@ class bridge final : public api::gateway {
                   std::map<std::string, std::string> now;
                   for (auto& d : docs) {
                     auto name = d.value("name", "");
-                    auto text = d.dump();
+                    // "now" changes on every poll: what changed is the rest of the document.
+                    auto compared = d;
+                    compared.erase("now");
+                    auto text = compared.dump();
                     now[name] = text;
                     auto it = seen->find(name);
                     if (it != seen->end() && it->second == text) continue;
@@ -144,9 +147,10 @@ class running_api final : public http_api {
               api::server_config cfg)
       : gw_(std::move(gw)),
         tokens_(std::move(tokens)),
-        server_(std::move(cfg), *gw_,
-                [t = tokens_.get()](std::string_view bearer) { return t->verify(bearer); },
-                web_files()) {}
+        server_(
+            std::move(cfg), *gw_,
+            [t = tokens_.get()](std::string_view bearer) { return t->verify(bearer); },
+            api::web_files()) {}
   ~running_api() override { stop(); }
   bool start(std::string& error) { return server_.start(error); }
   uint16_t port() const override { return server_.port(); }
@@ -180,9 +184,8 @@ std::unique_ptr<http_api> start_http_api(caf::actor_system& sys, caf::actor fron
                                          std::string& error) {
   api::server_config cfg;
   cfg.listen = o.listen;
-  if (!o.tls_cert_file.empty() &&
-      (!read_file(o.tls_cert_file, cfg.tls_cert_pem, error) ||
-       !read_file(o.tls_key_file, cfg.tls_key_pem, error)))
+  if (!o.tls_cert_file.empty() && (!read_file(o.tls_cert_file, cfg.tls_cert_pem, error) ||
+                                   !read_file(o.tls_key_file, cfg.tls_key_pem, error)))
     return nullptr;
   auto make = [&](api::server_config c) {
     return std::make_unique<running_api>(

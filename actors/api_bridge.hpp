@@ -20,7 +20,7 @@ std::unique_ptr<api::gateway> make_api_bridge(caf::actor_system& sys, caf::actor
 
 // The HTTP API as the service runs it: the bridge, the token file of the data dir and the server.
 struct http_api_options {
-  std::string listen;         // HOST:PORT; port 0 picks one
+  std::string listen;                  // HOST:PORT; port 0 picks one
   bool fall_back_to_any_port = false;  // when the port is taken (the demo)
   std::string tls_cert_file, tls_key_file;
   std::string data_dir;

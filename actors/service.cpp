@@ -17,6 +17,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "actors/api_bridge.hpp"
 #include "actors/context.hpp"
 #include "config/integration_config.hpp"
 #include "core/control_gate.hpp"
@@ -50,6 +51,7 @@ bool read_service_address(const std::string& dir, service_address& out, std::str
   out.host = j.value("host", "127.0.0.1");
   out.port = j.value("port", uint16_t{0});
   out.token = j.value("token", "");
+  out.http_port = j.value("http_port", uint16_t{0});
   return true;
 }
 
@@ -272,16 +274,43 @@ int run_service(const serve_options& o) {
     stop_actors();
     return 1;
   }
+  std::unique_ptr<http_api> http;
+  if (o.http_listen != "off") {
+    http_api_options ho;
+    ho.listen = o.http_listen.empty() ? std::string("127.0.0.1:") + (o.port == 0 ? "0" : "7421")
+                                      : o.http_listen;
+    ho.fall_back_to_any_port = o.demo && o.http_listen.empty();
+    ho.tls_cert_file = o.http_tls_cert;
+    ho.tls_key_file = o.http_tls_key;
+    ho.data_dir = o.data_dir;
+    http = start_http_api(sys, front, token, ho, err);
+    if (!http) {
+      std::cerr << "ledgersync: HTTP API on " << ho.listen << ": " << err << "\n";
+      stop_actors();
+      return 1;
+    }
+  }
+  auto stop_http = [&] {
+    if (http) http->stop();
+  };
   auto service_file = o.data_dir + "/service.json";
-  if (!write_private(
-          service_file,
-          json{{"host", o.host}, {"port", *port}, {"token", token}, {"pid", ::getpid()}}.dump())) {
+  json address{{"host", o.host}, {"port", *port}, {"token", token}, {"pid", ::getpid()}};
+  if (http) address["http_port"] = http->port();
+  if (!write_private(service_file, address.dump())) {
     std::cerr << "ledgersync: cannot write " << service_file << "\n";
+    stop_http();
     stop_actors();
     return 1;
   }
   std::cout << "ledgersync: service listening on " << o.host << ":" << *port << " (data dir "
             << o.data_dir << ")" << std::endl;
+  if (http)
+    std::cout << "ledgersync: HTTP API and Integrations page on "
+              << (o.http_tls_cert.empty() ? "http" : "https") << "://"
+              << (o.http_listen.empty() ? std::string("127.0.0.1")
+                                        : o.http_listen.substr(0, o.http_listen.rfind(':')))
+              << ":" << http->port() << "/ (tokens: `ledgersync token create --role admin`)"
+              << std::endl;
   if (o.demo) {
     add_demo_integrations(sys, engine, token, sandbox_port);
     std::cout << "ledgersync demo: sandbox upstream on http://127.0.0.1:" << sandbox_port << " ("
@@ -309,6 +338,7 @@ int run_service(const serve_options& o) {
   if (read_service_address(o.data_dir, current, err) && current.token == token)
     ::unlink(service_file.c_str());
   if (sandbox) sandbox->stop();
+  stop_http();
   stop_actors();
   io.stop();
   return 0;

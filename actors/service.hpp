@@ -13,7 +13,11 @@ struct serve_options {
   std::string host = "127.0.0.1";
   uint16_t port = 7420;
   std::string secrets_key_file;  // empty: DIR/master.key (secret_box::open_key_file)
-  bool demo = false;             // also start a sandbox upstream and three integrations
+  // The HTTP API and web page: "off" serves none; empty picks 127.0.0.1:7421 (any free port
+  // when `port` is 0, as in tests, or when 7421 is taken in the demo).
+  std::string http_listen;
+  std::string http_tls_cert, http_tls_key;
+  bool demo = false;  // also start a sandbox upstream and three integrations
   size_t demo_records = 2000;
 };
 
@@ -35,6 +39,7 @@ struct service_address {
   std::string host;
   uint16_t port = 0;
   std::string token;
+  uint16_t http_port = 0;  // 0: no HTTP API
 };
 // Reads service.json from `data_dir`; error set when absent or unreadable.
 bool read_service_address(const std::string& data_dir, service_address& out, std::string& error);

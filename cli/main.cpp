@@ -18,6 +18,7 @@
 #include "cli/interrupt.hpp"
 #include "cli/render.hpp"
 #include "cli/serve_command.hpp"
+#include "cli/token_command.hpp"
 #include "config/integration_config.hpp"
 #include "sandbox/sandbox_data.hpp"
 #include "sandbox/sandbox_server.hpp"
@@ -277,6 +278,8 @@ int main(int argc, char** argv) {
 
   serve_command serving;
   add_serve_commands(app, serving);
+  token_command tokens;
+  add_token_commands(app, tokens);
 
   std::string demo_dir;
   size_t demo_records = 2000;
@@ -403,6 +406,7 @@ int main(int argc, char** argv) {
   }
 
   if (auto code = run_serve_commands(serving)) return *code;
+  if (auto code = run_token_commands(tokens)) return *code;
   if (demo->parsed()) {
     serve_options d;
     d.data_dir = demo_dir.empty()

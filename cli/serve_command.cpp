@@ -15,6 +15,11 @@ void add_serve_commands(CLI::App& app, serve_command& c) {
                       "the service config file (see config/ledgersync.conf); flags override it");
   c.serve->add_option("--data-dir", c.data_dir, "where data lives (default $LEDGERSYNC_DATA_DIR)");
   c.serve->add_option("--listen", c.listen, "loopback HOST:PORT to listen on");
+  c.serve->add_option("--http-listen", c.http_listen,
+                      "the HTTP API and Integrations page: HOST:PORT, or off (default "
+                      "127.0.0.1:7421); beyond loopback needs --http-tls-cert and --http-tls-key");
+  c.serve->add_option("--http-tls-cert", c.http_tls_cert, "PEM certificate (chain) for HTTPS");
+  c.serve->add_option("--http-tls-key", c.http_tls_key, "PEM private key for HTTPS");
   c.serve->add_option("--log-level", c.log_level,
                       "trace, debug, info, warn, error, critical or off (default info)");
   c.serve->add_option("--log-format", c.log_format, "text or json (one object per line)");
@@ -48,11 +53,21 @@ std::optional<int> run_serve_commands(serve_command& c) {
   if (!c.log_format.empty()) cfg.log.format = c.log_format;
   if (!c.log_file.empty()) cfg.log.file = c.log_file;
   if (!c.key_file.empty()) cfg.secrets_key_file = c.key_file;
+  bool http_given = !c.http_listen.empty() || !c.config_file.empty();
+  if (!c.http_listen.empty()) cfg.http_listen = c.http_listen;
+  if (!c.http_tls_cert.empty()) cfg.http_tls_cert = c.http_tls_cert;
+  if (!c.http_tls_key.empty()) cfg.http_tls_key = c.http_tls_key;
+  if (cfg.http_tls_cert.empty() != cfg.http_tls_key.empty())
+    die(usage, "--http-tls-cert and --http-tls-key go together");
   if (auto bad = validate(cfg.log)) die(usage, *bad);
 
   serve_options so;
   so.data_dir = cfg.data_dir.empty() ? default_data_dir() : cfg.data_dir;
   so.secrets_key_file = cfg.secrets_key_file;
+  // Not given anywhere: the default address (or any free port beside a control port of 0).
+  so.http_listen = http_given ? cfg.http_listen : "";
+  so.http_tls_cert = cfg.http_tls_cert;
+  so.http_tls_key = cfg.http_tls_key;
   if (!parse_host_port(cfg.listen, so.host, so.port, err, true)) die(usage, "listen: " + err);
   if (so.host != "127.0.0.1" && so.host != "localhost" && so.host != "::1")
     die(usage, "the service listens on loopback only (127.0.0.1, ::1)");

@@ -15,6 +15,7 @@ struct serve_command {
   CLI::App* serve = nullptr;
   CLI::App* keygen = nullptr;
   std::string config_file, data_dir, listen, log_level, log_format, log_file, key_file;
+  std::string http_listen, http_tls_cert, http_tls_key;
   std::string keygen_path;
 };
 

@@ -10,7 +10,9 @@
 
 namespace ledgersync::cli {
 
-std::string api_tokens_path(const std::string& data_dir) { return data_dir + "/api_tokens.json"; }
+std::string api_tokens_path(const std::string& data_dir) {
+  return data_dir + "/api_tokens.json";
+}
 
 void add_token_commands(CLI::App& app, token_command& c) {
   c.token = app.add_subcommand("token", "bearer tokens for the HTTP API (viewer or admin)");
@@ -26,6 +28,7 @@ void add_token_commands(CLI::App& app, token_command& c) {
   c.list = c.token->add_subcommand("list", "the tokens (never their secrets)");
   c.revoke = c.token->add_subcommand("revoke", "revoke a token at once");
   c.revoke->add_option("ID_OR_NAME", c.which, "as `token list` shows")->required();
+  for (auto* sub : {c.create, c.list, c.revoke}) sub->fallthrough();  // --json, --data-dir after
 }
 
 std::optional<int> run_token_commands(token_command& c) {
@@ -71,9 +74,8 @@ std::optional<int> run_token_commands(token_command& c) {
     }
     return 0;
   }
-  if (!store.revoke(c.which, error)) die(error.find("no token") != std::string::npos ? not_found
-                                                                                     : failed,
-                                         error);
+  if (!store.revoke(c.which, error))
+    die(error.find("no token") != std::string::npos ? not_found : failed, error);
   if (c.json)
     std::cout << nlohmann::json{{"revoked", c.which}}.dump() << "\n";
   else

@@ -45,6 +45,7 @@ export STATE_DIRECTORY="$work/state" CREDENTIALS_DIRECTORY="$work/creds"
 mkdir -p "$STATE_DIRECTORY" "$CREDENTIALS_DIRECTORY"
 "$bin" keygen "$CREDENTIALS_DIRECTORY/master.key" >/dev/null
 "$bin" serve --config "$root/etc/ledgersync/ledgersync.conf" --listen 127.0.0.1:0 \
+  --http-listen 127.0.0.1:0 \
   --log-file "$work/service.log" >"$work/serve.out" 2>&1 &
 svc=$!
 wait_for "service.json" test -s "$STATE_DIRECTORY/service.json"

@@ -1,0 +1,264 @@
+#!/usr/bin/python3
+"""The HTTP API over real HTTP, against a real service and sandbox upstream: every endpoint with
+both roles (and none), every answer checked against api/openapi.yaml, and the bad requests:
+bad JSON, oversize and non-JSON bodies, unknown integrations and paths, wrong methods, bad query
+parameters, a slow client. Usage: api_test.py LEDGERSYNC_BINARY API_YAML"""
+import json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
+import http.client
+import yaml
+import jsonschema
+
+binary, spec_path = sys.argv[1], sys.argv[2]
+spec = yaml.safe_load(open(spec_path))
+work = tempfile.mkdtemp(prefix="ledgersync-api-")
+data = os.path.join(work, "data")
+procs = []
+passed = failed = 0
+exercised = set()
+
+
+def check(what, got, expected):
+    global passed, failed
+    if got == expected:
+        passed += 1
+        print("ok   - " + what)
+    else:
+        failed += 1
+        print("FAIL - %s: got %r, expected %r" % (what, got, expected))
+
+
+def cli(*args, check_rc=True):
+    env = dict(os.environ, LEDGERSYNC_DATA_DIR=data)
+    r = subprocess.run([binary, *args], env=env, capture_output=True, text=True, timeout=120)
+    if check_rc and r.returncode != 0:
+        raise SystemExit("FAIL - `ledgersync %s`: %s %s" % (" ".join(args), r.stdout, r.stderr))
+    return r
+
+
+def wait_for(what, fn, seconds=60):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise SystemExit("FAIL - timed out waiting for " + what)
+
+
+def template_of(path):
+    """The spec's path template a concrete path matches, or None."""
+    for tmpl in spec["paths"]:
+        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", tmpl) + "$"
+        if re.match(pattern, path.split("?")[0]):
+            return tmpl
+    return None
+
+
+resolver = jsonschema.RefResolver.from_schema(spec)
+
+
+def validate(method, path, status, content_type, body):
+    tmpl = template_of(path)
+    op = spec["paths"][tmpl].get(method.lower()) if tmpl else None
+    if op is None:
+        # An unknown path or method: only the one error shape is promised.
+        if status < 400:
+            return "%s %s answered %d but is not in the spec" % (method, path, status)
+        return schema_problem(body, {"$ref": "#/components/schemas/Error"})
+    exercised.add((method, tmpl))
+    responses = op["responses"]
+    resp = responses.get(str(status)) or responses.get("default")
+    if resp is None:
+        return "the spec has no %d (nor default) for %s %s" % (status, method, tmpl)
+    if "$ref" in resp:
+        resp = resolver.resolve(resp["$ref"])[1]
+    content = resp.get("content")
+    if not content:
+        return None if not body else "the spec says no body for %d, got one" % status
+    media = content_type.split(";")[0].strip()
+    if media not in content:
+        return "content type %s not in the spec for %d" % (media, status)
+    if media != "application/json":
+        return None
+    return schema_problem(body, content[media]["schema"])
+
+
+def schema_problem(body, schema):
+    try:
+        jsonschema.validate(json.loads(body), schema, resolver=resolver,
+                            cls=jsonschema.Draft202012Validator)
+    except ValueError:
+        return "not JSON: " + body[:80]
+    except jsonschema.ValidationError as e:
+        return "does not match the spec: %s at %s" % (e.message[:160], list(e.absolute_path))
+    return None
+
+
+def call(method, path, token=None, body=None, headers=None, raw=None):
+    conn = http.client.HTTPConnection("127.0.0.1", http_port, timeout=90)
+    h = dict(headers or {})
+    if token:
+        h["Authorization"] = "Bearer " + token
+    payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
+    if payload is not None and "Content-Type" not in h:
+        h["Content-Type"] = "application/json"
+    conn.request(method, path, body=payload, headers=h)
+    r = conn.getresponse()
+    text = r.read().decode()
+    conn.close()
+    problem = validate(method, path, r.status, r.getheader("Content-Type", ""), text)
+    check("%s %s -> %d answers as the spec says%s" % (method, path, r.status,
+          "" if problem is None else ": " + problem), problem, None)
+    try:
+        doc = json.loads(text) if text else None
+    except ValueError:
+        doc = None
+    return r.status, dict((k.lower(), v) for k, v in r.getheaders()), doc
+
+
+try:
+    sandbox = subprocess.Popen([binary, "sandbox", "--port", "0", "--records", "300",
+                                "--invalid", "2", "--invalid-stream", "payments"],
+                               stdout=open(os.path.join(work, "sandbox.log"), "w"),
+                               stderr=subprocess.STDOUT)
+    procs.append(sandbox)
+    sb_port = wait_for("the sandbox", lambda: (re.findall(
+        r"http://127.0.0.1:(\d+)", open(os.path.join(work, "sandbox.log")).read()) or [None])[0])
+    service = subprocess.Popen([binary, "serve", "--data-dir", data, "--listen", "127.0.0.1:0",
+                                "--http-listen", "127.0.0.1:0"],
+                               stdout=open(os.path.join(work, "serve.log"), "w"),
+                               stderr=subprocess.STDOUT)
+    procs.append(service)
+    service_json = os.path.join(data, "service.json")
+    wait_for("service.json", lambda: os.path.exists(service_json) and os.path.getsize(service_json))
+    http_port = json.load(open(service_json))["http_port"]
+    key = os.path.join(work, "key")
+    open(key, "w").write("sk_test_sandbox\n")
+    base = "http://127.0.0.1:" + sb_port
+    cli("add", "acme", "--connector", "rest", "--base-url", base, "--api-key-file", key,
+        "--schedule", "manual", "--manual-burst", "1")
+    admin = json.loads(cli("token", "create", "--role", "admin", "--name", "alice",
+                           "--json").stdout)["token"]
+    viewer = json.loads(cli("token", "create", "--role", "viewer", "--name", "victor",
+                            "--json").stdout)["token"]
+    check("token list names both, shows no secret",
+          sorted(t["name"] for t in json.loads(cli("token", "list", "--json").stdout)),
+          ["alice", "victor"])
+
+    # Reads: a viewer may; no token or a wrong one may not.
+    reads = ["/api/v1/integrations", "/api/v1/integrations/acme",
+             "/api/v1/integrations/acme/config", "/api/v1/integrations/acme/runs",
+             "/api/v1/integrations/acme/logs?limit=5", "/api/v1/integrations/acme/set-aside",
+             "/api/v1/integrations/acme/records?limit=2", "/api/v1/changes?since=0&limit=2"]
+    for path in reads:
+        check("viewer GET " + path, call("GET", path, viewer)[0], 200)
+        check("no token GET " + path, call("GET", path)[0], 401)
+        check("wrong token GET " + path, call("GET", path, "lst_" + "0" * 64)[0], 401)
+
+    # Changes: an admin may, a viewer is refused with 403, nothing happens.
+    changes = [("POST", "/api/v1/integrations/acme/test", None),
+               ("POST", "/api/v1/integrations/acme/disable", None),
+               ("POST", "/api/v1/integrations/acme/enable", None),
+               ("PATCH", "/api/v1/integrations/acme", {"schedule": "every 30m"}),
+               ("POST", "/api/v1/integrations", {"name": "beta", "connector": "rest",
+                                                 "base_url": base, "api_key": "sk_test_sandbox",
+                                                 "schedule": "manual"}),
+               ("DELETE", "/api/v1/integrations/beta", None),
+               ("POST", "/api/v1/integrations/acme/set-aside/payments/x/dismiss", None)]
+    for method, path, body in changes:
+        check("viewer %s %s is forbidden" % (method, path), call(method, path, viewer, body)[0], 403)
+        check("no token %s %s" % (method, path), call(method, path, None, body)[0], 401)
+    expected = {"/api/v1/integrations": 201, "/api/v1/integrations/beta": 204,
+                "/api/v1/integrations/acme/set-aside/payments/x/dismiss": 404}
+    for method, path, body in changes:
+        check("admin %s %s" % (method, path), call(method, path, admin, body)[0],
+              expected.get(path, 200))
+    check("the schedule was saved",
+          call("GET", "/api/v1/integrations/acme", viewer)[2]["schedule"], "every 30m")
+
+    # Sync now: 202 with the run id, the run's progress, then 429 with Retry-After.
+    status, headers, doc = call("POST", "/api/v1/integrations/acme/sync", admin)
+    check("sync now starts a run: 202", status, 202)
+    run_id = doc["run_id"]
+    status, headers, doc = call("POST", "/api/v1/integrations/acme/sync", admin)
+    check("a second press joins the running sync (200, same run) or is rate-limited (429)",
+          status in (200, 429), True)
+    if status == 200:
+        check("...joined the same run", doc["run_id"], run_id)
+    wait_for("the run to end", lambda: not call("GET", "/api/v1/integrations/acme",
+                                                viewer)[2]["running"])
+    check("run progress by id", call("GET", "/api/v1/integrations/acme/runs/%d" % run_id,
+                                     viewer)[0], 200)
+    status, headers, doc = call("POST", "/api/v1/integrations/acme/sync", admin)
+    check("the manual-sync allowance used up: 429", status, 429)
+    check("...with Retry-After in seconds", headers.get("retry-after", "").isdigit(), True)
+    check("...and the error shape", sorted(doc["error"]), ["code", "hint", "message"])
+    status, _, doc = call("GET", "/api/v1/integrations/acme/set-aside", viewer)
+    check("set-aside records listed", status, 200)
+    status, _, doc = call("GET", "/api/v1/integrations/acme/records?stream=customers&limit=1",
+                          viewer)
+    check("records by stream", status, 200)
+    status, _, doc = call("GET", "/api/v1/integrations/acme/records/customers/cus_00000001",
+                          viewer)
+    check("one record by stream and id", status, 200)
+    t0 = time.time()
+    status, _, doc = call("GET", "/api/v1/changes?since=999999&wait=1s", viewer)
+    check("the change feed long-polls up to `wait`", (status, time.time() - t0 >= 0.9), (200, True))
+
+    # Bad requests: each gets the one error shape and a status that says what was wrong.
+    bad = [("GET", "/api/v1/integrations/nope", viewer, None, None, {}, 404),
+           ("GET", "/api/v1/nothing-here", viewer, None, None, {}, 404),
+           ("PUT", "/api/v1/integrations/acme", admin, None, "{}", {}, 405),
+           ("POST", "/api/v1/integrations", admin, None, "{not json", {}, 400),
+           ("POST", "/api/v1/integrations", admin, None, "name=x", {"Content-Type":
+                                                                     "text/plain"}, 415),
+           ("POST", "/api/v1/integrations", admin, None, "x" * (2 * 1024 * 1024), {}, 413),
+           ("GET", "/api/v1/integrations/acme/logs?limit=0", viewer, None, None, {}, 400),
+           ("GET", "/api/v1/changes?since=-1", viewer, None, None, {}, 400),
+           ("PATCH", "/api/v1/integrations/acme", admin, {"schedule": "every now and then"},
+            None, {}, 400)]
+    for method, path, token, body, raw, headers, want in bad:
+        status, _, doc = call(method, path, token, body, headers, raw)
+        check("%s %s -> %d" % (method, path[:60], want), status, want)
+        check("...in the error shape", isinstance(doc, dict) and sorted(doc.get("error", {})),
+              ["code", "hint", "message"])
+
+    # Server-sent events: a status frame arrives.
+    s = socket.create_connection(("127.0.0.1", http_port), timeout=10)
+    s.sendall(("GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n"
+               % viewer).encode())
+    got = b""
+    while b"event: status" not in got and len(got) < 100000:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        got += chunk
+    s.close()
+    check("events: a status frame arrives", b"event: status" in got, True)
+    exercised.add(("GET", "/api/v1/events"))
+
+    # A slow client (half a header) is cut off by the header deadline, not held forever.
+    s = socket.create_connection(("127.0.0.1", http_port), timeout=30)
+    s.sendall(b"GET /api/v1/integrations HTTP/1.1\r\nHost: x\r\n")
+    t0 = time.time()
+    closed = s.recv(100)
+    check("a slow client is disconnected by the header deadline",
+          (closed[:12], time.time() - t0 < 25), (closed[:12], True))
+    s.close()
+
+    # Every operation in the spec was exercised.
+    missing = sorted("%s %s" % (m.upper(), p) for p, ops in spec["paths"].items()
+                     for m in ops if m in ("get", "post", "patch", "delete")
+                     and (m.upper(), p) not in exercised)
+    check("every operation of the spec was exercised", missing, [])
+finally:
+    for p in reversed(procs):
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    shutil.rmtree(work, ignore_errors=True)
+print("api: %d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)
