@@ -43,6 +43,10 @@ async function shot(page, name) {
   await page.screenshot({ path: file, fullPage: false });
   shots.push(file);
 }
+// A failed scenario must not leave a modal open over the next one.
+const closeDialogs = (page) => page.evaluate(() => {
+  for (const d of document.querySelectorAll('dialog[open]')) if (d.id !== 'signin') d.close();
+});
 const tile = (page, name) => page.locator(`li.tile[data-name="${name}"]`);
 
 async function signIn(page, token) {
@@ -125,6 +129,10 @@ try {
     await tile(page, 'arrears').locator('[data-action="logs"]').click();
     await page.locator('#logs[open]').waitFor({ timeout: WAIT });
     await page.locator('#logs-list li').first().waitFor({ timeout: WAIT });
+    const error = page.locator('#logs-list li.error').first();
+    await error.waitFor({ timeout: WAIT });
+    expect(/validation: .*What to do: \S+/s.test(await error.innerText()),
+      'an error is highlighted with its category and hint');
     const aside = page.locator('#aside-list li.aside');
     await aside.first().waitFor({ timeout: WAIT });
     expect(await aside.count() === 2, `two set-aside records (got ${await aside.count()})`);
@@ -136,11 +144,15 @@ try {
     expect(await runs.count() >= 2, 'runs are listed for the filter');
     const run = await runs.nth(1).getAttribute('value');
     await page.locator('#logs-run').selectOption(run);
-    await page.waitForFunction((r) => [...document.querySelectorAll('#logs-list li')]
-      .every((li) => li.textContent.includes(`run ${r}`)), run, { timeout: WAIT });
+    await page.waitForFunction((r) => {
+      const items = [...document.querySelectorAll('#logs-list li')];
+      return items.length > 0 && items.every((li) => li.textContent.includes(`run ${r}`));
+    }, run, { timeout: WAIT });
     await shot(page, 'desktop-logs');
     await page.keyboard.press('Escape');
+    await page.locator('#logs').waitFor({ state: 'hidden', timeout: WAIT });
   });
+  await closeDialogs(page);
 
   await check('Configure: a bad schedule is refused beside the field; a good one saves', async () => {
     await tile(page, 'arrears').locator('[data-action="configure"]').click();
@@ -162,6 +174,7 @@ try {
     await tile(page, 'arrears').locator('dd', { hasText: 'daily 06:00 Europe/London' })
       .waitFor({ timeout: WAIT });
   });
+  await closeDialogs(page);
 
   await check('Test connection with a bad key shows the failure and its hint', async () => {
     await tile(page, 'bank-feed').locator('[data-action="configure"]').click();
@@ -173,6 +186,7 @@ try {
     expect(/Connection failed/.test(text) && /What to do: .+/.test(text), `hint shown: ${text}`);
     await page.locator('#cfg-cancel').click();
   });
+  await closeDialogs(page);
 
   const phone = await browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true });
   const small = await phone.newPage();

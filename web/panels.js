@@ -38,6 +38,10 @@ async function loadLogs() {
     // Filtered here as well, so the panel is right whatever the service filtered.
     if (run) events = events.filter((e) => String(e.run_id || '') === run);
     if (errorsOnly) events = events.filter((e) => e.level === 'error');
+    // Newest first, whichever order the service sent (equal times: the later entry first).
+    events = events.map((e, i) => [e, i])
+      .sort(([a, i], [b, j]) => (b.at || '').localeCompare(a.at || '') || j - i)
+      .map(([e]) => e);
     list.replaceChildren(...events.map(logItem));
     status.hidden = events.length > 0;
     status.textContent = 'No log events match.';
@@ -47,20 +51,39 @@ async function loadLogs() {
   }
 }
 
+// Runs for the filter, newest first: from GET .../runs, or, when the service cannot list them,
+// from the run ids the log mentions.
 async function loadRuns() {
   const { doc, ctx } = current;
   const select = $('logs-run');
   select.replaceChildren(h('option', { value: '' }, 'All runs'));
+  let runs = [];
   try {
     const { body } = await ctx.api('GET', `/api/v1/integrations/${enc(doc.name)}/runs?limit=20`);
-    const runs = Array.isArray(body) ? body : (body && body.runs) || [];
-    for (const r of runs) {
-      const ms = parseTime(r.started);
-      select.append(h('option', { value: r.run_id },
-        `Run ${r.run_id} · ${r.status || ''} · ${ms === null ? '' : short(ms)}`));
-    }
-  } catch { /* the log still shows every run */ }
+    runs = Array.isArray(body) ? body : (body && body.runs) || [];
+  } catch {
+    try {
+      const { body } = await ctx.api('GET', `/api/v1/integrations/${enc(doc.name)}/logs?limit=500`);
+      const seen = new Map();
+      for (const e of Array.isArray(body) ? body : []) {
+        if (!e.run_id) continue;
+        const r = seen.get(e.run_id) || { run_id: e.run_id };
+        if (e.event === 'run_started' || !r.started) r.started = e.at;
+        const outcome = /^run \d+ (\w+)/.exec(e.message || '');  // "run 3 error: 6000 fetched…"
+        if (e.event === 'run_finished' && outcome) r.status = outcome[1];
+        seen.set(e.run_id, r);
+      }
+      runs = [...seen.values()].sort((a, b) => b.run_id - a.run_id);
+    } catch { /* the log still shows every run */ }
+  }
+  for (const r of runs) {
+    const ms = parseTime(r.started);
+    select.append(h('option', { value: r.run_id },
+      [`Run ${r.run_id}`, r.status, ms === null ? '' : short(ms)].filter(Boolean).join(' · ')));
+  }
 }
+
+const record = (e) => (e.record !== undefined ? e.record : e.body);
 
 async function loadSetAside() {
   const { doc, ctx } = current;
@@ -76,8 +99,8 @@ async function loadSetAside() {
       h('div', {}, h('strong', {}, `${e.stream} ${e.id}`), ' lacks ',
         h('strong', { class: 'missing' }, (e.missing || []).map((m) => m.replace(/^\//, '')).join(', '))),
       e.last_seen ? h('div', { class: 'exact' }, `last seen ${exact(parseTime(e.last_seen))}`) : null,
-      e.body !== undefined ? h('details', {}, h('summary', {}, 'Record as received'),
-        h('pre', {}, typeof e.body === 'string' ? e.body : JSON.stringify(e.body, null, 2))) : null)));
+      record(e) !== undefined ? h('details', {}, h('summary', {}, 'Record as received'),
+        h('pre', {}, JSON.stringify(record(e), null, 2))) : null)));
   } catch (e) {
     list.replaceChildren(h('li', {}, `Could not load set-aside records: ${e.message}`));
   }
