@@ -168,11 +168,14 @@ try {
     expect((await page.locator('#cfg-schedule-error').innerText()).length > 5, 'message beside it');
     await page.locator('#cfg-schedule').fill('daily 06:00 Europe/London');
     expect(await page.locator('#cfg-preview-list li').count() === 5, 'five next runs previewed');
+    const first = await page.locator('#cfg-preview-list li').first().getAttribute('data-ms');
     await shot(page, 'desktop-configure');
     await page.locator('#cfg-save').click();
     await page.locator('#configure').waitFor({ state: 'hidden', timeout: WAIT });
     await tile(page, 'arrears').locator('dd', { hasText: 'daily 06:00 Europe/London' })
       .waitFor({ timeout: WAIT });
+    // The page's preview is the service's own next run, to the millisecond.
+    await tile(page, 'arrears').locator(`time[data-rel="${first}"]`).waitFor({ timeout: WAIT });
   });
   await closeDialogs(page);
 

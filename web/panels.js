@@ -167,7 +167,7 @@ function renderPreview() {
   const zone = viewerZone();
   if (runs && runs.length) {
     title.textContent = `Next runs in your time zone (${zone}):`;
-    list.replaceChildren(...runs.map((ms) => h('li', {}, short(ms))));
+    list.replaceChildren(...runs.map((ms) => h('li', { 'data-ms': ms }, short(ms))));
   } else if (runs) {
     title.textContent = 'Manual: runs only when someone presses Sync now.';
     list.replaceChildren();
