@@ -107,12 +107,18 @@ function startEvents() {
 
 function update(doc) {
   if (!doc || !doc.name) return;
+  // The events stream resends a document whenever any field moved, its `now` included: skip
+  // the ones that changed nothing shown, a firm may have thousands of tiles.
+  const l = local(doc.name);
+  const shown = JSON.stringify({ ...doc, now: null });
+  if (l.shown === shown && state.docs.has(doc.name)) return;
+  l.shown = shown;
   const before = state.docs.get(doc.name);
   state.docs.set(doc.name, doc);
   if (before && before.status !== doc.status)
     announce(`${doc.name} is now ${STATUS[doc.status]?.label || doc.status}`);
   if (before && before.running && !doc.running) finished(doc, before);
-  if (doc.running && doc.progress) local(doc.name).lastRun = null;
+  if (doc.running && doc.progress) l.lastRun = null;
   renderTile(doc);
   renderSummary();
 }

@@ -8,6 +8,15 @@ const enc = encodeURIComponent;
 
 let current = null;  // {doc, ctx} of the open panel
 
+// Tiles are rebuilt by live updates while a panel is open, so the button that opened it may be
+// gone when it closes: give the focus to its successor.
+function returnFocus(name, action) {
+  const b = document.querySelector(`li.tile[data-name="${CSS.escape(name)}"] [data-action="${action}"]`);
+  if (b) b.focus();
+}
+$('logs').addEventListener('close', () => current && returnFocus(current.doc.name, 'logs'));
+$('configure').addEventListener('close', () => current && returnFocus(current.doc.name, 'configure'));
+
 // ---- Sync logs -----------------------------------------------------------------------------
 
 function logItem(ev) {
