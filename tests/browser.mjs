@@ -179,6 +179,19 @@ try {
   });
   await closeDialogs(page);
 
+  await check('"Run integration after saving" starts a sync once saved', async () => {
+    await tile(page, 'arrears').locator('[data-action="configure"]').click();
+    await page.locator('#configure[open]').waitFor({ timeout: WAIT });
+    await page.waitForFunction(() => document.querySelector('#cfg-base-url').value !== '');
+    await page.locator('#cfg-run-after').click();
+    expect(await page.locator('#cfg-run-after').getAttribute('aria-checked') === 'true', 'on');
+    await page.locator('#cfg-save').click();
+    await page.locator('#configure').waitFor({ state: 'hidden', timeout: WAIT });
+    await tile(page, 'arrears').locator('.message', { hasText: /Sync started \(run \d+\)/ })
+      .waitFor({ timeout: WAIT });
+  });
+  await closeDialogs(page);
+
   await check('Test connection with a bad key shows the failure and its hint', async () => {
     await tile(page, 'bank-feed').locator('[data-action="configure"]').click();
     await page.locator('#configure[open]').waitFor({ timeout: WAIT });
