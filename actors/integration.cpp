@@ -16,6 +16,7 @@
 #include "config/schedule.hpp"
 #include "connectors/connector.hpp"
 #include "connectors/paging_guard.hpp"
+#include "core/metrics.hpp"
 #include "core/retry_policy.hpp"
 #include "core/run_tally.hpp"
 #include "core/status_model.hpp"
@@ -159,6 +160,13 @@ void write(self_ptr self, write_batch b, std::function<void(const batch_result&)
       .then([ok](const batch_result& r) { ok(r); }, [fail](const caf::error& e) { fail(e); });
 }
 
+// /metrics (core/metrics.hpp): every series names its integration.
+void count_metric(self_ptr self, const char* name, const char* help, metrics::labels more = {},
+                  uint64_t by = 1) {
+  more.insert(more.begin(), {"integration", self->state.cfg.name});
+  metrics::instance().count(name, help, more, by);
+}
+
 void fetch_page(self_ptr self);
 void next_stream(self_ptr self);
 void maybe_finish(self_ptr self);
@@ -252,6 +260,9 @@ void fetch_page(self_ptr self) {
   if (r.request_id || r.waiting || r.stream_fetched_all || !r.error.ok() || r.cancelled) return;
   if (static_cast<int>(r.commits.size()) >= st.ctx->write_window) return;  // backpressure
   if (!st.upstream.try_take(mono(self))) {
+    count_metric(self, "rate_limit_waits_total",
+                 "waits before an upstream call: our own pacing, or the upstream's 429",
+                 {{"limiter", "pacing"}});
     auto wait = std::chrono::duration_cast<milliseconds>(st.upstream.wait_time(mono(self)));
     arm_retry(self, std::max(wait, milliseconds(1)), "pacing upstream calls");
     return;
@@ -283,10 +294,14 @@ void on_page_error(self_ptr self, const error_info& e) {
   b.log_events.push_back(ev.dump());
   write(
       self, std::move(b), [](const batch_result&) {}, [](const caf::error&) {});
-  if (e.category == error_category::rate_limited)
+  if (e.category == error_category::rate_limited) {
+    count_metric(self, "rate_limit_waits_total",
+                 "waits before an upstream call: our own pacing, or the upstream's 429",
+                 {{"limiter", "upstream_429"}});
     ++r.rate_waits;
-  else
+  } else {
     ++r.attempt;
+  }
   arm_retry(self, *delay,
             std::string(e.category == error_category::rate_limited ? "rate limited" : "retrying") +
                 " (" + std::string(category_name(e.category)) + "), next attempt in " +
@@ -372,6 +387,16 @@ void maybe_finish(self_ptr self) {
   r.ending = true;
   auto now = now_ms(self);
   r.settle(st.facts, now);
+  count_metric(self, "runs_total", "runs ended, by kind and outcome",
+               {{"kind", r.kind}, {"outcome", r.outcome()}});
+  for (auto [change, n] : {std::pair{"inserted", r.inserted}, std::pair{"updated", r.updated},
+                           std::pair{"unchanged", r.unchanged}, std::pair{"deleted", r.deleted}})
+    if (n > 0)
+      count_metric(self, "records_synced_total", "records written by runs, by what changed",
+                   {{"change", change}}, n);
+  if (!r.error.ok())
+    count_metric(self, "run_errors_total", "runs ended by an error, by its category",
+                 {{"category", std::string(category_name(r.error.category))}});
   write_batch b;
   b.run_id = r.id;
   b.run_patch = r.final_record(now).dump();
@@ -523,6 +548,8 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
           }
         }
         if (req.kind == sync_kind::manual && !st.manual.try_take(mono(self))) {
+          count_metric(self, "manual_syncs_refused_total",
+                       "Sync now requests refused by the manual-sync limit");
           auto wait = std::chrono::duration_cast<milliseconds>(st.manual.wait_time(mono(self)));
           auto secs = (wait.count() + 999) / 1000;
           return {sync_outcome::rate_limited, 0, wait.count(),
@@ -655,6 +682,10 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
       [=](next_run_atom, int64_t at_ms) { self->state.next_run_ms = at_ms; },
       [=](fetched_atom, uint64_t id, http_response& resp) {
         auto& st = self->state;
+        auto answer = resp.status == 0 ? std::string("transport_error")
+                                       : std::to_string(resp.status / 100) + "xx";
+        count_metric(self, "upstream_requests_total", "requests to upstreams, by answer",
+                     {{"answer", resp.status == 429 ? std::string("429") : answer}});
         if (auto p = st.probes.find(id); p != st.probes.end()) {
           auto e = classify_response(resp, "test of " + st.cfg.streams.front().name);
           json out{{"ok", e.ok()}, {"status", resp.status}};

@@ -183,6 +183,7 @@ class session : public std::enable_shared_from_this<session<Stream>> {
     if (m.route->op == "events") return start_events(*who);
     route_ = m.route;
     st_->gw->call(call, [self = this->shared_from_this()](op_result r) {
+      if (self->st_->stopped) return;
       net::post(self->stream_.get_executor(),
                 [self, r = std::move(r)]() mutable { self->on_result(std::move(r)); });
     });

@@ -54,8 +54,10 @@ class http_server {
   // Binds and starts the threads. False with `error` for an unusable address, a non-loopback
   // address without TLS, an unreadable certificate or key, or a port in use.
   bool start(std::string& error);
-  // Closes the listener and every connection and joins the threads. Event sinks report closed
-  // afterwards; the gateway should stop pushing before the server is destroyed.
+  // Stops the threads and with them every connection. Event sinks report closed afterwards and
+  // a late `done` is dropped. Destroy the server only after the gateway has let go of the
+  // `done` callbacks and sinks it still holds: they keep connections, whose sockets belong to
+  // the server's io_context, alive.
   void stop();
   uint16_t port() const;  // the bound port (useful with port 0)
 

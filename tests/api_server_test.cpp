@@ -520,3 +520,65 @@ TEST_CASE("an operation that answers twice gets one response, and the connection
   CHECK(exchange(s, "GET", "/api/v1/integrations/a", kAdmin, "", "").body() ==
         json{{"first", "status"}});
 }
+
+TEST_CASE("a header over its limit is 431, a chunked body over the limit is 413") {
+  server_config cfg;
+  cfg.body_limit = 1024;
+  running srv(cfg);
+  net::io_context ioc;
+  tcp::socket s(ioc);
+  s.connect({net::ip::make_address("127.0.0.1"), srv.port()});
+  http::request<http::string_body> req{http::verb::get, "/api/v1/integrations", 11};
+  req.set("X-Pad", std::string(10000, 'x'));
+  http::write(s, req);
+  beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  http::read(s, buf, res);
+  CHECK(res.result_int() == 431);
+
+  tcp::socket c(ioc);
+  c.connect({net::ip::make_address("127.0.0.1"), srv.port()});
+  std::string chunk(1500, 'x');
+  std::string wire = "POST /api/v1/integrations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                     kAdmin +
+                     "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "5dc\r\n" +
+                     chunk + "\r\n0\r\n\r\n";
+  net::write(c, net::buffer(wire));
+  beast::flat_buffer buf2;
+  http::response<http::string_body> res2;
+  http::read(c, buf2, res2);
+  CHECK(res2.result_int() == 413);
+  CHECK(srv.gw.calls.empty());
+}
+
+TEST_CASE("a keep-alive connection left idle is closed after the idle deadline") {
+  server_config cfg;
+  cfg.idle_timeout = std::chrono::milliseconds(300);
+  running srv(cfg);
+  net::io_context ioc;
+  tcp::socket s(ioc);
+  s.connect({net::ip::make_address("127.0.0.1"), srv.port()});
+  CHECK(exchange(s, "GET", "/api/v1/integrations", kAdmin, "", "").status == 200);
+  auto start = std::chrono::steady_clock::now();
+  char ch;
+  beast::error_code ec;
+  s.read_some(net::buffer(&ch, 1), ec);  // returns when the server closes
+  CHECK(ec == net::error::eof);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+}
+
+TEST_CASE("after stop an event sink reports closed and takes no more frames") {
+  running srv;
+  auto sink_future = srv.gw.sinks.get_future();
+  net::io_context ioc;
+  tcp::socket s(ioc);
+  s.connect({net::ip::make_address("127.0.0.1"), srv.port()});
+  net::write(s, net::buffer("GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                            kViewer + "\r\n\r\n"));
+  auto sink = sink_future.get();
+  CHECK_FALSE(sink->closed());
+  srv.server->stop();
+  CHECK(sink->closed());
+  CHECK_FALSE(sink->send("status", json::object()));
+}

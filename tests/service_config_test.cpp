@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "core/logging.hpp"
+#include "core/metrics.hpp"
 #include "storage/secrets.hpp"
 
 using namespace ledgersync;
@@ -178,4 +179,31 @@ TEST_CASE("a secrets key kept outside the data dir", "[service_config]") {
   std::ofstream(key, std::ios::app) << "extra";
   CHECK_FALSE(secret_box::open_key_file(key, data.string(), error));
   CHECK(error.find("is not a key") != std::string::npos);
+}
+
+TEST_CASE("metrics render in Prometheus's text format", "[metrics]") {
+  metrics m;
+  m.count("runs_total", "runs ended", {{"integration", "acme"}, {"outcome", "ok"}});
+  m.count("runs_total", "runs ended", {{"integration", "acme"}, {"outcome", "ok"}}, 2);
+  m.count("runs_total", "runs ended", {{"integration", "we\"ird\\name\n"}, {"outcome", "failed"}});
+  m.observe("writer_commit_seconds", "commit time", {0.01, 0.1}, 0.05);
+  m.observe("writer_commit_seconds", "commit time", {0.01, 0.1}, 0.5);
+  m.set_gauge("up", "1 when up", {}, 1);
+  auto text = m.render();
+  CHECK(text.find(
+            "# HELP ledgersync_runs_total runs ended\n# TYPE ledgersync_runs_total counter\n") !=
+        std::string::npos);
+  CHECK(text.find("ledgersync_runs_total{integration=\"acme\",outcome=\"ok\"} 3\n") !=
+        std::string::npos);
+  CHECK(text.find(
+            "ledgersync_runs_total{integration=\"we\\\"ird\\\\name\\n\",outcome=\"failed\"} 1\n") !=
+        std::string::npos);
+  CHECK(text.find("ledgersync_writer_commit_seconds_bucket{le=\"0.01\"} 0\n"
+                  "ledgersync_writer_commit_seconds_bucket{le=\"0.10000000000000001\"} 1\n") ==
+        std::string::npos);  // bounds print as written, not in binary noise
+  CHECK(text.find("ledgersync_writer_commit_seconds_bucket{le=\"0.1\"} 1\n") != std::string::npos);
+  CHECK(text.find("ledgersync_writer_commit_seconds_bucket{le=\"+Inf\"} 2\n") != std::string::npos);
+  CHECK(text.find("ledgersync_writer_commit_seconds_count 2\n") != std::string::npos);
+  CHECK(text.find("ledgersync_writer_commit_seconds_sum 0.55") != std::string::npos);
+  CHECK(text.find("# TYPE ledgersync_up gauge\nledgersync_up 1\n") != std::string::npos);
 }
