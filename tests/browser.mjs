@@ -113,6 +113,7 @@ try {
     await page.waitForTimeout(2200);  // the point: the countdown moves on its own
     const later = Number((await button.innerText()).match(/\((\d+) s\)/)[1]);
     expect(later < first, `the countdown goes down (${first} -> ${later})`);
+    await shot(page, 'desktop-rate-limited');
     expect(await tile(page, 'books').locator('.message.bad', { hasText: /limit/ }).count() === 1,
       'the tile says the manual sync limit is reached');
   });
