@@ -172,7 +172,8 @@ async function syncNow(name) {
   } catch (e) {
     if (e.status === 429 && e.retryAfter) {
       l.retryUntil = Date.now() + e.retryAfter * 1000;
-      l.message = { text: 'Manual sync limit reached.', hint: e.hint, bad: true };
+      const why = e.message ? e.message[0].toUpperCase() + e.message.slice(1) : 'Manual sync limit reached';
+      l.message = { text: why, hint: e.hint, bad: true };
     } else if (e.status === 403) {
       state.role = 'viewer';
       renderAll();
@@ -259,6 +260,13 @@ function bar(label, percent, done) {
     h('span', { class: 'pct' }, known ? `${value} %` : '…'));
 }
 
+const RUN_END = {
+  ok: 'finished',
+  error: 'finished, records set aside',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
+
 function progressBlock(doc, l) {
   if (doc.running && doc.progress) {
     const p = doc.progress;
@@ -275,7 +283,7 @@ function progressBlock(doc, l) {
   const complete = streams.length > 0 && streams.every((s) => s.done);
   const overall = complete ? 100 : null;
   return h('div', { class: 'progress', 'data-run': r.run_id, 'data-finished': r.status },
-    h('span', {}, `Run ${r.run_id} ${r.status === 'ok' ? 'finished' : r.status}` +
+    h('span', {}, `Run ${r.run_id} ${RUN_END[r.status] || r.status}` +
       ` · ${count(r.fetched || 0)} fetched`),
     bar('Overall', overall, complete),
     streams.map((s) => bar(s.name, s.done ? 100 : s.percent, s.done)));
