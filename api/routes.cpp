@@ -291,6 +291,11 @@ std::optional<api_error> apply_body(const route& r, std::string_view content_typ
   if (!j.is_object())
     return api_error{400, "invalid_argument", "the body must be a JSON object", ""};
   if (r.body == body_use::changes) {
+    // "Run integration after saving" is a wish about this save, not a setting to store.
+    if (j.contains("run_after_save")) {
+      call.args["run_after_save"] = j["run_after_save"];
+      j.erase("run_after_save");
+    }
     call.args["changes"] = std::move(j);
   } else {
     for (auto& [k, v] : j.items()) call.args[k] = v;
