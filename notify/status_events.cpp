@@ -1,0 +1,62 @@
+#include "notify/status_events.hpp"
+
+namespace ledgersync::notify {
+
+using nlohmann::json;
+
+namespace {
+
+json brief(const json& d) {
+  return json{{"integration", d.value("name", "")},
+              {"status", d.value("status", "")},
+              {"health", d.value("health", "")},
+              {"last_sync", d.contains("last_sync") ? d["last_sync"] : json(nullptr)},
+              {"last_error", d.contains("last_error") ? d["last_error"] : json(nullptr)},
+              {"set_aside", d.value("set_aside", 0)}};
+}
+
+}  // namespace
+
+std::vector<status_event> status_events::next(const json& docs) {
+  std::vector<status_event> out;
+  std::map<std::string, json> now;
+  if (!docs.is_array()) return out;
+  for (auto& d : docs) {
+    if (!d.is_object()) continue;
+    auto name = d.value("name", "");
+    now[name] = d;
+    auto it = last_.find(name);
+    if (!primed_ || it == last_.end()) continue;
+    auto& before = it->second;
+    auto was = before.value("status", ""), is = d.value("status", "");
+    if (was != is) {
+      auto data = brief(d);
+      data["previous_status"] = was;
+      out.push_back({"status_changed", data});
+      if (is == "disconnected") out.push_back({"disconnected", brief(d)});
+    }
+    auto last_run = d.value("last_run_id", uint64_t{0});
+    if (last_run > before.value("last_run_id", uint64_t{0}) && !d.value("running", false)) {
+      auto outcome = d.value("last_outcome", "");
+      auto data = brief(d);
+      data["run_id"] = last_run;
+      data["outcome"] = outcome;
+      // "error" is a run that synced everything but set records aside: a success, whose
+      // set-aside records have their own event.
+      if (outcome == "ok" || outcome == "error")
+        out.push_back({"run_succeeded", data});
+      else if (outcome == "failed")
+        out.push_back({"run_failed", data});
+    }
+    if (d.value("set_aside", 0) > before.value("set_aside", 0)) {
+      auto data = brief(d);
+      data["newly_set_aside"] = d.value("set_aside", 0) - before.value("set_aside", 0);
+      out.push_back({"set_aside", data});
+    }
+  }
+  primed_ = true;
+  last_ = std::move(now);
+  return out;
+}
+
+}  // namespace ledgersync::notify

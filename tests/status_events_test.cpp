@@ -1,0 +1,48 @@
+#include "notify/status_events.hpp"
+
+#include <catch2/catch.hpp>
+
+using ledgersync::notify::status_events;
+using nlohmann::json;
+
+namespace {
+
+json doc(const std::string& status, uint64_t run, const std::string& outcome, int set_aside = 0,
+         bool running = false) {
+  return json{{"name", "acme"},       {"status", status},     {"health", "healthy"},
+              {"last_run_id", run},   {"last_outcome", outcome}, {"set_aside", set_aside},
+              {"running", running},   {"last_sync", nullptr},  {"last_error", nullptr}};
+}
+
+std::vector<std::string> types(const std::vector<ledgersync::notify::status_event>& evs) {
+  std::vector<std::string> out;
+  for (auto& e : evs) out.push_back(e.type);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("webhook events come from what the status documents say changed", "[notify]") {
+  status_events w;
+  // The first reading learns; a restart announces nothing.
+  CHECK(w.next(json::array({doc("disconnected", 3, "failed")})).empty());
+  CHECK(w.next(json::array({doc("disconnected", 3, "failed")})).empty());
+  // A run under way ends nothing yet.
+  CHECK(w.next(json::array({doc("disconnected", 4, "failed", 0, true)})).empty());
+  auto evs = w.next(json::array({doc("active", 4, "ok")}));
+  CHECK(types(evs) == std::vector<std::string>{"status_changed", "run_succeeded"});
+  CHECK(evs[0].data["previous_status"] == "disconnected");
+  CHECK(evs[0].data["status"] == "active");
+  CHECK(evs[1].data["run_id"] == 4);
+  evs = w.next(json::array({doc("error", 5, "error", 2)}));
+  CHECK(types(evs) == std::vector<std::string>{"status_changed", "run_succeeded", "set_aside"});
+  CHECK(evs[2].data["newly_set_aside"] == 2);
+  evs = w.next(json::array({doc("disconnected", 6, "failed", 2)}));
+  CHECK(types(evs) == std::vector<std::string>{"status_changed", "disconnected", "run_failed"});
+  // A new integration is learned, not announced; a removed one is forgotten.
+  auto other = doc("pending", 0, "");
+  other["name"] = "beta";
+  CHECK(w.next(json::array({doc("disconnected", 6, "failed", 2), other})).empty());
+  CHECK(w.next(json::array()).empty());
+  CHECK(w.next("not an array").empty());
+}
