@@ -45,11 +45,12 @@ void add_webhook_commands(CLI::App& app, webhook_command& c) {
 
 namespace {
 
-int exit_for(const notify::notify_error& e) {
+[[noreturn]] void fail(const notify::notify_error& e) {
   switch (e.what) {
-    case notify::notify_error::invalid: return usage;
-    case notify::notify_error::not_found: return not_found;
-    default: return failed;
+    case notify::notify_error::invalid: die(usage, e.message);
+    case notify::notify_error::not_found:
+      die(not_found, e.message, "`ledgersync webhook list` shows the ids there are");
+    default: die(failed, e.message);
   }
 }
 
@@ -112,7 +113,7 @@ std::optional<int> run_webhook_commands(webhook_command& c) {
     auto box = open_key(c, dir);
     notify::subscription_store store(webhooks_path(dir), &box);
     auto made = store.add(c.url, *events, err);
-    if (!made) die(exit_for(err), err.message);
+    if (!made) fail(err);
     if (c.json) {
       auto j = describe(made->sub);
       j["secret"] = made->secret;
@@ -128,7 +129,7 @@ std::optional<int> run_webhook_commands(webhook_command& c) {
   notify::subscription_store store(webhooks_path(dir), nullptr);
   if (c.list->parsed()) {
     auto subs = store.list(err);
-    if (!subs) die(exit_for(err), err.message);
+    if (!subs) fail(err);
     if (c.json) {
       auto out = json::array();
       for (auto& s : *subs) out.push_back(describe(s));
@@ -152,7 +153,7 @@ std::optional<int> run_webhook_commands(webhook_command& c) {
   }
   if (c.deliveries->parsed()) {
     auto s = store.get(c.id, err);
-    if (!s) die(exit_for(err), err.message);
+    if (!s) fail(err);
     if (c.json) {
       auto out = json::array();
       for (auto& d : s->deliveries) out.push_back(describe(d));
@@ -171,7 +172,7 @@ std::optional<int> run_webhook_commands(webhook_command& c) {
   }
   bool resuming = c.resume->parsed();
   if (!(resuming ? store.resume(c.id, err) : store.remove(c.id, err)))
-    die(exit_for(err), err.message);
+    fail(err);
   if (c.json)
     std::cout << json{{resuming ? "resumed" : "removed", c.id}}.dump() << "\n";
   else if (resuming)

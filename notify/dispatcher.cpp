@@ -100,7 +100,11 @@ std::optional<sys_ms> dispatcher::run_due() {
     notify_error err;
     auto subs = store_.list(err);
     // A damaged or unreadable file: nothing can be delivered, and the store says why to
-    // whoever lists the webhooks.
+    // whoever lists the webhooks; the events count as dropped.
+    if (!subs) {
+      std::lock_guard lock(s_->mu);
+      s_->c.dropped += events.size();
+    }
     for (auto& e : events)
       for (auto& s : subs ? *subs : std::vector<subscription>{})
         if (s.state == "active" && s.wants(e.type))
@@ -142,7 +146,6 @@ void dispatcher::send(job j) {
     // Removed or paused since the event was queued (or its secret is unreadable): no send.
     std::lock_guard lock(s_->mu);
     --s_->c.in_flight;
-    ++s_->c.dropped;
     return;
   }
   ++j.attempt;
@@ -154,7 +157,8 @@ void dispatcher::send(job j) {
   req.headers = delivery_headers(*secret, duration_cast<seconds>(j.sent.time_since_epoch()).count(),
                                  j.event, j.delivery_id, j.body);
   req.timeout_ms = schedule_.settings().timeout.count();
-  req.max_body_bytes = 64 * 1024;  // the receiver's answer is only logged, never read
+  // The answer is not read; the bound only stops a receiver that never ends its body.
+  req.max_body_bytes = 1 << 20;
   req.allowed_origin = origin_of(sub->url);
   req.allow_file = false;
   std::weak_ptr<shared> target = s_;
@@ -192,6 +196,8 @@ void dispatcher::handle(answer a) {
 
   notify_error err;
   auto after = store_.record_delivery(j.subscription_id, rec, err);
+  // Removed meanwhile: no retry. A log that cannot be written does not stop the retries.
+  bool gone = !after && err.what == notify_error::not_found;
   bool pause = after && !ok && !delay && after->state == "active" &&
                schedule_.should_pause(after->consecutive_failures);
   if (pause) {
@@ -208,9 +214,8 @@ void dispatcher::handle(answer a) {
   else ++s_->c.failed_attempts;
   if (!ok && !delay) ++s_->c.given_up;
   if (pause) ++s_->c.paused;
-  // A retry only while the subscription is still there; whether it is still active is checked
-  // again when the retry is sent.
-  if (delay && after) {
+  // Whether the subscription is still active is checked again when the retry is sent.
+  if (delay && !gone) {
     j.due = clock_.now() + *delay;
     if (s_->waiting.size() >= schedule_.settings().max_pending) {
       s_->waiting.pop_front();

@@ -43,7 +43,9 @@ std::string make_payload(const std::string& event_id, const std::string& type,
   j["type"] = type;
   j["created_at"] = created_at;
   j["data"] = data.is_null() ? nlohmann::json::object() : data;
-  return j.dump();
+  // Event data quotes upstream text, which may not be valid UTF-8: replaced, never thrown at
+  // the caller (a sync).
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string signature_header(std::string_view secret, int64_t unix_seconds,

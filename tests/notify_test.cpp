@@ -55,6 +55,16 @@ TEST_CASE("HMAC-SHA256 matches RFC 4231 and a signature header matches an indepe
         "t=1700000000,v1=c89214b5b5da833daed6f0b8c5bb6bd58cea9022bd80ccc78230f3942d632925");
 }
 
+TEST_CASE("a payload with text that is not UTF-8 is still sent, the bad bytes replaced") {
+  std::string body;
+  REQUIRE_NOTHROW(body = make_payload("evt_1", "run_failed", "2026-11-25T18:00:00.000Z",
+                                      {{"error", std::string("bad \xff byte")}}));
+  auto j = nlohmann::json::parse(body);
+  CHECK(j["data"]["error"] == "bad \xef\xbf\xbd byte");
+  CHECK(j["id"] == "evt_1");
+  CHECK(j["type"] == "run_failed");
+}
+
 TEST_CASE("verify accepts a fresh signature and refuses a changed body, an old time or junk") {
   std::string body = R"({"id":"evt_1","type":"run_failed"})";
   auto h = signature_header("whsec_a", 1000, body);
