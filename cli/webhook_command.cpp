@@ -29,9 +29,10 @@ void add_webhook_commands(CLI::App& app, webhook_command& c) {
   c.webhook->add_flag("--json", c.json, "answer in JSON");
   c.add = c.webhook->add_subcommand("add", "subscribe a URL; its signing secret is printed once");
   c.add->add_option("URL", c.url, "http:// or https:// URL that receives the POSTs")->required();
-  c.add->add_option("--events", c.events,
-                    "comma-separated: status_changed, run_failed, run_succeeded, set_aside, "
-                    "disconnected, push_failed, or * for all")
+  c.add
+      ->add_option("--events", c.events,
+                   "comma-separated: status_changed, run_failed, run_succeeded, set_aside, "
+                   "disconnected, push_failed, or * for all")
       ->required();
   c.list = c.webhook->add_subcommand("list", "the subscriptions, their state and last delivery");
   c.deliveries = c.webhook->add_subcommand("deliveries", "a subscription's recent attempts");
@@ -47,16 +48,18 @@ namespace {
 
 [[noreturn]] void fail(const notify::notify_error& e) {
   switch (e.what) {
-    case notify::notify_error::invalid: die(usage, e.message);
+    case notify::notify_error::invalid:
+      die(usage, e.message);
     case notify::notify_error::not_found:
       die(not_found, e.message, "`ledgersync webhook list` shows the ids there are");
-    default: die(failed, e.message);
+    default:
+      die(failed, e.message);
   }
 }
 
 json describe(const notify::delivery_record& d) {
-  json j{{"delivery_id", d.delivery_id}, {"event", d.event},       {"at", d.at},
-         {"attempt", d.attempt},         {"status", nullptr},      {"error", nullptr},
+  json j{{"delivery_id", d.delivery_id}, {"event", d.event},    {"at", d.at},
+         {"attempt", d.attempt},         {"status", nullptr},   {"error", nullptr},
          {"duration_ms", d.duration_ms}, {"outcome", d.outcome}};
   if (d.status) j["status"] = d.status;
   if (!d.error.empty()) j["error"] = d.error;
@@ -164,15 +167,14 @@ std::optional<int> run_webhook_commands(webhook_command& c) {
       std::printf("%-24s %-20s %-16s %-7s %-10s %-8s %s\n", "AT", "DELIVERY", "EVENT", "ATTEMPT",
                   "OUTCOME", "MS", "RESULT");
       for (auto& d : s->deliveries)
-        std::printf("%-24s %-20s %-16s %-7d %-10s %-8lld %s\n", d.at.c_str(),
-                    d.delivery_id.c_str(), d.event.c_str(), d.attempt, d.outcome.c_str(),
+        std::printf("%-24s %-20s %-16s %-7d %-10s %-8lld %s\n", d.at.c_str(), d.delivery_id.c_str(),
+                    d.event.c_str(), d.attempt, d.outcome.c_str(),
                     static_cast<long long>(d.duration_ms), result_text(d).c_str());
     }
     return 0;
   }
   bool resuming = c.resume->parsed();
-  if (!(resuming ? store.resume(c.id, err) : store.remove(c.id, err)))
-    fail(err);
+  if (!(resuming ? store.resume(c.id, err) : store.remove(c.id, err))) fail(err);
   if (c.json)
     std::cout << json{{resuming ? "resumed" : "removed", c.id}}.dump() << "\n";
   else if (resuming)

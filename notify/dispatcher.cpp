@@ -19,9 +19,8 @@ sys_ms system_clock_source::now() const {
   return time_point_cast<milliseconds>(system_clock::now());
 }
 
-dispatcher::dispatcher(subscription_store& store, const secret_box& box,
-                       http_transport& transport, const clock_source& clock,
-                       retry_settings settings)
+dispatcher::dispatcher(subscription_store& store, const secret_box& box, http_transport& transport,
+                       const clock_source& clock, retry_settings settings)
     : store_(store), box_(box), transport_(transport), clock_(clock), schedule_(settings) {}
 
 dispatcher::~dispatcher() {
@@ -70,8 +69,9 @@ void dispatcher::loop() {
     if (!s_->answers.empty() || !s_->events.empty()) continue;
     // At most a second, so a clock that jumps (NTP) delays a retry by no more than that.
     milliseconds wait{1000};
-    if (next) wait = std::clamp(duration_cast<milliseconds>(*next - clock_.now()),
-                                milliseconds{0}, milliseconds{1000});
+    if (next)
+      wait = std::clamp(duration_cast<milliseconds>(*next - clock_.now()), milliseconds{0},
+                        milliseconds{1000});
     s_->wake.wait_for(lock, wait);
   }
 }
@@ -210,8 +210,10 @@ void dispatcher::handle(answer a) {
   }
   std::lock_guard lock(s_->mu);
   --s_->c.in_flight;
-  if (ok) ++s_->c.delivered;
-  else ++s_->c.failed_attempts;
+  if (ok)
+    ++s_->c.delivered;
+  else
+    ++s_->c.failed_attempts;
   if (!ok && !delay) ++s_->c.given_up;
   if (pause) ++s_->c.paused;
   // Whether the subscription is still active is checked again when the retry is sent.

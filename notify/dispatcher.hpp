@@ -33,10 +33,10 @@ namespace ledgersync::notify {
 struct retry_settings {
   std::chrono::milliseconds first_delay{1000};
   std::chrono::milliseconds max_delay{5 * 60 * 1000};
-  int max_attempts = 8;          // per delivery, the first included
-  int pause_after = 10;          // failed deliveries in a row that pause a subscription
+  int max_attempts = 8;                      // per delivery, the first included
+  int pause_after = 10;                      // failed deliveries in a row that pause a subscription
   std::chrono::milliseconds timeout{10000};  // per attempt
-  size_t max_pending = 10000;    // queued events, and separately deliveries awaiting a retry
+  size_t max_pending = 10000;  // queued events, and separately deliveries awaiting a retry
 };
 
 // When to try again and when to give up: plain arithmetic, tested on its own.

@@ -48,8 +48,7 @@ std::string make_payload(const std::string& event_id, const std::string& type,
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string signature_header(std::string_view secret, int64_t unix_seconds,
-                             std::string_view body) {
+std::string signature_header(std::string_view secret, int64_t unix_seconds, std::string_view body) {
   auto t = std::to_string(unix_seconds);
   std::string signed_text;
   signed_text.reserve(t.size() + 1 + body.size());
@@ -68,10 +67,14 @@ header_list delivery_headers(std::string_view secret, int64_t unix_seconds,
 
 const char* verify_result_name(verify_result r) {
   switch (r) {
-    case verify_result::ok: return "ok";
-    case verify_result::malformed: return "malformed";
-    case verify_result::outside_tolerance: return "outside_tolerance";
-    case verify_result::mismatch: return "mismatch";
+    case verify_result::ok:
+      return "ok";
+    case verify_result::malformed:
+      return "malformed";
+    case verify_result::outside_tolerance:
+      return "outside_tolerance";
+    case verify_result::mismatch:
+      return "mismatch";
   }
   return "?";
 }
@@ -85,8 +88,10 @@ verify_result verify(std::string_view header, std::string_view body, std::string
     auto part = header.substr(0, comma);
     header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
     while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-    if (part.starts_with("t=")) t_text = part.substr(2);
-    else if (part.starts_with("v1=")) v1s.push_back(part.substr(3));
+    if (part.starts_with("t="))
+      t_text = part.substr(2);
+    else if (part.starts_with("v1="))
+      v1s.push_back(part.substr(3));
   }
   int64_t t = 0;
   auto [end, ec] = std::from_chars(t_text.data(), t_text.data() + t_text.size(), t);

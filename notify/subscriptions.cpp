@@ -32,8 +32,9 @@ std::string now_iso() {
 }
 
 json to_json(const delivery_record& d) {
-  json j{{"delivery_id", d.delivery_id}, {"event", d.event},       {"at", d.at},
-         {"attempt", d.attempt},         {"duration_ms", d.duration_ms}, {"outcome", d.outcome}};
+  json j{
+      {"delivery_id", d.delivery_id}, {"event", d.event},    {"at", d.at}, {"attempt", d.attempt},
+      {"duration_ms", d.duration_ms}, {"outcome", d.outcome}};
   if (d.status) j["status"] = d.status;
   if (!d.error.empty()) j["error"] = d.error;
   return j;
@@ -124,8 +125,7 @@ std::string url_problem(std::string_view url) {
   if (scheme != "http" && scheme != "https")
     return "'" + std::string(url) + "': a webhook goes over http or https only, not " +
            std::string(scheme) + "://";
-  if (!u->has_authority() || u->host().empty())
-    return "'" + std::string(url) + "' names no host";
+  if (!u->has_authority() || u->host().empty()) return "'" + std::string(url) + "' names no host";
   if (u->has_fragment()) return "'" + std::string(url) + "' has a #fragment, which is never sent";
   return "";
 }
@@ -349,8 +349,7 @@ std::optional<subscription> subscription_store::record_delivery(const std::strin
     if (!s) return false;
     s->deliveries.push_back(rec);
     if (s->deliveries.size() > subscription::max_recent)
-      s->deliveries.erase(s->deliveries.begin(),
-                          s->deliveries.end() - subscription::max_recent);
+      s->deliveries.erase(s->deliveries.begin(), s->deliveries.end() - subscription::max_recent);
     if (rec.outcome == "delivered") s->consecutive_failures = 0;
     if (rec.outcome == "failed") ++s->consecutive_failures;
     after = *s;

@@ -45,7 +45,7 @@ struct subscription {
   std::string created_at;
   std::string state = "active";  // active | paused
   std::string paused_reason;
-  int consecutive_failures = 0;  // deliveries (not attempts) that failed in a row
+  int consecutive_failures = 0;             // deliveries (not attempts) that failed in a row
   std::vector<delivery_record> deliveries;  // the newest last; at most max_recent
 
   static constexpr size_t max_recent = 20;

@@ -1,13 +1,13 @@
 // The dispatcher over real loopback HTTP: the real transport, the real clock and its own
 // thread, against a small receiver in the test that checks each signature as an integrator
 // would. Retries are shortened to 50 ms so the test takes well under a second.
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
-#include <atomic>
 #include <mutex>
 #include <thread>
 
@@ -137,8 +137,8 @@ TEST_CASE("over loopback: a 500 is retried, the 200 after it ends the delivery, 
   subscription_store store(dir.path + "/webhooks.json", &box);
   notify_error err;
   receiver rx({"HTTP/1.1 500 Internal Server Error", "HTTP/1.1 200 OK"});
-  auto made = store.add("http://127.0.0.1:" + std::to_string(rx.port()) + "/hook",
-                        {"run_failed"}, err);
+  auto made =
+      store.add("http://127.0.0.1:" + std::to_string(rx.port()) + "/hook", {"run_failed"}, err);
   REQUIRE(made);
   rx.set_secret(made->secret);
 
@@ -166,8 +166,7 @@ TEST_CASE("over loopback: a 500 is retried, the 200 after it ends the delivery, 
   REQUIRE(heads.size() == 2);
   CHECK(heads[0].rfind("POST /hook HTTP/1.1\r\n", 0) == 0);
   CHECK(heads[0].find("Ledgersync-Event: run_failed\r\n") != std::string::npos);
-  CHECK(heads[0].find("Ledgersync-Delivery: " + log[0].delivery_id + "\r\n") !=
-        std::string::npos);
+  CHECK(heads[0].find("Ledgersync-Delivery: " + log[0].delivery_id + "\r\n") != std::string::npos);
   auto bodies = rx.bodies();
   CHECK(bodies[0] == bodies[1]);
   CHECK(nlohmann::json::parse(bodies[0])["data"]["integration"] == "stripe");
