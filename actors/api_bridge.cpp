@@ -255,6 +255,25 @@ bool read_file(const std::string& path, std::string& out, std::string& error) {
 
 }  // namespace
 
+caf::actor watch_statuses(caf::actor_system& sys, caf::actor front_door, std::string token,
+                          std::function<void(const json&)> seen) {
+  auto list = request_for(api::op_call{"list", "", json::object(), {}}, token);
+  return sys.spawn(
+      [list, door = std::move(front_door), seen = std::move(seen)](caf::event_based_actor* self) {
+        self->send(self, tick_atom::value);
+        return caf::behavior{[self, list, door, seen](tick_atom) {
+          self->request(door, call_timeout, list)
+              .then(
+                  [seen](const client_reply& r) {
+                    auto docs = json::parse(r.body, nullptr, false);
+                    if (r.code == 0 && docs.is_array()) seen(docs);
+                  },
+                  [](const caf::error&) {});
+          self->delayed_send(self, events_every, tick_atom::value);
+        }};
+      });
+}
+
 std::unique_ptr<http_api> start_http_api(caf::actor_system& sys, caf::actor front_door,
                                          std::string token, const http_api_options& o,
                                          std::string& error) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <caf/fwd.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -31,6 +32,12 @@ class http_api {
   virtual uint16_t port() const = 0;
   virtual void stop() = 0;
 };
+// Reads every integration's status document once a second and hands the array to `seen`, on
+// an actor's thread (webhooks derive their events from it: notify/status_events.hpp). The
+// caller stops it (an exit message) and waits for it before `seen`'s captures go away.
+caf::actor watch_statuses(caf::actor_system& sys, caf::actor front_door, std::string token,
+                          std::function<void(const nlohmann::json&)> seen);
+
 // Null, with `error`, when the address is unusable, taken, or beyond loopback without TLS.
 std::unique_ptr<http_api> start_http_api(caf::actor_system& sys, caf::actor front_door,
                                          std::string token, const http_api_options& o,

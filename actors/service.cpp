@@ -22,6 +22,8 @@
 #include "config/integration_config.hpp"
 #include "core/control_gate.hpp"
 #include "core/logging.hpp"
+#include "notify/dispatcher.hpp"
+#include "notify/status_events.hpp"
 #include "sandbox/sandbox_server.hpp"
 
 namespace ledgersync {
@@ -274,6 +276,12 @@ int run_service(const serve_options& o) {
     stop_actors();
     return 1;
   }
+  // Webhooks: events derived from the statuses, delivered off every actor's thread.
+  notify::subscription_store hooks(o.data_dir + "/webhooks.json", &*box);
+  auto hook_transport = io.make_transport();
+  notify::system_clock_source wall;
+  notify::dispatcher deliveries(hooks, *box, *hook_transport, wall);
+  deliveries.start();
   std::unique_ptr<http_api> http;
   if (o.http_listen != "off") {
     http_api_options ho;
@@ -302,6 +310,10 @@ int run_service(const serve_options& o) {
     stop_actors();
     return 1;
   }
+  auto derive = std::make_shared<notify::status_events>();
+  auto watcher = watch_statuses(sys, front, token, [derive, &deliveries](const json& docs) {
+    for (auto& ev : derive->next(docs)) deliveries.notify(ev.type, ev.data);
+  });
   std::cout << "ledgersync: service listening on " << o.host << ":" << *port << " (data dir "
             << o.data_dir << ")" << std::endl;
   if (http)
@@ -339,7 +351,13 @@ int run_service(const serve_options& o) {
     ::unlink(service_file.c_str());
   if (sandbox) sandbox->stop();
   stop_http();
+  {
+    caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
+    caf::scoped_actor self{sys};
+    self->wait_for(watcher);
+  }
   stop_actors();
+  deliveries.stop();
   io.stop();
   return 0;
 }

@@ -19,6 +19,7 @@
 #include "cli/render.hpp"
 #include "cli/serve_command.hpp"
 #include "cli/token_command.hpp"
+#include "cli/webhook_command.hpp"
 #include "config/integration_config.hpp"
 #include "sandbox/sandbox_data.hpp"
 #include "sandbox/sandbox_server.hpp"
@@ -280,6 +281,8 @@ int main(int argc, char** argv) {
   add_serve_commands(app, serving);
   token_command tokens;
   add_token_commands(app, tokens);
+  webhook_command hooks;
+  add_webhook_commands(app, hooks);
 
   std::string demo_dir;
   size_t demo_records = 2000;
@@ -407,6 +410,7 @@ int main(int argc, char** argv) {
 
   if (auto code = run_serve_commands(serving)) return *code;
   if (auto code = run_token_commands(tokens)) return *code;
+  if (auto code = run_webhook_commands(hooks)) return *code;
   if (demo->parsed()) {
     serve_options d;
     d.data_dir = demo_dir.empty()

@@ -135,6 +135,10 @@ class exchange : public std::enable_shared_from_this<exchange<Stream>> {
     wire_.set(http::field::user_agent, "ledgersync/0.1");
     wire_.keep_alive(true);
     for (auto& [k, v] : req_.headers) wire_.set(k, v);
+    if (!req_.body.empty()) {
+      wire_.body() = req_.body;
+      wire_.prepare_payload();
+    }
     lowest().expires_after(timeout());
     http::async_write(
         *stream_, wire_,
@@ -190,7 +194,7 @@ class exchange : public std::enable_shared_from_this<exchange<Stream>> {
   cert_facts peer_;
   tcp::resolver resolver_;
   beast::flat_buffer buffer_;
-  http::request<http::empty_body> wire_;
+  http::request<http::string_body> wire_;
   std::optional<http::response_parser<http::string_body>> parser_;
 };
 

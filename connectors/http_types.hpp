@@ -18,6 +18,7 @@ struct http_request {
   std::string method = "GET";
   std::string url;  // absolute: http://, https:// or file://
   header_list headers;
+  std::string body;  // sent with a Content-Length when not empty (a webhook's POST)
   int64_t timeout_ms = 30000;
   int64_t max_body_bytes = 64ll << 20;
   // The only origin (scheme://host:port, see origin_of) this request may go to; the transport

@@ -25,8 +25,13 @@ std::vector<status_event> status_events::next(const json& docs) {
     if (!d.is_object()) continue;
     auto name = d.value("name", "");
     now[name] = d;
+    auto last_run = d.value("last_run_id", uint64_t{0});
+    bool running = d.value("running", false);
     auto it = last_.find(name);
-    if (!primed_ || it == last_.end()) continue;
+    if (!primed_ || it == last_.end()) {
+      announced_run_[name] = running && last_run > 0 ? last_run - 1 : last_run;
+      continue;
+    }
     auto& before = it->second;
     auto was = before.value("status", ""), is = d.value("status", "");
     if (was != is) {
@@ -35,8 +40,8 @@ std::vector<status_event> status_events::next(const json& docs) {
       out.push_back({"status_changed", data});
       if (is == "disconnected") out.push_back({"disconnected", brief(d)});
     }
-    auto last_run = d.value("last_run_id", uint64_t{0});
-    if (last_run > before.value("last_run_id", uint64_t{0}) && !d.value("running", false)) {
+    if (!running && last_run > announced_run_[name]) {
+      announced_run_[name] = last_run;
       auto outcome = d.value("last_outcome", "");
       auto data = brief(d);
       data["run_id"] = last_run;
@@ -55,6 +60,8 @@ std::vector<status_event> status_events::next(const json& docs) {
     }
   }
   primed_ = true;
+  for (auto a = announced_run_.begin(); a != announced_run_.end();)
+    a = now.count(a->first) ? std::next(a) : announced_run_.erase(a);
   last_ = std::move(now);
   return out;
 }

@@ -4,6 +4,7 @@
 // into the actors, so a notification can never say something the Integrations page does not.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -25,6 +26,9 @@ class status_events {
  private:
   bool primed_ = false;
   std::map<std::string, nlohmann::json> last_;
+  // The last run whose end was announced (or known at the first reading), per integration: a
+  // run seen while under way is announced when a later reading finds it ended.
+  std::map<std::string, uint64_t> announced_run_;
 };
 
 }  // namespace ledgersync::notify

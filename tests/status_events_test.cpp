@@ -9,9 +9,9 @@ namespace {
 
 json doc(const std::string& status, uint64_t run, const std::string& outcome, int set_aside = 0,
          bool running = false) {
-  return json{{"name", "acme"},       {"status", status},     {"health", "healthy"},
-              {"last_run_id", run},   {"last_outcome", outcome}, {"set_aside", set_aside},
-              {"running", running},   {"last_sync", nullptr},  {"last_error", nullptr}};
+  return json{{"name", "acme"},     {"status", status},        {"health", "healthy"},
+              {"last_run_id", run}, {"last_outcome", outcome}, {"set_aside", set_aside},
+              {"running", running}, {"last_sync", nullptr},    {"last_error", nullptr}};
 }
 
 std::vector<std::string> types(const std::vector<ledgersync::notify::status_event>& evs) {
