@@ -16,6 +16,7 @@
 #include "config/integration_config.hpp"
 #include "config/schedule.hpp"
 #include "core/status_model.hpp"
+#include "ops/operations.hpp"
 #include "storage/feed_reader.hpp"
 
 namespace ledgersync {
@@ -42,12 +43,15 @@ struct engine_state {
 using self_ptr = engine_actor::stateful_pointer<engine_state>;
 using reply_promise = caf::typed_response_promise<client_reply>;
 
-client_reply reply(int code, json body) {
-  return client_reply{protocol_version, code, body.dump()};
+client_reply reply(json body) {
+  return client_reply{protocol_version, error_kind::none, 0, body.dump()};
 }
-client_reply fail(int code, const std::string& message, json extra = json::object()) {
+client_reply fail(error_kind kind, const std::string& message, json extra = json::object()) {
   extra["error"] = message;
-  return reply(code, extra);
+  return client_reply{protocol_version, kind, 0, extra.dump()};
+}
+client_reply no_integration(const std::string& name) {
+  return fail(error_kind::not_found, "no integration named '" + name + "'");
 }
 
 int64_t now_ms(self_ptr self) {
@@ -157,7 +161,7 @@ std::optional<json> stored_config(self_ptr self, const std::string& name) {
 void after_save(self_ptr self, reply_promise rp, const std::string& name, bool run, json body) {
   auto& e = self->state.live[name];
   if (!run || !e.hdl) {
-    rp.deliver(reply(0, body));
+    rp.deliver(reply(body));
     return;
   }
   self->request(e.hdl, std::chrono::seconds(30), sync_atom::value,
@@ -167,25 +171,28 @@ void after_save(self_ptr self, reply_promise rp, const std::string& name, bool r
             body["sync"] = {{"outcome", sync_outcome_name(r.outcome)},
                             {"run_id", r.run_id},
                             {"message", r.message}};
-            rp.deliver(reply(0, body));
+            rp.deliver(reply(body));
           },
           [rp, body](const caf::error& err) mutable {
             body["sync"] = {{"outcome", "failed"}, {"message", caf::to_string(err)}};
-            rp.deliver(reply(0, body));
+            rp.deliver(reply(body));
           });
 }
 
-reply_promise op_add(self_ptr self, const json& args) {
+reply_promise op_add(self_ptr self, const ops::add_args& args) {
   auto rp = self->make_response_promise<client_reply>();
   std::string err;
-  auto cfg = config_from_json(args.value("config", json::object()), err);
-  if (!cfg) return rp.deliver(fail(2, err)), rp;
-  if (auto v = validate(*cfg); !v.empty()) return rp.deliver(fail(2, "invalid settings: " + v)), rp;
+  auto cfg = config_from_json(args.config, err);
+  if (!cfg) return rp.deliver(fail(error_kind::invalid_argument, err)), rp;
+  if (auto v = validate(*cfg); !v.empty())
+    return rp.deliver(fail(error_kind::invalid_argument, "invalid settings: " + v)), rp;
   if (self->state.live.count(cfg->name) || self->state.ctx->store->integration_doc(cfg->name)) {
-    auto hint = "pick another name, or change it with `ledgersync configure " + cfg->name + "`";
-    // A conflict (1), not a usage error (2): the request itself was well formed.
-    return rp.deliver(fail(1, "an integration named '" + cfg->name + "' already exists",
-                           {{"hint", hint}})),
+    // A conflict, not a usage error: the request itself was well formed.
+    return rp.deliver(fail(error_kind::conflict,
+                           "an integration named '" + cfg->name + "' already exists",
+                           ops::hint_with_action("Pick another name, or change the settings of "
+                                                 "the one there is.",
+                                                 "configure", cfg->name))),
            rp;
   }
   cfg->created_at_ms = now_ms(self);
@@ -201,7 +208,7 @@ reply_promise op_add(self_ptr self, const json& args) {
                                        ", " + cfg->schedule + ")")
                              .dump());
   auto name = cfg->name;
-  bool run = args.value("run_after_save", false) && cfg->enabled;
+  bool run = args.run_after_save && cfg->enabled;
   self->request(self->state.ctx->writer, caf::infinite, write_atom::value, std::move(b))
       .then(
           [self, rp, name, doc, run](const batch_result&) mutable {
@@ -209,32 +216,34 @@ reply_promise op_add(self_ptr self, const json& args) {
             after_save(self, rp, name, run, json{{"added", name}});
           },
           [rp](const caf::error& e) mutable {
-            rp.deliver(fail(1, "could not save: " + caf::to_string(e)));
+            rp.deliver(fail(error_kind::unavailable, "could not save: " + caf::to_string(e)));
           });
   return rp;
 }
 
-reply_promise op_configure(self_ptr self, const std::string& name, const json& args) {
+reply_promise op_configure(self_ptr self, const std::string& name,
+                           const ops::configure_args& args) {
   auto rp = self->make_response_promise<client_reply>();
   auto current = stored_config(self, name);
   auto& e = self->state.live[name];
-  if (!current)
-    return self->state.live.erase(name), rp.deliver(fail(4, "no integration named '" + name + "'")),
-           rp;
-  auto changes = args.value("changes", json::object());
+  if (!current) return self->state.live.erase(name), rp.deliver(no_integration(name)), rp;
+  auto& changes = args.changes;
   if (changes.contains("name") && changes["name"] != name)
-    return rp.deliver(fail(2, "an integration cannot be renamed; add a new one")), rp;
+    return rp.deliver(fail(error_kind::invalid_argument,
+                           "an integration cannot be renamed; add a new one")),
+           rp;
   for (auto& [k, v] : changes.items()) (*current)[k] = v;
   std::string err;
   auto cfg = config_from_json(*current, err);
-  if (!cfg) return rp.deliver(fail(2, err)), rp;
-  if (auto v = validate(*cfg); !v.empty()) return rp.deliver(fail(2, "invalid settings: " + v)), rp;
+  if (!cfg) return rp.deliver(fail(error_kind::invalid_argument, err)), rp;
+  if (auto v = validate(*cfg); !v.empty())
+    return rp.deliver(fail(error_kind::invalid_argument, "invalid settings: " + v)), rp;
   if (!e.hdl) {  // stopped after crashes: new settings get a fresh start
     e.restarts.clear();
     auto doc = self->state.ctx->store->integration_doc(name);
     start_integration(self, name, *doc, false);
   }
-  bool run = args.value("run_after_save", false) && cfg->enabled;
+  bool run = args.run_after_save && cfg->enabled;
   auto text = to_json(*cfg, true).dump();
   self->request(e.hdl, std::chrono::seconds(30), configure_atom::value, text)
       .then(
@@ -244,7 +253,7 @@ reply_promise op_configure(self_ptr self, const std::string& name, const json& a
             after_save(self, rp, name, run, json{{"configured", name}});
           },
           [rp](const caf::error& err) mutable {
-            rp.deliver(fail(1, "could not save: " + caf::to_string(err)));
+            rp.deliver(fail(error_kind::unavailable, "could not save: " + caf::to_string(err)));
           });
   return rp;
 }
@@ -252,9 +261,7 @@ reply_promise op_configure(self_ptr self, const std::string& name, const json& a
 reply_promise op_enable(self_ptr self, const std::string& name, bool on) {
   auto rp = self->make_response_promise<client_reply>();
   auto doc = self->state.ctx->store->integration_doc(name);
-  if (!doc)
-    return self->state.live.erase(name), rp.deliver(fail(4, "no integration named '" + name + "'")),
-           rp;
+  if (!doc) return self->state.live.erase(name), rp.deliver(no_integration(name)), rp;
   auto& e = self->state.live[name];
   if (!e.hdl) {
     e.restarts.clear();
@@ -265,17 +272,18 @@ reply_promise op_enable(self_ptr self, const std::string& name, bool on) {
           [self, rp, name, on](bool) mutable {
             if (auto d = self->state.ctx->store->integration_doc(name))
               schedule_of(self, name, *d, false);
-            rp.deliver(reply(0, json{{on ? "enabled" : "disabled", name}}));
+            rp.deliver(reply(json{{on ? "enabled" : "disabled", name}}));
           },
-          [rp](const caf::error& err) mutable { rp.deliver(fail(1, caf::to_string(err))); });
+          [rp](const caf::error& err) mutable {
+            rp.deliver(fail(error_kind::unavailable, caf::to_string(err)));
+          });
   return rp;
 }
 
 reply_promise op_remove(self_ptr self, const std::string& name) {
   auto rp = self->make_response_promise<client_reply>();
   if (!self->state.ctx->store->integration_doc(name))
-    return self->state.live.erase(name), rp.deliver(fail(4, "no integration named '" + name + "'")),
-           rp;
+    return self->state.live.erase(name), rp.deliver(no_integration(name)), rp;
   auto& e = self->state.live[name];
   self->send(self->state.sched, unschedule_atom::value, name);
   if (e.hdl) {
@@ -291,9 +299,11 @@ reply_promise op_remove(self_ptr self, const std::string& name) {
   self->request(self->state.ctx->writer, caf::infinite, write_atom::value, std::move(b))
       .then(
           [rp, name](const batch_result&) mutable {
-            rp.deliver(reply(0, json{{"removed", name}}));
+            rp.deliver(reply(json{{"removed", name}}));
           },
-          [rp](const caf::error& err) mutable { rp.deliver(fail(1, caf::to_string(err))); });
+          [rp](const caf::error& err) mutable {
+            rp.deliver(fail(error_kind::unavailable, caf::to_string(err)));
+          });
   return rp;
 }
 
@@ -308,9 +318,9 @@ reply_promise op_status(self_ptr self, std::vector<std::string> names, bool sing
   g->out.resize(names.size());
   auto finish = [rp, g, single]() mutable {
     if (single)
-      rp.deliver(reply(0, g->out.front()));
+      rp.deliver(reply(g->out.front()));
     else
-      rp.deliver(reply(0, json(g->out)));
+      rp.deliver(reply(json(g->out)));
   };
   for (size_t i = 0; i < names.size(); ++i) {
     auto it = self->state.live.find(names[i]);
@@ -347,7 +357,7 @@ std::vector<std::string> all_names(self_ptr self) {
 
 client_reply op_show(self_ptr self, const std::string& name) {
   auto cfg = stored_config(self, name);
-  if (!cfg) return fail(4, "no integration named '" + name + "'");
+  if (!cfg) return no_integration(name);
   std::string err;
   auto parsed = config_from_json(*cfg, err);
   json out;
@@ -389,21 +399,20 @@ client_reply op_show(self_ptr self, const std::string& name) {
     conf.erase("created_at_ms");
     conf["created_at"] = ms > 0 ? json(format_iso(from_ms(ms))) : json(nullptr);
   }
-  return reply(0, out);
+  return reply(out);
 }
 
 // The change feed. A request with `wait_ms` that finds nothing new is parked until a commit
 // moves the feed (the log writer answers the wait) or the wait is over (the request's timeout,
-// on the actor clock), so a follower never busy-polls. Bounded: each wait at most
-// `max_wait_ms`, at most `max_parked` at once; beyond that a wait is refused (answering it at
-// once instead would turn its follower into a busy poll).
+// on the actor clock), so a follower never busy-polls. Bounded: each wait at most 60 s (the
+// operations table refuses more), at most `max_parked` at once; beyond that a wait is refused
+// (answering it at once instead would turn its follower into a busy poll).
 constexpr size_t max_parked = 1000;
-constexpr int64_t max_wait_ms = 60000;
 
 client_reply feed_reply(self_ptr self, const feed_page& p) {
-  return reply(0, json{{"changes", p.changes},
-                       {"next_since", p.next_since},
-                       {"last_seq", self->state.ctx->store->last_change_seq()}});
+  return reply(json{{"changes", p.changes},
+                    {"next_since", p.next_since},
+                    {"last_seq", self->state.ctx->store->last_change_seq()}});
 }
 
 void await_feed(self_ptr self, reply_promise rp, feed_query q, caf::actor_clock::time_point until) {
@@ -432,31 +441,24 @@ void await_feed(self_ptr self, reply_promise rp, feed_query q, caf::actor_clock:
           });
 }
 
-reply_promise op_changes(self_ptr self, const json& args) {
+reply_promise op_changes(self_ptr self, const ops::changes_args& args) {
   auto rp = self->make_response_promise<client_reply>();
   auto& store = *self->state.ctx->store;
   feed_query q;
-  int64_t wait_ms = 0;
-  try {
-    q.since = args.value("since", uint64_t{0});
-    q.limit = std::clamp<size_t>(args.value("limit", size_t{1000}), 1, 10000);
-    q.integration = args.value("integration", "");
-    q.with_records = args.value("with_records", false);
-    wait_ms = std::clamp<int64_t>(args.value("wait_ms", int64_t{0}), 0, max_wait_ms);
-  } catch (const json::exception&) {
-    return rp.deliver(fail(2,
-                           "changes: since, limit and wait_ms are numbers, integration a "
-                           "name, with_records true or false")),
-           rp;
-  }
+  q.since = args.since;
+  q.limit = args.limit;
+  q.integration = args.integration;
+  q.with_records = args.with_records;
+  auto wait_ms = args.wait_ms;
   if (!q.integration.empty() && !store.integration_doc(q.integration))
-    return rp.deliver(fail(4, "no integration named '" + q.integration + "'")), rp;
+    return rp.deliver(no_integration(q.integration)), rp;
   auto page = read_feed(store, q);
   if (wait_ms == 0 || !page.changes.empty() || !page.caught_up)
     return rp.deliver(feed_reply(self, page)), rp;
   if (self->state.parked >= max_parked)
-    return rp.deliver(fail(3, "too many clients are following the change feed (" +
-                                  std::to_string(max_parked) + "); try again later")),
+    return rp.deliver(fail(error_kind::rate_limited,
+                           "too many clients are following the change feed (" +
+                               std::to_string(max_parked) + "); try again later")),
            rp;
   q.since = page.next_since;
   await_feed(self, rp, q, self->clock().now() + std::chrono::milliseconds(wait_ms));
@@ -465,17 +467,17 @@ reply_promise op_changes(self_ptr self, const json& args) {
 
 // `records NAME --id ID [--stream S]`: the record in that stream, or in every stream that has
 // one by that id.
-client_reply read_record(self_ptr self, const std::string& name, const json& args) {
+client_reply read_record(self_ptr self, const std::string& name, const ops::records_args& args) {
   auto& store = *self->state.ctx->store;
-  auto id = args["id"].is_string() ? args["id"].get<std::string>() : std::string();
-  auto stream = args.value("stream", "");
+  auto id = args.id.value_or("");
+  auto& stream = args.stream;
   std::vector<std::string> streams;
   if (!stream.empty())
     streams.push_back(stream);
   else
     for (auto& [s, n] : store.record_counts(name)) streams.push_back(s);
   json out = json::array();
-  bool with_deleted = args.value("include_deleted", false);
+  bool with_deleted = args.include_deleted;
   for (auto& s : streams)
     if (auto r = store.record(name, s, id); r && (!r->deleted || with_deleted)) {
       json row{{"stream", r->stream},
@@ -486,39 +488,39 @@ client_reply read_record(self_ptr self, const std::string& name, const json& arg
       out.push_back(std::move(row));
     }
   if (out.empty())
-    return fail(4, "no record '" + id + "' in " + name +
-                       (stream.empty() ? "" : "'s stream '" + stream + "'"));
-  return reply(0, out);
+    return fail(error_kind::not_found, "no record '" + id + "' in " + name +
+                                           (stream.empty() ? "" : "'s stream '" + stream + "'"));
+  return reply(out);
 }
 
-client_reply op_read(self_ptr self, const std::string& op, const std::string& name,
-                     const json& args) {
+client_reply op_logs(self_ptr self, const std::string& name, const ops::logs_args& args) {
+  json out = json::array();
+  for (auto& l : self->state.ctx->store->logs(name, args.limit))
+    out.push_back(json::parse(l, nullptr, false));
+  return reply(out);
+}
+
+client_reply op_set_aside(self_ptr self, const std::string& name, const ops::set_aside_args& args) {
+  json entries = json::array();
+  for (auto& text : self->state.ctx->store->set_aside(name)) {
+    auto j = json::parse(text, nullptr, false);
+    if (!j.is_object() || (!args.include_dismissed && j.value("dismissed", false))) continue;
+    j.erase("hash");
+    entries.push_back(std::move(j));
+  }
+  return reply(json{{"integration", name}, {"set_aside", entries}});
+}
+
+client_reply op_run(self_ptr self, const std::string& name, const ops::run_args& args) {
+  auto r = self->state.ctx->store->run(name, args.run_id);
+  if (!r) return fail(error_kind::not_found, "no such run");
+  return reply(json::parse(*r, nullptr, false));
+}
+
+client_reply op_records(self_ptr self, const std::string& name, const ops::records_args& args) {
   auto& store = *self->state.ctx->store;
-  if (!store.integration_doc(name)) return fail(4, "no integration named '" + name + "'");
-  if (op == "logs") {
-    json out = json::array();
-    for (auto& l : store.logs(name, std::clamp<size_t>(args.value("limit", size_t{50}), 1, 100000)))
-      out.push_back(json::parse(l, nullptr, false));
-    return reply(0, out);
-  }
-  if (op == "set_aside") {
-    json entries = json::array();
-    bool all = args.value("include_dismissed", false);
-    for (auto& text : store.set_aside(name)) {
-      auto j = json::parse(text, nullptr, false);
-      if (!j.is_object() || (!all && j.value("dismissed", false))) continue;
-      j.erase("hash");
-      entries.push_back(std::move(j));
-    }
-    return reply(0, json{{"integration", name}, {"set_aside", entries}});
-  }
-  if (op == "run") {
-    auto r = store.run(name, args.value("run_id", uint64_t{0}));
-    if (!r) return fail(4, "no such run");
-    return reply(0, json::parse(*r, nullptr, false));
-  }
-  // records
-  if (auto stream = args.value("stream", ""); !stream.empty()) {
+  if (!args.stream.empty()) {
+    auto& stream = args.stream;
     // The configured streams, and any a past configuration left records in.
     std::set<std::string> streams;
     auto doc = json::parse(store.integration_doc(name).value_or("{}"), nullptr, false);
@@ -529,18 +531,18 @@ client_reply op_read(self_ptr self, const std::string& op, const std::string& na
     if (!streams.count(stream)) {
       std::string list;
       for (auto& s : streams) list += (list.empty() ? "" : ", ") + s;
-      return fail(4,
+      auto extra = ops::hint_with_action("Show lists its streams.", "show", name);
+      extra["streams"] = streams;
+      return fail(error_kind::not_found,
                   "no stream '" + stream + "' in " + name + "; its streams are " +
                       (list.empty() ? "none" : list),
-                  {{"streams", streams}, {"hint", "`ledgersync show " + name + "` lists them"}});
+                  extra);
     }
   }
-  if (args.contains("id")) return read_record(self, name, args);
-  auto limit = std::clamp<size_t>(args.value("limit", size_t{1000}), 1, 10000);
+  if (args.id) return read_record(self, name, args);
   json out = json::array();
-  for (auto& r :
-       store.records(name, args.value("stream", ""), args.value("after_stream", ""),
-                     args.value("after_id", ""), limit, args.value("include_deleted", false))) {
+  for (auto& r : store.records(name, args.stream, args.after_stream, args.after_id, args.limit,
+                               args.include_deleted)) {
     json row{{"stream", r.stream},
              {"id", r.id},
              {"updated_at", r.updated_at},
@@ -548,8 +550,114 @@ client_reply op_read(self_ptr self, const std::string& op, const std::string& na
     if (r.deleted) row["deleted"] = true;
     out.push_back(std::move(row));
   }
-  return reply(0, out);
+  return reply(out);
 }
+
+// Asks the integration's actor; `done` turns its answer into the reply.
+template <class Reply, class F, class... Ts>
+reply_promise ask_actor(self_ptr self, const std::string& name, std::chrono::seconds timeout,
+                        F done, Ts... xs) {
+  auto rp = self->make_response_promise<client_reply>();
+  auto& e = self->state.live[name];
+  if (!e.hdl) {
+    rp.deliver(fail(
+        error_kind::unavailable, name + " is stopped after repeated crashes",
+        ops::hint_with_action("Check the service log; enabling it restarts it.", "enable", name)));
+    return rp;
+  }
+  self->request(e.hdl, timeout, xs...)
+      .then([rp, done](const Reply& r) mutable { rp.deliver(done(r)); },
+            [rp](const caf::error& err) mutable {
+              rp.deliver(fail(error_kind::unavailable, caf::to_string(err)));
+            });
+  return rp;
+}
+
+reply_promise now(self_ptr self, client_reply r) {
+  auto rp = self->make_response_promise<client_reply>();
+  rp.deliver(std::move(r));
+  return rp;
+}
+
+// One handler per operation of ops::operations(), chosen by the type of its parsed arguments:
+// an operation without a handler does not compile.
+struct dispatch {
+  self_ptr self;
+  const std::string& name;
+
+  reply_promise operator()(const ops::ping_args&) {
+    return now(self, reply(json{{"service", "ledgersync"},
+                                {"protocol", protocol_version},
+                                {"pid", ::getpid()},
+                                {"integrations", all_names(self).size()}}));
+  }
+  reply_promise operator()(const ops::list_args&) {
+    return op_status(self, all_names(self), false);
+  }
+  reply_promise operator()(const ops::status_args&) {
+    if (name.empty()) return op_status(self, all_names(self), false);
+    return op_status(self, {name}, true);
+  }
+  reply_promise operator()(const ops::show_args&) { return now(self, op_show(self, name)); }
+  reply_promise operator()(const ops::add_args& a) { return op_add(self, a); }
+  reply_promise operator()(const ops::configure_args& a) { return op_configure(self, name, a); }
+  reply_promise operator()(const ops::enable_args&) { return op_enable(self, name, true); }
+  reply_promise operator()(const ops::disable_args&) { return op_enable(self, name, false); }
+  reply_promise operator()(const ops::remove_args&) { return op_remove(self, name); }
+  reply_promise operator()(const ops::test_args&) {
+    return ask_actor<std::string>(
+        self, name, std::chrono::seconds(120),
+        [](const std::string& s) {
+          auto j = json::parse(s, nullptr, false);
+          if (j.value("ok", false)) return reply(j);
+          auto r = fail(error_kind::upstream_failed, j.value("message", "the test failed"), j);
+          return r;
+        },
+        test_atom::value);
+  }
+  reply_promise operator()(const ops::sync_args& a) {
+    auto n = name;
+    return ask_actor<sync_reply>(
+        self, name, std::chrono::seconds(30),
+        [n](const sync_reply& r) {
+          json body{{"outcome", sync_outcome_name(r.outcome)},
+                    {"run_id", r.run_id},
+                    {"retry_after_ms", r.retry_after_ms},
+                    {"message", r.message}};
+          if (r.outcome == sync_outcome::rate_limited) {
+            auto out = fail(error_kind::rate_limited, r.message, body);
+            out.retry_after_ms = r.retry_after_ms;
+            return out;
+          }
+          if (r.outcome == sync_outcome::disabled) {
+            body.update(ops::hint_with_action("The integration is disabled.", "enable", n));
+            return fail(error_kind::conflict, r.message, body);
+          }
+          return reply(body);
+        },
+        sync_atom::value, sync_request{sync_kind::manual, a.full});
+  }
+  reply_promise operator()(const ops::dismiss_args& a) {
+    auto by = a.by.empty() ? std::string("unknown user") : a.by;
+    return ask_actor<std::string>(
+        self, name, std::chrono::seconds(30),
+        [](const std::string& s) {
+          auto j = json::parse(s, nullptr, false);
+          if (!j.contains("error")) return reply(j);
+          return fail(error_kind::not_found, j.value("error", ""), j);
+        },
+        dismiss_atom::value, a.stream, a.id, by);
+  }
+  reply_promise operator()(const ops::logs_args& a) { return now(self, op_logs(self, name, a)); }
+  reply_promise operator()(const ops::records_args& a) {
+    return now(self, op_records(self, name, a));
+  }
+  reply_promise operator()(const ops::run_args& a) { return now(self, op_run(self, name, a)); }
+  reply_promise operator()(const ops::set_aside_args& a) {
+    return now(self, op_set_aside(self, name, a));
+  }
+  reply_promise operator()(const ops::changes_args& a) { return op_changes(self, a); }
+};
 
 engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_actor sched,
                                       std::string token) {
@@ -579,88 +687,35 @@ engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_
   }
   return {[=](client_request& req) -> reply_promise {
     auto& st = self->state;
-    if (req.version > protocol_version) {
-      auto rp = self->make_response_promise<client_reply>();
-      rp.deliver(fail(2, "this CLI speaks protocol " + std::to_string(req.version) +
-                             ", the service " + std::to_string(protocol_version) +
-                             ": upgrade the service"));
-      return rp;
-    }
+    if (req.version != protocol_version)
+      return now(self,
+                 fail(error_kind::invalid_argument,
+                      "this CLI speaks protocol " + std::to_string(req.version) + ", the service " +
+                          std::to_string(protocol_version) + ": upgrade the " +
+                          (req.version > protocol_version ? "service" : "CLI")));
     if (req.token.size() != st.token.size() ||
-        CRYPTO_memcmp(req.token.data(), st.token.data(), st.token.size()) != 0) {
-      auto rp = self->make_response_promise<client_reply>();
-      rp.deliver(fail(1, "not authorised: the token does not match this service's"));
-      return rp;
-    }
+        CRYPTO_memcmp(req.token.data(), st.token.data(), st.token.size()) != 0)
+      return now(self, fail(error_kind::unauthorized,
+                            "not authorised: the token does not match this service's"));
+    auto* op = ops::find(req.op);
+    if (!op)
+      return now(self, fail(error_kind::invalid_argument, "unknown operation '" + req.op + "'",
+                            {{"field", "op"}}));
+    // The data dir's token is the local administrator's credential.
+    if (!ops::allows(ops::role::admin, op->needs))
+      return now(self, fail(error_kind::forbidden, req.op + " needs the admin role"));
     auto args = json::parse(req.args, nullptr, false);
-    if (!args.is_object()) args = json::object();
-    auto& op = req.op;
-    auto& name = req.name;
-    auto immediate = [&](client_reply r) {
-      auto rp = self->make_response_promise<client_reply>();
-      rp.deliver(std::move(r));
-      return rp;
-    };
-    auto exists = [&] { return st.ctx->store->integration_doc(name).has_value(); };
-    if (op == "ping")
-      return immediate(reply(0, json{{"service", "ledgersync"},
-                                     {"protocol", protocol_version},
-                                     {"pid", ::getpid()},
-                                     {"integrations", all_names(self).size()}}));
-    if (op == "add") return op_add(self, args);
-    if (op == "list" || (op == "status" && name.empty()))
-      return op_status(self, all_names(self), false);
-    if (op == "changes") return op_changes(self, args);
-    if (!exists()) return immediate(fail(4, "no integration named '" + name + "'"));
-    if (op == "status") return op_status(self, {name}, true);
-    if (op == "show") return immediate(op_show(self, name));
-    if (op == "logs" || op == "records" || op == "run" || op == "set_aside")
-      return immediate(op_read(self, op, name, args));
-    if (op == "configure") return op_configure(self, name, args);
-    if (op == "enable" || op == "disable") return op_enable(self, name, op == "enable");
-    if (op == "remove") return op_remove(self, name);
-    auto& e = st.live[name];
-    if (!e.hdl)
-      return immediate(fail(1, name + " is stopped after repeated crashes; `ledgersync enable " +
-                                   name + "` restarts it"));
-    auto rp = self->make_response_promise<client_reply>();
-    if (op == "sync") {
-      self->request(e.hdl, std::chrono::seconds(30), sync_atom::value,
-                    sync_request{sync_kind::manual, args.value("full", false)})
-          .then(
-              [rp](const sync_reply& r) mutable {
-                int code = r.outcome == sync_outcome::rate_limited ? 3
-                           : r.outcome == sync_outcome::disabled   ? 1
-                                                                   : 0;
-                rp.deliver(reply(code, json{{"outcome", sync_outcome_name(r.outcome)},
-                                            {"run_id", r.run_id},
-                                            {"retry_after_ms", r.retry_after_ms},
-                                            {"message", r.message}}));
-              },
-              [rp](const caf::error& err) mutable { rp.deliver(fail(1, caf::to_string(err))); });
-    } else if (op == "dismiss") {
-      auto by = args.value("by", "");
-      if (by.empty()) by = "unknown user";
-      self->request(e.hdl, std::chrono::seconds(30), dismiss_atom::value, args.value("stream", ""),
-                    args.value("id", ""), by)
-          .then(
-              [rp](const std::string& s) mutable {
-                auto j = json::parse(s, nullptr, false);
-                rp.deliver(reply(j.contains("error") ? 4 : 0, j));
-              },
-              [rp](const caf::error& err) mutable { rp.deliver(fail(1, caf::to_string(err))); });
-    } else if (op == "test") {
-      self->request(e.hdl, std::chrono::seconds(120), test_atom::value)
-          .then(
-              [rp](const std::string& s) mutable {
-                auto j = json::parse(s, nullptr, false);
-                rp.deliver(reply(j.value("ok", false) ? 0 : 1, j));
-              },
-              [rp](const caf::error& err) mutable { rp.deliver(fail(1, caf::to_string(err))); });
-    } else {
-      rp.deliver(fail(2, "unknown operation '" + op + "'"));
+    auto parsed = ops::parse_request(*op, req.name, args);
+    if (auto* e = std::get_if<ops::op_error>(&parsed))
+      return now(self, fail(e->kind, e->message, {{"field", e->field}}));
+    if (op->target == ops::name_use::required ||
+        (op->target == ops::name_use::optional && !req.name.empty())) {
+      if (!st.ctx->store->integration_doc(req.name)) {
+        st.live.erase(req.name);
+        return now(self, no_integration(req.name));
+      }
     }
-    return rp;
+    return std::visit(dispatch{self, req.name}, std::get<ops::op_args>(parsed));
   }};
 }
 
@@ -680,7 +735,10 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<sync_request>("ledgersync::sync_request");
   cfg.add_message_type<sync_reply>("ledgersync::sync_reply");
   cfg.add_message_type<client_request>("ledgersync::client_request");
-  cfg.add_message_type<client_reply>("ledgersync::client_reply");
+  // Protocol 1's reply keeps its type name so that either side decodes the other's
+  // version-mismatch answer; this protocol's reply has a name of its own.
+  cfg.add_message_type<client_reply_v1>("ledgersync::client_reply");
+  cfg.add_message_type<client_reply>("ledgersync::client_reply_v2");
   cfg.add_message_type<integration_actor>("ledgersync::integration_actor");
 }
 

@@ -29,7 +29,16 @@ class front_door : public caf::blocking_actor {
       spdlog::warn("control port: ignored {} from a client ({})", what, detail);
     };
     receive_while(running)(
-        [&](client_request& req) { delegate(engine_, std::move(req)); },
+        [&](client_request& req) {
+          // An older CLI cannot decode this protocol's reply: tell it in its own.
+          if (req.version < protocol_version) {
+            auto why = "this CLI speaks protocol " + std::to_string(req.version) +
+                       ", the service " + std::to_string(protocol_version) + ": upgrade the CLI";
+            make_response_promise().deliver(client_reply_v1{1, 2, "{\"error\":\"" + why + "\"}"});
+            return;
+          }
+          delegate(engine_, std::move(req));
+        },
         [&](caf::exit_msg& em) {
           if (stopping_->load()) {
             running = false;

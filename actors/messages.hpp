@@ -8,6 +8,7 @@
 #include <string>
 
 #include "connectors/http_types.hpp"
+#include "ops/error_kind.hpp"
 #include "storage/storage.hpp"
 
 namespace ledgersync {
@@ -85,9 +86,11 @@ struct sync_reply {
   std::string message;
 };
 
-// From the CLI (and later the REST API) to the engine. `version` lets an older CLI talk to a
-// newer service; `token` is the secret the service wrote into its data dir; `args` is JSON.
-constexpr uint32_t protocol_version = 1;
+// From the CLI (and later the REST API) to the engine: operation `op` of the table in
+// ops/operations.hpp, on integration `name`, with JSON `args`. `version` lets an older CLI talk
+// to a newer service; `token` is the secret the service wrote into its data dir.
+// Protocol 2: replies carry an error_kind, not a CLI exit code.
+constexpr uint32_t protocol_version = 2;
 struct client_request {
   uint32_t version = protocol_version;
   std::string token;
@@ -96,10 +99,20 @@ struct client_request {
   std::string args = "{}";
 };
 
-// `code` is the CLI's exit code: 0 ok, 1 failed, 2 invalid request, 3 refused by rate limit,
-// 4 no such integration. `body` is JSON.
+// `kind` says how the operation went (none: it did); for rate_limited `retry_after_ms` says
+// when to try again. `body` is JSON: the result, or {error, field?, hint?, action?}.
 struct client_reply {
   uint32_t version = protocol_version;
+  error_kind kind = error_kind::none;
+  int64_t retry_after_ms = 0;
+  std::string body = "{}";
+};
+
+// The reply of protocol 1, whose `code` was the CLI's exit code. Kept, under its old type
+// name, only so that each side can tell the other of a version mismatch in a form the other
+// decodes: a service answers a protocol-1 CLI with it, and a CLI reads an old service's.
+struct client_reply_v1 {
+  uint32_t version = 1;
   int32_t code = 0;
   std::string body = "{}";
 };
@@ -147,7 +160,11 @@ typename Inspector::result_type inspect(Inspector& f, client_request& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, client_reply& x) {
-  return f(caf::meta::type_name("client_reply"), x.version, x.code, x.body);
+  return f(caf::meta::type_name("client_reply"), x.version, x.kind, x.retry_after_ms, x.body);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_reply_v1& x) {
+  return f(caf::meta::type_name("client_reply_v1"), x.version, x.code, x.body);
 }
 
 // ---- interfaces --------------------------------------------------------------------------------

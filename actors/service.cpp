@@ -117,7 +117,7 @@ int lock_data_dir(const std::string& dir) {
 
 client_reply call(caf::actor_system& sys, const engine_actor& engine, client_request req) {
   caf::scoped_actor self{sys};
-  client_reply out{protocol_version, 1, "{}"};
+  client_reply out{protocol_version, error_kind::internal, 0, "{}"};
   self->request(engine, std::chrono::seconds(30), std::move(req))
       .receive([&](const client_reply& r) { out = r; },
                [&](const caf::error& e) {
@@ -152,7 +152,7 @@ void add_demo_integrations(caf::actor_system& sys, const engine_actor& engine,
     req.op = "add";
     req.args = json{{"config", to_json(c, true)}, {"run_after_save", true}}.dump();
     auto r = call(sys, engine, req);
-    if (r.code != 0 && r.body.find("already exists") == std::string::npos)
+    if (r.kind != error_kind::none && r.kind != error_kind::conflict)
       spdlog::warn("demo: could not add {}: {}", d.name, r.body);
   }
 }

@@ -290,7 +290,7 @@ TEST_CASE("client requests: bad token, unknown names, bad settings") {
   req.op = "list";
   self->send(w.engine, req);
   w.sched->run();
-  self->receive([](const client_reply& r) { CHECK(r.code == 1); },
+  self->receive([](const client_reply& r) { CHECK(r.kind == error_kind::unauthorized); },
                 caf::after(seconds(0)) >> [] { FAIL(); });
   CHECK(w.call("status", "nope").first == 4);
   CHECK(w.call("sync", "nope").first == 4);

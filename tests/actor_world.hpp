@@ -9,8 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/context.hpp"
+#include "cli/errors.hpp"
 #include "config/integration_config.hpp"
 #include "core/status_model.hpp"
+#include "ops/operations.hpp"
 #include "sandbox/sandbox_data.hpp"
 #include "tests/faulty_storage.hpp"
 
@@ -101,6 +103,10 @@ struct world {
     sched->run();
   }
 
+  error_kind last_kind = error_kind::none;
+  int64_t last_retry_after_ms = 0;
+
+  // The exit code the CLI would give for the reply's kind, and the reply's body.
   std::pair<int, json> call(const std::string& op, const std::string& name,
                             json args = json::object()) {
     caf::scoped_actor self{*sys};
@@ -114,7 +120,11 @@ struct world {
     std::pair<int, json> out{-1, json()};
     self->receive(
         [&](const client_reply& r) {
-          out = {r.code, json::parse(r.body)};
+          // Every kind an operation answers with is one the table declares for it.
+          if (auto* spec = ops::find(op)) CHECK(ops::declares(*spec, r.kind));
+          out = {cli::exit_code_for(r.kind), json::parse(r.body)};
+          last_kind = r.kind;
+          last_retry_after_ms = r.retry_after_ms;
         },
         caf::after(std::chrono::seconds(0)) >> [] {});
     return out;

@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   }
   caf::scoped_actor self{sys};
   auto ask = [&](client_request req) {
-    client_reply out{protocol_version, -1, "{}"};
+    client_reply out{protocol_version, error_kind::internal, 0, "{}"};
     self->request(*door, std::chrono::seconds(20), std::move(req))
         .receive([&](const client_reply& r) { out = r; },
                  [&](const caf::error& e) { out.body = sys.render(e); });
@@ -50,9 +50,10 @@ int main(int argc, char** argv) {
   if (mode == "stranger") {
     req.token = std::string(48, '0');
     auto r = ask(req);
-    std::cout << (r.code == 1 ? "refused: " : "FAIL: a request without the token got: ") << r.body
-              << "\n";
-    return r.code == 1 ? 0 : 1;
+    std::cout << (r.kind == error_kind::unauthorized ? "refused: "
+                                                     : "FAIL: a request without the token got: ")
+              << r.body << "\n";
+    return r.kind == error_kind::unauthorized ? 0 : 1;
   }
   self->send_exit(*door, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(*door, caf::exit_reason::kill);
@@ -64,7 +65,8 @@ int main(int argc, char** argv) {
   if (read_service_address(dir, a, err)) req.token = a.token;
   req.op = "ping";
   auto r = ask(req);
-  std::cout << (r.code == 0 ? "unharmed: ping answered " : "FAIL: no answer after the attack: ")
+  std::cout << (r.kind == error_kind::none ? "unharmed: ping answered "
+                                           : "FAIL: no answer after the attack: ")
             << r.body << "\n";
-  return r.code == 0 ? 0 : 1;
+  return r.kind == error_kind::none ? 0 : 1;
 }
