@@ -33,6 +33,7 @@ using persist_atom = caf::atom_constant<caf::atom("persist")>;
 using prune_atom = caf::atom_constant<caf::atom("prune")>;
 using prune_step_atom = caf::atom_constant<caf::atom("prunestep")>;
 using feed_wait_atom = caf::atom_constant<caf::atom("feedwait")>;
+using live_atom = caf::atom_constant<caf::atom("live")>;
 
 // ---- message types ---------------------------------------------------------------------------
 
@@ -219,6 +220,14 @@ using integration_actor = caf::typed_actor<
     // (self) request `id` has taken too long.
     caf::reacts_to<deadline_atom, uint64_t>>;
 
+struct live_integrations {
+  std::vector<std::pair<std::string, integration_actor>> entries;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, live_integrations& x) {
+  return f(caf::meta::type_name("live_integrations"), x.entries);
+}
+
 // Knows every schedule; fires sync(scheduled) when due.
 using scheduler_actor = caf::typed_actor<
     // Add or replace `name`'s schedule (`full`: its reconcile schedule, whose fires are full
@@ -229,8 +238,16 @@ using scheduler_actor = caf::typed_actor<
     // (self) `name`'s timer of generation `gen` is due.
     caf::reacts_to<tick_atom, std::string, uint64_t>>;
 
-// Registry and supervisor; the service's front door for the CLI and the API.
-using engine_actor = caf::typed_actor<caf::replies_to<client_request>::with<client_reply>>;
+// Registry and supervisor: answers the operations routed to the supervisor (writes).
+using engine_actor = caf::typed_actor<caf::replies_to<client_request>::with<client_reply>,
+                                      // The integration actors running now (a stopped one is
+                                      // absent): what a read of live status asks for.
+                                      caf::replies_to<live_atom>::with<live_integrations>>;
+
+// A worker of the queries: answers the operations routed to the queries (reads of stored
+// state, and live status by asking the integration actors the engine names). Several run as a
+// pool, so one slow read holds up neither the engine nor the other reads.
+using queries_actor = caf::typed_actor<caf::replies_to<client_request>::with<client_reply>>;
 
 // Registers every message type above (needed once per actor system, CLI and service alike).
 void add_message_types(caf::actor_system_config& cfg);

@@ -228,10 +228,13 @@ int run_service(const serve_options& o) {
 
   // The port publishes the front door, never the engine: see actors/front_door.cpp.
   auto stopping = std::make_shared<std::atomic<bool>>(false);
-  auto front = spawn_front_door(sys, engine, stopping);
+  // Reads on threads of their own (they block on LMDB), a few at once.
+  auto queries = spawn_queries(sys, ctx, engine, token, 3, true);
+  auto front = spawn_front_door(sys, engine, queries, stopping);
   auto stop_actors = [&] {
     stopping->store(true);
     caf::anon_send_exit(front, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(queries, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(sched, caf::exit_reason::user_shutdown);
     // The writer last, and explicitly: its retention timer keeps it alive (and the actor

@@ -435,7 +435,7 @@ TEST_CASE("a changes request with a wait is answered when entries commit, or whe
     req.token = "tok";
     req.op = "changes";
     req.args = args.dump();
-    self->send(w.engine, req);
+    self->send(w.route("changes"), req);
     w.sched->run();
   };
   auto answer = [&]() -> std::optional<json> {

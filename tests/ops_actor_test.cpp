@@ -85,7 +85,7 @@ TEST_CASE("a CLI of another protocol is told which side to upgrade, in a reply i
   w.start();
   // An older CLI: the front door answers in protocol 1's reply, the only one it decodes.
   auto stopping = std::make_shared<std::atomic<bool>>(false);
-  auto door = spawn_front_door(*w.sys, w.engine, stopping);
+  auto door = spawn_front_door(*w.sys, w.engine, w.queries, stopping);
   struct stop_door {
     std::shared_ptr<std::atomic<bool>> flag;
     caf::actor door;
@@ -112,4 +112,57 @@ TEST_CASE("a CLI of another protocol is told which side to upgrade, in a reply i
   REQUIRE(m.match_elements<client_reply>());
   CHECK(m.get_as<client_reply>(0).kind == error_kind::invalid_argument);
   CHECK(m.get_as<client_reply>(0).body.find("upgrade the service") != std::string::npos);
+}
+
+TEST_CASE("a slow read holds up neither the supervisor nor another read") {
+  world w;
+  w.detached_queries = true;  // real threads: a blocked read must not block anything else
+  w.start();
+  w.add("acme", "manual", false, 5);
+  w.add("other", "manual", false, 5);
+  caf::scoped_actor self{*w.sys};
+  auto send = [&](const std::string& op, const std::string& name, json args = json::object()) {
+    client_request req;
+    req.token = "tok";
+    req.op = op;
+    req.name = name;
+    req.args = args.dump();
+    self->send(w.route(op), req);
+  };
+  // Bounded waits for answers from the query threads; the test clock does not move.
+  auto answer = [&](std::chrono::milliseconds within) -> std::optional<client_reply> {
+    std::optional<client_reply> out;
+    self->receive([&](const client_reply& r) { out = r; }, caf::after(within) >> [] {});
+    return out;
+  };
+
+  w.store->gate_logs(true);
+  send("logs", "acme");
+  REQUIRE(w.store->wait_logs_blocked(std::chrono::seconds(10)));
+
+  // The supervisor answers a write at once (its mailbox holds no read).
+  send("sync", "acme");
+  w.sched->run();
+  auto synced = answer(std::chrono::milliseconds(0));
+  REQUIRE(synced);
+  CHECK(synced->kind == error_kind::none);
+  send("disable", "other");
+  w.sched->run();
+  auto disabled = answer(std::chrono::milliseconds(0));
+  REQUIRE(disabled);
+  CHECK(disabled->kind == error_kind::none);
+
+  // Another read goes to the pool's other worker and is answered too.
+  send("run", "acme", {{"run_id", 1}});
+  auto run = answer(std::chrono::seconds(10));
+  REQUIRE(run);
+  CHECK(run->kind == error_kind::none);
+
+  // The slow read still answers once its storage does.
+  w.store->gate_logs(false);
+  auto logs = answer(std::chrono::seconds(10));
+  REQUIRE(logs);
+  CHECK(logs->kind == error_kind::none);
+  CHECK(json::parse(logs->body).is_array());
+  w.settle();
 }
