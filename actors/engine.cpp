@@ -142,7 +142,14 @@ void after_save(self_ptr self, reply_promise rp, const std::string& name, bool r
 reply_promise op_add(self_ptr self, const ops::add_args& args) {
   auto rp = self->make_response_promise<client_reply>();
   std::string err;
-  auto cfg = config_from_json(args.config, err);
+  // A new integration's defaults live here, for every surface: the REST connector's usual
+  // streams unless the request names its own (config_from_json defaults the rest).
+  auto conf = args.config;
+  if (!conf.contains("streams")) {
+    conf["streams"] = json::array();
+    for (auto& st : default_rest_streams()) conf["streams"].push_back(to_json(st));
+  }
+  auto cfg = config_from_json(conf, err);
   if (!cfg) return rp.deliver(fail(error_kind::invalid_argument, err)), rp;
   if (auto v = validate(*cfg); !v.empty())
     return rp.deliver(fail(error_kind::invalid_argument, "invalid settings: " + v)), rp;

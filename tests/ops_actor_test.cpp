@@ -166,3 +166,14 @@ TEST_CASE("a slow read holds up neither the supervisor nor another read") {
   CHECK(json::parse(logs->body).is_array());
   w.settle();
 }
+
+TEST_CASE("add's defaults are the service's: a config without streams gets the usual ones") {
+  world w;
+  w.start();
+  json conf{{"name", "bare"}, {"base_url", "http://sandbox.test"}, {"api_key", "k"}};
+  auto [code, body] = w.call("add", "", {{"config", conf}});
+  REQUIRE(code == 0);
+  auto show = w.call("show", "bare").second;
+  CHECK(show["config"]["connector"] == "rest");
+  CHECK(show["config"]["streams"].size() == default_rest_streams().size());
+}
