@@ -24,25 +24,10 @@ constexpr auto events_every = std::chrono::milliseconds(1000);
 // slow upstream, a change-feed wait of 60 s.
 constexpr auto call_timeout = std::chrono::seconds(130);
 
-std::string kind_for(int code, const json& body) {
-  if (body.is_object() && body.contains("kind") && body["kind"].is_string())
-    return body["kind"].get<std::string>();
-  switch (code) {
-    case 2:
-      return "invalid_argument";
-    case 3:
-      return "rate_limited";
-    case 4:
-      return "not_found";
-    default:
-      return "conflict";
-  }
-}
-
 api::op_result to_result(const std::string& op, const client_reply& r) {
   auto body = json::parse(r.body, nullptr, false);
   if (body.is_discarded()) return api::op_result::failure("internal", "unreadable reply");
-  if (r.code == 0) {
+  if (r.kind == error_kind::none) {
     if (op == "sync" && body.is_object() && body.value("outcome", "") == "joined")
       body["joined"] = true;
     return api::op_result::success(std::move(body));
@@ -54,10 +39,8 @@ api::op_result to_result(const std::string& op, const client_reply& r) {
   };
   auto message = text("error");
   if (message.empty()) message = text("message");
-  int64_t retry_s = 0;
-  if (body.is_object() && body.contains("retry_after_ms") && body["retry_after_ms"].is_number())
-    retry_s = (body["retry_after_ms"].get<int64_t>() + 999) / 1000;
-  return api::op_result::failure(kind_for(r.code, body), message, text("hint"), retry_s);
+  return api::op_result::failure(error_kind_name(r.kind), message, text("hint"),
+                                 (r.retry_after_ms + 999) / 1000);
 }
 
 client_request request_for(const api::op_call& c, const std::string& token) {
@@ -66,6 +49,7 @@ client_request request_for(const api::op_call& c, const std::string& token) {
   req.op = c.op;
   req.name = c.integration;
   req.args = c.args.dump();
+  if (!c.principal.token_name.empty()) req.by = "token '" + c.principal.token_name + "'";
   return req;
 }
 
@@ -153,8 +137,9 @@ class bridge final : public api::gateway {
           .then(
               [path, done](const client_reply& r) {
                 if (path == "/readyz")
-                  return done(r.code == 0 ? 200 : 503, text,
-                              r.code == 0 ? "ready\n" : "not ready: " + r.body + "\n");
+                  return done(
+                      r.kind == error_kind::none ? 200 : 503, text,
+                      r.kind == error_kind::none ? "ready\n" : "not ready: " + r.body + "\n");
                 auto docs = json::parse(r.body, nullptr, false);
                 if (!docs.is_array()) return done(503, text, "status unavailable\n");
                 done(200, "text/plain; version=0.0.4; charset=utf-8",
@@ -266,7 +251,7 @@ caf::actor watch_statuses(caf::actor_system& sys, caf::actor front_door, std::st
               .then(
                   [seen](const client_reply& r) {
                     auto docs = json::parse(r.body, nullptr, false);
-                    if (r.code == 0 && docs.is_array()) seen(docs);
+                    if (r.kind == error_kind::none && docs.is_array()) seen(docs);
                   },
                   [](const caf::error&) {});
           self->delayed_send(self, events_every, tick_atom::value);

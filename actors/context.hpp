@@ -53,9 +53,14 @@ scheduler_actor spawn_scheduler(caf::actor_system& sys, context_ptr ctx);
 integration_actor spawn_integration(caf::actor_system& sys, context_ptr ctx, std::string doc);
 engine_actor spawn_engine(caf::actor_system& sys, context_ptr ctx, scheduler_actor sched,
                           std::string token);
-// The actor the control port publishes (actors/front_door.cpp): passes client requests to
-// `engine`, ignores every other message; stops on an exit only once `stopping` is set.
-caf::actor spawn_front_door(caf::actor_system& sys, engine_actor engine,
+// The queries (actors/queries.cpp): a round-robin pool of `workers` queries_actor, each on its
+// own thread when `detached` (the service; tests keep them on the test scheduler).
+caf::actor spawn_queries(caf::actor_system& sys, context_ptr ctx, engine_actor engine,
+                         std::string token, size_t workers, bool detached);
+// The actor the control port publishes (actors/front_door.cpp): passes each client request to
+// whoever the operations table routes it to (the engine or the queries), ignores every other
+// message; stops on an exit only once `stopping` is set.
+caf::actor spawn_front_door(caf::actor_system& sys, engine_actor engine, caf::actor queries,
                             std::shared_ptr<std::atomic<bool>> stopping);
 
 // The integration document as stored: {"config": {... "api_key_sealed"}, "status": {...}}.

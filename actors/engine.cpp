@@ -1,22 +1,21 @@
-// The engine: registry and supervisor of integration actors, and the front door every client
-// request comes through (token checked here). Reads go straight to storage; anything that
-// changes an integration goes to its actor, which owns it.
+// The engine: registry and supervisor of integration actors. It answers the operations that
+// change something (ops/operations.hpp, route supervisor), each through the integration's
+// actor, which owns it; reads of stored state are the queries' (actors/queries.cpp), which ask
+// it only for the live integration actors.
 //
 // Supervision: each integration actor is monitored. An unexpected exit restarts it from what
 // storage holds (its cursors are durable, so an interrupted pass resumes); more than
 // `max_restarts` within `restart_window` leaves it stopped with status Error and the reason.
-#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <deque>
-#include <set>
 
 #include "actors/context.hpp"
+#include "actors/requests.hpp"
 #include "config/integration_config.hpp"
 #include "config/schedule.hpp"
 #include "core/status_model.hpp"
-#include "storage/feed_reader.hpp"
 
 namespace ledgersync {
 
@@ -35,38 +34,14 @@ struct engine_state {
   scheduler_actor sched;
   std::string token;
   std::map<std::string, supervised> live;
-  size_t parked = 0;  // `changes` long polls waiting for the feed to move
   static inline const char* name = "engine";
 };
 
 using self_ptr = engine_actor::stateful_pointer<engine_state>;
 using reply_promise = caf::typed_response_promise<client_reply>;
 
-client_reply reply(int code, json body) {
-  return client_reply{protocol_version, code, body.dump()};
-}
-client_reply fail(int code, const std::string& message, json extra = json::object()) {
-  extra["error"] = message;
-  return reply(code, extra);
-}
-
 int64_t now_ms(self_ptr self) {
   return to_ms(self->state.ctx->now(self->clock().now()));
-}
-
-// Status of an integration whose actor is not running (crashed), from storage alone.
-json stored_status(self_ptr self, const std::string& name) {
-  auto doc = self->state.ctx->store->integration_doc(name);
-  auto j = json::parse(doc.value_or("{}"), nullptr, false);
-  auto cfg = j.value("config", json::object());
-  status_inputs in;
-  in.name = name;
-  in.connector = cfg.value("connector", "rest");
-  in.schedule = cfg.value("schedule", "manual");
-  in.enabled = cfg.value("enabled", true);
-  in.now_ms = now_ms(self);
-  in.facts = status_facts::from_json(j.value("status", json::object()));
-  return status_json(in);
 }
 
 // `catch_up`: a fire missed while the service (or the actor) was down runs once now. Not after
@@ -143,21 +118,10 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
   }
 }
 
-// Loads an integration's stored config (key unsealed) as JSON.
-std::optional<json> stored_config(self_ptr self, const std::string& name) {
-  auto doc = self->state.ctx->store->integration_doc(name);
-  if (!doc) return std::nullopt;
-  auto j = json::parse(*doc, nullptr, false);
-  auto cfg = j.value("config", json::object());
-  std::vector<std::string> failed;
-  unseal_config(cfg, *self->state.ctx->secrets, failed);
-  return cfg;
-}
-
 void after_save(self_ptr self, reply_promise rp, const std::string& name, bool run, json body) {
   auto& e = self->state.live[name];
   if (!run || !e.hdl) {
-    rp.deliver(reply(0, body));
+    rp.deliver(reply(body));
     return;
   }
   self->request(e.hdl, std::chrono::seconds(30), sync_atom::value,
@@ -167,25 +131,35 @@ void after_save(self_ptr self, reply_promise rp, const std::string& name, bool r
             body["sync"] = {{"outcome", sync_outcome_name(r.outcome)},
                             {"run_id", r.run_id},
                             {"message", r.message}};
-            rp.deliver(reply(0, body));
+            rp.deliver(reply(body));
           },
           [rp, body](const caf::error& err) mutable {
             body["sync"] = {{"outcome", "failed"}, {"message", caf::to_string(err)}};
-            rp.deliver(reply(0, body));
+            rp.deliver(reply(body));
           });
 }
 
-reply_promise op_add(self_ptr self, const json& args) {
+reply_promise op_add(self_ptr self, const ops::add_args& args) {
   auto rp = self->make_response_promise<client_reply>();
   std::string err;
-  auto cfg = config_from_json(args.value("config", json::object()), err);
-  if (!cfg) return rp.deliver(fail(2, err)), rp;
-  if (auto v = validate(*cfg); !v.empty()) return rp.deliver(fail(2, "invalid settings: " + v)), rp;
+  // A new integration's defaults live here, for every surface: the REST connector's usual
+  // streams unless the request names its own (config_from_json defaults the rest).
+  auto conf = args.config;
+  if (!conf.contains("streams")) {
+    conf["streams"] = json::array();
+    for (auto& st : default_rest_streams()) conf["streams"].push_back(to_json(st));
+  }
+  auto cfg = config_from_json(conf, err);
+  if (!cfg) return rp.deliver(fail(error_kind::invalid_argument, err)), rp;
+  if (auto v = validate(*cfg); !v.empty())
+    return rp.deliver(fail(error_kind::invalid_argument, "invalid settings: " + v)), rp;
   if (self->state.live.count(cfg->name) || self->state.ctx->store->integration_doc(cfg->name)) {
-    auto hint = "pick another name, or change it with `ledgersync configure " + cfg->name + "`";
-    // A conflict (1), not a usage error (2): the request itself was well formed.
-    return rp.deliver(fail(1, "an integration named '" + cfg->name + "' already exists",
-                           {{"hint", hint}})),
+    // A conflict, not a usage error: the request itself was well formed.
+    return rp.deliver(fail(error_kind::conflict,
+                           "an integration named '" + cfg->name + "' already exists",
+                           ops::hint_with_action("Pick another name, or change the settings of "
+                                                 "the one there is.",
+                                                 "configure", cfg->name))),
            rp;
   }
   cfg->created_at_ms = now_ms(self);
@@ -201,7 +175,7 @@ reply_promise op_add(self_ptr self, const json& args) {
                                        ", " + cfg->schedule + ")")
                              .dump());
   auto name = cfg->name;
-  bool run = args.value("run_after_save", false) && cfg->enabled;
+  bool run = args.run_after_save && cfg->enabled;
   self->request(self->state.ctx->writer, caf::infinite, write_atom::value, std::move(b))
       .then(
           [self, rp, name, doc, run](const batch_result&) mutable {
@@ -209,32 +183,34 @@ reply_promise op_add(self_ptr self, const json& args) {
             after_save(self, rp, name, run, json{{"added", name}});
           },
           [rp](const caf::error& e) mutable {
-            rp.deliver(fail(1, "could not save: " + caf::to_string(e)));
+            rp.deliver(fail(error_kind::unavailable, "could not save: " + caf::to_string(e)));
           });
   return rp;
 }
 
-reply_promise op_configure(self_ptr self, const std::string& name, const json& args) {
+reply_promise op_configure(self_ptr self, const std::string& name,
+                           const ops::configure_args& args) {
   auto rp = self->make_response_promise<client_reply>();
-  auto current = stored_config(self, name);
+  auto current = stored_config(*self->state.ctx, name);
   auto& e = self->state.live[name];
-  if (!current)
-    return self->state.live.erase(name), rp.deliver(fail(4, "no integration named '" + name + "'")),
-           rp;
-  auto changes = args.value("changes", json::object());
+  if (!current) return self->state.live.erase(name), rp.deliver(no_integration(name)), rp;
+  auto& changes = args.changes;
   if (changes.contains("name") && changes["name"] != name)
-    return rp.deliver(fail(2, "an integration cannot be renamed; add a new one")), rp;
+    return rp.deliver(fail(error_kind::invalid_argument,
+                           "an integration cannot be renamed; add a new one")),
+           rp;
   for (auto& [k, v] : changes.items()) (*current)[k] = v;
   std::string err;
   auto cfg = config_from_json(*current, err);
-  if (!cfg) return rp.deliver(fail(2, err)), rp;
-  if (auto v = validate(*cfg); !v.empty()) return rp.deliver(fail(2, "invalid settings: " + v)), rp;
+  if (!cfg) return rp.deliver(fail(error_kind::invalid_argument, err)), rp;
+  if (auto v = validate(*cfg); !v.empty())
+    return rp.deliver(fail(error_kind::invalid_argument, "invalid settings: " + v)), rp;
   if (!e.hdl) {  // stopped after crashes: new settings get a fresh start
     e.restarts.clear();
     auto doc = self->state.ctx->store->integration_doc(name);
     start_integration(self, name, *doc, false);
   }
-  bool run = args.value("run_after_save", false) && cfg->enabled;
+  bool run = args.run_after_save && cfg->enabled;
   auto text = to_json(*cfg, true).dump();
   self->request(e.hdl, std::chrono::seconds(30), configure_atom::value, text)
       .then(
@@ -244,7 +220,7 @@ reply_promise op_configure(self_ptr self, const std::string& name, const json& a
             after_save(self, rp, name, run, json{{"configured", name}});
           },
           [rp](const caf::error& err) mutable {
-            rp.deliver(fail(1, "could not save: " + caf::to_string(err)));
+            rp.deliver(fail(error_kind::unavailable, "could not save: " + caf::to_string(err)));
           });
   return rp;
 }
@@ -252,9 +228,7 @@ reply_promise op_configure(self_ptr self, const std::string& name, const json& a
 reply_promise op_enable(self_ptr self, const std::string& name, bool on) {
   auto rp = self->make_response_promise<client_reply>();
   auto doc = self->state.ctx->store->integration_doc(name);
-  if (!doc)
-    return self->state.live.erase(name), rp.deliver(fail(4, "no integration named '" + name + "'")),
-           rp;
+  if (!doc) return self->state.live.erase(name), rp.deliver(no_integration(name)), rp;
   auto& e = self->state.live[name];
   if (!e.hdl) {
     e.restarts.clear();
@@ -265,17 +239,18 @@ reply_promise op_enable(self_ptr self, const std::string& name, bool on) {
           [self, rp, name, on](bool) mutable {
             if (auto d = self->state.ctx->store->integration_doc(name))
               schedule_of(self, name, *d, false);
-            rp.deliver(reply(0, json{{on ? "enabled" : "disabled", name}}));
+            rp.deliver(reply(json{{on ? "enabled" : "disabled", name}}));
           },
-          [rp](const caf::error& err) mutable { rp.deliver(fail(1, caf::to_string(err))); });
+          [rp](const caf::error& err) mutable {
+            rp.deliver(fail(error_kind::unavailable, caf::to_string(err)));
+          });
   return rp;
 }
 
 reply_promise op_remove(self_ptr self, const std::string& name) {
   auto rp = self->make_response_promise<client_reply>();
   if (!self->state.ctx->store->integration_doc(name))
-    return self->state.live.erase(name), rp.deliver(fail(4, "no integration named '" + name + "'")),
-           rp;
+    return self->state.live.erase(name), rp.deliver(no_integration(name)), rp;
   auto& e = self->state.live[name];
   self->send(self->state.sched, unschedule_atom::value, name);
   if (e.hdl) {
@@ -291,265 +266,106 @@ reply_promise op_remove(self_ptr self, const std::string& name) {
   self->request(self->state.ctx->writer, caf::infinite, write_atom::value, std::move(b))
       .then(
           [rp, name](const batch_result&) mutable {
-            rp.deliver(reply(0, json{{"removed", name}}));
+            rp.deliver(reply(json{{"removed", name}}));
           },
-          [rp](const caf::error& err) mutable { rp.deliver(fail(1, caf::to_string(err))); });
-  return rp;
-}
-
-// Status of one or all integrations: live ones asked, stopped ones read from storage.
-reply_promise op_status(self_ptr self, std::vector<std::string> names, bool single) {
-  auto rp = self->make_response_promise<client_reply>();
-  struct gather {
-    std::vector<json> out;
-    size_t pending = 0;
-  };
-  auto g = std::make_shared<gather>();
-  g->out.resize(names.size());
-  auto finish = [rp, g, single]() mutable {
-    if (single)
-      rp.deliver(reply(0, g->out.front()));
-    else
-      rp.deliver(reply(0, json(g->out)));
-  };
-  for (size_t i = 0; i < names.size(); ++i) {
-    auto it = self->state.live.find(names[i]);
-    if (it == self->state.live.end() || !it->second.hdl) {
-      g->out[i] = stored_status(self, names[i]);
-      continue;
-    }
-    ++g->pending;
-    auto name = names[i];
-    self->request(it->second.hdl, std::chrono::seconds(10), status_atom::value)
-        .then(
-            [g, i, finish](const std::string& s) mutable {
-              g->out[i] = json::parse(s, nullptr, false);
-              if (--g->pending == 0) finish();
-            },
-            [self, g, i, name, finish](const caf::error&) mutable {
-              g->out[i] = stored_status(self, name);
-              g->out[i]["unresponsive"] = true;
-              if (--g->pending == 0) finish();
-            });
-  }
-  if (g->pending == 0) finish();
-  return rp;
-}
-
-std::vector<std::string> all_names(self_ptr self) {
-  std::vector<std::string> names;
-  for (auto& d : self->state.ctx->store->integration_docs()) {
-    auto j = json::parse(d, nullptr, false);
-    if (j.is_object() && j.contains("config")) names.push_back(j["config"].value("name", ""));
-  }
-  return names;
-}
-
-client_reply op_show(self_ptr self, const std::string& name) {
-  auto cfg = stored_config(self, name);
-  if (!cfg) return fail(4, "no integration named '" + name + "'");
-  std::string err;
-  auto parsed = config_from_json(*cfg, err);
-  json out;
-  out["config"] = parsed ? to_json(*parsed, false) : *cfg;
-  auto& store = *self->state.ctx->store;
-  out["records"] = store.record_counts(name);
-  json cursors = json::object();
-  for (auto& [s, c] : store.cursors(name)) cursors[s] = json::parse(c, nullptr, false);
-  out["cursors"] = cursors;
-  json runs = json::array();
-  for (auto& r : store.runs(name, 5)) runs.push_back(json::parse(r, nullptr, false));
-  out["recent_runs"] = runs;
-  json aside = json::array();
-  for (auto& text : store.set_aside(name)) {
-    auto j = json::parse(text, nullptr, false);
-    if (!j.is_object() || j.value("dismissed", false)) continue;
-    aside.push_back(json{{"stream", j.value("stream", "")},
-                         {"id", j.value("id", "")},
-                         {"missing", j.value("missing", json::array())},
-                         {"first_seen", j.value("first_seen", "")},
-                         {"last_seen", j.value("last_seen", "")}});
-    if (aside.size() >= 100) break;  // `ledgersync set-aside NAME` lists them all
-  }
-  out["set_aside"] = aside;
-  // How much history is kept, beside the limits it is pruned to.
-  auto& conf = out["config"];
-  auto keep = retention_of(conf);
-  auto h = store.history(name);
-  out["retention"] = {
-      {"events", h.events},
-      {"runs", h.runs},
-      {"oldest_event", h.oldest_event_at.empty() ? json(nullptr) : json(h.oldest_event_at)},
-      {"keep_days", keep.days},
-      {"keep_events", keep.events},
-      {"keep_runs", keep.runs}};
-  // Times in JSON output are ISO 8601 (the stored config keeps epoch ms).
-  if (conf.contains("created_at_ms")) {
-    auto ms = conf["created_at_ms"].is_number_integer() ? conf["created_at_ms"].get<int64_t>() : 0;
-    conf.erase("created_at_ms");
-    conf["created_at"] = ms > 0 ? json(format_iso(from_ms(ms))) : json(nullptr);
-  }
-  return reply(0, out);
-}
-
-// The change feed. A request with `wait_ms` that finds nothing new is parked until a commit
-// moves the feed (the log writer answers the wait) or the wait is over (the request's timeout,
-// on the actor clock), so a follower never busy-polls. Bounded: each wait at most
-// `max_wait_ms`, at most `max_parked` at once; beyond that a wait is refused (answering it at
-// once instead would turn its follower into a busy poll).
-constexpr size_t max_parked = 1000;
-constexpr int64_t max_wait_ms = 60000;
-
-client_reply feed_reply(self_ptr self, const feed_page& p) {
-  return reply(0, json{{"changes", p.changes},
-                       {"next_since", p.next_since},
-                       {"last_seq", self->state.ctx->store->last_change_seq()}});
-}
-
-void await_feed(self_ptr self, reply_promise rp, feed_query q, caf::actor_clock::time_point until) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - self->clock().now());
-  if (left.count() <= 0) {
-    rp.deliver(feed_reply(self, read_feed(*self->state.ctx->store, q)));
-    return;
-  }
-  ++self->state.parked;
-  self->request(self->state.ctx->writer, left, feed_wait_atom::value, q.since,
-                static_cast<int64_t>(left.count()))
-      .then(
-          [self, rp, q, until](uint64_t) mutable {
-            --self->state.parked;
-            auto page = read_feed(*self->state.ctx->store, q);
-            if (!page.changes.empty() || !page.caught_up) {
-              rp.deliver(feed_reply(self, page));
-              return;
-            }
-            q.since = page.next_since;  // moved, but only other integrations' entries: wait on
-            await_feed(self, rp, q, until);
-          },
-          [self, rp, q](const caf::error&) mutable {
-            --self->state.parked;
-            rp.deliver(feed_reply(self, read_feed(*self->state.ctx->store, q)));
+          [rp](const caf::error& err) mutable {
+            rp.deliver(fail(error_kind::unavailable, caf::to_string(err)));
           });
-}
-
-reply_promise op_changes(self_ptr self, const json& args) {
-  auto rp = self->make_response_promise<client_reply>();
-  auto& store = *self->state.ctx->store;
-  feed_query q;
-  int64_t wait_ms = 0;
-  try {
-    q.since = args.value("since", uint64_t{0});
-    q.limit = std::clamp<size_t>(args.value("limit", size_t{1000}), 1, 10000);
-    q.integration = args.value("integration", "");
-    q.with_records = args.value("with_records", false);
-    wait_ms = std::clamp<int64_t>(args.value("wait_ms", int64_t{0}), 0, max_wait_ms);
-  } catch (const json::exception&) {
-    return rp.deliver(fail(2,
-                           "changes: since, limit and wait_ms are numbers, integration a "
-                           "name, with_records true or false")),
-           rp;
-  }
-  if (!q.integration.empty() && !store.integration_doc(q.integration))
-    return rp.deliver(fail(4, "no integration named '" + q.integration + "'")), rp;
-  auto page = read_feed(store, q);
-  if (wait_ms == 0 || !page.changes.empty() || !page.caught_up)
-    return rp.deliver(feed_reply(self, page)), rp;
-  if (self->state.parked >= max_parked)
-    return rp.deliver(fail(3, "too many clients are following the change feed (" +
-                                  std::to_string(max_parked) + "); try again later")),
-           rp;
-  q.since = page.next_since;
-  await_feed(self, rp, q, self->clock().now() + std::chrono::milliseconds(wait_ms));
   return rp;
 }
 
-// `records NAME --id ID [--stream S]`: the record in that stream, or in every stream that has
-// one by that id.
-client_reply read_record(self_ptr self, const std::string& name, const json& args) {
-  auto& store = *self->state.ctx->store;
-  auto id = args["id"].is_string() ? args["id"].get<std::string>() : std::string();
-  auto stream = args.value("stream", "");
-  std::vector<std::string> streams;
-  if (!stream.empty())
-    streams.push_back(stream);
-  else
-    for (auto& [s, n] : store.record_counts(name)) streams.push_back(s);
-  json out = json::array();
-  bool with_deleted = args.value("include_deleted", false);
-  for (auto& s : streams)
-    if (auto r = store.record(name, s, id); r && (!r->deleted || with_deleted)) {
-      json row{{"stream", r->stream},
-               {"id", r->id},
-               {"updated_at", r->updated_at},
-               {"record", json::parse(r->body, nullptr, false)}};
-      if (r->deleted) row["deleted"] = true;
-      out.push_back(std::move(row));
-    }
-  if (out.empty())
-    return fail(4, "no record '" + id + "' in " + name +
-                       (stream.empty() ? "" : "'s stream '" + stream + "'"));
-  return reply(0, out);
+// Asks the integration's actor; `done` turns its answer into the reply.
+template <class Reply, class F, class... Ts>
+reply_promise ask_actor(self_ptr self, const std::string& name, std::chrono::seconds timeout,
+                        F done, Ts... xs) {
+  auto rp = self->make_response_promise<client_reply>();
+  auto& e = self->state.live[name];
+  if (!e.hdl) {
+    rp.deliver(fail(
+        error_kind::unavailable, name + " is stopped after repeated crashes",
+        ops::hint_with_action("Check the service log; enabling it restarts it.", "enable", name)));
+    return rp;
+  }
+  self->request(e.hdl, timeout, xs...)
+      .then([rp, done](const Reply& r) mutable { rp.deliver(done(r)); },
+            [rp](const caf::error& err) mutable {
+              rp.deliver(fail(error_kind::unavailable, caf::to_string(err)));
+            });
+  return rp;
 }
 
-client_reply op_read(self_ptr self, const std::string& op, const std::string& name,
-                     const json& args) {
-  auto& store = *self->state.ctx->store;
-  if (!store.integration_doc(name)) return fail(4, "no integration named '" + name + "'");
-  if (op == "logs") {
-    json out = json::array();
-    for (auto& l : store.logs(name, std::clamp<size_t>(args.value("limit", size_t{50}), 1, 100000)))
-      out.push_back(json::parse(l, nullptr, false));
-    return reply(0, out);
-  }
-  if (op == "set_aside") {
-    json entries = json::array();
-    bool all = args.value("include_dismissed", false);
-    for (auto& text : store.set_aside(name)) {
-      auto j = json::parse(text, nullptr, false);
-      if (!j.is_object() || (!all && j.value("dismissed", false))) continue;
-      j.erase("hash");
-      entries.push_back(std::move(j));
-    }
-    return reply(0, json{{"integration", name}, {"set_aside", entries}});
-  }
-  if (op == "run") {
-    auto r = store.run(name, args.value("run_id", uint64_t{0}));
-    if (!r) return fail(4, "no such run");
-    return reply(0, json::parse(*r, nullptr, false));
-  }
-  // records
-  if (auto stream = args.value("stream", ""); !stream.empty()) {
-    // The configured streams, and any a past configuration left records in.
-    std::set<std::string> streams;
-    auto doc = json::parse(store.integration_doc(name).value_or("{}"), nullptr, false);
-    for (auto& s : doc.value("config", json::object()).value("streams", json::array()))
-      if (s.is_object()) streams.insert(s.value("name", ""));
-    for (auto& [s, n] : store.record_counts(name))
-      if (n > 0) streams.insert(s);
-    if (!streams.count(stream)) {
-      std::string list;
-      for (auto& s : streams) list += (list.empty() ? "" : ", ") + s;
-      return fail(4,
-                  "no stream '" + stream + "' in " + name + "; its streams are " +
-                      (list.empty() ? "none" : list),
-                  {{"streams", streams}, {"hint", "`ledgersync show " + name + "` lists them"}});
-    }
-  }
-  if (args.contains("id")) return read_record(self, name, args);
-  auto limit = std::clamp<size_t>(args.value("limit", size_t{1000}), 1, 10000);
-  json out = json::array();
-  for (auto& r :
-       store.records(name, args.value("stream", ""), args.value("after_stream", ""),
-                     args.value("after_id", ""), limit, args.value("include_deleted", false))) {
-    json row{{"stream", r.stream},
-             {"id", r.id},
-             {"updated_at", r.updated_at},
-             {"record", json::parse(r.body, nullptr, false)}};
-    if (r.deleted) row["deleted"] = true;
-    out.push_back(std::move(row));
-  }
-  return reply(0, out);
+reply_promise now(self_ptr self, client_reply r) {
+  auto rp = self->make_response_promise<client_reply>();
+  rp.deliver(std::move(r));
+  return rp;
 }
+
+// The supervisor's operations, chosen by the type of their parsed arguments. Reads are the
+// queries' (actors/queries.cpp): the front door sends them there.
+struct dispatch {
+  self_ptr self;
+  const std::string& name;
+
+  reply_promise operator()(const ops::ping_args&) {
+    return now(self, reply(json{{"service", "ledgersync"},
+                                {"protocol", protocol_version},
+                                {"pid", ::getpid()},
+                                {"integrations", self->state.live.size()}}));
+  }
+  reply_promise operator()(const ops::add_args& a) { return op_add(self, a); }
+  reply_promise operator()(const ops::configure_args& a) { return op_configure(self, name, a); }
+  reply_promise operator()(const ops::enable_args&) { return op_enable(self, name, true); }
+  reply_promise operator()(const ops::disable_args&) { return op_enable(self, name, false); }
+  reply_promise operator()(const ops::remove_args&) { return op_remove(self, name); }
+  reply_promise operator()(const ops::test_args&) {
+    return ask_actor<std::string>(
+        self, name, std::chrono::seconds(120),
+        [](const std::string& s) {
+          auto j = json::parse(s, nullptr, false);
+          if (j.value("ok", false)) return reply(j);
+          auto r = fail(error_kind::upstream_failed, j.value("message", "the test failed"), j);
+          return r;
+        },
+        test_atom::value);
+  }
+  reply_promise operator()(const ops::sync_args& a) {
+    auto n = name;
+    return ask_actor<sync_reply>(
+        self, name, std::chrono::seconds(30),
+        [n](const sync_reply& r) {
+          json body{{"outcome", sync_outcome_name(r.outcome)},
+                    {"run_id", r.run_id},
+                    {"retry_after_ms", r.retry_after_ms},
+                    {"message", r.message}};
+          if (r.outcome == sync_outcome::rate_limited) {
+            auto out = fail(error_kind::rate_limited, r.message, body);
+            out.retry_after_ms = r.retry_after_ms;
+            return out;
+          }
+          if (r.outcome == sync_outcome::disabled) {
+            body.update(ops::hint_with_action("The integration is disabled.", "enable", n));
+            return fail(error_kind::conflict, r.message, body);
+          }
+          return reply(body);
+        },
+        sync_atom::value, sync_request{sync_kind::manual, a.full});
+  }
+  reply_promise operator()(const ops::dismiss_args& a) {
+    auto by = a.by.empty() ? std::string("unknown user") : a.by;
+    return ask_actor<std::string>(
+        self, name, std::chrono::seconds(30),
+        [](const std::string& s) {
+          auto j = json::parse(s, nullptr, false);
+          if (!j.contains("error")) return reply(j);
+          return fail(error_kind::not_found, j.value("error", ""), j);
+        },
+        dismiss_atom::value, a.stream, a.id, by);
+  }
+  template <class Read>
+  reply_promise operator()(const Read&) {
+    return now(self, fail(error_kind::internal, "reads are answered by the queries, not here"));
+  }
+};
 
 engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_actor sched,
                                       std::string token) {
@@ -578,90 +394,36 @@ engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_
     start_integration(self, name, doc, true);
   }
   return {[=](client_request& req) -> reply_promise {
-    auto& st = self->state;
-    if (req.version > protocol_version) {
-      auto rp = self->make_response_promise<client_reply>();
-      rp.deliver(fail(2, "this CLI speaks protocol " + std::to_string(req.version) +
-                             ", the service " + std::to_string(protocol_version) +
-                             ": upgrade the service"));
-      return rp;
-    }
-    if (req.token.size() != st.token.size() ||
-        CRYPTO_memcmp(req.token.data(), st.token.data(), st.token.size()) != 0) {
-      auto rp = self->make_response_promise<client_reply>();
-      rp.deliver(fail(1, "not authorised: the token does not match this service's"));
-      return rp;
-    }
-    auto args = json::parse(req.args, nullptr, false);
-    if (!args.is_object()) args = json::object();
-    auto& op = req.op;
-    auto& name = req.name;
-    auto immediate = [&](client_reply r) {
-      auto rp = self->make_response_promise<client_reply>();
-      rp.deliver(std::move(r));
-      return rp;
-    };
-    auto exists = [&] { return st.ctx->store->integration_doc(name).has_value(); };
-    if (op == "ping")
-      return immediate(reply(0, json{{"service", "ledgersync"},
-                                     {"protocol", protocol_version},
-                                     {"pid", ::getpid()},
-                                     {"integrations", all_names(self).size()}}));
-    if (op == "add") return op_add(self, args);
-    if (op == "list" || (op == "status" && name.empty()))
-      return op_status(self, all_names(self), false);
-    if (op == "changes") return op_changes(self, args);
-    if (!exists()) return immediate(fail(4, "no integration named '" + name + "'"));
-    if (op == "status") return op_status(self, {name}, true);
-    if (op == "show") return immediate(op_show(self, name));
-    if (op == "logs" || op == "records" || op == "run" || op == "set_aside")
-      return immediate(op_read(self, op, name, args));
-    if (op == "configure") return op_configure(self, name, args);
-    if (op == "enable" || op == "disable") return op_enable(self, name, op == "enable");
-    if (op == "remove") return op_remove(self, name);
-    auto& e = st.live[name];
-    if (!e.hdl)
-      return immediate(fail(1, name + " is stopped after repeated crashes; `ledgersync enable " +
-                                   name + "` restarts it"));
-    auto rp = self->make_response_promise<client_reply>();
-    if (op == "sync") {
-      self->request(e.hdl, std::chrono::seconds(30), sync_atom::value,
-                    sync_request{sync_kind::manual, args.value("full", false)})
-          .then(
-              [rp](const sync_reply& r) mutable {
-                int code = r.outcome == sync_outcome::rate_limited ? 3
-                           : r.outcome == sync_outcome::disabled   ? 1
-                                                                   : 0;
-                rp.deliver(reply(code, json{{"outcome", sync_outcome_name(r.outcome)},
-                                            {"run_id", r.run_id},
-                                            {"retry_after_ms", r.retry_after_ms},
-                                            {"message", r.message}}));
-              },
-              [rp](const caf::error& err) mutable { rp.deliver(fail(1, caf::to_string(err))); });
-    } else if (op == "dismiss") {
-      auto by = args.value("by", "");
-      if (by.empty()) by = "unknown user";
-      self->request(e.hdl, std::chrono::seconds(30), dismiss_atom::value, args.value("stream", ""),
-                    args.value("id", ""), by)
-          .then(
-              [rp](const std::string& s) mutable {
-                auto j = json::parse(s, nullptr, false);
-                rp.deliver(reply(j.contains("error") ? 4 : 0, j));
-              },
-              [rp](const caf::error& err) mutable { rp.deliver(fail(1, caf::to_string(err))); });
-    } else if (op == "test") {
-      self->request(e.hdl, std::chrono::seconds(120), test_atom::value)
-          .then(
-              [rp](const std::string& s) mutable {
-                auto j = json::parse(s, nullptr, false);
-                rp.deliver(reply(j.value("ok", false) ? 0 : 1, j));
-              },
-              [rp](const caf::error& err) mutable { rp.deliver(fail(1, caf::to_string(err))); });
-    } else {
-      rp.deliver(fail(2, "unknown operation '" + op + "'"));
-    }
-    return rp;
-  }};
+            auto admitted = admit(*self->state.ctx->store, self->state.token, req);
+            if (auto* refused = std::get_if<client_reply>(&admitted))
+              return now(self, std::move(*refused));
+            auto* spec = ops::find(req.op);
+            auto target = req.name;
+            if (auto* add = std::get_if<ops::add_args>(&std::get<ops::op_args>(admitted)))
+              target = add->config.value("name", "");
+            if (spec && spec->needs == ops::role::admin && !target.empty()) {
+              // Who asked for each change, before it is made: the events that follow say
+              // what it did.
+              write_batch audit;
+              audit.integration = target;
+              auto by = req.by.empty() ? std::string("an unnamed client") : req.by;
+              auto ev = log_event(now_ms(self), "info", "change_requested",
+                                  std::string(spec->name) + " requested by " + by);
+              ev["by"] = by;
+              ev["op"] = std::string(spec->name);
+              audit.log_events.push_back(ev.dump());
+              self->request(self->state.ctx->writer, caf::infinite, write_atom::value,
+                            std::move(audit))
+                  .then([](const batch_result&) {}, [](const caf::error&) {});
+            }
+            return std::visit(dispatch{self, req.name}, std::get<ops::op_args>(admitted));
+          },
+          [=](live_atom) {
+            live_integrations out;
+            for (auto& [name, e] : self->state.live)
+              if (e.hdl && !e.stopping) out.entries.emplace_back(name, e.hdl);
+            return out;
+          }};
 }
 
 }  // namespace
@@ -680,8 +442,12 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<sync_request>("ledgersync::sync_request");
   cfg.add_message_type<sync_reply>("ledgersync::sync_reply");
   cfg.add_message_type<client_request>("ledgersync::client_request");
-  cfg.add_message_type<client_reply>("ledgersync::client_reply");
+  // Protocol 1's reply keeps its type name so that either side decodes the other's
+  // version-mismatch answer; this protocol's reply has a name of its own.
+  cfg.add_message_type<client_reply_v1>("ledgersync::client_reply");
+  cfg.add_message_type<client_reply>("ledgersync::client_reply_v2");
   cfg.add_message_type<integration_actor>("ledgersync::integration_actor");
+  cfg.add_message_type<live_integrations>("ledgersync::live_integrations");
 }
 
 }  // namespace ledgersync

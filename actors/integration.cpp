@@ -515,9 +515,7 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
       [=](sync_atom, const sync_request& req) -> sync_reply {
         auto& st = self->state;
         if (!st.cfg.enabled)
-          return {sync_outcome::disabled, 0, 0,
-                  st.cfg.name + " is disabled; enable it to sync (ledgersync enable " +
-                      st.cfg.name + ")"};
+          return {sync_outcome::disabled, 0, 0, st.cfg.name + " is disabled; enable it to sync"};
         if (st.run) {
           if (req.kind == sync_kind::scheduled) {
             write_batch b;
@@ -663,10 +661,11 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
         }
         if (!counted)
           rp.deliver(json{
-              {"error",
-               "no set-aside record '" + id + "'" + (stream.empty() ? "" : " in stream " + stream) +
-                   " awaits a decision (see ledgersync set-aside " + st.cfg.name +
-                   ")"}}.dump());
+              {"error", "no set-aside record '" + id + "'" +
+                            (stream.empty() ? "" : " in stream " + stream) + " awaits a decision"},
+              {"hint", "The set-aside list shows the records that await one."},
+              {"action", {{"op", "set_aside"}, {"name", st.cfg.name}}}}
+                         .dump());
         return rp;
       },
       [=](persist_atom) {

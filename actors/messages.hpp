@@ -8,6 +8,7 @@
 #include <string>
 
 #include "connectors/http_types.hpp"
+#include "ops/error_kind.hpp"
 #include "storage/storage.hpp"
 
 namespace ledgersync {
@@ -32,6 +33,7 @@ using persist_atom = caf::atom_constant<caf::atom("persist")>;
 using prune_atom = caf::atom_constant<caf::atom("prune")>;
 using prune_step_atom = caf::atom_constant<caf::atom("prunestep")>;
 using feed_wait_atom = caf::atom_constant<caf::atom("feedwait")>;
+using live_atom = caf::atom_constant<caf::atom("live")>;
 
 // ---- message types ---------------------------------------------------------------------------
 
@@ -85,21 +87,36 @@ struct sync_reply {
   std::string message;
 };
 
-// From the CLI (and later the REST API) to the engine. `version` lets an older CLI talk to a
-// newer service; `token` is the secret the service wrote into its data dir; `args` is JSON.
-constexpr uint32_t protocol_version = 1;
+// From the CLI (and later the REST API) to the engine: operation `op` of the table in
+// ops/operations.hpp, on integration `name`, with JSON `args`. `version` lets an older CLI talk
+// to a newer service; `token` is the secret the service wrote into its data dir.
+// Protocol 2: replies carry an error_kind, not a CLI exit code.
+constexpr uint32_t protocol_version = 2;
 struct client_request {
   uint32_t version = protocol_version;
   std::string token;
   std::string op;
   std::string name;
   std::string args = "{}";
+  // Who asks: an HTTP API token's name, or the local CLI's user. Recorded in the sync log
+  // beside every change it asks for.
+  std::string by;
 };
 
-// `code` is the CLI's exit code: 0 ok, 1 failed, 2 invalid request, 3 refused by rate limit,
-// 4 no such integration. `body` is JSON.
+// `kind` says how the operation went (none: it did); for rate_limited `retry_after_ms` says
+// when to try again. `body` is JSON: the result, or {error, field?, hint?, action?}.
 struct client_reply {
   uint32_t version = protocol_version;
+  error_kind kind = error_kind::none;
+  int64_t retry_after_ms = 0;
+  std::string body = "{}";
+};
+
+// The reply of protocol 1, whose `code` was the CLI's exit code. Kept, under its old type
+// name, only so that each side can tell the other of a version mismatch in a form the other
+// decodes: a service answers a protocol-1 CLI with it, and a CLI reads an old service's.
+struct client_reply_v1 {
+  uint32_t version = 1;
   int32_t code = 0;
   std::string body = "{}";
 };
@@ -143,11 +160,15 @@ typename Inspector::result_type inspect(Inspector& f, sync_reply& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, client_request& x) {
-  return f(caf::meta::type_name("client_request"), x.version, x.token, x.op, x.name, x.args);
+  return f(caf::meta::type_name("client_request"), x.version, x.token, x.op, x.name, x.args, x.by);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, client_reply& x) {
-  return f(caf::meta::type_name("client_reply"), x.version, x.code, x.body);
+  return f(caf::meta::type_name("client_reply"), x.version, x.kind, x.retry_after_ms, x.body);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, client_reply_v1& x) {
+  return f(caf::meta::type_name("client_reply_v1"), x.version, x.code, x.body);
 }
 
 // ---- interfaces --------------------------------------------------------------------------------
@@ -202,6 +223,14 @@ using integration_actor = caf::typed_actor<
     // (self) request `id` has taken too long.
     caf::reacts_to<deadline_atom, uint64_t>>;
 
+struct live_integrations {
+  std::vector<std::pair<std::string, integration_actor>> entries;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, live_integrations& x) {
+  return f(caf::meta::type_name("live_integrations"), x.entries);
+}
+
 // Knows every schedule; fires sync(scheduled) when due.
 using scheduler_actor = caf::typed_actor<
     // Add or replace `name`'s schedule (`full`: its reconcile schedule, whose fires are full
@@ -212,8 +241,16 @@ using scheduler_actor = caf::typed_actor<
     // (self) `name`'s timer of generation `gen` is due.
     caf::reacts_to<tick_atom, std::string, uint64_t>>;
 
-// Registry and supervisor; the service's front door for the CLI and the API.
-using engine_actor = caf::typed_actor<caf::replies_to<client_request>::with<client_reply>>;
+// Registry and supervisor: answers the operations routed to the supervisor (writes).
+using engine_actor = caf::typed_actor<caf::replies_to<client_request>::with<client_reply>,
+                                      // The integration actors running now (a stopped one is
+                                      // absent): what a read of live status asks for.
+                                      caf::replies_to<live_atom>::with<live_integrations>>;
+
+// A worker of the queries: answers the operations routed to the queries (reads of stored
+// state, and live status by asking the integration actors the engine names). Several run as a
+// pool, so one slow read holds up neither the engine nor the other reads.
+using queries_actor = caf::typed_actor<caf::replies_to<client_request>::with<client_reply>>;
 
 // Registers every message type above (needed once per actor system, CLI and service alike).
 void add_message_types(caf::actor_system_config& cfg);

@@ -124,7 +124,7 @@ int lock_data_dir(const std::string& dir) {
 
 client_reply call(caf::actor_system& sys, const engine_actor& engine, client_request req) {
   caf::scoped_actor self{sys};
-  client_reply out{protocol_version, 1, "{}"};
+  client_reply out{protocol_version, error_kind::internal, 0, "{}"};
   self->request(engine, std::chrono::seconds(30), std::move(req))
       .receive([&](const client_reply& r) { out = r; },
                [&](const caf::error& e) {
@@ -159,7 +159,7 @@ void add_demo_integrations(caf::actor_system& sys, const engine_actor& engine,
     req.op = "add";
     req.args = json{{"config", to_json(c, true)}, {"run_after_save", true}}.dump();
     auto r = call(sys, engine, req);
-    if (r.code != 0 && r.body.find("already exists") == std::string::npos)
+    if (r.kind != error_kind::none && r.kind != error_kind::conflict)
       spdlog::warn("demo: could not add {}: {}", d.name, r.body);
   }
 }
@@ -238,10 +238,13 @@ int run_service(const serve_options& o) {
 
   // The port publishes the front door, never the engine: see actors/front_door.cpp.
   auto stopping = std::make_shared<std::atomic<bool>>(false);
-  auto front = spawn_front_door(sys, engine, stopping);
+  // Reads on threads of their own (they block on LMDB), a few at once.
+  auto queries = spawn_queries(sys, ctx, engine, token, 3, true);
+  auto front = spawn_front_door(sys, engine, queries, stopping);
   auto stop_actors = [&] {
     stopping->store(true);
     caf::anon_send_exit(front, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(queries, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(sched, caf::exit_reason::user_shutdown);
     // The writer last, and explicitly: its retention timer keeps it alive (and the actor

@@ -25,7 +25,7 @@ std::vector<route> make_routes() {
   const query_param limit{"limit", query_kind::count, "limit", kMaxLimit};
   return {
       {"GET", "/api/v1/integrations", "list", role::viewer, 200},
-      {"POST", "/api/v1/integrations", "add", role::admin, 201, body_use::args},
+      {"POST", "/api/v1/integrations", "add", role::admin, 201, body_use::config},
       {"GET", i(""), "status", role::viewer, 200},
       {"PATCH", i(""), "configure", role::admin, 200, body_use::changes},
       {"DELETE", i(""), "remove", role::admin, 204},
@@ -42,10 +42,7 @@ std::vector<route> make_routes() {
        role::viewer,
        200,
        body_use::none,
-       {{"run", query_kind::sequence, "run_id"},
-        {"level", query_kind::level, "level"},
-        limit,
-        {"before", query_kind::sequence, "before"}}},
+       {{"run", query_kind::sequence, "run_id"}, {"level", query_kind::level, "level"}, limit}},
       {"GET",
        i("/set-aside"),
        "set_aside",
@@ -60,10 +57,7 @@ std::vector<route> make_routes() {
        role::viewer,
        200,
        body_use::none,
-       {{"stream", query_kind::text, "stream"},
-        {"entity", query_kind::text, "entity"},
-        {"after", query_kind::text, "after"},
-        limit}},
+       {{"stream", query_kind::text, "stream"}, {"after", query_kind::text, "after"}, limit}},
       {"GET", i("/records/{stream}/{id}"), "records", role::viewer, 200},
       {"GET",
        "/api/v1/changes",
@@ -290,13 +284,13 @@ std::optional<api_error> apply_body(const route& r, std::string_view content_typ
                      "check quotes, commas and brackets"};
   if (!j.is_object())
     return api_error{400, "invalid_argument", "the body must be a JSON object", ""};
-  if (r.body == body_use::changes) {
+  if (r.body == body_use::changes || r.body == body_use::config) {
     // "Run integration after saving" is a wish about this save, not a setting to store.
     if (j.contains("run_after_save")) {
       call.args["run_after_save"] = j["run_after_save"];
       j.erase("run_after_save");
     }
-    call.args["changes"] = std::move(j);
+    call.args[r.body == body_use::changes ? "changes" : "config"] = std::move(j);
   } else {
     for (auto& [k, v] : j.items()) call.args[k] = v;
   }

@@ -35,6 +35,7 @@ enum class body_use {
   none,      // no body expected (one sent is ignored if empty, else 400)
   args,      // the JSON object is the arguments
   changes,   // the JSON object goes to args["changes"] (configure)
+  config,    // the JSON object goes to args["config"] (add)
   optional,  // like args, but an empty body is fine (sync's {"full": true})
 };
 

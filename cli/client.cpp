@@ -1,5 +1,8 @@
 #include "cli/client.hpp"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <caf/io/all.hpp>
 #include <cmath>
@@ -9,11 +12,19 @@
 
 #include "actors/messages.hpp"
 #include "actors/service.hpp"
+#include "cli/errors.hpp"
 #include "core/control_gate.hpp"
 
 namespace ledgersync::cli {
 
 namespace {
+
+// "the CLI (user NAME)": the sync log's record of who changed what from this machine.
+std::string local_user() {
+  auto* pw = ::getpwuid(::getuid());
+  return std::string("the CLI (user ") +
+         (pw && pw->pw_name ? pw->pw_name : std::to_string(::getuid())) + ")";
+}
 
 class caf_client final : public service_client {
  public:
@@ -83,12 +94,9 @@ class caf_client final : public service_client {
     req.op = op;
     req.name = name;
     req.args = args.dump();
+    req.by = local_user();
     self->request(engine_, timeout_, std::move(req))
         .receive(
-            [&](const client_reply& r) {
-              out.code = r.code;
-              out.body = nlohmann::json::parse(r.body, nullptr, false);
-            },
             [&](const caf::error& e) {
               out.code = unreachable;
               auto what = "`" + op + (name.empty() ? "" : " " + name) + "`";
@@ -100,6 +108,27 @@ class caf_client final : public service_client {
                 out.body = {
                     {"error", "the service did not answer " + what + ": " + sys_->render(e)}};
               }
+            },
+            // The reply of this protocol, or a protocol-1 service's (which says which of the
+            // two to upgrade).
+            caf::others >> [&](caf::message_view& x) -> caf::result<caf::message> {
+              auto m = x.move_content_to_message();
+              if (m.match_elements<client_reply>()) {
+                auto& r = m.get_as<client_reply>(0);
+                out.kind = r.kind;
+                out.code = exit_code_for(r.kind);
+                out.body = nlohmann::json::parse(r.body, nullptr, false);
+              } else if (m.match_elements<client_reply_v1>()) {
+                auto& r = m.get_as<client_reply_v1>(0);
+                out.code = r.code;
+                out.kind = r.code == 0 ? error_kind::none : error_kind::invalid_argument;
+                out.body = nlohmann::json::parse(r.body, nullptr, false);
+              } else {
+                out.code = failed;
+                out.body = {{"error", "the service answered " + to_string(m).substr(0, 80) +
+                                          "; is it ledgersync?"}};
+              }
+              return caf::message{};
             });
     return out;
   }

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "ops/error_kind.hpp"
+
 namespace ledgersync::cli {
 
 // Exit codes every command shares.
@@ -19,8 +21,10 @@ enum exit_code : int { ok = 0, failed = 1, usage = 2, refused = 3, not_found = 4
 bool parse_host_port(const std::string& text, std::string& host, uint16_t& port, std::string& error,
                      bool allow_any_port = false);
 
+// A service's answer: how it went (kind) and the exit code that stands for it (code).
 struct reply {
   int code = failed;
+  error_kind kind = error_kind::internal;
   nlohmann::json body;
 };
 

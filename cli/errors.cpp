@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "cli/render.hpp"
+
 namespace ledgersync::cli {
 
 using nlohmann::json;
@@ -25,6 +27,21 @@ std::string default_hint(int code, const std::string& error) {
 }
 
 }  // namespace
+
+int exit_code_for(error_kind kind) {
+  switch (kind) {
+    case error_kind::none:
+      return ok;
+    case error_kind::invalid_argument:
+      return usage;
+    case error_kind::rate_limited:
+      return refused;
+    case error_kind::not_found:
+      return not_found;
+    default:
+      return failed;
+  }
+}
 
 void set_json_errors(bool on) {
   json_errors = on;
@@ -52,8 +69,7 @@ void print_error(int code, const std::string& error, const std::string& hint, co
 void print_error(const reply& r) {
   auto body = r.body.is_object() ? r.body : json::object();
   auto error = body.value("error", body.value("message", r.body.dump()));
-  auto hint =
-      body.contains("hint") && body["hint"].is_string() ? body["hint"].get<std::string>() : "";
+  auto hint = hint_text(body);  // the service's advice, its action phrased as a command
   for (auto k : {"error", "message", "hint", "code"}) body.erase(k);
   print_error(r.code, error, hint, body);
 }

@@ -14,6 +14,10 @@
 
 namespace ledgersync::cli {
 
+// The exit code of an operation's outcome: 0 ok, 2 invalid, 3 rate-limited, 4 not found, 1 any
+// other failure (conflict, unavailable, upstream failed, unauthorised, ...).
+int exit_code_for(error_kind kind);
+
 // Chosen once from the command line, before anything can fail, so every error path (a parse
 // error, a refused request, a dead service) answers a script in the form it asked for.
 void set_json_errors(bool on);

@@ -433,14 +433,9 @@ int main(int argc, char** argv) {
     reply r;
     if (add->parsed()) {
       if (!cmd->count("--base-url")) die(usage, "add needs --base-url");
+      // The defaults of what is not given are the service's (the add operation's).
       json conf = changes_json;
       conf["name"] = name;
-      if (!conf.contains("connector")) conf["connector"] = "rest";
-      if (!conf.contains("streams")) {
-        json arr = json::array();
-        for (auto& st : default_rest_streams()) arr.push_back(to_json(st));
-        conf["streams"] = arr;
-      }
       r = c->call("add", "", {{"config", conf}, {"run_after_save", cfg.run_after_save}});
     } else {
       if (changes_json.empty() && !cfg.run_after_save) die(usage, "configure: nothing to change");

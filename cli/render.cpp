@@ -157,6 +157,29 @@ void write_status_table(std::ostream& out, const json& statuses, const render_en
   out << format_table(rows);
 }
 
+std::string command_for(const json& action) {
+  if (!action.is_object() || !action.contains("op") || !action["op"].is_string()) return "";
+  auto op = action["op"].get<std::string>();
+  std::replace(op.begin(), op.end(), '_', '-');  // operation set_aside is command set-aside
+  auto cmd = "ledgersync " + op;
+  if (action.contains("name") && action["name"].is_string() &&
+      !action["name"].get<std::string>().empty())
+    cmd += " " + action["name"].get<std::string>();
+  return cmd;
+}
+
+std::string hint_text(const json& holder) {
+  if (!holder.is_object()) return "";
+  auto hint = holder.contains("hint") && holder["hint"].is_string()
+                  ? holder["hint"].get<std::string>()
+                  : std::string();
+  auto cmd = command_for(holder.value("action", json()));
+  if (cmd.empty()) return hint;
+  if (hint.empty()) return "run `" + cmd + "`";
+  if (hint.back() == '.') return hint + " Run `" + cmd + "`.";
+  return hint + "; run `" + cmd + "`";
+}
+
 void write_status_detail(std::ostream& out, const json& s, const render_env& env) {
   out << str(s, "name", "") << ": " << status_label(s) << "\n"
       << "  health:               " << capitalised(str(s, "health")) << "\n"
@@ -179,7 +202,7 @@ void write_status_detail(std::ostream& out, const json& s, const render_env& env
   if (s.contains("last_error") && s["last_error"].is_object()) {
     auto& e = s["last_error"];
     out << "  last error:           [" << str(e, "category") << "] " << str(e, "message") << "\n"
-        << "  what to do:           " << str(e, "hint") << "\n";
+        << "  what to do:           " << hint_text(e) << "\n";
   }
 }
 

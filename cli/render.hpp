@@ -26,6 +26,13 @@ std::string status_label(const nlohmann::json& status);
 // (UTF-8), so "·" takes one column, not two.
 std::string format_table(const std::vector<std::vector<std::string>>& rows);
 
+// A reply's structured advice as a person reads it here: {"op": "enable", "name": "X"} is
+// "ledgersync enable X"; "" when `action` is not such an object.
+std::string command_for(const nlohmann::json& action);
+// `holder`'s "hint", followed by its "action" as a command: "The integration is disabled. Run
+// `ledgersync enable X`." Either part may be missing.
+std::string hint_text(const nlohmann::json& holder);
+
 void write_status_table(std::ostream& out, const nlohmann::json& statuses, const render_env& env);
 void write_status_detail(std::ostream& out, const nlohmann::json& status, const render_env& env);
 void write_show(std::ostream& out, const nlohmann::json& show, const nlohmann::json& status,

@@ -52,8 +52,8 @@ status_facts status_facts::from_json(const json& j) {
 error_info set_aside_error(uint64_t count, const std::string& name) {
   return make_error_info(error_category::validation,
                          std::to_string(count) + (count == 1 ? " record" : " records") +
-                             " set aside (validation): `ledgersync set-aside " + name +
-                             "` lists them with the fields they lack");
+                             " set aside (validation); the set-aside list of " + name +
+                             " names the fields they lack");
 }
 
 json error_json(const error_info& e) {
@@ -81,7 +81,7 @@ int64_t scheduled_backoff_ms(uint32_t failures) {
 std::string scheduled_pause(const status_facts& f, int64_t now_ms) {
   if (f.awaiting_key)
     return "waiting for a new API key: scheduled syncs are paused until the key is "
-           "reconfigured, `ledgersync test` succeeds, or a sync is started by hand";
+           "reconfigured, a connection test succeeds, or a sync is started by hand";
   auto until = f.last_attempt_ms + scheduled_backoff_ms(f.consecutive_failures);
   if (f.consecutive_failures > 0 && now_ms < until)
     return "backing off after " + std::to_string(f.consecutive_failures) +
@@ -161,11 +161,13 @@ json status_json(const status_inputs& in) {
                        {"message", in.facts.crash},
                        {"hint",
                         "the integration stopped after repeated crashes — check the "
-                        "service log, then `ledgersync enable NAME` restarts it"}};
+                        "service log; enabling it restarts it"},
+                       {"action", {{"op", "enable"}, {"name", in.name}}}};
   } else if (!in.facts.last_error.ok()) {
     j["last_error"] = error_json(in.facts.last_error);
   } else if (in.facts.set_aside > 0) {
     j["last_error"] = error_json(set_aside_error(in.facts.set_aside, in.name));
+    j["last_error"]["action"] = {{"op", "set_aside"}, {"name", in.name}};
   } else {
     j["last_error"] = nullptr;
   }

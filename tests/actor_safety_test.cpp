@@ -121,6 +121,7 @@ TEST_CASE("runs a crash left running are closed as interrupted; the resume names
   batch_result r;
   REQUIRE(w.lmdb->apply(b, r).ok());
   // The engine and its integration actors start again, as after a restart.
+  caf::anon_send_exit(w.queries, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(w.engine, caf::exit_reason::user_shutdown);
   w.sched->run();
   w.start();

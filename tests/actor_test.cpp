@@ -154,7 +154,8 @@ TEST_CASE("a full disk fails the run, keeps the cursor, and the next run loses n
   world w;
   w.start();
   w.add("acme", "manual", false, 5);
-  w.store->fail_next = 1;  // the first group commit (the first pages) hits a full disk
+  // The first commit of pages hits a full disk.
+  w.store->fail_once_if = [](const write_batch& b) { return !b.records.empty(); };
   w.call("sync", "acme");
   w.settle();
   auto s = w.status("acme");
@@ -290,7 +291,7 @@ TEST_CASE("client requests: bad token, unknown names, bad settings") {
   req.op = "list";
   self->send(w.engine, req);
   w.sched->run();
-  self->receive([](const client_reply& r) { CHECK(r.code == 1); },
+  self->receive([](const client_reply& r) { CHECK(r.kind == error_kind::unauthorized); },
                 caf::after(seconds(0)) >> [] { FAIL(); });
   CHECK(w.call("status", "nope").first == 4);
   CHECK(w.call("sync", "nope").first == 4);
@@ -377,14 +378,16 @@ TEST_CASE("the sync log and run history are pruned in the background to their re
   }
   w.sched->advance_time(seconds(59));
   w.sched->run();
-  CHECK(w.lmdb->history("acme").events == 301);  // with the "added" event
-  w.sched->advance_time(seconds(1));             // the retention timer: every minute
+  // With the "added" event and the record of who asked for it.
+  CHECK(w.lmdb->history("acme").events == 302);
+  w.sched->advance_time(seconds(1));  // the retention timer: every minute
   w.sched->run();
   auto h = w.lmdb->history("acme");
   CHECK(h.events == 50);
   CHECK(h.runs == 3);
   CHECK(h.oldest_event_at == "2026-11-23T09:00:00.000Z");
-  CHECK(w.lmdb->history("roomy").events == 6);  // 40 old ones gone by age, count well within
+  // 40 old ones gone by age, the count well within: 5, "added" and who asked.
+  CHECK(w.lmdb->history("roomy").events == 7);
   CHECK_FALSE(w.lmdb->run("acme", 2));
   CHECK(w.lmdb->run("acme", 3));
 
@@ -435,7 +438,7 @@ TEST_CASE("a changes request with a wait is answered when entries commit, or whe
     req.token = "tok";
     req.op = "changes";
     req.args = args.dump();
-    self->send(w.engine, req);
+    self->send(w.route("changes"), req);
     w.sched->run();
   };
   auto answer = [&]() -> std::optional<json> {

@@ -173,6 +173,13 @@ try:
     for method, path, body in changes:
         check("admin %s %s" % (method, path), call(method, path, admin, body)[0],
               expected.get(path, 200))
+    events = call("GET", "/api/v1/integrations/acme/logs?limit=100", viewer)[2]
+    check("the sync log records who asked for the change",
+          any(e.get("event") == "change_requested" and e.get("op") == "configure"
+              and e.get("by") == "token 'alice'" for e in events), True)
+    check("...and who added the integration from the CLI",
+          any(e.get("event") == "change_requested" and e.get("op") == "add"
+              and e.get("by", "").startswith("the CLI (user ") for e in events), True)
     check("the schedule was saved",
           call("GET", "/api/v1/integrations/acme", viewer)[2]["schedule"], "every 30m")
 
@@ -245,6 +252,23 @@ try:
     check("a slow client is disconnected by the header deadline",
           (closed[:12], time.time() - t0 < 25), (closed[:12], True))
     s.close()
+
+    # Identity and the operational endpoints.
+    status, _, doc = call("GET", "/api/v1/whoami", viewer)
+    check("whoami names the token and its role", (status, doc), (200, {"name": "victor",
+                                                                      "role": "viewer"}))
+    check("healthz needs no token", call("GET", "/healthz")[0], 200)
+    check("readyz needs no token, and the engine answers", call("GET", "/readyz")[0], 200)
+    check("metrics need a token", call("GET", "/metrics")[0], 401)
+    conn = http.client.HTTPConnection("127.0.0.1", http_port, timeout=30)
+    conn.request("GET", "/metrics", headers={"Authorization": "Bearer " + viewer})
+    r = conn.getresponse()
+    text = r.read().decode()
+    exercised.add(("GET", "/metrics"))
+    check("metrics with a viewer token: Prometheus text with the status gauge",
+          (r.status, 'ledgersync_integration_status{integration="acme",status="active"} 1' in text
+           or 'ledgersync_integration_status{integration="acme",status="error"} 1' in text),
+          (200, True))
 
     # Every operation in the spec was exercised.
     missing = sorted("%s %s" % (m.upper(), p) for p, ops in spec["paths"].items()

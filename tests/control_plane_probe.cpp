@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
   }
   caf::scoped_actor self{sys};
   auto ask = [&](client_request req) {
-    client_reply out{protocol_version, -1, "{}"};
+    client_reply out{protocol_version, error_kind::internal, 0, "{}"};
     self->request(*door, std::chrono::seconds(20), std::move(req))
         .receive([&](const client_reply& r) { out = r; },
                  [&](const caf::error& e) { out.body = sys.render(e); });
@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   req.name = "acme";
   // Past the gate, each request still carries the token: a wrong one is refused.
   req.token = std::string(a.token.size(), '0');
-  if (auto r = ask(req); r.code != 1) {
+  if (auto r = ask(req); r.kind != error_kind::unauthorized) {
     std::cout << "FAIL: a request with a wrong token got: " << r.body << "\n";
     return 1;
   }
@@ -83,7 +83,8 @@ int main(int argc, char** argv) {
   req.token = a.token;
   req.op = "ping";
   auto r = ask(req);
-  std::cout << (r.code == 0 ? "unharmed: ping answered " : "FAIL: no answer after the attack: ")
+  std::cout << (r.kind == error_kind::none ? "unharmed: ping answered "
+                                           : "FAIL: no answer after the attack: ")
             << r.body << "\n";
-  return r.code == 0 ? 0 : 1;
+  return r.kind == error_kind::none ? 0 : 1;
 }

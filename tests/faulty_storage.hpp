@@ -5,8 +5,11 @@
 #include <stdlib.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <vector>
 
 #include "storage/storage.hpp"
@@ -65,7 +68,26 @@ class faulty_storage final : public storage {
   std::vector<change_row> changes(uint64_t s, size_t l) override { return inner_.changes(s, l); }
   uint64_t last_change_seq() override { return inner_.last_change_seq(); }
   std::vector<std::string> logs(const std::string& i, size_t l) override {
+    std::unique_lock<std::mutex> hold(gate_m_);
+    if (logs_gated_) {
+      ++logs_blocked_;
+      gate_cv_.notify_all();
+      gate_cv_.wait(hold, [&] { return !logs_gated_; });
+      --logs_blocked_;
+    }
+    hold.unlock();
     return inner_.logs(i, l);
+  }
+  // A read that takes as long as a test wants: while gated, logs() waits for the gate to open.
+  void gate_logs(bool closed) {
+    std::lock_guard<std::mutex> hold(gate_m_);
+    logs_gated_ = closed;
+    gate_cv_.notify_all();
+  }
+  // True once a logs() call waits at the closed gate (false after `within`).
+  bool wait_logs_blocked(std::chrono::milliseconds within) {
+    std::unique_lock<std::mutex> hold(gate_m_);
+    return gate_cv_.wait_for(hold, within, [&] { return logs_blocked_ > 0; });
   }
   std::vector<std::string> runs(const std::string& i, size_t l) override {
     return inner_.runs(i, l);
@@ -84,6 +106,10 @@ class faulty_storage final : public storage {
 
  private:
   storage& inner_;
+  std::mutex gate_m_;
+  std::condition_variable gate_cv_;
+  bool logs_gated_ = false;
+  int logs_blocked_ = 0;
 };
 
 // A fresh temporary directory, removed when the test ends.

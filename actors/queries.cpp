@@ -1,0 +1,392 @@
+// The queries: the operations that read (ops/operations.hpp, route queries), off the engine's
+// mailbox. A small pool of workers, each on its own thread in the service (LMDB reads block
+// and MDB_NOTLS lets read transactions run on any thread), taking requests round-robin, so a
+// slow read holds up neither the supervisor nor the other reads. Live state comes from whoever
+// owns it, by message: the engine names the running integration actors, each tells its status;
+// an integration with no running actor is described from storage.
+#include <set>
+
+#include "actors/context.hpp"
+#include "actors/requests.hpp"
+#include "config/integration_config.hpp"
+#include "core/status_model.hpp"
+#include "storage/feed_reader.hpp"
+
+namespace ledgersync {
+
+using nlohmann::json;
+
+namespace {
+
+struct queries_state {
+  context_ptr ctx;
+  engine_actor engine;
+  std::string token;
+  // `changes` long polls waiting for the feed to move, across the pool.
+  std::shared_ptr<std::atomic<size_t>> parked;
+  static inline const char* name = "queries";
+};
+
+using self_ptr = queries_actor::stateful_pointer<queries_state>;
+using reply_promise = caf::typed_response_promise<client_reply>;
+
+reply_promise now(self_ptr self, client_reply r) {
+  auto rp = self->make_response_promise<client_reply>();
+  rp.deliver(std::move(r));
+  return rp;
+}
+
+int64_t now_ms(self_ptr self) {
+  return to_ms(self->state.ctx->now(self->clock().now()));
+}
+
+// Status of an integration whose actor is not running (crashed), from storage alone.
+json stored_status(self_ptr self, const std::string& name) {
+  auto doc = self->state.ctx->store->integration_doc(name);
+  auto j = json::parse(doc.value_or("{}"), nullptr, false);
+  auto cfg = j.value("config", json::object());
+  status_inputs in;
+  in.name = name;
+  in.connector = cfg.value("connector", "rest");
+  in.schedule = cfg.value("schedule", "manual");
+  in.enabled = cfg.value("enabled", true);
+  in.now_ms = now_ms(self);
+  in.facts = status_facts::from_json(j.value("status", json::object()));
+  return status_json(in);
+}
+
+// Status of one or all integrations: live ones asked, stopped ones read from storage.
+void gather_status(self_ptr self, reply_promise rp, std::vector<std::string> names, bool single,
+                   const std::map<std::string, integration_actor>& live) {
+  struct gather {
+    std::vector<json> out;
+    size_t pending = 0;
+  };
+  auto g = std::make_shared<gather>();
+  g->out.resize(names.size());
+  auto finish = [rp, g, single]() mutable {
+    if (single)
+      rp.deliver(reply(g->out.front()));
+    else
+      rp.deliver(reply(json(g->out)));
+  };
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto it = live.find(names[i]);
+    if (it == live.end()) {
+      g->out[i] = stored_status(self, names[i]);
+      continue;
+    }
+    ++g->pending;
+    auto name = names[i];
+    self->request(it->second, std::chrono::seconds(10), status_atom::value)
+        .then(
+            [g, i, finish](const std::string& s) mutable {
+              g->out[i] = json::parse(s, nullptr, false);
+              if (--g->pending == 0) finish();
+            },
+            [self, g, i, name, finish](const caf::error&) mutable {
+              g->out[i] = stored_status(self, name);
+              g->out[i]["unresponsive"] = true;
+              if (--g->pending == 0) finish();
+            });
+  }
+  if (g->pending == 0) finish();
+}
+
+// The supervisor names the running integration actors; each is asked for its status.
+reply_promise op_status(self_ptr self, std::vector<std::string> names, bool single) {
+  auto rp = self->make_response_promise<client_reply>();
+  // No timeout of its own: the engine answers from memory, and a dead one fails the request
+  // at once (then only stored status is shown). A timeout would leave a timer per read.
+  self->request(self->state.engine, caf::infinite, live_atom::value)
+      .then(
+          [self, rp, names, single](const live_integrations& l) mutable {
+            std::map<std::string, integration_actor> live(l.entries.begin(), l.entries.end());
+            gather_status(self, rp, names, single, live);
+          },
+          [self, rp, names, single](const caf::error&) mutable {
+            gather_status(self, rp, names, single, {});  // stored status only
+          });
+  return rp;
+}
+
+client_reply op_show(self_ptr self, const std::string& name) {
+  auto cfg = stored_config(*self->state.ctx, name);
+  if (!cfg) return no_integration(name);
+  std::string err;
+  auto parsed = config_from_json(*cfg, err);
+  json out;
+  out["config"] = parsed ? to_json(*parsed, false) : *cfg;
+  auto& store = *self->state.ctx->store;
+  out["records"] = store.record_counts(name);
+  json cursors = json::object();
+  for (auto& [s, c] : store.cursors(name)) cursors[s] = json::parse(c, nullptr, false);
+  out["cursors"] = cursors;
+  json runs = json::array();
+  for (auto& r : store.runs(name, 5)) runs.push_back(json::parse(r, nullptr, false));
+  out["recent_runs"] = runs;
+  json aside = json::array();
+  for (auto& text : store.set_aside(name)) {
+    auto j = json::parse(text, nullptr, false);
+    if (!j.is_object() || j.value("dismissed", false)) continue;
+    aside.push_back(json{{"stream", j.value("stream", "")},
+                         {"id", j.value("id", "")},
+                         {"missing", j.value("missing", json::array())},
+                         {"first_seen", j.value("first_seen", "")},
+                         {"last_seen", j.value("last_seen", "")}});
+    if (aside.size() >= 100) break;  // `ledgersync set-aside NAME` lists them all
+  }
+  out["set_aside"] = aside;
+  // How much history is kept, beside the limits it is pruned to.
+  auto& conf = out["config"];
+  auto keep = retention_of(conf);
+  auto h = store.history(name);
+  out["retention"] = {
+      {"events", h.events},
+      {"runs", h.runs},
+      {"oldest_event", h.oldest_event_at.empty() ? json(nullptr) : json(h.oldest_event_at)},
+      {"keep_days", keep.days},
+      {"keep_events", keep.events},
+      {"keep_runs", keep.runs}};
+  // Times in JSON output are ISO 8601 (the stored config keeps epoch ms).
+  if (conf.contains("created_at_ms")) {
+    auto ms = conf["created_at_ms"].is_number_integer() ? conf["created_at_ms"].get<int64_t>() : 0;
+    conf.erase("created_at_ms");
+    conf["created_at"] = ms > 0 ? json(format_iso(from_ms(ms))) : json(nullptr);
+  }
+  return reply(out);
+}
+
+// The change feed. A request with `wait_ms` that finds nothing new is parked until a commit
+// moves the feed (the log writer answers the wait) or the wait is over (the request's timeout,
+// on the actor clock), so a follower never busy-polls. Bounded: each wait at most 60 s (the
+// operations table refuses more), at most `max_parked` at once; beyond that a wait is refused
+// (answering it at once instead would turn its follower into a busy poll).
+constexpr size_t max_parked = 1000;
+
+client_reply feed_reply(self_ptr self, const feed_page& p) {
+  return reply(json{{"changes", p.changes},
+                    {"next_since", p.next_since},
+                    {"last_seq", self->state.ctx->store->last_change_seq()}});
+}
+
+void await_feed(self_ptr self, reply_promise rp, feed_query q, caf::actor_clock::time_point until) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - self->clock().now());
+  if (left.count() <= 0) {
+    rp.deliver(feed_reply(self, read_feed(*self->state.ctx->store, q)));
+    return;
+  }
+  ++*self->state.parked;
+  self->request(self->state.ctx->writer, left, feed_wait_atom::value, q.since,
+                static_cast<int64_t>(left.count()))
+      .then(
+          [self, rp, q, until](uint64_t) mutable {
+            --*self->state.parked;
+            auto page = read_feed(*self->state.ctx->store, q);
+            if (!page.changes.empty() || !page.caught_up) {
+              rp.deliver(feed_reply(self, page));
+              return;
+            }
+            q.since = page.next_since;  // moved, but only other integrations' entries: wait on
+            await_feed(self, rp, q, until);
+          },
+          [self, rp, q](const caf::error&) mutable {
+            --*self->state.parked;
+            rp.deliver(feed_reply(self, read_feed(*self->state.ctx->store, q)));
+          });
+}
+
+reply_promise op_changes(self_ptr self, const ops::changes_args& args) {
+  auto rp = self->make_response_promise<client_reply>();
+  auto& store = *self->state.ctx->store;
+  feed_query q;
+  q.since = args.since;
+  q.limit = args.limit;
+  q.integration = args.integration;
+  q.with_records = args.with_records;
+  auto wait_ms = args.wait_ms;
+  if (!q.integration.empty() && !store.integration_doc(q.integration))
+    return rp.deliver(no_integration(q.integration)), rp;
+  auto page = read_feed(store, q);
+  if (wait_ms == 0 || !page.changes.empty() || !page.caught_up)
+    return rp.deliver(feed_reply(self, page)), rp;
+  if (*self->state.parked >= max_parked)
+    return rp.deliver(fail(error_kind::rate_limited,
+                           "too many clients are following the change feed (" +
+                               std::to_string(max_parked) + "); try again later")),
+           rp;
+  q.since = page.next_since;
+  await_feed(self, rp, q, self->clock().now() + std::chrono::milliseconds(wait_ms));
+  return rp;
+}
+
+// `records NAME --id ID [--stream S]`: the record in that stream, or in every stream that has
+// one by that id.
+client_reply read_record(self_ptr self, const std::string& name, const ops::records_args& args) {
+  auto& store = *self->state.ctx->store;
+  auto id = args.id.value_or("");
+  auto& stream = args.stream;
+  std::vector<std::string> streams;
+  if (!stream.empty())
+    streams.push_back(stream);
+  else
+    for (auto& [s, n] : store.record_counts(name)) streams.push_back(s);
+  json out = json::array();
+  bool with_deleted = args.include_deleted;
+  for (auto& s : streams)
+    if (auto r = store.record(name, s, id); r && (!r->deleted || with_deleted)) {
+      json row{{"stream", r->stream},
+               {"id", r->id},
+               {"updated_at", r->updated_at},
+               {"record", json::parse(r->body, nullptr, false)}};
+      if (r->deleted) row["deleted"] = true;
+      out.push_back(std::move(row));
+    }
+  if (out.empty())
+    return fail(error_kind::not_found, "no record '" + id + "' in " + name +
+                                           (stream.empty() ? "" : "'s stream '" + stream + "'"));
+  return reply(out);
+}
+
+int level_rank(const std::string& level) {
+  if (level == "error") return 3;
+  if (level == "warn") return 2;
+  if (level == "info") return 1;
+  return 0;
+}
+
+// Oldest first, like a log file. With a filter, the newest `limit` matching events among the
+// last 100,000 (the retention keeps fewer by default).
+client_reply op_logs(self_ptr self, const std::string& name, const ops::logs_args& args) {
+  bool filtered = args.run_id != 0 || !args.level.empty();
+  auto rows = self->state.ctx->store->logs(name, filtered ? 100000 : args.limit);
+  json out = json::array();
+  auto min_rank = level_rank(args.level);
+  for (auto& l : rows) {
+    auto j = json::parse(l, nullptr, false);
+    if (!j.is_object()) continue;
+    if (args.run_id && j.value("run_id", uint64_t{0}) != args.run_id) continue;
+    if (!args.level.empty() && level_rank(j.value("level", "")) < min_rank) continue;
+    out.push_back(std::move(j));
+  }
+  if (out.size() > args.limit) out.erase(out.begin(), out.end() - static_cast<long>(args.limit));
+  return reply(out);
+}
+
+client_reply op_set_aside(self_ptr self, const std::string& name, const ops::set_aside_args& args) {
+  json entries = json::array();
+  for (auto& text : self->state.ctx->store->set_aside(name)) {
+    auto j = json::parse(text, nullptr, false);
+    if (!j.is_object() || (!args.include_dismissed && j.value("dismissed", false))) continue;
+    j.erase("hash");
+    entries.push_back(std::move(j));
+  }
+  return reply(json{{"integration", name}, {"set_aside", entries}});
+}
+
+client_reply op_run(self_ptr self, const std::string& name, const ops::run_args& args) {
+  if (args.run_id == 0) {
+    json runs = json::array();
+    for (auto& text : self->state.ctx->store->runs(name, args.limit))
+      runs.push_back(json::parse(text, nullptr, false));
+    return reply(json{{"integration", name}, {"runs", runs}});
+  }
+  auto r = self->state.ctx->store->run(name, args.run_id);
+  if (!r) return fail(error_kind::not_found, "no such run");
+  return reply(json::parse(*r, nullptr, false));
+}
+
+client_reply op_records(self_ptr self, const std::string& name, const ops::records_args& args) {
+  auto& store = *self->state.ctx->store;
+  if (!args.stream.empty()) {
+    auto& stream = args.stream;
+    // The configured streams, and any a past configuration left records in.
+    std::set<std::string> streams;
+    auto doc = json::parse(store.integration_doc(name).value_or("{}"), nullptr, false);
+    for (auto& s : doc.value("config", json::object()).value("streams", json::array()))
+      if (s.is_object()) streams.insert(s.value("name", ""));
+    for (auto& [s, n] : store.record_counts(name))
+      if (n > 0) streams.insert(s);
+    if (!streams.count(stream)) {
+      std::string list;
+      for (auto& s : streams) list += (list.empty() ? "" : ", ") + s;
+      auto extra = ops::hint_with_action("Show lists its streams.", "show", name);
+      extra["streams"] = streams;
+      return fail(error_kind::not_found,
+                  "no stream '" + stream + "' in " + name + "; its streams are " +
+                      (list.empty() ? "none" : list),
+                  extra);
+    }
+  }
+  if (args.id) return read_record(self, name, args);
+  json out = json::array();
+  for (auto& r : store.records(name, args.stream, args.after_stream, args.after_id, args.limit,
+                               args.include_deleted)) {
+    json row{{"stream", r.stream},
+             {"id", r.id},
+             {"updated_at", r.updated_at},
+             {"record", json::parse(r.body, nullptr, false)}};
+    if (r.deleted) row["deleted"] = true;
+    out.push_back(std::move(row));
+  }
+  return reply(out);
+}
+
+// The read operations, chosen by the type of their parsed arguments. Writes are the
+// supervisor's: the front door sends them there.
+struct dispatch {
+  self_ptr self;
+  const std::string& name;
+
+  reply_promise operator()(const ops::list_args&) {
+    return op_status(self, all_names(*self->state.ctx->store), false);
+  }
+  reply_promise operator()(const ops::status_args&) {
+    if (name.empty()) return op_status(self, all_names(*self->state.ctx->store), false);
+    return op_status(self, {name}, true);
+  }
+  reply_promise operator()(const ops::show_args&) { return now(self, op_show(self, name)); }
+  reply_promise operator()(const ops::logs_args& a) { return now(self, op_logs(self, name, a)); }
+  reply_promise operator()(const ops::records_args& a) {
+    return now(self, op_records(self, name, a));
+  }
+  reply_promise operator()(const ops::run_args& a) { return now(self, op_run(self, name, a)); }
+  reply_promise operator()(const ops::set_aside_args& a) {
+    return now(self, op_set_aside(self, name, a));
+  }
+  reply_promise operator()(const ops::changes_args& a) { return op_changes(self, a); }
+  template <class Write>
+  reply_promise operator()(const Write&) {
+    return now(self, fail(error_kind::internal, "the supervisor answers this, not the queries"));
+  }
+};
+
+queries_actor::behavior_type queries_fn(self_ptr self, context_ptr ctx, engine_actor engine,
+                                        std::string token,
+                                        std::shared_ptr<std::atomic<size_t>> parked) {
+  self->state.ctx = std::move(ctx);
+  self->state.engine = std::move(engine);
+  self->state.token = std::move(token);
+  self->state.parked = std::move(parked);
+  return {[=](client_request& req) -> reply_promise {
+    auto admitted = admit(*self->state.ctx->store, self->state.token, req);
+    if (auto* refused = std::get_if<client_reply>(&admitted)) return now(self, *refused);
+    return std::visit(dispatch{self, req.name}, std::get<ops::op_args>(admitted));
+  }};
+}
+
+}  // namespace
+
+caf::actor spawn_queries(caf::actor_system& sys, context_ptr ctx, engine_actor engine,
+                         std::string token, size_t workers, bool detached) {
+  auto parked = std::make_shared<std::atomic<size_t>>(0);
+  auto spawn_one = [=, &sys]() -> caf::actor {
+    auto w = detached ? sys.spawn<caf::detached>(queries_fn, ctx, engine, token, parked)
+                      : sys.spawn(queries_fn, ctx, engine, token, parked);
+    return caf::actor_cast<caf::actor>(w);
+  };
+  return caf::actor_pool::make(sys.dummy_execution_unit(), workers, spawn_one,
+                               caf::actor_pool::round_robin());
+}
+
+}  // namespace ledgersync

@@ -1,0 +1,179 @@
+// The operations layer as the engine answers it: kinds instead of exit codes, structured advice
+// instead of CLI wording, arguments checked by the table, an honest protocol handshake.
+#include "tests/actor_world.hpp"
+
+using namespace ledgersync;
+using namespace ledgersync::testing;
+
+namespace {
+
+// `to` may run on a thread of its own (the front door is a blocking actor): the wait is for
+// its answer, bounded, not a sleep.
+caf::message ask_raw(world& w, const caf::actor& to, client_request req) {
+  caf::scoped_actor self{*w.sys};
+  self->send(to, std::move(req));
+  w.sched->run();
+  caf::message out;
+  self->receive(
+      caf::others >> [&](caf::message_view& x) -> caf::result<caf::message> {
+        out = x.move_content_to_message();
+        return caf::message{};
+      },
+      caf::after(std::chrono::seconds(10)) >> [] {});
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("replies carry a kind and structured advice, never a CLI command") {
+  world w;
+  w.start();
+  w.add("acme", "manual", false, 1);
+  CHECK(w.call("disable", "acme").first == 0);
+  auto [code, body] = w.call("sync", "acme");
+  CHECK(w.last_kind == error_kind::conflict);
+  CHECK(code == 1);
+  CHECK(body["action"] == json{{"op", "enable"}, {"name", "acme"}});
+  CHECK(body.dump().find("ledgersync ") == std::string::npos);
+  CHECK(w.call("enable", "acme").first == 0);
+  CHECK(w.call("sync", "acme").first == 0);
+  w.settle();
+  auto [rcode, refused] = w.call("sync", "acme");
+  CHECK(w.last_kind == error_kind::rate_limited);
+  CHECK(rcode == 3);
+  CHECK(w.last_retry_after_ms > 0);
+  CHECK(refused["retry_after_ms"] == w.last_retry_after_ms);
+
+  integration_config again;
+  again.name = "acme";
+  again.base_url = "http://sandbox.test";
+  again.streams = default_rest_streams();
+  auto [ccode, conflict] = w.call("add", "", {{"config", to_json(again, true)}});
+  CHECK(w.last_kind == error_kind::conflict);
+  CHECK(conflict["action"]["op"] == "configure");
+  auto [scode, nostream] = w.call("records", "acme", {{"stream", "nosuch"}});
+  CHECK(w.last_kind == error_kind::not_found);
+  CHECK(nostream["action"]["op"] == "show");
+  auto [dcode, nodismiss] = w.call("dismiss", "acme", {{"id", "nope"}});
+  CHECK(w.last_kind == error_kind::not_found);
+  CHECK(nodismiss["action"]["op"] == "set_aside");
+  for (auto& j : {conflict, nostream, nodismiss}) {
+    INFO(j.dump());
+    CHECK(j.dump().find("ledgersync ") == std::string::npos);
+  }
+}
+
+TEST_CASE("the table checks every request before a handler sees it") {
+  world w;
+  w.start();
+  w.add("acme", "manual", false);
+  auto [c1, unknown] = w.call("frobnicate", "acme");
+  CHECK(c1 == 2);
+  CHECK(unknown["error"].get<std::string>().find("unknown operation 'frobnicate'") == 0);
+  auto [c2, bad] = w.call("logs", "acme", {{"limit", 0}});
+  CHECK(w.last_kind == error_kind::invalid_argument);
+  CHECK(bad["field"] == "limit");
+  auto [c3, extra] = w.call("sync", "acme", {{"fulll", true}});
+  CHECK(w.last_kind == error_kind::invalid_argument);
+  CHECK(extra["field"] == "fulll");
+  CHECK(w.call("show", "nope").first == 4);
+  CHECK(w.call("show", "").first == 2);
+}
+
+TEST_CASE("a CLI of another protocol is told which side to upgrade, in a reply it decodes") {
+  world w;
+  w.start();
+  // An older CLI: the front door answers in protocol 1's reply, the only one it decodes.
+  auto stopping = std::make_shared<std::atomic<bool>>(false);
+  auto door = spawn_front_door(*w.sys, w.engine, w.queries, stopping);
+  struct stop_door {
+    std::shared_ptr<std::atomic<bool>> flag;
+    caf::actor door;
+    ~stop_door() {
+      flag->store(true);
+      caf::anon_send_exit(door, caf::exit_reason::user_shutdown);
+    }
+  } guard{stopping, door};
+  client_request old;
+  old.version = 1;
+  old.token = "tok";
+  old.op = "ping";
+  auto m = ask_raw(w, door, old);
+  REQUIRE(m.match_elements<client_reply_v1>());
+  auto& v1 = m.get_as<client_reply_v1>(0);
+  CHECK(v1.code == 2);
+  CHECK(json::parse(v1.body)["error"].get<std::string>().find("upgrade the CLI") !=
+        std::string::npos);
+
+  // A newer CLI reads this protocol's reply and is told to upgrade the service.
+  client_request newer = old;
+  newer.version = protocol_version + 1;
+  m = ask_raw(w, caf::actor_cast<caf::actor>(w.engine), newer);
+  REQUIRE(m.match_elements<client_reply>());
+  CHECK(m.get_as<client_reply>(0).kind == error_kind::invalid_argument);
+  CHECK(m.get_as<client_reply>(0).body.find("upgrade the service") != std::string::npos);
+}
+
+TEST_CASE("a slow read holds up neither the supervisor nor another read") {
+  world w;
+  w.detached_queries = true;  // real threads: a blocked read must not block anything else
+  w.start();
+  w.add("acme", "manual", false, 5);
+  w.add("other", "manual", false, 5);
+  caf::scoped_actor self{*w.sys};
+  auto send = [&](const std::string& op, const std::string& name, json args = json::object()) {
+    client_request req;
+    req.token = "tok";
+    req.op = op;
+    req.name = name;
+    req.args = args.dump();
+    self->send(w.route(op), req);
+  };
+  // Bounded waits for answers from the query threads; the test clock does not move.
+  auto answer = [&](std::chrono::milliseconds within) -> std::optional<client_reply> {
+    std::optional<client_reply> out;
+    self->receive([&](const client_reply& r) { out = r; }, caf::after(within) >> [] {});
+    return out;
+  };
+
+  w.store->gate_logs(true);
+  send("logs", "acme");
+  REQUIRE(w.store->wait_logs_blocked(std::chrono::seconds(10)));
+
+  // The supervisor answers a write at once (its mailbox holds no read).
+  send("sync", "acme");
+  w.sched->run();
+  auto synced = answer(std::chrono::milliseconds(0));
+  REQUIRE(synced);
+  CHECK(synced->kind == error_kind::none);
+  send("disable", "other");
+  w.sched->run();
+  auto disabled = answer(std::chrono::milliseconds(0));
+  REQUIRE(disabled);
+  CHECK(disabled->kind == error_kind::none);
+
+  // Another read goes to the pool's other worker and is answered too.
+  send("run", "acme", {{"run_id", 1}});
+  auto run = answer(std::chrono::seconds(10));
+  REQUIRE(run);
+  CHECK(run->kind == error_kind::none);
+
+  // The slow read still answers once its storage does.
+  w.store->gate_logs(false);
+  auto logs = answer(std::chrono::seconds(10));
+  REQUIRE(logs);
+  CHECK(logs->kind == error_kind::none);
+  CHECK(json::parse(logs->body).is_array());
+  w.settle();
+}
+
+TEST_CASE("add's defaults are the service's: a config without streams gets the usual ones") {
+  world w;
+  w.start();
+  json conf{{"name", "bare"}, {"base_url", "http://sandbox.test"}, {"api_key", "k"}};
+  auto [code, body] = w.call("add", "", {{"config", conf}});
+  REQUIRE(code == 0);
+  auto show = w.call("show", "bare").second;
+  CHECK(show["config"]["connector"] == "rest");
+  CHECK(show["config"]["streams"].size() == default_rest_streams().size());
+}
