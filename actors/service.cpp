@@ -19,6 +19,7 @@
 
 #include "actors/api_bridge.hpp"
 #include "actors/context.hpp"
+#include "api/tokens.hpp"
 #include "config/integration_config.hpp"
 #include "core/control_gate.hpp"
 #include "core/logging.hpp"
@@ -166,6 +167,23 @@ void add_demo_integrations(caf::actor_system& sys, const engine_actor& engine,
 
 }  // namespace
 
+namespace {
+
+// The demo's page: a fresh admin token named "demo" (the previous demo's is revoked), so the
+// person trying it can open the page at once.
+std::string demo_page_hint(const std::string& data_dir, uint16_t http_port) {
+  if (!http_port) return "";
+  api::token_store tokens(data_dir + "/api_tokens.json");
+  std::string err;
+  tokens.revoke("demo", err);
+  auto made = tokens.create("admin", "demo", err);
+  if (!made) return "  (the Integrations page needs a token: " + err + ")\n";
+  return "  Integrations page: http://127.0.0.1:" + std::to_string(http_port) +
+         "/  (sign in with the admin token " + made->secret + ")\n";
+}
+
+}  // namespace
+
 int run_service(const serve_options& o) {
   // Signals are taken by sigwait below, so every thread spawned from here on blocks them.
   sigset_t sigs;
@@ -288,8 +306,11 @@ int run_service(const serve_options& o) {
   std::unique_ptr<http_api> http;
   if (o.http_listen != "off") {
     http_api_options ho;
-    ho.listen = o.http_listen.empty() ? std::string("127.0.0.1:") + (o.port == 0 ? "0" : "7421")
-                                      : o.http_listen;
+    // The demo and the default port get the page's usual address; a service on an ephemeral
+    // control port (tests, several services) gets an ephemeral one too.
+    ho.listen = !o.http_listen.empty()     ? o.http_listen
+                : (o.port == 0 && !o.demo) ? std::string("127.0.0.1:0")
+                                           : std::string("127.0.0.1:7421");
     ho.fall_back_to_any_port = o.demo && o.http_listen.empty();
     ho.tls_cert_file = o.http_tls_cert;
     ho.tls_key_file = o.http_tls_key;
@@ -339,6 +360,7 @@ int run_service(const serve_options& o) {
               << "      (with KEY=sk_test_sandbox in the environment: the key rotation fixes it)\n"
               << "  ledgersync records acme-payments --limit 3\n"
               << "  ledgersync changes --since 0 --limit 5\n"
+              << demo_page_hint(o.data_dir, http ? http->port() : 0)
               << "(ledgersync is in build/ when started by scripts/demo.) Ctrl-C stops.\n"
               << std::endl;
   }
