@@ -11,6 +11,7 @@
 #include "api/web_files.hpp"
 #include "core/metrics.hpp"
 #include "core/time_util.hpp"
+#include "notify/subscriptions.hpp"
 
 namespace ledgersync {
 
@@ -104,10 +105,70 @@ std::string status_gauges(const json& docs) {
 
 class bridge final : public api::gateway {
  public:
-  bridge(caf::actor_system& sys, caf::actor door, std::string token)
-      : sys_(sys), door_(std::move(door)), token_(std::move(token)) {}
+  bridge(caf::actor_system& sys, caf::actor door, std::string token,
+         notify::subscription_store* hooks)
+      : sys_(sys), door_(std::move(door)), token_(std::move(token)), hooks_(hooks) {}
+
+  // Webhook subscriptions live in their own file (notify/subscriptions.hpp), not in the engine:
+  // the same calls `ledgersync webhook ...` makes.
+  api::op_result webhooks(const api::op_call& c) {
+    if (!hooks_) return api::op_result::failure("unavailable", "webhooks are not set up");
+    notify::notify_error err;
+    auto failed = [&] {
+      auto kind = err.what == notify::notify_error::invalid     ? "invalid_argument"
+                  : err.what == notify::notify_error::not_found ? "not_found"
+                                                                : "internal";
+      return api::op_result::failure(
+          kind, err.message,
+          err.what == notify::notify_error::not_found ? "GET /api/v1/webhooks lists them" : "");
+    };
+    auto id = c.args.value("id", "");
+    if (c.op == "webhook_list") {
+      auto subs = hooks_->list(err);
+      if (!subs) return failed();
+      auto out = json::array();
+      for (auto& s : *subs) out.push_back(notify::describe(s));
+      return api::op_result::success(out);
+    }
+    if (c.op == "webhook_add") {
+      for (auto& [k, v] : c.args.items())
+        if (k != "url" && k != "events")
+          return api::op_result::failure("invalid_argument",
+                                         "webhook: unknown field '" + k + "' (url, events)");
+      if (!c.args.contains("url") || !c.args["url"].is_string())
+        return api::op_result::failure("invalid_argument", "webhook: url must be a string");
+      std::string events;
+      if (c.args.contains("events") && c.args["events"].is_array()) {
+        for (auto& e : c.args["events"])
+          if (e.is_string()) events += (events.empty() ? "" : ",") + e.get<std::string>();
+      } else {
+        return api::op_result::failure("invalid_argument",
+                                       "webhook: events must be a list, e.g. [\"run_failed\"]");
+      }
+      auto wanted = notify::parse_events(events, err);
+      if (!wanted) return failed();
+      auto made = hooks_->add(c.args["url"].get<std::string>(), *wanted, err);
+      if (!made) return failed();
+      auto out = notify::describe(made->sub);
+      out["secret"] = made->secret;  // shown once
+      return api::op_result::success(out);
+    }
+    if (c.op == "webhook_remove")
+      return hooks_->remove(id, err) ? api::op_result::success(nullptr) : failed();
+    if (c.op == "webhook_resume") {
+      if (!hooks_->resume(id, err)) return failed();
+      auto s = hooks_->get(id, err);
+      return s ? api::op_result::success(notify::describe(*s)) : failed();
+    }
+    auto s = hooks_->get(id, err);
+    if (!s) return failed();
+    auto out = json::array();
+    for (auto& d : s->deliveries) out.push_back(notify::describe(d));
+    return api::op_result::success(out);
+  }
 
   void call(const api::op_call& c, std::function<void(api::op_result)> done) override {
+    if (c.op.rfind("webhook_", 0) == 0) return done(webhooks(c));
     auto req = request_for(c, token_);
     auto door = door_;
     auto op = c.op;
@@ -137,9 +198,11 @@ class bridge final : public api::gateway {
           .then(
               [path, done](const client_reply& r) {
                 if (path == "/readyz")
-                  return done(
-                      r.kind == error_kind::none ? 200 : 503, text,
-                      r.kind == error_kind::none ? "ready\n" : "not ready: " + r.body + "\n");
+                  return done(r.kind == error_kind::none ? 200 : 503, text,
+                              // Unauthenticated: say what is wrong, not what the engine said.
+                              r.kind == error_kind::none
+                                  ? std::string("ready\n")
+                                  : std::string("not ready: ") + error_kind_name(r.kind) + "\n");
                 auto docs = json::parse(r.body, nullptr, false);
                 if (!docs.is_array()) return done(503, text, "status unavailable\n");
                 done(200, "text/plain; version=0.0.4; charset=utf-8",
@@ -200,6 +263,7 @@ class bridge final : public api::gateway {
   caf::actor_system& sys_;
   caf::actor door_;
   std::string token_;
+  notify::subscription_store* hooks_;
 };
 
 class running_api final : public http_api {
@@ -269,7 +333,7 @@ std::unique_ptr<http_api> start_http_api(caf::actor_system& sys, caf::actor fron
     return nullptr;
   auto make = [&](api::server_config c) {
     return std::make_unique<running_api>(
-        make_api_bridge(sys, front_door, token),
+        make_api_bridge(sys, front_door, token, o.webhooks),
         std::make_unique<api::token_store>(o.data_dir + "/api_tokens.json"), std::move(c));
   };
   auto api = make(cfg);
@@ -283,8 +347,9 @@ std::unique_ptr<http_api> start_http_api(caf::actor_system& sys, caf::actor fron
 }
 
 std::unique_ptr<api::gateway> make_api_bridge(caf::actor_system& sys, caf::actor front_door,
-                                              std::string token) {
-  return std::make_unique<bridge>(sys, std::move(front_door), std::move(token));
+                                              std::string token,
+                                              notify::subscription_store* hooks) {
+  return std::make_unique<bridge>(sys, std::move(front_door), std::move(token), hooks);
 }
 
 }  // namespace ledgersync

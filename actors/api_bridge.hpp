@@ -13,11 +13,15 @@
 #include "api/http_server.hpp"
 
 namespace ledgersync {
+namespace notify {
+class subscription_store;
+}
 
 // `front_door` is the published actor; `token` the service's own credential (the HTTP server
 // has already authenticated the caller and checked its role).
 std::unique_ptr<api::gateway> make_api_bridge(caf::actor_system& sys, caf::actor front_door,
-                                              std::string token);
+                                              std::string token,
+                                              notify::subscription_store* hooks = nullptr);
 
 // The HTTP API as the service runs it: the bridge, the token file of the data dir and the server.
 struct http_api_options {
@@ -25,6 +29,7 @@ struct http_api_options {
   bool fall_back_to_any_port = false;  // when the port is taken (the demo)
   std::string tls_cert_file, tls_key_file;
   std::string data_dir;
+  notify::subscription_store* webhooks = nullptr;  // for /api/v1/webhooks
 };
 class http_api {
  public:

@@ -315,6 +315,7 @@ int run_service(const serve_options& o) {
     ho.tls_cert_file = o.http_tls_cert;
     ho.tls_key_file = o.http_tls_key;
     ho.data_dir = o.data_dir;
+    ho.webhooks = &hooks;
     http = start_http_api(sys, front, token, ho, err);
     if (!http) {
       std::cerr << "ledgersync: HTTP API on " << ho.listen << ": " << err << "\n";

@@ -69,6 +69,12 @@ std::vector<route> make_routes() {
         limit,
         {"wait", query_kind::duration, "wait_ms", kMaxWaitMs}}},
       {"GET", "/api/v1/events", "events", role::viewer, 200},
+      // Webhook subscriptions: configuration, so reading them is for admins too.
+      {"GET", "/api/v1/webhooks", "webhook_list", role::admin, 200},
+      {"POST", "/api/v1/webhooks", "webhook_add", role::admin, 201, body_use::args},
+      {"DELETE", "/api/v1/webhooks/{id}", "webhook_remove", role::admin, 204},
+      {"GET", "/api/v1/webhooks/{id}/deliveries", "webhook_deliveries", role::admin, 200},
+      {"POST", "/api/v1/webhooks/{id}/resume", "webhook_resume", role::admin, 200},
   };
 }
 

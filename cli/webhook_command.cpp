@@ -57,27 +57,7 @@ namespace {
   }
 }
 
-json describe(const notify::delivery_record& d) {
-  json j{{"delivery_id", d.delivery_id}, {"event", d.event},    {"at", d.at},
-         {"attempt", d.attempt},         {"status", nullptr},   {"error", nullptr},
-         {"duration_ms", d.duration_ms}, {"outcome", d.outcome}};
-  if (d.status) j["status"] = d.status;
-  if (!d.error.empty()) j["error"] = d.error;
-  return j;
-}
-
-json describe(const notify::subscription& s) {
-  json j{{"id", s.id},
-         {"url", s.url},
-         {"events", s.events},
-         {"created_at", s.created_at},
-         {"state", s.state},
-         {"paused_reason", s.paused_reason.empty() ? json() : json(s.paused_reason)},
-         {"consecutive_failures", s.consecutive_failures},
-         {"last_delivery", nullptr}};
-  if (!s.deliveries.empty()) j["last_delivery"] = describe(s.deliveries.back());
-  return j;
-}
+using notify::describe;
 
 std::string result_text(const notify::delivery_record& d) {
   return d.status ? "HTTP " + std::to_string(d.status) : d.error;

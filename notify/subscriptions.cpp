@@ -372,4 +372,27 @@ std::optional<std::string> subscription_store::secret_of(const subscription& s,
   return plain;
 }
 
+nlohmann::json describe(const delivery_record& d) {
+  nlohmann::json j{{"delivery_id", d.delivery_id}, {"event", d.event},    {"at", d.at},
+                   {"attempt", d.attempt},         {"status", nullptr},   {"error", nullptr},
+                   {"duration_ms", d.duration_ms}, {"outcome", d.outcome}};
+  if (d.status) j["status"] = d.status;
+  if (!d.error.empty()) j["error"] = d.error;
+  return j;
+}
+
+nlohmann::json describe(const subscription& s) {
+  nlohmann::json j{{"id", s.id},
+                   {"url", s.url},
+                   {"events", s.events},
+                   {"created_at", s.created_at},
+                   {"state", s.state},
+                   {"paused_reason",
+                    s.paused_reason.empty() ? nlohmann::json() : nlohmann::json(s.paused_reason)},
+                   {"consecutive_failures", s.consecutive_failures},
+                   {"last_delivery", nullptr}};
+  if (!s.deliveries.empty()) j["last_delivery"] = describe(s.deliveries.back());
+  return j;
+}
+
 }  // namespace ledgersync::notify

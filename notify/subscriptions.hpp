@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,6 +62,11 @@ struct created_subscription {
   subscription sub;
   std::string secret;  // "whsec_" + 64 hex digits; stored only sealed
 };
+
+// What the CLI's --json and the HTTP API show of a subscription (never its secret) and of one
+// delivery attempt.
+nlohmann::json describe(const subscription& s);
+nlohmann::json describe(const delivery_record& d);
 
 // Checks a notification URL as upstream URLs are checked: absolute http or https with a host,
 // no file:// or other scheme, no fragment. Empty when fine, else why not.

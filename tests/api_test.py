@@ -270,6 +270,25 @@ try:
            or 'ledgersync_integration_status{integration="acme",status="error"} 1' in text),
           (200, True))
 
+    # Webhook subscriptions: admins only; the secret is shown once; the same rules as the CLI.
+    check("a viewer may not list webhooks", call("GET", "/api/v1/webhooks", viewer)[0], 403)
+    status, _, doc = call("POST", "/api/v1/webhooks", admin,
+                          {"url": "http://127.0.0.1:9/hook", "events": ["run_failed"]})
+    check("admin adds a webhook: 201 with its secret", (status, doc["secret"][:6]),
+          (201, "whsec_"))
+    hook_id = doc["id"]
+    check("file:// is refused", call("POST", "/api/v1/webhooks", admin,
+                                     {"url": "file:///etc/passwd", "events": ["*"]})[0], 400)
+    check("an unknown event is refused", call("POST", "/api/v1/webhooks", admin,
+                                              {"url": "https://h.example/", "events": ["boom"]})[0],
+          400)
+    status, _, doc = call("GET", "/api/v1/webhooks", admin)
+    check("listed, without a secret", (status, "secret" in json.dumps(doc)), (200, False))
+    check("its deliveries", call("GET", "/api/v1/webhooks/%s/deliveries" % hook_id, admin)[0], 200)
+    check("resume", call("POST", "/api/v1/webhooks/%s/resume" % hook_id, admin)[0], 200)
+    check("remove", call("DELETE", "/api/v1/webhooks/%s" % hook_id, admin)[0], 204)
+    check("an unknown id is 404", call("DELETE", "/api/v1/webhooks/%s" % hook_id, admin)[0], 404)
+
     # Every operation in the spec was exercised.
     missing = sorted("%s %s" % (m.upper(), p) for p, ops in spec["paths"].items()
                      for m in ops if m in ("get", "post", "patch", "delete")
