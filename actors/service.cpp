@@ -23,6 +23,7 @@
 #include "config/integration_config.hpp"
 #include "core/control_gate.hpp"
 #include "core/logging.hpp"
+#include "core/private_file.hpp"
 #include "notify/dispatcher.hpp"
 #include "notify/status_events.hpp"
 #include "sandbox/sandbox_server.hpp"
@@ -66,16 +67,6 @@ std::string random_token() {
   char hex[sizeof raw * 2 + 1];
   sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
   return hex;
-}
-
-bool write_private(const std::string& path, const std::string& text) {
-  auto tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) return false;
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  return ok && ::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
 // Who holds the data dir, for the message of a service that could not take it: service.json
@@ -329,8 +320,8 @@ int run_service(const serve_options& o) {
   auto service_file = o.data_dir + "/service.json";
   json address{{"host", o.host}, {"port", *port}, {"token", token}, {"pid", ::getpid()}};
   if (http) address["http_port"] = http->port();
-  if (!write_private(service_file, address.dump())) {
-    std::cerr << "ledgersync: cannot write " << service_file << "\n";
+  if (!write_private_file(service_file, address.dump(), err)) {
+    std::cerr << "ledgersync: cannot write " << service_file << ": " << err << "\n";
     stop_http();
     stop_actors();
     return 1;

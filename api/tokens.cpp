@@ -15,6 +15,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/private_file.hpp"
+
 namespace ledgersync::api {
 
 using json = nlohmann::json;
@@ -141,38 +143,7 @@ bool token_store::save(const std::vector<entry>& tokens, std::string& error) {
                     {"sha256", hex(t.sha256)},
                     {"created_at", t.info.created_at}});
   auto text = json{{"tokens", list}}.dump(2) + "\n";
-  auto tmp = path_ + ".tmp." + std::to_string(::getpid());
-  auto sys_fail = [&](const std::string& what) {
-    error = what + " " + tmp + ": " + std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return false;
-  };
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return sys_fail("cannot create");
-  size_t done = 0;
-  while (done < text.size()) {
-    auto n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      return sys_fail("cannot write");
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    return sys_fail("cannot sync");
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path_.c_str()) != 0) return sys_fail("cannot rename");
-  // The rename itself is durable only once the directory is synced.
-  auto slash = path_.find_last_of('/');
-  auto dir = slash == std::string::npos ? std::string(".") : path_.substr(0, slash + 1);
-  if (int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); d >= 0) {
-    ::fsync(d);
-    ::close(d);
-  }
-  return true;
+  return write_private_file(path_, text, error);
 }
 
 std::optional<created_token> token_store::create(std::string_view role_text, std::string name,

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/private_file.hpp"
 #include "notify/signing.hpp"
 
 namespace ledgersync::notify {
@@ -209,37 +210,10 @@ bool subscription_store::save(const std::vector<subscription>& subs, notify_erro
   json list = json::array();
   for (auto& s : subs) list.push_back(to_json(s));
   auto text = json{{"webhooks", list}}.dump(2) + "\n";
-  auto tmp = path_ + ".tmp." + std::to_string(::getpid());
-  auto sys_fail = [&](const std::string& what) {
-    err = {notify_error::io, what + " " + tmp + ": " + std::strerror(errno)};
-    ::unlink(tmp.c_str());
-    return false;
-  };
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return sys_fail("cannot create");
-  size_t done = 0;
-  while (done < text.size()) {
-    auto n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      return sys_fail("cannot write");
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    return sys_fail("cannot sync");
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path_.c_str()) != 0) return sys_fail("cannot rename");
-  auto slash = path_.find_last_of('/');
-  auto dir = slash == std::string::npos ? std::string(".") : path_.substr(0, slash + 1);
-  if (int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); d >= 0) {
-    ::fsync(d);
-    ::close(d);
-  }
-  return true;
+  std::string why;
+  if (write_private_file(path_, text, why)) return true;
+  err = {notify_error::io, why};
+  return false;
 }
 
 template <class F>
