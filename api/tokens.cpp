@@ -15,6 +15,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/hex.hpp"
 #include "core/private_file.hpp"
 
 namespace ledgersync::api {
@@ -30,16 +31,6 @@ std::string sha256(std::string_view text) {
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
-std::string hex(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
-
 std::optional<std::string> unhex(const std::string& text) {
   if (text.size() % 2) return std::nullopt;
   std::string out;
@@ -52,13 +43,6 @@ std::optional<std::string> unhex(const std::string& text) {
     out += static_cast<char>(hi * 16 + lo);
   }
   return out;
-}
-
-std::string random_hex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1)
-    throw std::runtime_error("no randomness from OpenSSL");
-  return hex(raw);
 }
 
 std::string now_iso() {

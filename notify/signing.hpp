@@ -12,12 +12,10 @@
 #include <string_view>
 
 #include "connectors/http_types.hpp"
+#include "core/hex.hpp"
 
 namespace ledgersync::notify {
 
-std::string hex(std::string_view bytes);
-// `bytes` random bytes from OpenSSL, as hex.
-std::string random_hex(size_t bytes);
 std::string hmac_sha256_hex(std::string_view key, std::string_view message);
 
 // The body of one event's notification (the same bytes for every subscription and attempt).
