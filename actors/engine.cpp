@@ -318,11 +318,13 @@ struct dispatch {
   reply_promise operator()(const ops::disable_args&) { return op_enable(self, name, false); }
   reply_promise operator()(const ops::remove_args&) { return op_remove(self, name); }
   reply_promise operator()(const ops::test_args&) {
+    auto n = name;
     return ask_actor<std::string>(
         self, name, std::chrono::seconds(120),
-        [](const std::string& s) {
+        [n](const std::string& s) {
           auto j = json::parse(s, nullptr, false);
           if (j.value("ok", false)) return reply(j);
+          if (j.contains("action") && j["action"].is_object()) j["action"]["name"] = n;
           auto r = fail(error_kind::upstream_failed, j.value("message", "the test failed"), j);
           return r;
         },

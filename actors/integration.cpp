@@ -73,6 +73,14 @@ struct integration_state {
   // that says "not running" while the history still says "running" would be untrue.
   int ends_in_flight = 0;
   std::vector<caf::typed_response_promise<std::string>> status_waiting;
+  // Who waits for a run's end (`sync --wait`, the API's run wait), by waiter id: answered when
+  // the end has landed, or by their timeout.
+  struct run_waiter {
+    uint64_t run_id;
+    caf::typed_response_promise<std::string> rp;
+  };
+  std::map<uint64_t, run_waiter> run_waiters;
+  uint64_t next_waiter = 1;
   // Skipped scheduled fires are logged once per reason, not once a minute.
   std::string last_skip_reason;
   static inline const char* name = "integration";
@@ -203,8 +211,17 @@ void persist_run_end(self_ptr self, write_batch b) {
   persist(self, std::move(b), [self] {
     auto& st = self->state;
     if (--st.ends_in_flight > 0) return;
-    auto status = status_json(inputs(self)).dump();
-    for (auto& rp : std::exchange(st.status_waiting, {})) rp.deliver(status);
+    auto status = status_json(inputs(self));
+    for (auto& rp : std::exchange(st.status_waiting, {})) rp.deliver(status.dump());
+    uint64_t active = st.run ? st.run->id : 0;
+    for (auto it = st.run_waiters.begin(); it != st.run_waiters.end();) {
+      if (it->second.run_id == active) {
+        ++it;
+        continue;
+      }
+      it->second.rp.deliver(json{{"done", true}, {"status", status}}.dump());
+      it = st.run_waiters.erase(it);
+    }
   });
 }
 
@@ -667,6 +684,27 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
               {"action", {{"op", "set_aside"}, {"name", st.cfg.name}}}}
                          .dump());
         return rp;
+      },
+      [=](wait_atom, uint64_t run_id, int64_t timeout_ms) -> caf::result<std::string> {
+        auto& st = self->state;
+        bool active = st.run && st.run->id == run_id;
+        // A run that has just ended counts as running until its end has landed.
+        if (!active && st.ends_in_flight == 0)
+          return json{{"done", true}, {"status", status_json(inputs(self))}}.dump();
+        if (timeout_ms <= 0)
+          return json{{"done", false}, {"status", status_json(inputs(self))}}.dump();
+        auto id = st.next_waiter++;
+        auto rp = self->make_response_promise<std::string>();
+        st.run_waiters.emplace(id, integration_state::run_waiter{run_id, rp});
+        self->delayed_send(self, milliseconds(timeout_ms), wait_over_atom::value, id);
+        return rp;
+      },
+      [=](wait_over_atom, uint64_t id) {
+        auto& st = self->state;
+        auto it = st.run_waiters.find(id);
+        if (it == st.run_waiters.end()) return;  // answered when the run ended
+        it->second.rp.deliver(json{{"done", false}, {"status", status_json(inputs(self))}}.dump());
+        st.run_waiters.erase(it);
       },
       [=](persist_atom) {
         auto& st = self->state;

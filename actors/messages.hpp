@@ -34,6 +34,8 @@ using prune_atom = caf::atom_constant<caf::atom("prune")>;
 using prune_step_atom = caf::atom_constant<caf::atom("prunestep")>;
 using feed_wait_atom = caf::atom_constant<caf::atom("feedwait")>;
 using live_atom = caf::atom_constant<caf::atom("live")>;
+using wait_atom = caf::atom_constant<caf::atom("waitrun")>;
+using wait_over_atom = caf::atom_constant<caf::atom("waitover")>;
 
 // ---- message types ---------------------------------------------------------------------------
 
@@ -124,7 +126,7 @@ struct client_reply_v1 {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, error_info& x) {
   return f(caf::meta::type_name("error_info"), x.category, x.message, x.transport, x.retry_after_s,
-           x.permanent, x.specific_hint);
+           x.permanent, x.specific_hint, x.fix_settings);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, http_response& x) {
@@ -212,6 +214,12 @@ using integration_actor = caf::typed_actor<
     // An admin (`by`) accepts set-aside record (stream, id) as unfixable; JSON
     // {dismissed, set_aside} or {error} when no such entry is counted.
     caf::replies_to<dismiss_atom, std::string, std::string, std::string>::with<std::string>,
+    // Answered when run `run_id` is over and its end is durable, or after `timeout_ms`,
+    // whichever comes first: JSON {done, status} (status as status_json, with the progress
+    // while the run goes on). A run that is not active (over, or unknown) is done at once.
+    caf::replies_to<wait_atom, uint64_t /*run_id*/, int64_t /*timeout_ms*/>::with<std::string>,
+    // (self) waiter `id`'s timeout is over.
+    caf::reacts_to<wait_over_atom, uint64_t>,
     // (self) write again what a failed commit left unrecorded (a run's end on a full disk).
     caf::reacts_to<persist_atom>,
     // (scheduler) when the next scheduled run is due, wall ms; 0 = none.

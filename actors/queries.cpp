@@ -4,6 +4,7 @@
 // slow read holds up neither the supervisor nor the other reads. Live state comes from whoever
 // owns it, by message: the engine names the running integration actors, each tells its status;
 // an integration with no running actor is described from storage.
+#include <algorithm>
 #include <set>
 
 #include "actors/context.hpp"
@@ -245,7 +246,7 @@ client_reply read_record(self_ptr self, const std::string& name, const ops::reco
   if (out.empty())
     return fail(error_kind::not_found, "no record '" + id + "' in " + name +
                                            (stream.empty() ? "" : "'s stream '" + stream + "'"));
-  return reply(out);
+  return reply(json{{"records", std::move(out)}, {"next", nullptr}});
 }
 
 int level_rank(const std::string& level) {
@@ -296,6 +297,43 @@ client_reply op_run(self_ptr self, const std::string& name, const ops::run_args&
   return reply(json::parse(*r, nullptr, false));
 }
 
+// The run's document once its end is durable; where it stands if the wait ran out first. The
+// integration actor knows when the end has landed; the document is read here, off its thread.
+reply_promise op_wait(self_ptr self, const std::string& name, const ops::wait_args& args) {
+  auto rp = self->make_response_promise<client_reply>();
+  auto ended = [self, rp, name, run_id = args.run_id]() mutable {
+    auto r = op_run(self, name, ops::run_args{run_id, 1});
+    if (r.kind != error_kind::none)
+      rp.deliver(std::move(r));
+    else
+      rp.deliver(reply(json{{"done", true}, {"run", json::parse(r.body, nullptr, false)}}));
+  };
+  self->request(self->state.engine, caf::infinite, live_atom::value)
+      .then(
+          [self, rp, name, args, ended](const live_integrations& l) mutable {
+            auto it = std::find_if(l.entries.begin(), l.entries.end(),
+                                   [&](auto& e) { return e.first == name; });
+            if (it == l.entries.end()) {  // not running: nothing to wait for
+              ended();
+              return;
+            }
+            auto margin = std::chrono::milliseconds(args.timeout_ms) + std::chrono::seconds(10);
+            self->request(it->second, margin, wait_atom::value, args.run_id, args.timeout_ms)
+                .then(
+                    [rp, ended](const std::string& s) mutable {
+                      auto j = json::parse(s, nullptr, false);
+                      if (j.value("done", false))
+                        ended();
+                      else
+                        rp.deliver(reply(
+                            json{{"done", false}, {"status", j.value("status", json::object())}}));
+                    },
+                    [ended](const caf::error&) mutable { ended(); });
+          },
+          [ended](const caf::error&) mutable { ended(); });
+  return rp;
+}
+
 client_reply op_records(self_ptr self, const std::string& name, const ops::records_args& args) {
   auto& store = *self->state.ctx->store;
   if (!args.stream.empty()) {
@@ -319,9 +357,14 @@ client_reply op_records(self_ptr self, const std::string& name, const ops::recor
     }
   }
   if (args.id) return read_record(self, name, args);
+  // One row more than asked for tells whether another page follows, so a reader stops on
+  // `next` being null instead of asking once more for an empty page.
+  auto rows = store.records(name, args.stream, args.after_stream, args.after_id, args.limit + 1,
+                            args.include_deleted);
+  bool more = rows.size() > args.limit;
+  if (more) rows.pop_back();
   json out = json::array();
-  for (auto& r : store.records(name, args.stream, args.after_stream, args.after_id, args.limit,
-                               args.include_deleted)) {
+  for (auto& r : rows) {
     json row{{"stream", r.stream},
              {"id", r.id},
              {"updated_at", r.updated_at},
@@ -329,7 +372,8 @@ client_reply op_records(self_ptr self, const std::string& name, const ops::recor
     if (r.deleted) row["deleted"] = true;
     out.push_back(std::move(row));
   }
-  return reply(out);
+  json next = more ? json(rows.back().stream + "/" + rows.back().id) : json(nullptr);
+  return reply(json{{"records", std::move(out)}, {"next", std::move(next)}});
 }
 
 // The read operations, chosen by the type of their parsed arguments. Writes are the
@@ -351,6 +395,7 @@ struct dispatch {
     return now(self, op_records(self, name, a));
   }
   reply_promise operator()(const ops::run_args& a) { return now(self, op_run(self, name, a)); }
+  reply_promise operator()(const ops::wait_args& a) { return op_wait(self, name, a); }
   reply_promise operator()(const ops::set_aside_args& a) {
     return now(self, op_set_aside(self, name, a));
   }

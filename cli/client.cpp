@@ -41,6 +41,7 @@ class caf_client final : public service_client {
 
   explicit caf_client(std::chrono::milliseconds timeout)
       : sys_(std::make_unique<caf::actor_system>(config())), timeout_(timeout) {}
+  int64_t timeout_ms() const override { return timeout_.count(); }
 
   // Once a deadline has passed, CAF's I/O thread may still be inside the connection attempt
   // (the OpenSSL transport reads its handshake blocking), and destroying the actor system joins

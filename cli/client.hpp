@@ -48,6 +48,9 @@ class service_client {
   virtual ~service_client() = default;
   virtual reply call(const std::string& op, const std::string& name,
                      const nlohmann::json& args = nlohmann::json::object()) = 0;
+  // How long one call may take (`timeout` above): a call that asks the service to wait (for a
+  // run's end) must ask for less.
+  virtual int64_t timeout_ms() const = 0;
 };
 
 }  // namespace ledgersync::cli

@@ -214,41 +214,33 @@ int report(const reply& r, bool json_out, const std::function<void(const json&)>
   return r.code;
 }
 
+// Asks the service to answer when the run is over; each answer that comes back first (after
+// 200 ms on a terminal, a second otherwise) carries the progress to show meanwhile.
 int wait_for_run(service_client& c, const std::string& name, uint64_t run_id, bool json_out) {
   bool tty = !json_out && ::isatty(STDOUT_FILENO);
   std::string last_line;
+  int64_t poll_ms = std::clamp<int64_t>(c.timeout_ms() / 2, 1, tty ? 200 : 1000);
+  json run;
   for (;;) {
-    auto s = c.call("status", name);
-    if (s.code != 0) return report(s, json_out, [](const json&) {});
-    bool running = s.body.value("running", false) && s.body["progress"].is_object() &&
-                   s.body["progress"].value("run_id", uint64_t{0}) == run_id;
-    if (!running) break;
-    if (!json_out) {
-      auto line = s.body["progress"].dump();
-      if (tty || line != last_line) print_progress(s.body, tty);
+    auto r = c.call("wait", name, {{"run_id", run_id}, {"timeout_ms", poll_ms}});
+    if (r.code != 0) return report(r, json_out, [](const json&) {});
+    if (r.body.value("done", false)) {
+      run = r.body["run"];
+      break;
+    }
+    auto& s = r.body["status"];
+    if (!json_out && s.is_object() && s["progress"].is_object()) {
+      auto line = s["progress"].dump();
+      if (tty || line != last_line) print_progress(s, tty);
       last_line = line;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(tty ? 200 : 1000));
   }
   if (tty) std::cout << "\n";
-  // The run's records are group-committed just after the actor lets go of the run: a run that
-  // failed at once may not be readable yet, and a finished one may still read "running".
-  auto r = c.call("run", name, {{"run_id", run_id}});
-  auto settling = [&] {
-    return (r.code == 4 && r.body.value("error", "") == "no such run") ||
-           (r.code == 0 && r.body.value("status", "") == "running");
-  };
-  for (int i = 0; i < 50 && settling(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    r = c.call("run", name, {{"run_id", run_id}});
-  }
-  if (r.code != 0) return report(r, json_out, [](const json&) {});
   if (json_out)
-    std::cout << r.body.dump() << "\n";
+    std::cout << run.dump() << "\n";
   else
-    print_run_summary(r.body);
-  auto st = r.body.value("status", "");
-  return st == "ok" ? ok : failed;
+    print_run_summary(run, name);
+  return run.value("status", "") == "ok" ? ok : failed;
 }
 
 int run_sandbox(sandbox::server_options so) {
@@ -501,40 +493,38 @@ int main(int argc, char** argv) {
                       if (co.json_out)
                         std::cout << e.dump() << "\n";
                       else
-                        print_log_line(e);
+                        print_log_line(e, name);
                     }
                   });
   if (records->parsed()) {
-    std::string after_stream, after_id;
-    size_t shown = 0;
+    // The service pages; this follows its `next` until done or --limit rows are shown.
     bool by_id = records->count("--id") > 0;
-    for (;;) {
+    json next;
+    size_t shown = 0;
+    do {
       size_t page = limit ? std::min<size_t>(1000, limit - shown) : 1000;
-      auto r = c->call(
-          "records", name,
-          by_id ? json{{"stream", stream}, {"id", record_id}, {"include_deleted", include_deleted}}
-                : json{{"stream", stream},
-                       {"after_stream", after_stream},
-                       {"after_id", after_id},
-                       {"include_deleted", include_deleted},
-                       {"limit", page}});
+      json args{{"stream", stream}, {"include_deleted", include_deleted}};
+      if (by_id)
+        args["id"] = record_id;
+      else
+        args["limit"] = page;
+      if (next.is_string()) args["after"] = next;
+      auto r = c->call("records", name, args);
       if (r.code != 0) return report(r, false, [](const json&) {});
-      for (auto& row : r.body) {
-        if (co.json_out)
+      for (auto& row : r.body["records"]) {
+        if (co.json_out) {
           std::cout << row.dump() << "\n";
-        else {
-          auto rec = row["record"].dump();
-          if (rec.size() > 100) rec = rec.substr(0, 97) + "...";
-          std::cout << row["stream"].get<std::string>() << "  " << row["id"].get<std::string>()
-                    << "  " << row["updated_at"].get<std::string>() << "  "
-                    << (row.value("deleted", false) ? "(deleted) " : "") << rec << "\n";
+          continue;
         }
-        after_stream = row["stream"];
-        after_id = row["id"];
+        auto rec = row["record"].dump();
+        if (rec.size() > 100) rec = rec.substr(0, 97) + "...";
+        std::cout << row["stream"].get<std::string>() << "  " << row["id"].get<std::string>()
+                  << "  " << row["updated_at"].get<std::string>() << "  "
+                  << (row.value("deleted", false) ? "(deleted) " : "") << rec << "\n";
       }
-      shown += r.body.size();
-      if (by_id || r.body.size() < page || (limit && shown >= limit)) break;
-    }
+      shown += r.body["records"].size();
+      next = r.body.value("next", json());
+    } while (next.is_string() && (!limit || shown < limit));
     return ok;
   }
   if (aside->parsed()) {

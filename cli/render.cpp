@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <map>
 
 #include "connectors/tls.hpp"
 
@@ -157,23 +158,48 @@ void write_status_table(std::ostream& out, const json& statuses, const render_en
   out << format_table(rows);
 }
 
-std::string command_for(const json& action) {
+namespace {
+
+// The flags of `configure` that change a setting named by an action.
+std::string flag_for(const std::string& setting) {
+  static const std::map<std::string, std::string> flags{
+      {"api_key", "--api-key-file FILE"},
+      {"base_url", "--base-url URL"},
+      {"schedule", "--schedule SCHEDULE"},
+      {"tls_ca_pem", "--tls-ca CA.pem"},
+      {"tls_server_name", "--tls-server-name NAME"},
+      {"tls_client_cert_pem", "--tls-client-cert CERT.pem"},
+      {"tls_client_key", "--tls-client-key KEY.pem"},
+  };
+  auto it = flags.find(setting);
+  return it == flags.end() ? "" : it->second;
+}
+
+}  // namespace
+
+std::string command_for(const json& action, const std::string& name) {
   if (!action.is_object() || !action.contains("op") || !action["op"].is_string()) return "";
   auto op = action["op"].get<std::string>();
   std::replace(op.begin(), op.end(), '_', '-');  // operation set_aside is command set-aside
   auto cmd = "ledgersync " + op;
-  if (action.contains("name") && action["name"].is_string() &&
-      !action["name"].get<std::string>().empty())
-    cmd += " " + action["name"].get<std::string>();
+  auto target = action.contains("name") && action["name"].is_string()
+                    ? action["name"].get<std::string>()
+                    : std::string();
+  if (target.empty()) target = name.empty() && action.contains("settings") ? "NAME" : name;
+  if (!target.empty()) cmd += " " + target;
+  if (action.contains("settings") && action["settings"].is_array())
+    for (auto& s : action["settings"])
+      if (s.is_string())
+        if (auto flag = flag_for(s.get<std::string>()); !flag.empty()) cmd += " " + flag;
   return cmd;
 }
 
-std::string hint_text(const json& holder) {
+std::string hint_text(const json& holder, const std::string& name) {
   if (!holder.is_object()) return "";
   auto hint = holder.contains("hint") && holder["hint"].is_string()
                   ? holder["hint"].get<std::string>()
                   : std::string();
-  auto cmd = command_for(holder.value("action", json()));
+  auto cmd = command_for(holder.value("action", json()), name);
   if (cmd.empty()) return hint;
   if (hint.empty()) return "run `" + cmd + "`";
   if (hint.back() == '.') return hint + " Run `" + cmd + "`.";
@@ -202,7 +228,7 @@ void write_status_detail(std::ostream& out, const json& s, const render_env& env
   if (s.contains("last_error") && s["last_error"].is_object()) {
     auto& e = s["last_error"];
     out << "  last error:           [" << str(e, "category") << "] " << str(e, "message") << "\n"
-        << "  what to do:           " << hint_text(e) << "\n";
+        << "  what to do:           " << hint_text(e, str(s, "name", "")) << "\n";
   }
 }
 
@@ -282,23 +308,24 @@ void print_retention(const json& show) {
             << str(r, "keep_runs") << " runs\n";
 }
 
-void write_log_line(std::ostream& out, const json& e, const render_env& env) {
+void write_log_line(std::ostream& out, const json& e, const render_env& env,
+                    const std::string& name) {
   auto at = str(e, "at");
   if (auto t = parse_iso(at)) at = local_stamp(*t, env.zone);
   out << at << "  " << str(e, "level") << "  " << str(e, "event") << "  " << str(e, "message", "");
   if (e.contains("category")) out << "  [" << str(e, "category") << "]";
   out << "\n";
-  if (e.contains("hint") && !str(e, "hint", "").empty()) out << "    → " << str(e, "hint") << "\n";
+  if (auto hint = hint_text(e, name); !hint.empty()) out << "    → " << hint << "\n";
 }
 
-void write_run_summary(std::ostream& out, const json& r) {
+void write_run_summary(std::ostream& out, const json& r, const std::string& name) {
   out << "run " << str(r, "run_id") << " " << str(r, "status") << ": " << r.value("fetched", 0)
       << " fetched, " << r.value("inserted", 0) << " new, " << r.value("updated", 0) << " updated, "
       << r.value("unchanged", 0) << " unchanged, " << r.value("deleted", 0) << " deleted, "
       << r.value("invalid", 0) << " set aside\n";
   if (r.contains("error") && r["error"].is_object())
     out << "  error: [" << str(r["error"], "category") << "] " << str(r["error"], "message")
-        << "\n  what to do: " << str(r["error"], "hint") << "\n";
+        << "\n  what to do: " << hint_text(r["error"], name) << "\n";
 }
 
 bool confirm(std::istream& in, std::ostream& out, const std::string& question) {
@@ -321,12 +348,12 @@ void print_status_detail(const json& status) {
 void print_show(const json& show, const json& status) {
   write_show(std::cout, show, status, render_env::local());
 }
-void print_log_line(const json& event) {
+void print_log_line(const json& event, const std::string& name) {
   static const auto env = render_env::local();  // only the zone is read; look it up once
-  write_log_line(std::cout, event, env);
+  write_log_line(std::cout, event, env, name);
 }
-void print_run_summary(const json& run) {
-  write_run_summary(std::cout, run);
+void print_run_summary(const json& run, const std::string& name) {
+  write_run_summary(std::cout, run, name);
 }
 
 void print_progress(const json& s, bool tty) {

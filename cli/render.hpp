@@ -28,10 +28,11 @@ std::string format_table(const std::vector<std::vector<std::string>>& rows);
 
 // A reply's structured advice as a person reads it here: {"op": "enable", "name": "X"} is
 // "ledgersync enable X"; "" when `action` is not such an object.
-std::string command_for(const nlohmann::json& action);
+// `name` stands in when the action names no integration (a log event's, a run's error).
+std::string command_for(const nlohmann::json& action, const std::string& name = "");
 // `holder`'s "hint", followed by its "action" as a command: "The integration is disabled. Run
 // `ledgersync enable X`." Either part may be missing.
-std::string hint_text(const nlohmann::json& holder);
+std::string hint_text(const nlohmann::json& holder, const std::string& name = "");
 
 void write_status_table(std::ostream& out, const nlohmann::json& statuses, const render_env& env);
 void write_status_detail(std::ostream& out, const nlohmann::json& status, const render_env& env);
@@ -39,8 +40,10 @@ void write_show(std::ostream& out, const nlohmann::json& show, const nlohmann::j
                 const render_env& env);
 // The TLS lines of `show`, with a warning when the client certificate expires within 30 days.
 void write_tls_settings(std::ostream& out, const nlohmann::json& config, const render_env& env);
-void write_log_line(std::ostream& out, const nlohmann::json& event, const render_env& env);
-void write_run_summary(std::ostream& out, const nlohmann::json& run);
+// `name`: the integration the event or run is of (its advice names it).
+void write_log_line(std::ostream& out, const nlohmann::json& event, const render_env& env,
+                    const std::string& name = "");
+void write_run_summary(std::ostream& out, const nlohmann::json& run, const std::string& name = "");
 // Asks `question` on `out` and reads one line from `in`: true only for "y" or "yes".
 bool confirm(std::istream& in, std::ostream& out, const std::string& question);
 
@@ -49,10 +52,10 @@ void print_status_detail(const nlohmann::json& status);
 void print_show(const nlohmann::json& show, const nlohmann::json& status);
 // The sync log and run history `show` reports: what is kept against the retention limits.
 void print_retention(const nlohmann::json& show);
-void print_log_line(const nlohmann::json& event);
+void print_log_line(const nlohmann::json& event, const std::string& name = "");
 // One progress update of `sync --wait`: a redrawn bar on a terminal, plain lines otherwise.
 void print_progress(const nlohmann::json& status, bool tty);
-void print_run_summary(const nlohmann::json& run);
+void print_run_summary(const nlohmann::json& run, const std::string& name = "");
 // `ledgersync set-aside NAME`: each record with the fields it lacks, first and last seen.
 void print_set_aside(const nlohmann::json& reply);
 

@@ -256,7 +256,7 @@ class beast_transport : public http_transport,
       auto peer = idle_peer_;
       if (!tls_error_.empty()) {
         auto e = make_error_info(error_category::tls, tls_error_, true);
-        e.specific_hint = "fix the integration's TLS settings (ledgersync configure NAME)";
+        e.specific_hint = "fix the integration's TLS settings";
         http_response r;
         r.error = std::move(e);
         return done(std::move(r));

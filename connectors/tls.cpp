@@ -57,8 +57,6 @@ std::string openssl_error() {
   return buf;
 }
 
-const char* kConfigure = "ledgersync configure NAME";
-
 }  // namespace
 
 cert_facts facts_of_x509(X509* x) {
@@ -87,10 +85,10 @@ std::string check_tls_options(const tls_options& o) {
     return "TLS server name '" + o.server_name + "' is not a host name";
   if (!o.ca_pem.empty() && !read_certificate(o.ca_pem, err)) return "TLS CA bundle: " + err;
   if (!o.client_key_pem.empty() && o.client_cert_pem.empty())
-    return "a TLS client key needs its client certificate (--tls-client-cert)";
+    return "a TLS client key needs its client certificate (tls_client_cert_pem)";
   if (o.client_cert_pem.empty()) return "";
   if (o.client_key_pem.empty())
-    return "a TLS client certificate needs its private key (--tls-client-key)";
+    return "a TLS client certificate needs its private key (tls_client_key)";
   auto cb = mem_bio(o.client_cert_pem);
   x509_ptr cert(PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr));
   if (!cert) return "TLS client certificate: no readable PEM certificate (" + openssl_error() + ")";
@@ -107,10 +105,13 @@ std::string check_tls_options(const tls_options& o) {
   return "";
 }
 
+// Hints name the settings in plain words; which settings fix it goes with the error
+// (fix_settings), for each surface to phrase: the CLI as its flags, the page as its fields.
 std::optional<error_info> classify_tls_failure(const tls_failure& f) {
-  auto tls = [&](std::string msg, std::string hint) {
+  auto tls = [&](std::string msg, std::string hint, std::vector<std::string> fix = {}) {
     auto e = make_error_info(error_category::tls, f.where + " failed: " + std::move(msg), true);
     e.specific_hint = std::move(hint);
+    e.fix_settings = std::move(fix);
     return e;
   };
   std::string whose = f.depth == 0 ? "the server's certificate" : "a CA certificate in its chain";
@@ -126,15 +127,15 @@ std::optional<error_info> classify_tls_failure(const tls_failure& f) {
     case X509_V_ERR_CERT_UNTRUSTED:
       return tls(whose + subject + " is issued by '" + f.cert.issuer +
                      "', which this integration does not trust",
-                 "add the server's CA to the integration's TLS settings (" +
-                     std::string(kConfigure) + " --tls-ca CA.pem)");
+                 "add the server's CA to the integration's TLS settings (trusted CA)",
+                 {"tls_ca_pem"});
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
       return tls(
           "the server's certificate" + subject + " is not valid for the name '" + f.name + "'",
           "use the host name the certificate names in the base URL, or set the name to "
-          "verify (" +
-              std::string(kConfigure) + " --tls-server-name NAME)");
+          "verify (TLS server name)",
+          {"base_url", "tls_server_name"});
     case X509_V_ERR_CERT_HAS_EXPIRED:
       return tls(whose + subject + " expired on " + f.cert.not_after + " (valid from " +
                      f.cert.not_before + " until " + f.cert.not_after + ")",
@@ -168,10 +169,8 @@ std::optional<error_info> classify_tls_failure(const tls_failure& f) {
       if (!f.client_cert_configured)
         return tls("the server requires a client certificate and none is configured (" +
                        alert_text() + ")",
-                   "configure the client certificate the source system issued (" +
-                       std::string(kConfigure) +
-                       " --tls-client-cert CERT.pem --tls-client-key "
-                       "KEY.pem)");
+                   "configure the client certificate the source system issued, and its key",
+                   {"tls_client_cert_pem", "tls_client_key"});
       [[fallthrough]];
     case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
     case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
@@ -183,15 +182,13 @@ std::optional<error_info> classify_tls_failure(const tls_failure& f) {
       if (!f.client_cert_configured)
         return tls("the server refused the connection for want of a client certificate (" +
                        alert_text() + ")",
-                   "configure the client certificate the source system issued (" +
-                       std::string(kConfigure) +
-                       " --tls-client-cert CERT.pem --tls-client-key "
-                       "KEY.pem)");
+                   "configure the client certificate the source system issued, and its key",
+                   {"tls_client_cert_pem", "tls_client_key"});
       return tls("the server refused the client certificate (" + alert_text() + ")",
                  "the client certificate was refused — check that it is the one the source "
                  "system registered, issued by a CA it trusts, and not expired or revoked; "
-                 "replace it with " +
-                     std::string(kConfigure) + " --tls-client-cert F --tls-client-key F");
+                 "replace it and its key",
+                 {"tls_client_cert_pem", "tls_client_key"});
     default:
       break;
   }

@@ -41,8 +41,7 @@ std::string_view category_hint(error_category c) {
     case error_category::none:
       return "";
     case error_category::auth:
-      return "the API key may have expired — reconfigure the connection with a new key "
-             "(ledgersync configure NAME --api-key-file F)";
+      return "the API key may have expired — reconfigure the connection with a new key";
     case error_category::timeout:
       return "the source system was slow to respond — retried automatically; if it persists, "
              "check the source system's status or raise the request timeout";
@@ -56,7 +55,7 @@ std::string_view category_hint(error_category c) {
       return "a record in the source system has missing required fields — correct the record "
              "in the source system and resync";
     case error_category::config:
-      return "the integration's settings are invalid — fix them with ledgersync configure NAME";
+      return "the integration's settings are invalid — correct them and save";
     case error_category::storage:
       return "the local database could not commit (disk full?) — free space in the data "
              "directory; the sync resumes from the last committed page";
@@ -64,11 +63,21 @@ std::string_view category_hint(error_category c) {
       return "the source system could not be reached — check the API base URL (host, port, "
              "https) and whether the system is up; retried automatically";
     case error_category::tls:
-      return "a certificate was refused — fix the integration's TLS settings "
-             "(ledgersync configure NAME --tls-ca, --tls-client-cert, --tls-server-name); "
-             "not retried until then";
+      return "a certificate was refused — fix the integration's TLS settings (trusted CA, "
+             "client certificate, server name); not retried until then";
   }
   return "";
+}
+
+bool error_info::fixed_by_settings() const {
+  return category == error_category::auth || category == error_category::config ||
+         category == error_category::tls || !fix_settings.empty();
+}
+
+std::vector<std::string> error_info::settings_to_fix() const {
+  if (!fix_settings.empty()) return fix_settings;
+  if (category == error_category::auth) return {"api_key"};
+  return {};
 }
 
 bool category_retryable(error_category c) {

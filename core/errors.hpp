@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ledgersync {
 
@@ -45,12 +46,19 @@ struct error_info {
   // Replaces the category's hint when the cause is known more precisely (which certificate
   // failed how): a `tls` failure has several unrelated remedies.
   std::string specific_hint;
+  // The settings (keys of the integration's config) whose change fixes it, when the cause
+  // names them: every surface offers to change exactly those (the CLI as its flags, the page
+  // as the Configure panel). Empty: the category's own (see settings_to_fix).
+  std::vector<std::string> fix_settings;
 
   bool ok() const { return category == error_category::none; }
   bool retryable() const { return !permanent && category_retryable(category); }
   std::string hint() const {
     return specific_hint.empty() ? std::string(category_hint(category)) : specific_hint;
   }
+  // Whether changing the integration's settings is the fix (auth, config, tls), and which.
+  bool fixed_by_settings() const;
+  std::vector<std::string> settings_to_fix() const;
 };
 
 inline error_info make_error_info(error_category c, std::string msg, bool transport = false) {

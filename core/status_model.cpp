@@ -17,7 +17,8 @@ json status_facts::to_json() const {
                {{"category", category_name(last_error.category)},
                 {"message", last_error.message},
                 {"transport", last_error.transport},
-                {"hint", last_error.specific_hint}}},
+                {"hint", last_error.specific_hint},
+                {"fix_settings", last_error.fix_settings}}},
               {"crash", crash},
               {"active_run_id", active_run_id},
               {"set_aside", set_aside},
@@ -45,6 +46,9 @@ status_facts status_facts::from_json(const json& j) {
     f.last_error.message = e.value("message", "");
     f.last_error.transport = e.value("transport", false);
     f.last_error.specific_hint = e.value("hint", "");
+    if (e.contains("fix_settings") && e["fix_settings"].is_array())
+      for (auto& k : e["fix_settings"])
+        if (k.is_string()) f.last_error.fix_settings.push_back(k.get<std::string>());
   }
   return f;
 }
@@ -57,7 +61,11 @@ error_info set_aside_error(uint64_t count, const std::string& name) {
 }
 
 json error_json(const error_info& e) {
-  return json{{"category", category_name(e.category)}, {"message", e.message}, {"hint", e.hint()}};
+  json out{{"category", category_name(e.category)}, {"message", e.message}, {"hint", e.hint()}};
+  // The fix as an operation, phrased by each surface: the CLI as `configure NAME --flags`.
+  if (e.fixed_by_settings())
+    out["action"] = {{"op", "configure"}, {"settings", e.settings_to_fix()}};
+  return out;
 }
 
 json log_event(int64_t at_ms, const char* level, const std::string& event,

@@ -191,6 +191,17 @@ std::variant<op_args, op_error> parse_run(const json& a) {
   return result(r, x);
 }
 
+std::variant<op_args, op_error> parse_wait(const json& a) {
+  reader r("wait", a);
+  wait_args x;
+  if (!a.contains("run_id"))
+    return op_error{error_kind::invalid_argument,
+                    "wait: run_id must be given (the run to wait for)", "run_id"};
+  r.whole("run_id", x.run_id, 1, std::numeric_limits<int64_t>::max());
+  r.whole("timeout_ms", x.timeout_ms, 0, 25000);
+  return result(r, x);
+}
+
 std::variant<op_args, op_error> parse_set_aside(const json& a) {
   reader r("set_aside", a);
   set_aside_args x;
@@ -261,6 +272,7 @@ const std::vector<op_spec>& operations() {
       {"logs", r::viewer, to::queries, n::required, {k::not_found}, parse_logs},
       {"records", r::viewer, to::queries, n::required, {k::not_found}, parse_records},
       {"run", r::viewer, to::queries, n::required, {k::not_found}, parse_run},
+      {"wait", r::viewer, to::queries, n::required, {k::not_found}, parse_wait},
       {"set_aside", r::viewer, to::queries, n::required, {k::not_found}, parse_set_aside},
       {"dismiss", r::admin, to::supervisor, n::required, {k::not_found}, parse_dismiss},
       {"changes", r::viewer, to::queries, n::none, {k::not_found, k::rate_limited}, parse_changes},

@@ -69,6 +69,12 @@ struct records_args {
   uint64_t limit = 1000;  // 1..10000
   bool include_deleted = false;
 };
+// The end of a run: answered as soon as the run's end is durable (with its run document), or
+// after `timeout_ms` with where the run stands (its progress), whichever comes first.
+struct wait_args {
+  uint64_t run_id = 0;         // required
+  int64_t timeout_ms = 25000;  // 0..25000: 0 asks without waiting
+};
 struct run_args {
   uint64_t run_id = 0;  // 0: the history, newest first
   uint64_t limit = 20;  // for the history, 1..1000
@@ -92,7 +98,7 @@ struct changes_args {
 using op_args =
     std::variant<ping_args, list_args, status_args, show_args, add_args, configure_args,
                  enable_args, disable_args, remove_args, test_args, sync_args, logs_args,
-                 records_args, run_args, set_aside_args, dismiss_args, changes_args>;
+                 records_args, run_args, wait_args, set_aside_args, dismiss_args, changes_args>;
 
 // A refusal as every surface reports it. `field` names the argument at fault, if one is.
 struct op_error {

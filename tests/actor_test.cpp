@@ -487,8 +487,9 @@ TEST_CASE("a changes request with a wait is answered when entries commit, or whe
   CHECK(page["changes"][0]["record"]["id"] == id);
   auto [rc, rec] = w.call("records", "acme", {{"id", id}});
   REQUIRE(rc == 0);
-  REQUIRE(rec.size() == 1);
-  CHECK(rec[0]["record"]["id"] == id);
+  REQUIRE(rec["records"].size() == 1);
+  CHECK(rec["records"][0]["record"]["id"] == id);
+  CHECK(rec["next"].is_null());
   CHECK(w.call("records", "acme", {{"id", id}, {"stream", "payments"}}).first == 4);
   CHECK(w.call("records", "acme", {{"id", "nope"}}).first == 4);
   CHECK(w.call("changes", "", {{"integration", "nope"}}).first == 4);

@@ -192,8 +192,15 @@ try:
           status in (200, 429), True)
     if status == 200:
         check("...joined the same run", doc["run_id"], run_id)
-    wait_for("the run to end", lambda: not call("GET", "/api/v1/integrations/acme",
-                                                viewer)[2]["running"])
+    status, _, doc = call("GET", "/api/v1/integrations/acme/runs/%d/wait?timeout=20s" % run_id,
+                          viewer)
+    check("waiting for the run answers with its end", (status, doc["done"], doc["run"]["run_id"]),
+          (200, True, run_id))
+    check("...which is recorded: not running any more",
+          call("GET", "/api/v1/integrations/acme", viewer)[2]["running"], False)
+    check("a wait's timeout beyond 25s is refused",
+          call("GET", "/api/v1/integrations/acme/runs/%d/wait?timeout=30s" % run_id, viewer)[0],
+          400)
     check("run progress by id", call("GET", "/api/v1/integrations/acme/runs/%d" % run_id,
                                      viewer)[0], 200)
     status, headers, doc = call("POST", "/api/v1/integrations/acme/sync", admin)
@@ -205,6 +212,16 @@ try:
     status, _, doc = call("GET", "/api/v1/integrations/acme/records?stream=customers&limit=1",
                           viewer)
     check("records by stream", status, 200)
+    check("...one row and where the next page starts", (len(doc["records"]), doc["next"]),
+          (1, "customers/" + doc["records"][0]["id"]))
+    status, _, page2 = call("GET", "/api/v1/integrations/acme/records?stream=customers&limit=1"
+                            "&after=" + doc["next"], viewer)
+    check("...the next page goes on after it",
+          page2["records"][0]["id"] > doc["records"][0]["id"], True)
+    status, _, last = call("GET", "/api/v1/integrations/acme/records?stream=customers&limit=10000",
+                           viewer)
+    check("...the last page says so (next is null)", (len(last["records"]), last["next"]),
+          (300, None))
     status, _, doc = call("GET", "/api/v1/integrations/acme/records/customers/cus_00000001",
                           viewer)
     check("one record by stream and id", status, 200)

@@ -193,6 +193,16 @@ try {
   });
   await closeDialogs(page);
 
+  await check('a refused key offers "Fix settings", which opens Configure at the API key', async () => {
+    await tile(page, 'bank-feed').locator('[data-action="fix"]').click();
+    await page.locator('#configure[open]').waitFor({ timeout: WAIT });
+    // The focus moves once the saved settings have been read into the panel.
+    await page.waitForFunction(() => document.activeElement &&
+      document.activeElement.id === 'cfg-api-key', null, { timeout: WAIT });
+    await page.locator('#cfg-cancel').click();
+  });
+  await closeDialogs(page);
+
   await check('Test connection with a bad key shows the failure and its hint', async () => {
     await tile(page, 'bank-feed').locator('[data-action="configure"]').click();
     await page.locator('#configure[open]').waitFor({ timeout: WAIT });

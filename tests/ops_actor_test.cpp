@@ -177,3 +177,68 @@ TEST_CASE("add's defaults are the service's: a config without streams gets the u
   CHECK(show["config"]["connector"] == "rest");
   CHECK(show["config"]["streams"].size() == default_rest_streams().size());
 }
+
+TEST_CASE("wait answers the moment a run's end is recorded, or with its progress at the timeout") {
+  world w;
+  w.start();
+  // The first page is refused for 20 s (virtual): the run is under way and waiting.
+  w.transport->scripted.push_back(
+      answer(429, R"({"error":{"message":"slow down"}})", {{"Retry-After", "20"}}));
+  w.add("acme", "manual", true);
+  w.sched->run();
+  REQUIRE(w.status("acme")["running"] == true);
+  uint64_t run_id = w.status("acme")["progress"]["run_id"];
+
+  caf::scoped_actor self{*w.sys};
+  auto ask_wait = [&](int64_t timeout_ms) {
+    client_request req;
+    req.token = "tok";
+    req.op = "wait";
+    req.name = "acme";
+    req.args = json{{"run_id", run_id}, {"timeout_ms", timeout_ms}}.dump();
+    self->send(w.route("wait"), req);
+  };
+  // Moves virtual time one timer at a time until the answer comes; how long it took.
+  auto answer_after = [&](json& out) {
+    auto start = w.sys->clock().now();
+    for (int i = 0; i < 100; ++i) {
+      w.sched->run();
+      bool got = false;
+      self->receive(
+          [&](const client_reply& r) {
+            CHECK(r.kind == error_kind::none);
+            out = json::parse(r.body);
+            got = true;
+          },
+          caf::after(std::chrono::seconds(0)) >> [] {});
+      if (got) break;
+      w.sched->trigger_timeout();
+    }
+    return duration_cast<milliseconds>(w.sys->clock().now() - start);
+  };
+
+  json out;
+  ask_wait(2000);
+  auto took = answer_after(out);
+  CHECK(took == milliseconds(2000));
+  CHECK(out["done"] == false);
+  CHECK(out["status"]["progress"]["run_id"] == run_id);
+  CHECK(out["status"]["progress"]["waiting"].get<std::string>().find("rate limited") !=
+        std::string::npos);
+
+  ask_wait(25000);
+  took = answer_after(out);
+  CHECK(took == milliseconds(18000));  // the rest of the 20 s Retry-After, not the 25 s timeout
+  CHECK(out["done"] == true);
+  CHECK(out["run"]["run_id"] == run_id);
+  CHECK(out["run"]["status"] == "ok");
+
+  // A run that is over answers at once; an unknown one is not found.
+  ask_wait(25000);
+  CHECK(answer_after(out) == milliseconds(0));
+  CHECK(out["done"] == true);
+  auto [code, body] = w.call("wait", "acme", {{"run_id", 99}, {"timeout_ms", 0}});
+  CHECK(code == 4);
+  CHECK(w.call("wait", "acme", {{"run_id", run_id}, {"timeout_ms", 25001}}).first == 2);
+  CHECK(w.call("wait", "acme", {{"timeout_ms", 5}}).first == 2);
+}

@@ -59,6 +59,7 @@ TEST_CASE("good arguments of every operation parse") {
       {"records", "acme", {{"id", "inv-1"}, {"stream", ""}}},
       {"run", "acme", {{"run_id", 3}}},
       {"run", "acme", json::object()},  // the history
+      {"wait", "acme", {{"run_id", 3}, {"timeout_ms", 0}}},
       {"logs", "acme", {{"run_id", 2}, {"level", "warn"}, {"limit", 5}}},
       {"records", "acme", {{"after", "customers/cus_1"}, {"limit", 5}}},
       {"set_aside", "acme", {{"include_dismissed", true}}},
@@ -120,6 +121,9 @@ TEST_CASE("each bad argument gives invalid_argument naming the field") {
       {"logs", "acme", {{"level", "loud"}}, "level"},
       {"records", "acme", {{"after", "no-slash"}}, "after"},
       {"run", "acme", {{"run_id", "7"}}, "run_id"},
+      {"wait", "acme", json::object(), "run_id"},
+      {"wait", "acme", {{"run_id", 1}, {"timeout_ms", 25001}}, "timeout_ms"},
+      {"wait", "acme", {{"run_id", 1}, {"timeout_ms", -1}}, "timeout_ms"},
       {"set_aside", "acme", {{"include_dismissed", 1}}, "include_dismissed"},
       {"dismiss", "acme", json::object(), "id"},
       {"dismiss", "acme", {{"id", ""}}, "id"},
@@ -148,13 +152,15 @@ TEST_CASE("the table: every operation once, writes need admin, reads go to the q
   for (auto& op : ops::operations()) names.emplace_back(op.name);
   CHECK(names == std::vector<std::string>{"ping", "list", "status", "show", "add", "configure",
                                           "enable", "disable", "remove", "test", "sync", "logs",
-                                          "records", "run", "set_aside", "dismiss", "changes"});
+                                          "records", "run", "wait", "set_aside", "dismiss",
+                                          "changes"});
   for (auto w : {"add", "configure", "enable", "disable", "remove", "sync", "dismiss", "test"}) {
     INFO(w);
     CHECK(ops::find(w)->needs == ops::role::admin);
     CHECK(ops::find(w)->route == ops::route::supervisor);
   }
-  for (auto r : {"list", "status", "show", "logs", "records", "run", "set_aside", "changes"}) {
+  for (auto r :
+       {"list", "status", "show", "logs", "records", "run", "wait", "set_aside", "changes"}) {
     INFO(r);
     CHECK(ops::find(r)->needs == ops::role::viewer);
     CHECK(ops::find(r)->route == ops::route::queries);
@@ -195,5 +201,13 @@ TEST_CASE("a reply's advice is an action the CLI phrases as a command") {
   CHECK(cli::hint_text(h) == "The integration is disabled. Run `ledgersync enable acme`.");
   CHECK(cli::command_for({{"op", "set_aside"}, {"name", "pay"}}) == "ledgersync set-aside pay");
   CHECK(cli::hint_text({{"hint", "wait"}}) == "wait");
+  // An error's fix names settings; the CLI phrases them as configure's flags.
+  json tls{{"hint", "add the server's CA to the integration's TLS settings (trusted CA)"},
+           {"action", {{"op", "configure"}, {"settings", {"tls_ca_pem"}}}}};
+  CHECK(cli::hint_text(tls, "erp") ==
+        "add the server's CA to the integration's TLS settings (trusted CA); run `ledgersync "
+        "configure erp --tls-ca CA.pem`");
+  CHECK(cli::command_for({{"op", "configure"}, {"settings", {"api_key", "nope"}}}) ==
+        "ledgersync configure NAME --api-key-file FILE");
   CHECK(cli::hint_text({{"action", {{"op", "show"}, {"name", "x"}}}}) == "run `ledgersync show x`");
 }

@@ -77,7 +77,9 @@ TEST_CASE("a name mismatch names the name and the way to set it") {
   auto e = classify_tls_failure(seen(X509_V_ERR_HOSTNAME_MISMATCH));
   REQUIRE(e);
   CHECK(e->message.find("not valid for the name 'erp.local'") != std::string::npos);
-  CHECK(e->hint().find("--tls-server-name") != std::string::npos);
+  CHECK(e->hint().find("TLS server name") != std::string::npos);
+  CHECK(e->settings_to_fix() == std::vector<std::string>{"base_url", "tls_server_name"});
+  CHECK(e->hint().find("ledgersync") == std::string::npos);  // no surface's wording
 }
 
 TEST_CASE("expired and not yet valid certificates give their dates") {
@@ -103,7 +105,7 @@ TEST_CASE("a client certificate missing or refused") {
   REQUIRE(e);
   CHECK(e->message.find("requires a client certificate and none is configured") !=
         std::string::npos);
-  CHECK(e->hint().find("--tls-client-cert") != std::string::npos);
+  CHECK(e->settings_to_fix() == std::vector<std::string>{"tls_client_cert_pem", "tls_client_key"});
 
   f.alert_reason = SSL_R_TLSV1_ALERT_UNKNOWN_CA;
   f.client_cert_configured = true;

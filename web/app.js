@@ -326,7 +326,12 @@ function renderTile(doc) {
       'than the schedule allows.') : null,
     doc.paused ? h('p', { class: 'stale' }, `Paused: ${doc.paused}`) : null,
     err ? h('p', { class: 'problem' }, h('strong', {}, `${err.category}: `), err.message,
-      err.hint ? h('span', { class: 'hint' }, `What to do: ${err.hint}`) : null) : null,
+      err.hint ? h('span', { class: 'hint' }, `What to do: ${err.hint}`) : null,
+      // The error names the settings that fix it: the Configure panel, at the first of them.
+      admin && err.action && err.action.op === 'configure' ? h('button', {
+        type: 'button', class: 'link', 'data-action': 'fix',
+        onclick: () => openConfigure(doc, ctx, (err.action.settings || [])[0]),
+      }, 'Fix settings') : null) : null,
     progressBlock(doc, l),
     l.message ? h('p', { class: 'message' + (l.message.bad ? ' bad' : ''), id: msgId },
       l.message.text, l.message.hint ? h('span', { class: 'hint' }, l.message.hint) : null) : null,

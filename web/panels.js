@@ -190,7 +190,10 @@ function renderPreview() {
   }
 }
 
-export async function openConfigure(doc, ctx) {
+// The Configure panel's field for a setting an error names (api_key, base_url, schedule).
+const FIELD_OF = { api_key: 'cfg-api-key', base_url: 'cfg-base-url', schedule: 'cfg-schedule' };
+
+export async function openConfigure(doc, ctx, focusSetting) {
   current = { doc, ctx };
   clearErrors();
   const st = STATUS[doc.status] || { label: doc.status, icon: '?' };
@@ -220,6 +223,8 @@ export async function openConfigure(doc, ctx) {
     showError(e);
   }
   renderPreview();
+  const field = FIELD_OF[focusSetting];
+  if (field) $(field).focus();
 }
 
 function changes() {
