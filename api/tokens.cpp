@@ -68,33 +68,29 @@ std::optional<role> role_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-token_store::token_store(std::string path) : path_(std::move(path)) {}
+token_store::token_store(std::string path) : file_(std::move(path)) {}
 
 bool token_store::refresh(std::string& error) {
-  struct stat st {};
-  stamp now;
-  if (::stat(path_.c_str(), &st) == 0) {
-    now = {static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
-           static_cast<int64_t>(st.st_size), static_cast<uint64_t>(st.st_ino)};
-  } else if (errno != ENOENT) {
-    error = "cannot read " + path_ + ": " + std::strerror(errno);
-    return false;
+  std::string text;
+  switch (file_.poll(text, error)) {
+    case watched_file::state::unreadable:
+      return false;
+    case watched_file::state::unchanged:
+      error = load_error_;
+      return load_error_.empty();
+    case watched_file::state::absent:  // no file yet: no tokens
+      tokens_.clear();
+      load_error_.clear();
+      return true;
+    case watched_file::state::changed:
+      break;
   }
-  if (now == seen_) {
-    error = load_error_;
-    return load_error_.empty();
-  }
-  seen_ = now;
   tokens_.clear();
   load_error_.clear();
-  if (now.size < 0) return true;  // no file yet: no tokens
-  std::ifstream in(path_);
-  std::stringstream text;
-  text << in.rdbuf();
-  auto j = json::parse(text.str(), nullptr, false);
+  auto j = json::parse(text, nullptr, false);
   auto fail = [&](const std::string& why) {
     tokens_.clear();
-    load_error_ = "the token file " + path_ + " is damaged (" + why +
+    load_error_ = "the token file " + file_.path() + " is damaged (" + why +
                   "); no token is accepted until it is fixed or removed";
     error = load_error_;
     return false;
@@ -126,7 +122,7 @@ bool token_store::save(const std::vector<entry>& tokens, std::string& error) {
                     {"sha256", hex(t.sha256)},
                     {"created_at", t.info.created_at}});
   auto text = json{{"tokens", list}}.dump(2) + "\n";
-  return write_private_file(path_, text, error);
+  return write_private_file(file_.path(), text, error);
 }
 
 std::optional<created_token> token_store::create(std::string_view role_text, std::string name,

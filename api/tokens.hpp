@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "api/gateway.hpp"
+#include "core/private_file.hpp"
 
 namespace ledgersync::api {
 
@@ -52,14 +53,9 @@ class token_store {
   bool refresh(std::string& error);  // with mu_ held
   bool save(const std::vector<entry>& tokens, std::string& error);
 
-  std::string path_;
+  watched_file file_;
   std::mutex mu_;
   std::vector<entry> tokens_;
-  struct stamp {
-    int64_t mtime_ns = -1, size = -1;
-    uint64_t inode = 0;
-    bool operator==(const stamp&) const = default;
-  } seen_;
   std::string load_error_;
 };
 

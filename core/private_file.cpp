@@ -1,10 +1,13 @@
 #include "core/private_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace ledgersync {
 
@@ -40,6 +43,32 @@ bool write_private_file(const std::string& path, const std::string& text, std::s
     ::close(d);
   }
   return true;
+}
+
+watched_file::state watched_file::poll(std::string& text, std::string& error) {
+  struct stat st {};
+  stamp now;
+  if (::stat(path_.c_str(), &st) == 0) {
+    now = {static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+           static_cast<int64_t>(st.st_size), static_cast<uint64_t>(st.st_ino)};
+  } else if (errno != ENOENT) {
+    error = "cannot read " + path_ + ": " + std::strerror(errno);
+    return state::unreadable;
+  }
+  if (now == seen_) return state::unchanged;
+  if (now.size < 0) {
+    seen_ = now;
+    return state::absent;
+  }
+  std::ifstream in(path_);
+  std::stringstream all;
+  if (!in || !(all << in.rdbuf())) {
+    error = "cannot read " + path_ + ": " + std::strerror(errno);
+    return state::unreadable;  // not seen: read again next time
+  }
+  seen_ = now;
+  text = all.str();
+  return state::changed;
 }
 
 }  // namespace ledgersync

@@ -4,9 +4,35 @@
 // dir's small documents: service.json, api_tokens.json, webhooks.json.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace ledgersync {
+
+// A small document another process may replace at any time (the CLI adding a token while the
+// service runs): read again only when its stamp (modification time, size, inode) changed, so
+// checking it on every request costs one stat(2).
+class watched_file {
+ public:
+  enum class state {
+    unchanged,   // as last read
+    changed,     // `text` holds the new contents
+    absent,      // no file (any more)
+    unreadable,  // `error` says why; the next poll tries again
+  };
+  explicit watched_file(std::string path) : path_(std::move(path)) {}
+  state poll(std::string& text, std::string& error);
+  const std::string& path() const { return path_; }
+
+ private:
+  struct stamp {
+    int64_t mtime_ns = -1, size = -1;  // size -1: no file
+    uint64_t inode = 0;
+    bool operator==(const stamp&) const = default;
+  };
+  std::string path_;
+  stamp seen_{-1, -2, 0};  // never polled: any first answer is news
+};
 
 // False, with `error` ("cannot write PATH.tmp.PID: reason"), when any step fails; the temp file
 // is then removed and `path` is untouched.

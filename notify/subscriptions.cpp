@@ -165,34 +165,31 @@ std::optional<std::vector<std::string>> parse_events(std::string_view text, noti
 }
 
 subscription_store::subscription_store(std::string path, const secret_box* box)
-    : path_(std::move(path)), box_(box) {}
+    : file_(std::move(path)), box_(box) {}
 
 bool subscription_store::refresh(notify_error& err) {
-  struct stat st {};
-  stamp now;
-  if (::stat(path_.c_str(), &st) == 0) {
-    now = {static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
-           static_cast<int64_t>(st.st_size), static_cast<uint64_t>(st.st_ino)};
-  } else if (errno != ENOENT) {
-    err = {notify_error::io, "cannot read " + path_ + ": " + std::strerror(errno)};
-    return false;
+  std::string text, why;
+  switch (file_.poll(text, why)) {
+    case watched_file::state::unreadable:
+      err = {notify_error::io, why};
+      return false;
+    case watched_file::state::unchanged:
+      if (load_error_.empty()) return true;
+      err = {notify_error::io, load_error_};
+      return false;
+    case watched_file::state::absent:  // no file yet: no subscriptions
+      subs_.clear();
+      load_error_.clear();
+      return true;
+    case watched_file::state::changed:
+      break;
   }
-  if (now == seen_) {
-    if (load_error_.empty()) return true;
-    err = {notify_error::io, load_error_};
-    return false;
-  }
-  seen_ = now;
   subs_.clear();
   load_error_.clear();
-  if (now.size < 0) return true;  // no file yet: no subscriptions
-  std::ifstream in(path_);
-  std::stringstream text;
-  text << in.rdbuf();
-  auto j = json::parse(text.str(), nullptr, false);
+  auto j = json::parse(text, nullptr, false);
   auto fail = [&](const std::string& why) {
     subs_.clear();
-    load_error_ = "the webhook file " + path_ + " is damaged (" + why +
+    load_error_ = "the webhook file " + file_.path() + " is damaged (" + why +
                   "); no webhook is delivered until it is fixed or removed";
     err = {notify_error::io, load_error_};
     return false;
@@ -211,7 +208,7 @@ bool subscription_store::save(const std::vector<subscription>& subs, notify_erro
   for (auto& s : subs) list.push_back(to_json(s));
   auto text = json{{"webhooks", list}}.dump(2) + "\n";
   std::string why;
-  if (write_private_file(path_, text, why)) return true;
+  if (write_private_file(file_.path(), text, why)) return true;
   err = {notify_error::io, why};
   return false;
 }
@@ -219,9 +216,9 @@ bool subscription_store::save(const std::vector<subscription>& subs, notify_erro
 template <class F>
 bool subscription_store::modify(notify_error& err, F&& change) {
   std::lock_guard lock(mu_);
-  file_lock held(path_ + ".lock");
+  file_lock held(file_.path() + ".lock");
   if (!held.held()) {
-    err = {notify_error::io, "cannot lock " + path_ + ".lock: " + std::strerror(errno)};
+    err = {notify_error::io, "cannot lock " + file_.path() + ".lock: " + std::strerror(errno)};
     return false;
   }
   if (!refresh(err)) return false;

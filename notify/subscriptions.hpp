@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/private_file.hpp"
 #include "storage/secrets.hpp"
 
 namespace ledgersync::notify {
@@ -103,15 +104,10 @@ class subscription_store {
   template <class F>
   bool modify(notify_error& err, F&& change);
 
-  std::string path_;
+  watched_file file_;
   const secret_box* box_;
   std::mutex mu_;
   std::vector<subscription> subs_;
-  struct stamp {
-    int64_t mtime_ns = -1, size = -1;
-    uint64_t inode = 0;
-    bool operator==(const stamp&) const = default;
-  } seen_;
   std::string load_error_;
 };
 

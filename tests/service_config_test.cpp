@@ -15,6 +15,7 @@
 
 #include "core/logging.hpp"
 #include "core/metrics.hpp"
+#include "core/private_file.hpp"
 #include "storage/secrets.hpp"
 
 using namespace ledgersync;
@@ -206,4 +207,22 @@ TEST_CASE("metrics render in Prometheus's text format", "[metrics]") {
   CHECK(text.find("ledgersync_writer_commit_seconds_count 2\n") != std::string::npos);
   CHECK(text.find("ledgersync_writer_commit_seconds_sum 0.55") != std::string::npos);
   CHECK(text.find("# TYPE ledgersync_up gauge\nledgersync_up 1\n") != std::string::npos);
+}
+
+TEST_CASE("a watched file is read again only when it changed, and says when it is gone") {
+  temp_dir dir;
+  ledgersync::watched_file f((dir.path / "doc.json").string());
+  std::string text, err;
+  CHECK(f.poll(text, err) == ledgersync::watched_file::state::absent);
+  REQUIRE(ledgersync::write_private_file(f.path(), "one", err));
+  CHECK(f.poll(text, err) == ledgersync::watched_file::state::changed);
+  CHECK(text == "one");
+  CHECK(f.poll(text, err) == ledgersync::watched_file::state::unchanged);
+  // A replacement of the same size and second is still seen: the inode differs (rename).
+  REQUIRE(ledgersync::write_private_file(f.path(), "two", err));
+  CHECK(f.poll(text, err) == ledgersync::watched_file::state::changed);
+  CHECK(text == "two");
+  ::unlink(f.path().c_str());
+  CHECK(f.poll(text, err) == ledgersync::watched_file::state::absent);
+  CHECK(f.poll(text, err) == ledgersync::watched_file::state::unchanged);
 }
