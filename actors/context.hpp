@@ -12,6 +12,7 @@
 
 #include "actors/messages.hpp"
 #include "connectors/http_client.hpp"
+#include "core/metrics.hpp"
 #include "core/time_util.hpp"
 #include "storage/secrets.hpp"
 
@@ -35,6 +36,18 @@ struct service_context {
 };
 
 using context_ptr = std::shared_ptr<const service_context>;
+
+// Samples how many messages wait in the actor's mailbox as it takes one (the gauge
+// mailbox_backlog{actor, integration}): a number that keeps growing names the actor that cannot
+// keep up. Called from the actor's own handlers only (the count is the owner's to read).
+template <class Self>
+void sample_backlog(Self* self, const char* actor, const std::string& integration = {}) {
+  metrics::labels l{{"actor", actor}};
+  if (!integration.empty()) l.emplace_back("integration", integration);
+  metrics::instance().set_gauge("mailbox_backlog",
+                                "messages waiting in an actor's mailbox, sampled as it takes one",
+                                l, static_cast<double>(self->mailbox().size()));
+}
 
 // How the log writer prunes history (see log_writer_actor): the clock dates the retention
 // cutoff; tests shorten the step to see steps interleave with writes.

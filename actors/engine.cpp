@@ -396,6 +396,7 @@ engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_
     start_integration(self, name, doc, true);
   }
   return {[=](client_request& req) -> reply_promise {
+            sample_backlog(self, "engine");
             auto admitted = admit(*self->state.ctx->store, self->state.token, req);
             if (auto* refused = std::get_if<client_reply>(&admitted))
               return now(self, std::move(*refused));

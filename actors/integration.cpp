@@ -719,6 +719,7 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
       [=](next_run_atom, int64_t at_ms) { self->state.next_run_ms = at_ms; },
       [=](fetched_atom, uint64_t id, http_response& resp) {
         auto& st = self->state;
+        sample_backlog(self, "integration", st.cfg.name);
         auto answer = resp.status == 0 ? std::string("transport_error")
                                        : std::to_string(resp.status / 100) + "xx";
         count_metric(self, "upstream_requests_total", "requests to upstreams, by answer",

@@ -136,6 +136,7 @@ log_writer_actor::behavior_type log_writer(self_ptr self, storage* store, log_wr
   return {[=](write_atom, write_batch& b) -> caf::typed_response_promise<batch_result> {
             auto p = self->make_response_promise<batch_result>();
             self->state.pending.push_back({std::move(b), p});
+            sample_backlog(self, "log_writer");
             metrics::instance().set_gauge("writer_pending_writes",
                                           "writes waiting for the writer's next commit (backlog)",
                                           {}, static_cast<double>(self->state.pending.size()));

@@ -414,6 +414,7 @@ queries_actor::behavior_type queries_fn(self_ptr self, context_ptr ctx, engine_a
   self->state.token = std::move(token);
   self->state.parked = std::move(parked);
   return {[=](client_request& req) -> reply_promise {
+    sample_backlog(self, "queries");
     auto admitted = admit(*self->state.ctx->store, self->state.token, req);
     if (auto* refused = std::get_if<client_reply>(&admitted)) return now(self, *refused);
     return std::visit(dispatch{self, req.name}, std::get<ops::op_args>(admitted));

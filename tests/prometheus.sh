@@ -62,6 +62,8 @@ check "...and the integration's status gauge" \
   "$(query 'ledgersync_integration_status{integration="acme",status="active"}')" 1
 check "...and the records synced" \
   "$(query 'sum(ledgersync_records_synced_total{integration="acme"})')" 300
+check "the engine's mailbox backlog is exported (and empty when idle)" \
+  "$(query 'ledgersync_mailbox_backlog{actor="engine"}')" 0
 check "the target is up" "$(query 'up{job="ledgersync"}')" 1
 echo "prometheus: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
