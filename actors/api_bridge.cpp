@@ -19,8 +19,8 @@ namespace {
 
 using nlohmann::json;
 
-// How often an events stream looks for changes: a progress bar moves once a second.
-constexpr auto events_every = std::chrono::milliseconds(1000);
+// How often a quiet events stream checks that its client is still there.
+constexpr auto sink_check_every = std::chrono::seconds(5);
 // The longest an operation may take before the API answers 503: a connection test against a
 // slow upstream, a change-feed wait of 60 s.
 constexpr auto call_timeout = std::chrono::seconds(130);
@@ -106,8 +106,12 @@ std::string status_gauges(const json& docs) {
 class bridge final : public api::gateway {
  public:
   bridge(caf::actor_system& sys, caf::actor door, std::string token,
-         notify::subscription_store* hooks)
-      : sys_(sys), door_(std::move(door)), token_(std::move(token)), hooks_(hooks) {}
+         notify::subscription_store* hooks, caf::actor feed)
+      : sys_(sys),
+        door_(std::move(door)),
+        token_(std::move(token)),
+        hooks_(hooks),
+        feed_(std::move(feed)) {}
 
   // Webhook subscriptions live in their own file (notify/subscriptions.hpp), not in the engine:
   // the same calls `ledgersync webhook ...` makes.
@@ -214,48 +218,34 @@ class bridge final : public api::gateway {
     });
   }
 
+  // The events stream watches the status feed: what changed, as it changes (at most every
+  // 250 ms), after a first snapshot of every integration.
   void subscribe(const api::principal&, std::shared_ptr<api::event_sink> sink) override {
-    auto list = request_for(api::op_call{"list", "", json::object(), {}}, token_);
-    auto door = door_;
-    sys_.spawn([list, door, sink](caf::event_based_actor* self) {
-      auto seen = std::make_shared<std::map<std::string, std::string>>();
-      auto poll = [self, list, door, sink, seen] {
-        self->request(door, call_timeout, list)
-            .then(
-                [self, sink, seen](const client_reply& r) {
-                  auto docs = json::parse(r.body, nullptr, false);
-                  if (!docs.is_array()) return;
-                  std::map<std::string, std::string> now;
-                  for (auto& d : docs) {
-                    auto name = d.value("name", "");
-                    // "now" changes on every poll: what changed is the rest of the document.
-                    auto compared = d;
-                    compared.erase("now");
-                    auto text = compared.dump();
-                    now[name] = text;
-                    auto it = seen->find(name);
-                    if (it != seen->end() && it->second == text) continue;
-                    if (!sink->send("status", d)) return self->quit();
-                    if (d.value("running", false) && !d["progress"].is_null()) {
-                      json p = d["progress"];
-                      p["name"] = name;
-                      if (!sink->send("progress", p)) return self->quit();
-                    }
-                  }
-                  for (auto& [name, _] : *seen)
-                    if (!now.count(name) && !sink->send("removed", json{{"name", name}}))
-                      return self->quit();
-                  *seen = std::move(now);
-                },
-                [](const caf::error&) {});
-      };
-      poll();
-      self->delayed_send(self, events_every, tick_atom::value);
-      return caf::behavior{[self, sink, poll](tick_atom) {
-        if (sink->closed()) return self->quit();
-        poll();
-        self->delayed_send(self, events_every, tick_atom::value);
-      }};
+    if (!feed_) return;
+    sys_.spawn([feed = feed_, sink](caf::event_based_actor* self) {
+      self->send(feed, watch_atom::value, caf::actor_cast<caf::actor>(self));
+      self->delayed_send(self, sink_check_every, tick_atom::value);
+      return caf::behavior{
+          [self, sink](feed_batch_atom, const std::string& text) {
+            auto batch = json::parse(text, nullptr, false);
+            if (!batch.is_object()) return;
+            for (auto& d : batch.value("changed", json::array())) {
+              if (!sink->send("status", d)) return self->quit();
+              if (d.value("running", false) && d.contains("progress") &&
+                  d["progress"].is_object()) {
+                json p = d["progress"];
+                p["name"] = d.value("name", "");
+                if (!sink->send("progress", p)) return self->quit();
+              }
+            }
+            for (auto& name : batch.value("removed", json::array()))
+              if (!sink->send("removed", json{{"name", name}})) return self->quit();
+          },
+          // A quiet feed sends nothing: whether the client left is looked at now and then.
+          [self, sink](tick_atom) {
+            if (sink->closed()) return self->quit();
+            self->delayed_send(self, sink_check_every, tick_atom::value);
+          }};
     });
   }
 
@@ -264,6 +254,7 @@ class bridge final : public api::gateway {
   caf::actor door_;
   std::string token_;
   notify::subscription_store* hooks_;
+  caf::actor feed_;
 };
 
 class running_api final : public http_api {
@@ -304,23 +295,23 @@ bool read_file(const std::string& path, std::string& out, std::string& error) {
 
 }  // namespace
 
-caf::actor watch_statuses(caf::actor_system& sys, caf::actor front_door, std::string token,
+caf::actor watch_statuses(caf::actor_system& sys, caf::actor feed,
                           std::function<void(const json&)> seen) {
-  auto list = request_for(api::op_call{"list", "", json::object(), {}}, token);
-  return sys.spawn(
-      [list, door = std::move(front_door), seen = std::move(seen)](caf::event_based_actor* self) {
-        self->send(self, tick_atom::value);
-        return caf::behavior{[self, list, door, seen](tick_atom) {
-          self->request(door, call_timeout, list)
-              .then(
-                  [seen](const client_reply& r) {
-                    auto docs = json::parse(r.body, nullptr, false);
-                    if (r.kind == error_kind::none && docs.is_array()) seen(docs);
-                  },
-                  [](const caf::error&) {});
-          self->delayed_send(self, events_every, tick_atom::value);
-        }};
-      });
+  return sys.spawn([feed = std::move(feed), seen = std::move(seen)](caf::event_based_actor* self) {
+    auto docs = std::make_shared<std::map<std::string, json>>();
+    self->send(feed, watch_atom::value, caf::actor_cast<caf::actor>(self));
+    return caf::behavior{[docs, seen](feed_batch_atom, const std::string& text) {
+      auto batch = json::parse(text, nullptr, false);
+      if (!batch.is_object()) return;
+      if (batch.value("snapshot", false)) docs->clear();
+      for (auto& d : batch.value("changed", json::array())) (*docs)[d.value("name", "")] = d;
+      for (auto& name : batch.value("removed", json::array()))
+        if (name.is_string()) docs->erase(name.get<std::string>());
+      json all = json::array();
+      for (auto& [name, d] : *docs) all.push_back(d);
+      seen(all);
+    }};
+  });
 }
 
 std::unique_ptr<http_api> start_http_api(caf::actor_system& sys, caf::actor front_door,
@@ -333,7 +324,7 @@ std::unique_ptr<http_api> start_http_api(caf::actor_system& sys, caf::actor fron
     return nullptr;
   auto make = [&](api::server_config c) {
     return std::make_unique<running_api>(
-        make_api_bridge(sys, front_door, token, o.webhooks),
+        make_api_bridge(sys, front_door, token, o.webhooks, o.status_feed),
         std::make_unique<api::token_store>(o.data_dir + "/api_tokens.json"), std::move(c));
   };
   auto api = make(cfg);
@@ -347,9 +338,10 @@ std::unique_ptr<http_api> start_http_api(caf::actor_system& sys, caf::actor fron
 }
 
 std::unique_ptr<api::gateway> make_api_bridge(caf::actor_system& sys, caf::actor front_door,
-                                              std::string token,
-                                              notify::subscription_store* hooks) {
-  return std::make_unique<bridge>(sys, std::move(front_door), std::move(token), hooks);
+                                              std::string token, notify::subscription_store* hooks,
+                                              caf::actor status_feed) {
+  return std::make_unique<bridge>(sys, std::move(front_door), std::move(token), hooks,
+                                  std::move(status_feed));
 }
 
 }  // namespace ledgersync

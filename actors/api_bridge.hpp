@@ -1,10 +1,10 @@
 // The HTTP API's gateway (api/gateway.hpp) over the actor system: every call becomes the same
 // client_request the CLI sends, handed to the front door in-process, so the API and the CLI are
-// two adapters over one set of operations. Server-sent events poll the integrations' statuses
-// and push what changed.
+// two adapters over one set of operations. Server-sent events forward the status feed's
+// changes (status_feed_actor in actors/messages.hpp).
 #pragma once
 
-#include <caf/fwd.hpp>
+#include <caf/actor.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,9 +19,11 @@ class subscription_store;
 
 // `front_door` is the published actor; `token` the service's own credential (the HTTP server
 // has already authenticated the caller and checked its role).
+// `status_feed` (a status_feed_actor) feeds /api/v1/events; without it the stream stays quiet.
 std::unique_ptr<api::gateway> make_api_bridge(caf::actor_system& sys, caf::actor front_door,
                                               std::string token,
-                                              notify::subscription_store* hooks = nullptr);
+                                              notify::subscription_store* hooks = nullptr,
+                                              caf::actor status_feed = {});
 
 // The HTTP API as the service runs it: the bridge, the token file of the data dir and the server.
 struct http_api_options {
@@ -30,6 +32,7 @@ struct http_api_options {
   std::string tls_cert_file, tls_key_file;
   std::string data_dir;
   notify::subscription_store* webhooks = nullptr;  // for /api/v1/webhooks
+  caf::actor status_feed;                          // for /api/v1/events
 };
 class http_api {
  public:
@@ -37,10 +40,11 @@ class http_api {
   virtual uint16_t port() const = 0;
   virtual void stop() = 0;
 };
-// Reads every integration's status document once a second and hands the array to `seen`, on
-// an actor's thread (webhooks derive their events from it: notify/status_events.hpp). The
-// caller stops it (an exit message) and waits for it before `seen`'s captures go away.
-caf::actor watch_statuses(caf::actor_system& sys, caf::actor front_door, std::string token,
+// Watches the status feed and hands every integration's status document (an array) to `seen`
+// each time any of them changes, on an actor's thread (webhooks derive their events from it:
+// notify/status_events.hpp); the first call is every integration as the feed first read them.
+// The caller stops it (an exit message) and waits for it before `seen`'s captures go away.
+caf::actor watch_statuses(caf::actor_system& sys, caf::actor status_feed,
                           std::function<void(const nlohmann::json&)> seen);
 
 // Null, with `error`, when the address is unusable, taken, or beyond loopback without TLS.

@@ -24,6 +24,8 @@ struct service_context {
   // One transport per integration, with that integration's TLS settings.
   std::function<std::shared_ptr<http_transport>(const tls_options&)> make_transport;
   log_writer_actor writer;
+  // Where integrations publish their status as it changes (may be unset: nobody watches).
+  status_feed_actor feed;
   wall_clock clock;
   uint64_t seed = 42;  // retry jitter; tests fix it
   // Restart intensity: at most `max_restarts` within `restart_window`, then left stopped.
@@ -75,6 +77,8 @@ caf::actor spawn_queries(caf::actor_system& sys, context_ptr ctx, engine_actor e
 // message; stops on an exit only once `stopping` is set.
 caf::actor spawn_front_door(caf::actor_system& sys, engine_actor engine, caf::actor queries,
                             std::shared_ptr<std::atomic<bool>> stopping);
+// Full readings start once it is sent (source_atom, front door, token).
+status_feed_actor spawn_status_feed(caf::actor_system& sys);
 
 // The integration document as stored: {"config": {... "api_key_sealed"}, "status": {...}}.
 struct integration_config;

@@ -265,7 +265,8 @@ reply_promise op_remove(self_ptr self, const std::string& name) {
   b.remove_integration = true;
   self->request(self->state.ctx->writer, caf::infinite, write_atom::value, std::move(b))
       .then(
-          [rp, name](const batch_result&) mutable {
+          [self, rp, name](const batch_result&) mutable {
+            if (self->state.ctx->feed) self->send(self->state.ctx->feed, removed_atom::value, name);
             rp.deliver(reply(json{{"removed", name}}));
           },
           [rp](const caf::error& err) mutable {

@@ -160,12 +160,31 @@ status_inputs inputs(self_ptr self) {
   return in;
 }
 
+// Tells the status feed where this integration stands (the feed drops repeats). Held while a
+// run's end is on its way to the store: the status would say "not running" too early.
+void publish_status(self_ptr self) {
+  auto& st = self->state;
+  if (!st.ctx->feed || st.ends_in_flight > 0) return;
+  self->send(st.ctx->feed, status_changed_atom::value, st.cfg.name,
+             status_json(inputs(self)).dump());
+}
+
+// Every change of what the status says is written (a page, a run's start or end, settings), so
+// the status is published as each write lands.
 void write(self_ptr self, write_batch b, std::function<void(const batch_result&)> ok,
            std::function<void(const caf::error&)> fail) {
   b.integration = self->state.cfg.name;
   b.at_ms = now_ms(self);
   self->request(self->state.ctx->writer, caf::infinite, write_atom::value, std::move(b))
-      .then([ok](const batch_result& r) { ok(r); }, [fail](const caf::error& e) { fail(e); });
+      .then(
+          [self, ok](const batch_result& r) {
+            ok(r);
+            publish_status(self);
+          },
+          [self, fail](const caf::error& e) {
+            fail(e);
+            publish_status(self);
+          });
 }
 
 // /metrics (core/metrics.hpp): every series names its integration.
@@ -527,6 +546,7 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
   if (interrupted && st.cfg.enabled)
     caf::anon_send(caf::actor_cast<integration_actor>(self), sync_atom::value,
                    sync_request{sync_kind::resume, false});
+  publish_status(self);  // a new integration shows at once
 
   return {
       [=](sync_atom, const sync_request& req) -> sync_reply {
@@ -716,7 +736,10 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
           persist(self, std::move(b));
         }
       },
-      [=](next_run_atom, int64_t at_ms) { self->state.next_run_ms = at_ms; },
+      [=](next_run_atom, int64_t at_ms) {
+        self->state.next_run_ms = at_ms;
+        publish_status(self);
+      },
       [=](fetched_atom, uint64_t id, http_response& resp) {
         auto& st = self->state;
         sample_backlog(self, "integration", st.cfg.name);
@@ -756,12 +779,14 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
         if (!st.run || st.run->request_id != id) return;  // late answer to an abandoned request
         st.run->request_id = 0;
         on_page(self, resp);
+        publish_status(self);  // fetched counts, or the wait a 429 or a retry began
       },
       [=](retry_atom, uint64_t gen) {
         auto& st = self->state;
         if (gen != st.timer_gen || !st.run || !st.run->waiting) return;
         st.run->waiting = false;
         fetch_page(self);
+        publish_status(self);
       },
       [=](deadline_atom, uint64_t id) {
         auto& st = self->state;

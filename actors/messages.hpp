@@ -36,6 +36,12 @@ using feed_wait_atom = caf::atom_constant<caf::atom("feedwait")>;
 using live_atom = caf::atom_constant<caf::atom("live")>;
 using wait_atom = caf::atom_constant<caf::atom("waitrun")>;
 using wait_over_atom = caf::atom_constant<caf::atom("waitover")>;
+using status_changed_atom = caf::atom_constant<caf::atom("stchanged")>;
+using removed_atom = caf::atom_constant<caf::atom("removed")>;
+using watch_atom = caf::atom_constant<caf::atom("watch")>;
+using feed_batch_atom = caf::atom_constant<caf::atom("feedbatch")>;
+using source_atom = caf::atom_constant<caf::atom("source")>;
+using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
 
 // ---- message types ---------------------------------------------------------------------------
 
@@ -254,6 +260,25 @@ using engine_actor = caf::typed_actor<caf::replies_to<client_request>::with<clie
                                       // The integration actors running now (a stopped one is
                                       // absent): what a read of live status asks for.
                                       caf::replies_to<live_atom>::with<live_integrations>>;
+
+// Live status for whoever watches it (the page's server-sent events, webhooks). Integration
+// actors publish their status document as it changes; the feed keeps the latest of each and
+// hands watchers what changed, coalesced, at most every 250 ms. Time alone changes a status too
+// (stale, the next run), so the feed also reads every status (`list`) every 30 s.
+using status_feed_actor = caf::typed_actor<
+    // (integration) `name`'s status document (status_json) as it is now.
+    caf::reacts_to<status_changed_atom, std::string, std::string>,
+    // (engine) `name` was removed.
+    caf::reacts_to<removed_atom, std::string>,
+    // A watcher: it gets (feed_batch_atom, JSON {"snapshot": bool, "changed": [docs],
+    // "removed": [names]}), the first a snapshot of every integration, until it exits.
+    caf::reacts_to<watch_atom, caf::actor>,
+    // Where the full reading comes from (the front door) and the credential to ask it with.
+    caf::reacts_to<source_atom, caf::actor, std::string>,
+    // (self) hand the pending changes to the watchers.
+    caf::reacts_to<flush_atom>,
+    // (self) read every status again.
+    caf::reacts_to<refresh_atom>>;
 
 // A worker of the queries: answers the operations routed to the queries (reads of stored
 // state, and live status by asking the integration actors the engine names). Several run as a

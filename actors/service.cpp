@@ -241,6 +241,8 @@ int run_service(const serve_options& o) {
   ctx->clock.anchor_steady = sys.clock().now();
   ctx->writer = spawn_log_writer(sys, store.get(), true, log_writer_options{ctx->clock});
   ctx->seed = static_cast<uint64_t>(::getpid());
+  auto feed = spawn_status_feed(sys);
+  ctx->feed = feed;
   auto sched = spawn_scheduler(sys, ctx);
   auto token = random_token();
   auto engine = spawn_engine(sys, ctx, sched, token);
@@ -250,9 +252,11 @@ int run_service(const serve_options& o) {
   // Reads on threads of their own (they block on LMDB), a few at once.
   auto queries = spawn_queries(sys, ctx, engine, token, 3, true);
   auto front = spawn_front_door(sys, engine, queries, stopping);
+  caf::anon_send(feed, source_atom::value, front, token);
   auto stop_actors = [&] {
     stopping->store(true);
     caf::anon_send_exit(front, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(feed, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(queries, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(sched, caf::exit_reason::user_shutdown);
@@ -307,6 +311,7 @@ int run_service(const serve_options& o) {
     ho.tls_key_file = o.http_tls_key;
     ho.data_dir = o.data_dir;
     ho.webhooks = &hooks;
+    ho.status_feed = caf::actor_cast<caf::actor>(feed);
     http = start_http_api(sys, front, token, ho, err);
     if (!http) {
       std::cerr << "ledgersync: HTTP API on " << ho.listen << ": " << err << "\n";
@@ -327,9 +332,11 @@ int run_service(const serve_options& o) {
     return 1;
   }
   auto derive = std::make_shared<notify::status_events>();
-  auto watcher = watch_statuses(sys, front, token, [derive, &deliveries](const json& docs) {
-    for (auto& ev : derive->next(docs)) deliveries.notify(ev.type, ev.data);
-  });
+  auto watcher = watch_statuses(sys, caf::actor_cast<caf::actor>(feed),
+                                [derive, &deliveries](const json& docs) {
+                                  for (auto& ev : derive->next(docs))
+                                    deliveries.notify(ev.type, ev.data);
+                                });
   std::cout << "ledgersync: service listening on " << o.host << ":" << *port << " (data dir "
             << o.data_dir << ")" << std::endl;
   if (http)

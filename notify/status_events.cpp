@@ -28,11 +28,15 @@ std::vector<status_event> status_events::next(const json& docs) {
     auto last_run = d.value("last_run_id", uint64_t{0});
     bool running = d.value("running", false);
     auto it = last_.find(name);
-    if (!primed_ || it == last_.end()) {
+    if (!primed_) {
       announced_run_[name] = running && last_run > 0 ? last_run - 1 : last_run;
       continue;
     }
-    auto& before = it->second;
+    // One added since the first reading began as every new integration does: pending, no run
+    // (its first reading may already show its first run over: that run is announced).
+    static const json added{{"status", "pending"}, {"set_aside", 0}};
+    if (it == last_.end()) announced_run_[name] = 0;
+    const json& before = it == last_.end() ? added : it->second;
     auto was = before.value("status", ""), is = d.value("status", "");
     if (was != is) {
       auto data = brief(d);

@@ -20,7 +20,8 @@ struct status_event {
 class status_events {
  public:
   // The events between the last reading and `docs` (an array of status documents). The first
-  // reading only learns the state: a restart does not re-announce every integration.
+  // reading only learns the state: a restart does not re-announce every integration. An
+  // integration first seen later is new: compared with pending and no run.
   std::vector<status_event> next(const nlohmann::json& docs);
 
  private:

@@ -242,3 +242,48 @@ TEST_CASE("wait answers the moment a run's end is recorded, or with its progress
   CHECK(w.call("wait", "acme", {{"run_id", run_id}, {"timeout_ms", 25001}}).first == 2);
   CHECK(w.call("wait", "acme", {{"timeout_ms", 5}}).first == 2);
 }
+
+TEST_CASE("the status feed hands watchers a snapshot, then what changed, then what was removed") {
+  world w;
+  auto feed = spawn_status_feed(*w.sys);
+  w.ctx->feed = feed;
+  w.start();
+  w.add("acme", "manual", false);
+  caf::scoped_actor watcher{*w.sys};
+  caf::anon_send(feed, watch_atom::value, caf::actor_cast<caf::actor>(watcher));
+  caf::anon_send(feed, source_atom::value, w.queries, std::string("tok"));
+  // The batches that have come, after letting virtual time pass the 250 ms coalescing.
+  auto batches = [&] {
+    w.sched->run();
+    w.sched->advance_time(milliseconds(250));
+    w.sched->run();
+    std::vector<json> out;
+    for (bool more = true; more;)
+      watcher->receive(
+          [&](feed_batch_atom, const std::string& b) { out.push_back(json::parse(b)); },
+          caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
+    return out;
+  };
+  auto got = batches();
+  REQUIRE(!got.empty());
+  CHECK(got[0]["snapshot"] == true);
+  REQUIRE(got[0]["changed"].size() == 1);
+  CHECK(got[0]["changed"][0]["name"] == "acme");
+
+  CHECK(w.call("sync", "acme").first == 0);
+  w.settle();
+  got = batches();
+  REQUIRE(!got.empty());
+  // Coalesced: the last word on acme is the run's end, already recorded.
+  auto last = got.back()["changed"].back();
+  CHECK(last["name"] == "acme");
+  CHECK(last["running"] == false);
+  CHECK(last["last_run_id"] == 1);
+  CHECK(batches().empty());  // nothing changed, nothing sent
+
+  CHECK(w.call("remove", "acme").first == 0);
+  got = batches();
+  REQUIRE(got.size() == 1);
+  CHECK(got[0]["removed"] == json{"acme"});
+  caf::anon_send_exit(feed, caf::exit_reason::user_shutdown);
+}

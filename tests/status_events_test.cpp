@@ -39,10 +39,16 @@ TEST_CASE("webhook events come from what the status documents say changed", "[no
   CHECK(evs[2].data["newly_set_aside"] == 2);
   evs = w.next(json::array({doc("disconnected", 6, "failed", 2)}));
   CHECK(types(evs) == std::vector<std::string>{"status_changed", "disconnected", "run_failed"});
-  // A new integration is learned, not announced; a removed one is forgotten.
+  // A new integration starts from pending with no run; a removed one is forgotten.
   auto other = doc("pending", 0, "");
   other["name"] = "beta";
   CHECK(w.next(json::array({doc("disconnected", 6, "failed", 2), other})).empty());
+  // One whose first reading already shows its first run over (a quick run): announced.
+  auto quick = doc("active", 1, "ok");
+  quick["name"] = "gamma";
+  evs = w.next(json::array({doc("disconnected", 6, "failed", 2), quick}));
+  CHECK(types(evs) == std::vector<std::string>{"status_changed", "run_succeeded"});
+  CHECK(evs[0].data["previous_status"] == "pending");
   CHECK(w.next(json::array()).empty());
   CHECK(w.next("not an array").empty());
 }

@@ -114,7 +114,6 @@ hid=$(json_eval 'd["id"]' <"$work/add.json")
 echo sk_test_sandbox >"$work/key"
 LEDGERSYNC_DATA_DIR=$live "$bin" add acme --connector rest \
   --base-url "http://127.0.0.1:$sb_port" --api-key-file "$work/key" --schedule manual >/dev/null
-sleep 1.5  # the watcher's first reading learns "pending" (a reading a second)
 LEDGERSYNC_DATA_DIR=$live "$bin" sync acme --wait >/dev/null
 retried_both() { [ "$(grep -c 'attempt=retry' "$work/receiver.log")" -ge 2 ]; }
 wait_for "both events retried and taken" retried_both
