@@ -262,6 +262,15 @@ std::vector<problem> validate(const canonical_record& r) {
   return out;
 }
 
+std::string describe(const std::vector<problem>& problems) {
+  std::string out;
+  for (const auto& p : problems) {
+    if (!out.empty()) out += "; ";
+    out += p.field + ": " + p.message;
+  }
+  return out;
+}
+
 std::string render_entity_tables() {
   std::string out;
   for (const auto& e : table) {

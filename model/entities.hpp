@@ -74,6 +74,9 @@ std::string to_json_text(const canonical_record& r);
 // the entity does not have. Empty means valid.
 std::vector<problem> validate(const canonical_record& r);
 
+// "field: message; field: message" for errors and logs.
+std::string describe(const std::vector<problem>& problems);
+
 // The Markdown section of docs/canonical-model.md generated from the table.
 std::string render_entity_tables();
 
