@@ -25,6 +25,9 @@ bool digits(std::string_view s, size_t pos, size_t n, int* out) {
   return true;
 }
 
+// Years 0001-9999: what YYYY can write and every vendor means.
+constexpr int64_t min_ms = -62135596800000, max_ms = 253402300799999;
+
 std::string format_day(sys_days d) {
   year_month_day ymd{d};
   char buf[16];
@@ -74,6 +77,7 @@ bool parse_ms_date(std::string_view s, instant* out) {
     }
     offset = (hh * 60 + mm) * (body[i] == '-' ? -1 : 1);
   }
+  if (ms < min_ms || ms > max_ms) return false;
   int64_t local = ms + offset * 60000;
   auto tp = sys_time<milliseconds>(milliseconds(local));
   out->day = floor<days>(tp);
@@ -144,6 +148,10 @@ bool parse_any(std::string_view s, instant* out) {
 result<std::string> normalize_date(std::string_view text) {
   instant t;
   if (!parse_any(text, &t)) return result<std::string>::bad(quote_text(text) + " is not a date");
+  int64_t day_ms = duration_cast<milliseconds>(t.day.time_since_epoch()).count();
+  if (day_ms < min_ms || day_ms > max_ms) {
+    return result<std::string>::bad(quote_text(text) + " is outside the years 0001-9999");
+  }
   return result<std::string>::good(format_day(t.day));
 }
 
@@ -154,6 +162,9 @@ result<std::string> normalize_datetime(std::string_view text) {
   }
   int64_t utc_ms = duration_cast<milliseconds>(t.day.time_since_epoch()).count() + t.ms_of_day -
                    t.offset_min * 60000;
+  if (utc_ms < min_ms || utc_ms > max_ms) {
+    return result<std::string>::bad(quote_text(text) + " is outside the years 0001-9999");
+  }
   return result<std::string>::good(format_utc_ms(utc_ms));
 }
 

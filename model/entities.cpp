@@ -218,10 +218,13 @@ std::string to_json_text(const canonical_record& r) {
                          {"deleted", r.deleted},
                          {"source", r.source},
                          {"fields", r.fields}};
-  std::string out = head.dump();
+  // Replace, never throw: a record's text comes from outside (mappers and parsers keep only
+  // UTF-8, but a record that could not be parsed carries its bytes as they were).
+  constexpr auto replace = nlohmann::json::error_handler_t::replace;
+  std::string out = head.dump(-1, ' ', false, replace);
   out.pop_back();  // the closing brace: raw goes last
   out += ",\"raw\":";
-  out += r.raw_is_json ? r.raw : nlohmann::json(r.raw).dump();
+  out += r.raw_is_json ? r.raw : nlohmann::json(r.raw).dump(-1, ' ', false, replace);
   out += "}";
   return out;
 }

@@ -151,7 +151,7 @@ mapped map_stripe_event(std::string_view t) {
     }
     // The object is re-serialised from the exact tree: its numbers are integers (Stripe sends
     // no fractions), so nothing is lost; the event's id and type go with it in raw.
-    mapped m = by_object(object->dump(), *object);
+    mapped m = by_object(object->dump(-1, ' ', false, json::error_handler_t::replace), *object);
     m.record.raw = t;
     if (text_at(j, "/type").ends_with(".deleted")) {
       m.record.deleted = true;

@@ -2,6 +2,7 @@
 
 #include "model/currency.hpp"
 #include "model/dates.hpp"
+#include "model/utf8.hpp"
 
 namespace ledgersync::model {
 namespace {
@@ -242,7 +243,15 @@ std::string_view body_of(std::string_view text) {
 
 }  // namespace
 
-result<std::vector<canonical_record>> parse_mt940(std::string_view input) {
+result<std::vector<canonical_record>> parse_mt940(std::string_view original) {
+  // SWIFT's character set is ASCII; banks that go beyond it (umlauts in :86:) mostly write
+  // ISO-8859-1. Anything that is not UTF-8 is read as that.
+  std::string converted;
+  std::string_view input = original;
+  if (invalid_utf8_at(original) != std::string_view::npos) {
+    converted = latin1_to_utf8(original);
+    input = converted;
+  }
   std::string_view text = body_of(input);
   std::vector<statement> statements;
   size_t line_no = 0, pos = 0;

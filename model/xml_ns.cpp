@@ -1,6 +1,9 @@
 #include "model/xml_ns.hpp"
 
+#include <algorithm>
 #include <sstream>
+
+#include "model/utf8.hpp"
 
 namespace ledgersync::model::xml {
 namespace {
@@ -82,7 +85,19 @@ std::string outer_xml(const pugi::xml_node& n) {
 }
 
 std::string load(pugi::xml_document& doc, std::string_view xml) {
-  auto r = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
+  // UTF-8 unless the declaration says ISO-8859-1 (pugixml converts that); bytes that are neither
+  // are refused here, since pugixml would pass them through into the records.
+  std::string_view head = xml.substr(0, std::min<size_t>(xml.size(), 200));
+  bool latin1 = head.starts_with("<?xml") && (head.find("ISO-8859-1") != std::string_view::npos ||
+                                              head.find("iso-8859-1") != std::string_view::npos ||
+                                              head.find("latin1") != std::string_view::npos);
+  if (!latin1) {
+    if (size_t bad = invalid_utf8_at(xml); bad != std::string_view::npos) {
+      return "not UTF-8 at byte " + std::to_string(bad);
+    }
+  }
+  auto r = doc.load_buffer(xml.data(), xml.size(), pugi::parse_default,
+                           latin1 ? pugi::encoding_latin1 : pugi::encoding_utf8);
   if (!r) {
     return "not well-formed XML at byte " + std::to_string(r.offset) + ": " + r.description();
   }

@@ -8,6 +8,7 @@
 #include "model/dates.hpp"
 #include "model/decimal.hpp"
 #include "model/exact_json.hpp"
+#include "model/utf8.hpp"
 
 using namespace ledgersync::model;
 
@@ -170,6 +171,10 @@ TEST_CASE("dates and instants normalise to ISO 8601 UTC", "[model][dates]") {
     INFO(bad);
     CHECK_FALSE(normalize_datetime(bad).ok());
   }
+  CHECK_FALSE(normalize_datetime("0001-01-01T00:00:00+01:00").ok());  // year 0
+  CHECK_FALSE(normalize_date("0000-01-01").ok());
+  CHECK_FALSE(normalize_date("/Date(-99999999999999)/").ok());
+  CHECK(*normalize_datetime("9999-12-31T23:59:59Z") == "9999-12-31T23:59:59Z");
   CHECK(normalize_date("2026-02-30").error == "\"2026-02-30\" is not a date");
   CHECK(is_canonical_date("2026-11-25"));
   CHECK_FALSE(is_canonical_date("2026-11-25T00:00:00Z"));
@@ -177,4 +182,15 @@ TEST_CASE("dates and instants normalise to ISO 8601 UTC", "[model][dates]") {
   CHECK_FALSE(is_canonical_datetime("2026-11-25T00:00:00.000Z"));
   CHECK_FALSE(make_date(2026, 2, 29).ok());
   CHECK(*make_date(2024, 2, 29) == "2024-02-29");
+}
+
+TEST_CASE("UTF-8 is checked byte by byte", "[model][utf8]") {
+  CHECK(invalid_utf8_at("plain ascii") == std::string_view::npos);
+  CHECK(invalid_utf8_at("M\xc3\xbcnchen \xe2\x82\xac \xf0\x9f\x92\xb6") == std::string_view::npos);
+  CHECK(invalid_utf8_at("ab\xff") == 2);
+  CHECK(invalid_utf8_at("\xc0\xaf") == 0);          // overlong '/'
+  CHECK(invalid_utf8_at("\xed\xa0\x80") == 0);      // a surrogate
+  CHECK(invalid_utf8_at("\xf4\x90\x80\x80") == 0);  // above U+10FFFF
+  CHECK(invalid_utf8_at("x\xe2\x82") == 1);         // cut short
+  CHECK(latin1_to_utf8("M\xfcnchen \xa3") == "M\xc3\xbcnchen \xc2\xa3");
 }

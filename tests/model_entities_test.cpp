@@ -146,4 +146,7 @@ TEST_CASE("a canonical record's JSON keeps the raw vendor record verbatim", "[mo
   r.raw = ":61:2611251125C1234,50NTRFNONREF//B1";
   r.raw_is_json = false;
   CHECK(json::parse(to_json_text(r))["raw"] == ":61:2611251125C1234,50NTRFNONREF//B1");
+  // Bytes that are not UTF-8 (a record that could not be parsed) are replaced, not thrown on.
+  r.raw = "{\"a\":\"\xff\"";
+  CHECK(json::parse(to_json_text(r))["raw"] == "{\"a\":\"\xef\xbf\xbd\"");
 }

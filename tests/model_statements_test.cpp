@@ -135,6 +135,14 @@ TEST_CASE("malformed camt.053 is one clear error", "[model][camt053]") {
             .ends_with("Sts \"DONE\" is not BOOK, PDNG, FUTR or INFO"));
   CHECK(err("<IBAN>DE89370400440532013000</IBAN>", "")
             .ends_with("Acct/Id has neither IBAN nor Othr/Id"));
+  CHECK(err("Acme Widgets Ltd", "Acme \xff Ltd") == "camt.053: not UTF-8 at byte 1512");
+  // A file that says it is ISO-8859-1 is converted.
+  std::string latin1 = good;
+  replace(latin1, "encoding=\"UTF-8\"", "encoding=\"ISO-8859-1\"");
+  replace(latin1, "Stadtwerke Musterstadt", "Stadtwerke M\xfcnchen");
+  auto conv = by_id(parsed(parse_camt053(latin1)));
+  CHECK(conv.at("camt053:DE89370400440532013000:2026112400001299").fields["counterparty"] ==
+        "Stadtwerke M\xc3\xbcnchen");
   CHECK_FALSE(parse_camt053("").ok());
   CHECK_FALSE(
       parse_camt053("<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"/>").ok());
@@ -213,6 +221,12 @@ TEST_CASE("malformed MT940 is one clear error naming the line", "[model][mt940]"
   CHECK(err(":60F:C261123EUR12500,00", ":60F:C261123EUR12500,001") ==
         "MT940 line 5 (:60F:): 12500.001 has more decimal places than EUR allows (2)");
   CHECK(parse_mt940("").error == "MT940: no statement (:20:) in the file");
+  // ISO-8859-1 (what banks write beyond SWIFT's ASCII) comes out as UTF-8.
+  std::string latin1 = good;
+  replace(latin1, "Lastschrift Strom", "Lastschrift Stadtwerke M\xfcnchen");
+  auto m = by_id(parsed(parse_mt940(latin1)));
+  CHECK(m.at("mt940:37040044/0532013000:00224/001:2").fields["description"] ==
+        "Lastschrift Stadtwerke M\xc3\xbcnchen");
   CHECK(parse_mt940("hello\n:20:X").error ==
         "MT940 line 1: \"hello\" is neither a :tag: nor the continuation of one");
   CHECK(parse_mt940(":25:A\n:20:X").error == "MT940 line 1: the statement must begin with :20:");
