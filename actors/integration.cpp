@@ -16,6 +16,7 @@
 #include "config/schedule.hpp"
 #include "connectors/connector.hpp"
 #include "connectors/paging_guard.hpp"
+#include "connectors/registry.hpp"
 #include "core/metrics.hpp"
 #include "core/retry_policy.hpp"
 #include "core/run_tally.hpp"
@@ -751,6 +752,13 @@ std::string make_integration_doc(const integration_config& c, const secret_box& 
   cfg.erase("tls_client_key_hint");
   if (!c.api_key.empty()) cfg["api_key_sealed"] = box.seal(c.api_key);
   if (!c.tls.client_key_pem.empty()) cfg["tls_client_key_sealed"] = box.seal(c.tls.client_key_pem);
+  // A secret setting may be any JSON value: its JSON text is what is sealed.
+  cfg.erase("settings_hints");
+  json sealed = json::object();
+  for (auto& key : secret_setting_keys(c.connector))
+    if (c.settings.is_object() && c.settings.contains(key))
+      sealed[key] = box.seal(c.settings[key].dump());
+  if (!sealed.empty()) cfg["settings_sealed"] = sealed;
   return json{{"config", cfg}, {"status", json::parse(status_text, nullptr, false)}}.dump();
 }
 
@@ -765,6 +773,18 @@ void unseal_config(json& cfg, const secret_box& box, std::vector<std::string>& f
     else
       failed.push_back(what);
     cfg.erase(sealed);
+  }
+  if (auto it = cfg.find("settings_sealed"); it != cfg.end()) {
+    if (!cfg.contains("settings") || !cfg["settings"].is_object()) cfg["settings"] = json::object();
+    for (auto& [key, text] : it->items()) {
+      auto v = text.is_string() ? box.unseal(text.get<std::string>()) : std::nullopt;
+      auto value = v ? json::parse(*v, nullptr, false) : json();
+      if (v && !value.is_discarded())
+        cfg["settings"][key] = std::move(value);
+      else
+        failed.push_back("setting " + key);
+    }
+    cfg.erase("settings_sealed");
   }
 }
 

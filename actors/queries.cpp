@@ -9,6 +9,7 @@
 #include "actors/context.hpp"
 #include "actors/requests.hpp"
 #include "config/integration_config.hpp"
+#include "connectors/registry.hpp"
 #include "core/status_model.hpp"
 #include "storage/feed_reader.hpp"
 
@@ -47,7 +48,7 @@ json stored_status(self_ptr self, const std::string& name) {
   auto cfg = j.value("config", json::object());
   status_inputs in;
   in.name = name;
-  in.connector = cfg.value("connector", "rest");
+  in.connector = cfg.value("connector", default_connector_kind);
   in.schedule = cfg.value("schedule", "manual");
   in.enabled = cfg.value("enabled", true);
   in.now_ms = now_ms(self);
@@ -355,6 +356,14 @@ struct dispatch {
     return now(self, op_set_aside(self, name, a));
   }
   reply_promise operator()(const ops::changes_args& a) { return op_changes(self, a); }
+  reply_promise operator()(const ops::connectors_args& a) {
+    if (a.kind.empty()) return now(self, reply(connectors_json()));
+    if (auto* kind = find_connector_kind(a.kind)) return now(self, reply(to_json(*kind, true)));
+    return now(self, fail(error_kind::not_found,
+                          "no connector kind '" + a.kind + "' (known: " +
+                              known_connector_kinds() + ")",
+                          {{"field", "kind"}}));
+  }
   template <class Write>
   reply_promise operator()(const Write&) {
     return now(self, fail(error_kind::internal, "the supervisor answers this, not the queries"));

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "config/schedule.hpp"
+#include "connectors/registry.hpp"
 
 namespace ledgersync {
 
@@ -277,6 +278,16 @@ json to_json(const integration_config& c, bool with_secret) {
     else
       j["tls_client_key_hint"] = "(set, sealed)";
   }
+  j["settings"] = c.settings.is_object() ? c.settings : json::object();
+  if (!with_secret) {
+    json hints = json::object();
+    for (auto& key : secret_setting_keys(c.connector))
+      if (j["settings"].contains(key)) {
+        j["settings"].erase(key);
+        hints[key] = "(set, sealed)";
+      }
+    if (!hints.empty()) j["settings_hints"] = hints;
+  }
   return j;
 }
 
@@ -318,6 +329,15 @@ std::optional<integration_config> config_from_json(const json& j, std::string& e
   r.get("tls_server_name", c.tls.server_name);
   std::string key_hint;
   r.get("tls_client_key_hint", key_hint);
+  if (auto st = r.sub("settings")) {
+    if (!st->is_object()) r.fail("'settings' must be a JSON object (the connector's own settings)");
+    c.settings = *st;
+    // null is how a change removes a setting (a merge patch); stored, it means "not set".
+    if (c.settings.is_object())
+      for (auto it = c.settings.begin(); it != c.settings.end();)
+        it = it->is_null() ? c.settings.erase(it) : std::next(it);
+  }
+  r.sub("settings_hints");  // what a shown config carries instead of secret settings
   if (auto s = r.sub("streams")) {
     auto streams = streams_from_json(*s, error);
     if (!streams) return std::nullopt;
@@ -351,7 +371,10 @@ bool valid_integration_name(const std::string& n) {
 std::string validate(const integration_config& c) {
   if (!valid_integration_name(c.name))
     return "name '" + c.name + "' is invalid: 1-64 characters of letters, digits, '-', '_', '.'";
-  if (c.connector != "rest") return "unknown connector '" + c.connector + "' (available: rest)";
+  auto* kind = find_connector_kind(c.connector);
+  if (!kind)
+    return "unknown connector '" + c.connector + "' (known: " + known_connector_kinds() +
+           "; `ledgersync connectors` describes them)";
   auto u = boost::urls::parse_absolute_uri(c.base_url);
   if (!u) return "base URL '" + c.base_url + "' is not an absolute URL";
   auto scheme = u->scheme();
@@ -398,6 +421,7 @@ std::string validate(const integration_config& c) {
       return "header '" + k + "' is not a valid HTTP header";
   if (c.api_key.find_first_of("\r\n") != std::string::npos) return "API key contains a line break";
   if (auto t = check_tls_options(c.tls); !t.empty()) return t;
+  if (auto e = validate_settings(*kind, c.settings); !e.empty()) return e;
   if ((!c.tls.ca_pem.empty() || !c.tls.client_cert_pem.empty() || !c.tls.server_name.empty()) &&
       u->scheme() != "https")
     return "TLS settings apply only to an https base URL";

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 #include <map>
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -65,9 +65,13 @@ struct retention_settings {
   int64_t runs = 1000;
 };
 
+// The connector kind of an integration that names none (requests without one, documents stored
+// before kinds existed). The kinds themselves live in connectors/registry.hpp.
+inline constexpr const char* default_connector_kind = "rest";
+
 struct integration_config {
   std::string name;
-  std::string connector = "rest";
+  std::string connector = default_connector_kind;
   std::string base_url;
   std::string api_key;  // plaintext, memory only
   std::string auth_header = "Authorization";
@@ -93,6 +97,9 @@ struct integration_config {
   // key), the name to verify. JSON keys tls_ca_pem, tls_client_cert_pem, tls_client_key,
   // tls_server_name; absent when empty.
   tls_options tls;
+  // The connector kind's own settings (its schema: connectors/registry.hpp). Secret ones are
+  // sealed at rest and, without `with_secret`, shown only as a hint in `settings_hints`.
+  nlohmann::json settings = nlohmann::json::object();
   int64_t created_at_ms = 0;
 };
 
@@ -109,7 +116,8 @@ std::optional<stream_config> stream_from_json(const nlohmann::json& j, std::stri
 std::optional<std::vector<stream_config>> streams_from_json(const nlohmann::json& j,
                                                             std::string& error);
 
-// `with_secret` false leaves the key out (what is shown to users and written to disk).
+// `with_secret` false leaves the key and the secret settings out (what is shown to users and
+// written to disk).
 nlohmann::json to_json(const integration_config& c, bool with_secret);
 std::optional<integration_config> config_from_json(const nlohmann::json& j, std::string& error);
 

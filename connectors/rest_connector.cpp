@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/connector.hpp"
+#include "connectors/registry.hpp"
 
 namespace ledgersync {
 
@@ -267,6 +268,9 @@ class rest_connector final : public connector {
       r.headers.emplace_back(
           c_.auth_header, c_.auth_scheme.empty() ? c_.api_key : c_.auth_scheme + " " + c_.api_key);
     for (auto& [k, v] : c_.headers) r.headers.emplace_back(k, v);
+    if (auto h = c_.settings.find("secret_headers"); h != c_.settings.end() && h->is_object())
+      for (auto& [k, v] : h->items())
+        if (v.is_string()) r.headers.emplace_back(k, v.get<std::string>());
     return r;
   }
 
@@ -322,8 +326,44 @@ class rest_connector final : public connector {
 }  // namespace
 
 std::unique_ptr<connector> make_connector(const integration_config& config) {
-  if (config.connector == "rest") return std::make_unique<rest_connector>(config);
-  return nullptr;
+  auto* kind = find_connector_kind(config.connector);
+  return kind ? kind->make(config) : nullptr;
+}
+
+connector_kind rest_connector_kind() {
+  connector_kind k;
+  k.name = "rest";
+  k.label = "Generic REST API";
+  k.description =
+      "Any JSON REST API: each stream's path, record fields (JSON pointers), paging and "
+      "incremental filter come from its stream settings (--streams-file).";
+  setting_spec secret_headers;
+  secret_headers.key = "secret_headers";
+  secret_headers.type = setting_type::object;
+  secret_headers.secret = true;
+  secret_headers.help =
+      "extra request headers whose values are secrets (e.g. {\"X-Tenant-Key\": \"...\"}): "
+      "sealed at rest and never shown, unlike the top-level headers";
+  k.settings = {secret_headers};
+  k.streams = {
+      {"customers", "customer", "customers (required: name, email) at /v1/customers"},
+      {"invoices", "invoice", "invoices (required: customer_id, total, currency) at /v1/invoices"},
+      {"payments", "payment", "payments (required: invoice_id, amount, currency) at /v1/payments"}};
+  k.default_streams = default_rest_streams;
+  k.make = [](const integration_config& c) -> std::unique_ptr<connector> {
+    return std::make_unique<rest_connector>(c);
+  };
+  k.check = [](const nlohmann::json& settings) -> std::string {
+    auto headers = settings.value("secret_headers", nlohmann::json::object());
+    for (auto& [name, value] : headers.items()) {
+      if (name.empty() || name.find_first_of(" :\r\n") != std::string::npos)
+        return "settings.secret_headers: '" + name + "' is not a valid HTTP header name";
+      if (!value.is_string() || value.get<std::string>().find_first_of("\r\n") != std::string::npos)
+        return "settings.secret_headers." + name + " must be a string without line breaks";
+    }
+    return "";
+  };
+  return k;
 }
 
 }  // namespace ledgersync
