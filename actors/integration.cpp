@@ -224,18 +224,12 @@ void start_stream(self_ptr self) {
   auto& s = st.cfg.streams[r.stream_idx];
   auto committed = st.cursors.count(s.name) ? st.cursors[s.name] : stream_cursor{};
   r.fetch_cursor = committed;
-  if (!committed.in_pass) {  // a new pass; an interrupted one resumes where it stood
-    r.fetch_cursor.in_pass = true;
-    r.fetch_cursor.pass_since = r.full ? "" : committed.watermark;
-    r.fetch_cursor.page_token.clear();
-    r.fetch_cursor.pass_max.clear();
-    r.fetch_cursor.pages = 0;
-    r.fetch_cursor.full = r.full;
-    r.fetch_cursor.pass_id = r.full ? "run-" + std::to_string(r.id) : "";
-  }
+  if (!committed.in_pass)  // a new pass; an interrupted one resumes where it stood
+    r.fetch_cursor = cursor_for_pass(*st.conn, s, committed, r.full,
+                                     r.full ? "run-" + std::to_string(r.id) : "");
   r.stream_fetched_all = false;
   r.guard = paging_guard(st.cfg.max_pages_per_pass);
-  r.guard.followed(r.fetch_cursor.page_token);
+  r.guard.followed(st.conn->page_token(r.fetch_cursor.state));
   r.attempt = r.rate_waits = 0;
   fetch_page(self);
 }
@@ -320,7 +314,7 @@ void on_page(self_ptr self, const http_response& resp) {
     return fail_run(self, loop);
   r.attempt = 0;
   r.rate_waits = 0;
-  auto next = cursor_after(r.fetch_cursor, page);
+  auto next = cursor_after(*st.conn, s, r.fetch_cursor, page);
   r.count_page(r.stream_idx, page.records.size() + page.invalid.size(), page.total,
                r.fetch_cursor.pages == 0, !page.has_more);
   r.fetched += page.records.size() + page.invalid.size();

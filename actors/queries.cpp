@@ -9,6 +9,7 @@
 #include "actors/context.hpp"
 #include "actors/requests.hpp"
 #include "config/integration_config.hpp"
+#include "connectors/connector.hpp"
 #include "connectors/registry.hpp"
 #include "core/status_model.hpp"
 #include "storage/feed_reader.hpp"
@@ -121,7 +122,20 @@ client_reply op_show(self_ptr self, const std::string& name) {
   auto& store = *self->state.ctx->store;
   out["records"] = store.record_counts(name);
   json cursors = json::object();
-  for (auto& [s, c] : store.cursors(name)) cursors[s] = json::parse(c, nullptr, false);
+  for (auto& [s, c] : store.cursors(name)) {
+    // The engine's bookkeeping beside the connector's own state (JSON for the kinds so far).
+    auto cur = stream_cursor::from_json(c);
+    json shown = json::parse(cur.to_json(), nullptr, false);
+    shown.erase("state");
+    auto state = json::parse(cur.state, nullptr, false);
+    if (state.is_object()) {
+      for (auto& [k, v] : state.items())
+        if (!shown.contains(k)) shown[k] = v;
+    } else if (!cur.state.empty()) {
+      shown["state"] = cur.state;
+    }
+    cursors[s] = shown;
+  }
   out["cursors"] = cursors;
   json runs = json::array();
   for (auto& r : store.runs(name, 5)) runs.push_back(json::parse(r, nullptr, false));

@@ -25,6 +25,10 @@ std::string pagination_name(pagination_style p) {
       return "link";
     case pagination_style::none:
       return "none";
+    case pagination_style::offset:
+      return "offset";
+    case pagination_style::starting_after:
+      return "starting_after";
   }
   return "none";
 }
@@ -136,6 +140,14 @@ json to_json(const stream_config& s) {
     case pagination_style::next_url:
       p["field"] = s.next_url_pointer;
       break;
+    case pagination_style::offset:
+      p["param"] = s.offset_param;
+      p["first"] = s.first_offset;
+      break;
+    case pagination_style::starting_after:
+      p["param"] = s.starting_after_param;
+      p["field"] = s.has_more_pointer;
+      break;
     default:
       break;
   }
@@ -180,12 +192,16 @@ std::optional<stream_config> stream_from_json(const json& j, std::string& error)
   if (auto pg = r.sub("pagination")) {
     reader rp(*pg, where + " pagination", error);
     std::string style = "cursor", field, param;
+    int64_t first_value = 0;
     rp.get("style", style);
     rp.get("param", param);
     rp.get("field", field);
-    rp.get("first", s.first_page);
+    rp.get("first", first_value);
+    bool first = pg->is_object() && pg->contains("first") && !(*pg)["first"].is_null();
     rp.get("page_count", s.page_count_pointer);
     rp.finish();
+    if (first && (first_value < -1000000000 || first_value > 1000000000))
+      rp.fail("'first' must be between -1000000000 and 1000000000");
     if (style == "cursor") {
       s.paging = pagination_style::cursor;
       if (!param.empty()) s.cursor_param = param;
@@ -193,6 +209,7 @@ std::optional<stream_config> stream_from_json(const json& j, std::string& error)
     } else if (style == "page") {
       s.paging = pagination_style::page;
       if (!param.empty()) s.page_param = param;
+      if (first) s.first_page = static_cast<int>(first_value);
     } else if (style == "next_url") {
       s.paging = pagination_style::next_url;
       s.next_url_pointer = field;
@@ -201,8 +218,17 @@ std::optional<stream_config> stream_from_json(const json& j, std::string& error)
       s.paging = pagination_style::link;
     } else if (style == "none") {
       s.paging = pagination_style::none;
+    } else if (style == "offset") {
+      s.paging = pagination_style::offset;
+      if (!param.empty()) s.offset_param = param;
+      if (first) s.first_offset = first_value;
+    } else if (style == "starting_after") {
+      s.paging = pagination_style::starting_after;
+      if (!param.empty()) s.starting_after_param = param;
+      if (!field.empty()) s.has_more_pointer = field;
     } else {
-      rp.fail("unknown style '" + style + "' (cursor, page, next_url, link, none)");
+      rp.fail("unknown style '" + style +
+              "' (cursor, page, next_url, link, offset, starting_after, none)");
     }
   }
   if (auto ps = r.sub("page_size")) {
@@ -215,7 +241,7 @@ std::optional<stream_config> stream_from_json(const json& j, std::string& error)
   if (!error.empty()) return std::nullopt;
   for (auto* p :
        {&s.records_pointer, &s.id_pointer, &s.updated_pointer, &s.total_pointer, &s.cursor_pointer,
-        &s.next_url_pointer, &s.page_count_pointer, &s.deleted_pointer})
+        &s.next_url_pointer, &s.page_count_pointer, &s.deleted_pointer, &s.has_more_pointer})
     *p = normalize_pointer(*p);
   for (auto& q : s.required) q = normalize_pointer(q);
   if (s.entity.empty()) s.entity = s.name;

@@ -21,6 +21,8 @@ enum class pagination_style : uint8_t {
   next_url,  // a body field holds the full next URL (OData @odata.nextLink, Sage $next)
   link,      // RFC 8288 `Link: <…>; rel="next"` header
   none,      // one request returns everything
+  offset,    // offset and limit ($skip/$top); stop on a short page or at the total
+  starting_after,  // the last record's id while a body flag says more (Stripe)
 };
 
 // How the watermark is written into the request: as the upstream wrote its updated_at (ISO 8601,
@@ -45,6 +47,10 @@ struct stream_config {
   int first_page = 1;
   std::string page_count_pointer;  // e.g. /pagination/pageCount
   std::string next_url_pointer;    // for next_url paging
+  std::string offset_param = "offset";  // for offset paging: the parameter and its first value
+  int64_t first_offset = 0;
+  std::string starting_after_param = "starting_after";  // for starting_after paging
+  std::string has_more_pointer = "/has_more";
   std::string page_size_param = "limit";
   int page_size = 500;
   std::string total_pointer = "/total";      // a total for progress, when the upstream gives one

@@ -219,7 +219,7 @@ try:
     status, _, doc = call("GET", "/api/v1/connectors/rest", viewer)
     check("connectors/rest has its settings and streams",
           (status, [s["key"] for s in doc["settings"]], doc["streams"][0]["name"]),
-          (200, ["secret_headers"], "customers"))
+          (200, ["watermark_order", "secret_headers"], "customers"))
     status, _, doc = call("GET", "/api/v1/connectors/nope", viewer)
     check("an unknown kind is 404 naming the known ones",
           (status, "rest" in doc["error"]["message"]), (404, True))

@@ -76,8 +76,10 @@ TEST_CASE("the registry knows rest, with its label, settings, streams and factor
   REQUIRE(summary.is_array());
   CHECK(summary[0]["name"] == "rest");
   auto full = to_json(*rest, true);
-  CHECK(full["settings"][0]["key"] == "secret_headers");
-  CHECK(full["settings"][0]["secret"] == true);
+  CHECK(full["settings"][0]["key"] == "watermark_order");
+  CHECK(full["settings"][0]["default"] == "timestamp");
+  CHECK(full["settings"][1]["key"] == "secret_headers");
+  CHECK(full["settings"][1]["secret"] == true);
   CHECK(full["streams"][0]["name"] == "customers");
   CHECK(secret_setting_keys("rest") == std::vector<std::string>{"secret_headers"});
   CHECK(secret_setting_keys("nope").empty());
@@ -140,6 +142,9 @@ TEST_CASE("a save is refused for an unknown connector or a bad setting, naming i
   CHECK(validate(c).find("settings.secret_header is not a setting of rest") == 0);
   c.settings = {{"secret_headers", {{"X-Key", "a\r\nHost: evil"}}}};
   CHECK(validate(c) == "settings.secret_headers.X-Key must be a string without line breaks");
+  c.settings = {{"watermark_order", "time"}};
+  CHECK(validate(c) ==
+        "settings.watermark_order must be one of timestamp, text, got \"time\"");
   c.settings = {{"secret_headers", {{"X Key", "k"}}}};
   CHECK(validate(c) == "settings.secret_headers: 'X Key' is not a valid HTTP header name");
 }
@@ -245,7 +250,9 @@ TEST_CASE("connectors: a table of kinds, and one kind's settings and streams") {
         std::string::npos);
   std::ostringstream one;
   cli::write_connector(one, to_json(*find_connector_kind("rest"), true));
-  CHECK(one.str().find("secret_headers  object") != std::string::npos);
+  CHECK(one.str().find("  watermark_order  enum (timestamp|text)  \"timestamp\"") !=
+        std::string::npos);
+  CHECK(one.str().find("  secret_headers   object") != std::string::npos);
   CHECK(one.str().find("secret") != std::string::npos);
   CHECK(one.str().find("customers  customer") != std::string::npos);
 }
