@@ -373,10 +373,10 @@ struct dispatch {
   reply_promise operator()(const ops::connectors_args& a) {
     if (a.kind.empty()) return now(self, reply(connectors_json()));
     if (auto* kind = find_connector_kind(a.kind)) return now(self, reply(to_json(*kind, true)));
-    return now(self, fail(error_kind::not_found,
-                          "no connector kind '" + a.kind + "' (known: " +
-                              known_connector_kinds() + ")",
-                          {{"field", "kind"}}));
+    return now(self,
+               fail(error_kind::not_found,
+                    "no connector kind '" + a.kind + "' (known: " + known_connector_kinds() + ")",
+                    {{"field", "kind"}}));
   }
   template <class Write>
   reply_promise operator()(const Write&) {

@@ -421,7 +421,8 @@ void write_connector(std::ostream& out, const json& k) {
                 (s.contains("max") ? s["max"].dump() : "") + "]";
       std::string flags = s.value("required", false) ? "required" : "";
       if (s.value("secret", false)) flags += std::string(flags.empty() ? "" : ", ") + "secret";
-      rows.push_back({indent(str(s, "key")), type, s.contains("default") ? s["default"].dump() : "-",
+      rows.push_back({indent(str(s, "key")), type,
+                      s.contains("default") ? s["default"].dump() : "-",
                       flags.empty() ? "-" : flags, str(s, "help", "")});
     }
     out << format_table(rows);

@@ -22,7 +22,8 @@ enum class pagination_style : uint8_t {
   link,      // RFC 8288 `Link: <…>; rel="next"` header
   none,      // one request returns everything
   offset,    // offset and limit ($skip/$top); stop on a short page or at the total
-  starting_after,  // the last record's id while a body flag says more (Stripe)
+  // the last record's id while a body flag says more (Stripe)
+  starting_after,
 };
 
 // How the watermark is written into the request: as the upstream wrote its updated_at (ISO 8601,

@@ -61,8 +61,8 @@ class connector;
 stream_cursor cursor_after(const connector& conn, const stream_config& s, const stream_cursor& c,
                            const page_result& page);
 // The cursor a new pass starts from, after the committed `c` (whose pass has ended).
-stream_cursor cursor_for_pass(const connector& conn, const stream_config& s,
-                              const stream_cursor& c, bool full, std::string pass_id);
+stream_cursor cursor_for_pass(const connector& conn, const stream_config& s, const stream_cursor& c,
+                              bool full, std::string pass_id);
 
 class connector {
  public:

@@ -127,7 +127,8 @@ bool fits(const setting_spec& s, const json& v) {
 
 std::string validate_settings(const connector_kind& kind, const json& settings) {
   if (settings.is_null()) return validate_settings(kind, json::object());
-  if (!settings.is_object()) return "settings must be a JSON object of " + kind.name + "'s settings";
+  if (!settings.is_object())
+    return "settings must be a JSON object of " + kind.name + "'s settings";
   for (auto& [key, value] : settings.items()) {
     auto* spec = kind.setting(key);
     if (!spec) {

@@ -106,8 +106,7 @@ class rest_connector final : public connector {
                    ? watermark_order::text
                    : watermark_order::timestamp) {}
 
-  std::string begin_pass(const stream_config&, const std::string& state,
-                         bool full) const override {
+  std::string begin_pass(const stream_config&, const std::string& state, bool full) const override {
     auto st = rest_state::parse(state);
     st.pass_since = full ? "" : st.watermark;
     st.page_token.clear();
@@ -248,9 +247,9 @@ class rest_connector final : public connector {
       }
     if (!s.total_header.empty())
       if (auto t = total_from_header(resp.header(s.total_header)); t >= 0) out.total = t;
-    auto next = strategy_for(s)->next(page_view{doc, resp, count, last_id}, cur.page_token,
-                                      paging_origin{std::string(stream_url(s).buffer()),
-                                                    c_.base_url});
+    auto next =
+        strategy_for(s)->next(page_view{doc, resp, count, last_id}, cur.page_token,
+                              paging_origin{std::string(stream_url(s).buffer()), c_.base_url});
     if (!next.error.ok()) {
       page_result bad;
       bad.error = std::move(next.error);

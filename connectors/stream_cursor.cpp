@@ -49,8 +49,8 @@ stream_cursor cursor_after(const connector& conn, const stream_config& s, const 
   return next;
 }
 
-stream_cursor cursor_for_pass(const connector& conn, const stream_config& s,
-                              const stream_cursor& c, bool full, std::string pass_id) {
+stream_cursor cursor_for_pass(const connector& conn, const stream_config& s, const stream_cursor& c,
+                              bool full, std::string pass_id) {
   stream_cursor next;
   next.in_pass = true;
   next.pages = 0;

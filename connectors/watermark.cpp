@@ -93,8 +93,8 @@ std::optional<instant> parse_instant(std::string_view text) {
   }
   // No zone at all: read as UTC, which is how such upstreams (Xero's UpdatedDateUTC) mean it.
   if (!in.done()) return std::nullopt;
-  out.seconds = days_from_civil(y, unsigned(mo), unsigned(d)) * 86400 + h * 3600 + mi * 60 + sec -
-                offset;
+  out.seconds =
+      days_from_civil(y, unsigned(mo), unsigned(d)) * 86400 + h * 3600 + mi * 60 + sec - offset;
   return out;
 }
 

@@ -111,9 +111,11 @@ struct running {
 
 // A concrete path for a route template.
 std::string concrete(std::string path) {
-  for (auto [from, to] :
-       {std::pair{"{name}", "a"}, {"{run_id}", "1"}, {"{stream}", "s"}, {"{id}", "i"},
-        {"{kind}", "rest"}})
+  for (auto [from, to] : {std::pair{"{name}", "a"},
+                          {"{run_id}", "1"},
+                          {"{stream}", "s"},
+                          {"{id}", "i"},
+                          {"{kind}", "rest"}})
     if (auto at = path.find(from); at != std::string::npos) path.replace(at, strlen(from), to);
   return path;
 }

@@ -237,8 +237,9 @@ TEST_CASE("a cursor stored before connectors owned their state loads, its fields
         "https://api.example.com/v2/v1/"
         "customers?limit=500&updated_since=2025-12-01T00:00:00Z&cursor=tok7");
   // An old cursor between passes; and one with nothing in it.
-  auto idle = stream_cursor::from_json(R"({"watermark":"2026-01-01T00:00:00Z","in_pass":false,)"
-                                       R"("pass_since":"","page_token":"","pass_max":"","pages":0})");
+  auto idle =
+      stream_cursor::from_json(R"({"watermark":"2026-01-01T00:00:00Z","in_pass":false,)"
+                               R"("pass_since":"","page_token":"","pass_max":"","pages":0})");
   CHECK_FALSE(idle.in_pass);
   CHECK(idle.state == R"({"watermark":"2026-01-01T00:00:00Z"})");
   CHECK(stream_cursor::from_json("{}").state.empty());
@@ -573,8 +574,7 @@ TEST_CASE("the rest connector pages by each stream's strategy: offset and starti
   stream_cursor cur = cursor_for_pass(*conn, c.streams[0], {}, false, "");
   CHECK(conn->page_request(c.streams[0], cur).url ==
         "https://api.example.com/v2/v1/customers?limit=2");
-  auto p = conn->parse_page(c.streams[0], cur,
-                            ok(R"({"object":"list","has_more":true,"data":[
+  auto p = conn->parse_page(c.streams[0], cur, ok(R"({"object":"list","has_more":true,"data":[
         {"id":"cus_3","updated_at":"2026-01-03T00:00:00Z"},
         {"id":"cus_2","updated_at":"2026-01-02T00:00:00Z"}]})"));
   REQUIRE(p.error.ok());
@@ -593,8 +593,7 @@ TEST_CASE("the rest connector pages by each stream's strategy: offset and starti
   cur = cursor_for_pass(*odata, c.streams[0], {}, false, "");
   CHECK(odata->page_request(c.streams[0], cur).url ==
         "https://api.example.com/v2/v1/customers?$top=2&$skip=0");
-  p = odata->parse_page(c.streams[0], cur,
-                        ok(R"({"@odata.count":3,"value":[{"id":1},{"id":2}]})"));
+  p = odata->parse_page(c.streams[0], cur, ok(R"({"@odata.count":3,"value":[{"id":1},{"id":2}]})"));
   REQUIRE(p.error.ok());
   CHECK(p.has_more);
   cur = cursor_after(*odata, c.streams[0], cur, p);

@@ -214,16 +214,18 @@ TEST_CASE("a secret setting is sealed at rest, never shown, and kept when others
   CHECK(show.dump().find("tk-do-not-show") == std::string::npos);
   CHECK(show["config"]["settings_hints"]["secret_headers"] == "(set, sealed)");
   // Changing another setting keeps the secret (settings merge); null removes one.
-  REQUIRE(w.call("configure", "sealed", {{"changes", {{"settings", {{"watermark_order", "text"}}}}}})
-              .first == 0);
+  REQUIRE(
+      w.call("configure", "sealed", {{"changes", {{"settings", {{"watermark_order", "text"}}}}}})
+          .first == 0);
   show = w.call("show", "sealed").second;
   CHECK(show["config"]["settings"]["watermark_order"] == "text");
   CHECK(show["config"]["settings_hints"]["secret_headers"] == "(set, sealed)");
   auto unsealed = stored_config(*w.ctx, "sealed");
   REQUIRE(unsealed);
   CHECK((*unsealed)["settings"]["secret_headers"]["X-Tenant-Key"] == "tk-do-not-show");
-  REQUIRE(w.call("configure", "sealed", {{"changes", {{"settings", {{"secret_headers", nullptr}}}}}})
-              .first == 0);
+  REQUIRE(
+      w.call("configure", "sealed", {{"changes", {{"settings", {{"secret_headers", nullptr}}}}}})
+          .first == 0);
   show = w.call("show", "sealed").second;
   CHECK_FALSE(show["config"].contains("settings_hints"));
   CHECK(show["config"]["settings"] == json{{"watermark_order", "text"}});

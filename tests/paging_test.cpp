@@ -43,8 +43,8 @@ TEST_CASE("cursor token: sent back as a parameter, ends at an empty or missing c
   auto n = p->next(a.view(2), "", origin);
   CHECK(n.has_more);
   CHECK(n.token == "tok2");
-  CHECK_FALSE(p->next(answer(R"({"data":[1],"next_cursor":null})").view(1), "tok2", origin)
-                  .has_more);
+  CHECK_FALSE(
+      p->next(answer(R"({"data":[1],"next_cursor":null})").view(1), "tok2", origin).has_more);
   CHECK_FALSE(p->next(answer(R"({"data":[1],"next_cursor":""})").view(1), "tok2", origin).has_more);
   // A cursor beside an empty page is no reason to go on.
   CHECK_FALSE(p->next(answer(R"({"data":[],"next_cursor":"x"})").view(0), "t", origin).has_more);
@@ -102,10 +102,9 @@ TEST_CASE("next URL: relative or absolute on the configured origin; another host
        {"https://evil.example.net/steal", "http://api.example.com/v1/items?p=3",
         "https://api.example.com:8443/v1/items", "file:///etc/passwd", "//evil.example.net/x"}) {
     INFO(hostile);
-    auto bad = p->next(answer(std::string(R"({"value":[1],"@odata.nextLink":")") + hostile +
-                              "\"}")
-                           .view(1),
-                       "", origin);
+    auto bad = p->next(
+        answer(std::string(R"({"value":[1],"@odata.nextLink":")") + hostile + "\"}").view(1), "",
+        origin);
     CHECK_FALSE(bad.has_more);
     CHECK(bad.error.category == error_category::config);
     CHECK(bad.error.permanent);
@@ -117,9 +116,10 @@ TEST_CASE("next URL: relative or absolute on the configured origin; another host
 
 TEST_CASE("Link header: rel=next followed on the same origin only") {
   auto p = link_header_paging();
-  auto n = p->next(answer("[1]", {{"Link", "<https://api.example.com/v1/items?page=2>; "
-                                           "rel=\"next\", <https://api.example.com/v1/items?"
-                                           "page=9>; rel=\"last\""}})
+  auto n = p->next(answer("[1]", {{"Link",
+                                   "<https://api.example.com/v1/items?page=2>; "
+                                   "rel=\"next\", <https://api.example.com/v1/items?"
+                                   "page=9>; rel=\"last\""}})
                        .view(1),
                    "", origin);
   CHECK(n.has_more);
@@ -127,10 +127,10 @@ TEST_CASE("Link header: rel=next followed on the same origin only") {
   auto bad = p->next(answer("[1]", {{"Link", "<https://evil.example.net/>; rel=\"next\""}}).view(1),
                      "", origin);
   CHECK(bad.error.category == error_category::config);
-  CHECK_FALSE(p->next(answer("[1]", {{"Link", "<https://api.example.com/x>; rel=\"prev\""}})
-                          .view(1),
-                      "", origin)
-                  .has_more);
+  CHECK_FALSE(
+      p->next(answer("[1]", {{"Link", "<https://api.example.com/x>; rel=\"prev\""}}).view(1), "",
+              origin)
+          .has_more);
 }
 
 TEST_CASE("offset and limit: $skip from 0, STARTPOSITION from 1, ends short or at the total") {
@@ -142,8 +142,8 @@ TEST_CASE("offset and limit: $skip from 0, STARTPOSITION from 1, ends short or a
   CHECK(n.token == "2");
   CHECK_FALSE(skip->next(answer(R"({"value":[1]})").view(1), "2", origin).has_more);
   // The total says the last full page is the last.
-  CHECK_FALSE(skip->next(answer(R"({"value":[1,2],"@odata.count":4})").view(2), "2", origin)
-                  .has_more);
+  CHECK_FALSE(
+      skip->next(answer(R"({"value":[1,2],"@odata.count":4})").view(2), "2", origin).has_more);
   CHECK(skip->next(answer(R"({"value":[1,2],"@odata.count":5})").view(2), "2", origin).has_more);
   auto qb = offset_paging("STARTPOSITION", 1, 2, "");
   n = qb->next(answer("[1,2]").view(2), "", origin);
@@ -151,9 +151,9 @@ TEST_CASE("offset and limit: $skip from 0, STARTPOSITION from 1, ends short or a
   CHECK(qb->next(answer("[1,2]").view(2), "3", origin).token == "5");
   CHECK_FALSE(qb->next(answer("[]").view(0), "5", origin).has_more);
   // A total of 10^12 does not keep empty pages coming.
-  CHECK_FALSE(skip->next(answer(R"({"value":[],"@odata.count":1000000000000})").view(0), "2",
-                         origin)
-                  .has_more);
+  CHECK_FALSE(
+      skip->next(answer(R"({"value":[],"@odata.count":1000000000000})").view(0), "2", origin)
+          .has_more);
 }
 
 TEST_CASE("starting_after: the last record's id while has_more is true") {
@@ -171,9 +171,9 @@ TEST_CASE("starting_after: the last record's id while has_more is true") {
   // A repeated last id (an upstream that ignores starting_after) is caught by the guard.
   paging_guard guard;
   CHECK(guard.check("customers", 0, true, "cus_2").ok());
-  CHECK_FALSE(guard.check("customers", 1, true, p->next(more.view(2, "cus_2"), "cus_2", origin)
-                                                    .token)
-                  .ok());
+  CHECK_FALSE(
+      guard.check("customers", 1, true, p->next(more.view(2, "cus_2"), "cus_2", origin).token)
+          .ok());
 }
 
 TEST_CASE("no paging: one request, one page") {

@@ -1,6 +1,8 @@
 // The connector registry: what each kind declares, settings checked against its schema (each
 // bad setting named), secret settings kept out of what is shown, and the command line's
 // --option / --settings-file.
+#include "connectors/registry.hpp"
+
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
@@ -10,7 +12,6 @@
 #include "cli/settings_options.hpp"
 #include "config/integration_config.hpp"
 #include "connectors/connector.hpp"
-#include "connectors/registry.hpp"
 
 using namespace ledgersync;
 using nlohmann::json;
@@ -87,8 +88,8 @@ TEST_CASE("the registry knows rest, with its label, settings, streams and factor
 
 TEST_CASE("settings are checked against the kind's schema, each bad one named") {
   auto k = every_type();
-  json good{{"tenant_id", "t-1"}, {"page_size", 10},        {"rate", 2.5},
-            {"include_archived", true}, {"region", "uk"}, {"extra", {{"a", 1}}},
+  json good{{"tenant_id", "t-1"},       {"page_size", 10},  {"rate", 2.5},
+            {"include_archived", true}, {"region", "uk"},   {"extra", {{"a", 1}}},
             {"entities", {"Invoices"}}, {"token", "s3cret"}};
   CHECK(validate_settings(k, good) == "");
   CHECK(validate_settings(k, json{{"tenant_id", "t"}}) == "");
@@ -106,7 +107,8 @@ TEST_CASE("settings are checked against the kind's schema, each bad one named") 
       {{{"page_size", 18446744073709551615ull}},
        "settings.page_size must be an integer from 1 to 1000, got 18446744073709551615"},
       {{{"rate", 0.1}}, "settings.rate must be a number of at least 0.5, got 0.1"},
-      {{{"include_archived", "yes"}}, "settings.include_archived must be true or false, got \"yes\""},
+      {{{"include_archived", "yes"}},
+       "settings.include_archived must be true or false, got \"yes\""},
       {{{"region", "eu"}}, "settings.region must be one of uk, us, got \"eu\""},
       {{{"extra", "a=1"}}, "settings.extra must be a JSON object, got \"a=1\""},
       {{{"entities", "Invoices"}}, "settings.entities must be a JSON array, got \"Invoices\""},
@@ -115,7 +117,8 @@ TEST_CASE("settings are checked against the kind's schema, each bad one named") 
       {{{"tenantid", "t"}},
        "settings.tenantid is not a setting of xero (its settings: tenant_id, page_size, rate, "
        "include_archived, region, extra, entities, token)"},
-      {{{"region", "us"}, {"page_size", 600}}, "settings.page_size is at most 500 in the us region"},
+      {{{"region", "us"}, {"page_size", 600}},
+       "settings.page_size is at most 500 in the us region"},
   };
   for (auto& c : cases) {
     auto s = good;
@@ -143,8 +146,7 @@ TEST_CASE("a save is refused for an unknown connector or a bad setting, naming i
   c.settings = {{"secret_headers", {{"X-Key", "a\r\nHost: evil"}}}};
   CHECK(validate(c) == "settings.secret_headers.X-Key must be a string without line breaks");
   c.settings = {{"watermark_order", "time"}};
-  CHECK(validate(c) ==
-        "settings.watermark_order must be one of timestamp, text, got \"time\"");
+  CHECK(validate(c) == "settings.watermark_order must be one of timestamp, text, got \"time\"");
   c.settings = {{"secret_headers", {{"X Key", "k"}}}};
   CHECK(validate(c) == "settings.secret_headers: 'X Key' is not a valid HTTP header name");
 }
