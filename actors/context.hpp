@@ -85,7 +85,8 @@ struct integration_config;
 std::string make_integration_doc(const integration_config& c, const secret_box& box,
                                  const std::string& status_json);
 // The reverse for a stored config: unseals `api_key_sealed` and `tls_client_key_sealed` into
-// `api_key` and `tls_client_key` in place; names each secret that cannot be unsealed in `failed`.
+// `api_key` and `tls_client_key`, and `settings_sealed` (the connector's secret settings) into
+// `settings`, in place; names each secret that cannot be unsealed in `failed`.
 void unseal_config(nlohmann::json& cfg, const secret_box& box, std::vector<std::string>& failed);
 
 }  // namespace ledgersync

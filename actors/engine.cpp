@@ -15,6 +15,7 @@
 #include "actors/requests.hpp"
 #include "config/integration_config.hpp"
 #include "config/schedule.hpp"
+#include "connectors/registry.hpp"
 #include "core/status_model.hpp"
 
 namespace ledgersync {
@@ -139,15 +140,32 @@ void after_save(self_ptr self, reply_promise rp, const std::string& name, bool r
           });
 }
 
+json connector_names() {
+  json names = json::array();
+  for (auto& k : connector_kinds()) names.push_back(k.name);
+  return names;
+}
+
 reply_promise op_add(self_ptr self, const ops::add_args& args) {
   auto rp = self->make_response_promise<client_reply>();
   std::string err;
-  // A new integration's defaults live here, for every surface: the REST connector's usual
+  // A new integration's defaults live here, for every surface: its connector kind's default
   // streams unless the request names its own (config_from_json defaults the rest).
   auto conf = args.config;
+  auto kind_name = conf.is_object() && conf.contains("connector") && conf["connector"].is_string()
+                       ? conf["connector"].get<std::string>()
+                       : std::string(default_connector_kind);
+  auto* kind = find_connector_kind(kind_name);
+  if (!kind)
+    return rp.deliver(fail(error_kind::invalid_argument,
+                           "invalid settings: unknown connector '" + kind_name +
+                               "' (known: " + known_connector_kinds() + ")",
+                           json{{"hint", "`ledgersync connectors` lists the connector kinds."},
+                                {"connectors", connector_names()}})),
+           rp;
   if (!conf.contains("streams")) {
     conf["streams"] = json::array();
-    for (auto& st : default_rest_streams()) conf["streams"].push_back(to_json(st));
+    for (auto& st : kind->default_streams()) conf["streams"].push_back(to_json(st));
   }
   auto cfg = config_from_json(conf, err);
   if (!cfg) return rp.deliver(fail(error_kind::invalid_argument, err)), rp;
@@ -199,7 +217,15 @@ reply_promise op_configure(self_ptr self, const std::string& name,
     return rp.deliver(fail(error_kind::invalid_argument,
                            "an integration cannot be renamed; add a new one")),
            rp;
-  for (auto& [k, v] : changes.items()) (*current)[k] = v;
+  for (auto& [k, v] : changes.items()) {
+    // The connector's settings change one by one (a JSON merge patch: null removes one), so
+    // setting a tenant id keeps the token beside it.
+    if (k == "settings" && v.is_object() && current->contains("settings") &&
+        (*current)["settings"].is_object())
+      (*current)["settings"].merge_patch(v);
+    else
+      (*current)[k] = v;
+  }
   std::string err;
   auto cfg = config_from_json(*current, err);
   if (!cfg) return rp.deliver(fail(error_kind::invalid_argument, err)), rp;

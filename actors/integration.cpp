@@ -16,6 +16,7 @@
 #include "config/schedule.hpp"
 #include "connectors/connector.hpp"
 #include "connectors/paging_guard.hpp"
+#include "connectors/registry.hpp"
 #include "core/metrics.hpp"
 #include "core/retry_policy.hpp"
 #include "core/run_tally.hpp"
@@ -259,18 +260,12 @@ void start_stream(self_ptr self) {
   auto& s = st.cfg.streams[r.stream_idx];
   auto committed = st.cursors.count(s.name) ? st.cursors[s.name] : stream_cursor{};
   r.fetch_cursor = committed;
-  if (!committed.in_pass) {  // a new pass; an interrupted one resumes where it stood
-    r.fetch_cursor.in_pass = true;
-    r.fetch_cursor.pass_since = r.full ? "" : committed.watermark;
-    r.fetch_cursor.page_token.clear();
-    r.fetch_cursor.pass_max.clear();
-    r.fetch_cursor.pages = 0;
-    r.fetch_cursor.full = r.full;
-    r.fetch_cursor.pass_id = r.full ? "run-" + std::to_string(r.id) : "";
-  }
+  if (!committed.in_pass)  // a new pass; an interrupted one resumes where it stood
+    r.fetch_cursor = cursor_for_pass(*st.conn, s, committed, r.full,
+                                     r.full ? "run-" + std::to_string(r.id) : "");
   r.stream_fetched_all = false;
   r.guard = paging_guard(st.cfg.max_pages_per_pass);
-  r.guard.followed(r.fetch_cursor.page_token);
+  r.guard.followed(st.conn->page_token(r.fetch_cursor.state));
   r.attempt = r.rate_waits = 0;
   fetch_page(self);
 }
@@ -355,7 +350,7 @@ void on_page(self_ptr self, const http_response& resp) {
     return fail_run(self, loop);
   r.attempt = 0;
   r.rate_waits = 0;
-  auto next = cursor_after(r.fetch_cursor, page);
+  auto next = cursor_after(*st.conn, s, r.fetch_cursor, page);
   r.count_page(r.stream_idx, page.records.size() + page.invalid.size(), page.total,
                r.fetch_cursor.pages == 0, !page.has_more);
   r.fetched += page.records.size() + page.invalid.size();
@@ -815,6 +810,13 @@ std::string make_integration_doc(const integration_config& c, const secret_box& 
   cfg.erase("tls_client_key_hint");
   if (!c.api_key.empty()) cfg["api_key_sealed"] = box.seal(c.api_key);
   if (!c.tls.client_key_pem.empty()) cfg["tls_client_key_sealed"] = box.seal(c.tls.client_key_pem);
+  // A secret setting may be any JSON value: its JSON text is what is sealed.
+  cfg.erase("settings_hints");
+  json sealed = json::object();
+  for (auto& key : secret_setting_keys(c.connector))
+    if (c.settings.is_object() && c.settings.contains(key))
+      sealed[key] = box.seal(c.settings[key].dump());
+  if (!sealed.empty()) cfg["settings_sealed"] = sealed;
   return json{{"config", cfg}, {"status", json::parse(status_text, nullptr, false)}}.dump();
 }
 
@@ -829,6 +831,18 @@ void unseal_config(json& cfg, const secret_box& box, std::vector<std::string>& f
     else
       failed.push_back(what);
     cfg.erase(sealed);
+  }
+  if (auto it = cfg.find("settings_sealed"); it != cfg.end()) {
+    if (!cfg.contains("settings") || !cfg["settings"].is_object()) cfg["settings"] = json::object();
+    for (auto& [key, text] : it->items()) {
+      auto v = text.is_string() ? box.unseal(text.get<std::string>()) : std::nullopt;
+      auto value = v ? json::parse(*v, nullptr, false) : json();
+      if (v && !value.is_discarded())
+        cfg["settings"][key] = std::move(value);
+      else
+        failed.push_back("setting " + key);
+    }
+    cfg.erase("settings_sealed");
   }
 }
 

@@ -10,6 +10,8 @@
 #include "actors/context.hpp"
 #include "actors/requests.hpp"
 #include "config/integration_config.hpp"
+#include "connectors/connector.hpp"
+#include "connectors/registry.hpp"
 #include "core/status_model.hpp"
 #include "storage/feed_reader.hpp"
 
@@ -48,7 +50,7 @@ json stored_status(self_ptr self, const std::string& name) {
   auto cfg = j.value("config", json::object());
   status_inputs in;
   in.name = name;
-  in.connector = cfg.value("connector", "rest");
+  in.connector = cfg.value("connector", default_connector_kind);
   in.schedule = cfg.value("schedule", "manual");
   in.enabled = cfg.value("enabled", true);
   in.now_ms = now_ms(self);
@@ -121,7 +123,20 @@ client_reply op_show(self_ptr self, const std::string& name) {
   auto& store = *self->state.ctx->store;
   out["records"] = store.record_counts(name);
   json cursors = json::object();
-  for (auto& [s, c] : store.cursors(name)) cursors[s] = json::parse(c, nullptr, false);
+  for (auto& [s, c] : store.cursors(name)) {
+    // The engine's bookkeeping beside the connector's own state (JSON for the kinds so far).
+    auto cur = stream_cursor::from_json(c);
+    json shown = json::parse(cur.to_json(), nullptr, false);
+    shown.erase("state");
+    auto state = json::parse(cur.state, nullptr, false);
+    if (state.is_object()) {
+      for (auto& [k, v] : state.items())
+        if (!shown.contains(k)) shown[k] = v;
+    } else if (!cur.state.empty()) {
+      shown["state"] = cur.state;
+    }
+    cursors[s] = shown;
+  }
   out["cursors"] = cursors;
   json runs = json::array();
   for (auto& r : store.runs(name, 5)) runs.push_back(json::parse(r, nullptr, false));
@@ -400,6 +415,14 @@ struct dispatch {
     return now(self, op_set_aside(self, name, a));
   }
   reply_promise operator()(const ops::changes_args& a) { return op_changes(self, a); }
+  reply_promise operator()(const ops::connectors_args& a) {
+    if (a.kind.empty()) return now(self, reply(connectors_json()));
+    if (auto* kind = find_connector_kind(a.kind)) return now(self, reply(to_json(*kind, true)));
+    return now(self,
+               fail(error_kind::not_found,
+                    "no connector kind '" + a.kind + "' (known: " + known_connector_kinds() + ")",
+                    {{"field", "kind"}}));
+  }
   template <class Write>
   reply_promise operator()(const Write&) {
     return now(self, fail(error_kind::internal, "the supervisor answers this, not the queries"));

@@ -76,6 +76,8 @@ std::vector<route> make_routes() {
         limit,
         {"wait", query_kind::duration, "wait_ms", kMaxWaitMs}}},
       {"GET", "/api/v1/events", "events", role::viewer, 200},
+      {"GET", "/api/v1/connectors", "connectors", role::viewer, 200},
+      {"GET", "/api/v1/connectors/{kind}", "connectors", role::viewer, 200},
       // Webhook subscriptions: configuration, so reading them is for admins too.
       {"GET", "/api/v1/webhooks", "webhook_list", role::admin, 200},
       {"POST", "/api/v1/webhooks", "webhook_add", role::admin, 201, body_use::args},
@@ -270,7 +272,7 @@ match_outcome match(std::string_view method, std::string_view target) {
     return out;
   }
   out.error = {404, "not_found", "no endpoint at " + std::string(url->path()),
-               "the API lives under /api/v1 (integrations, changes, events)"};
+               "the API lives under /api/v1 (integrations, changes, events, connectors)"};
   return out;
 }
 

@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
     bytes += p.response.body.size();
     // Advancing the cursor needs the parse; it is timed again on its own below.
     p.parsed = conn->parse_page(stream, cur, p.response);
-    cur = p.after = cursor_after(cur, p.parsed);
+    cur = p.after = cursor_after(*conn, stream, cur, p.parsed);
     bool more = p.parsed.has_more;
     pages.push_back(std::move(p));
     if (!more) break;
@@ -150,7 +150,7 @@ int main(int argc, char** argv) {
   for (auto& p : pages) {
     auto r = conn->parse_page(stream, c2, p.response);
     parsed += r.records.size();
-    c2 = cursor_after(c2, r);
+    c2 = cursor_after(*conn, stream, c2, r);
   }
   report("parse (simdjson)", parsed, bytes, seconds_since(t0));
 
@@ -191,7 +191,7 @@ int main(int argc, char** argv) {
   for (;;) {
     auto resp = fetch_sync(*transport, conn->page_request(stream, c3));
     auto r = conn->parse_page(stream, c3, resp);
-    c3 = cursor_after(c3, r);
+    c3 = cursor_after(*conn, stream, c3, r);
     batch_result br;
     auto e = store->apply(batch_of(r, stream, c3), br);
     if (!e.ok()) return 1;

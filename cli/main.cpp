@@ -18,6 +18,7 @@
 #include "cli/interrupt.hpp"
 #include "cli/render.hpp"
 #include "cli/serve_command.hpp"
+#include "cli/settings_options.hpp"
 #include "cli/token_command.hpp"
 #include "cli/webhook_command.hpp"
 #include "config/integration_config.hpp"
@@ -45,6 +46,8 @@ struct config_opts {
   std::string reconcile;
   int64_t max_pages_per_pass = 0;
   std::string tls_ca, tls_client_cert, tls_client_key, tls_server_name;
+  std::vector<std::string> options;  // the connector's settings, KEY=VALUE
+  std::string settings_file;
 };
 
 // CLI11 puts the option's name in front of the problem ("--limit: expected ...").
@@ -97,7 +100,16 @@ void tls_changes(const config_opts& c, CLI::App* cmd, json& j) {
 }
 
 void add_config_opts(CLI::App* cmd, config_opts& c) {
-  cmd->add_option("--connector", c.connector, "connector type (rest)");
+  cmd->add_option("--connector", c.connector,
+                  "connector kind (default rest; `ledgersync connectors` lists them)");
+  cmd->add_option("--option", c.options,
+                  "a setting of the connector, KEY=VALUE (repeatable; `ledgersync connectors "
+                  "KIND` lists them). VALUE is JSON when it reads as a number, true/false, an "
+                  "object or an array, else text; KEY=null removes it; KEY=@FILE reads it from "
+                  "FILE, which keeps a secret out of the shell history")
+      ->allow_extra_args(false);
+  cmd->add_option("--settings-file", c.settings_file,
+                  "a JSON object of the connector's settings (--option values win)");
   cmd->add_option("--base-url", c.base_url, "the upstream API's base URL");
   add_tls_opts(cmd, c);
   cmd->add_option("--api-key-file", c.api_key_file, "read the API key from this file");
@@ -173,6 +185,12 @@ json config_changes(const config_opts& c, CLI::App* cmd) {
   if (cmd->count("--log-retention-runs")) j["log_retention_runs"] = c.log_retention_runs;
   auto key = read_key(c);
   if (!key.empty()) j["api_key"] = key;
+  if (!c.options.empty() || !c.settings_file.empty()) {
+    std::string err;
+    auto settings = settings_from_options(c.options, c.settings_file, err);
+    if (!settings) die(usage, err, "`ledgersync connectors KIND` lists the settings of a kind");
+    j["settings"] = *settings;
+  }
   tls_changes(c, cmd, j);
   if (!c.streams_file.empty()) {
     std::ifstream in(c.streams_file);
@@ -312,6 +330,12 @@ int main(int argc, char** argv) {
   add_config_opts(configure, cfg);
   add_client_opts(configure, co, true);
 
+  std::string kind;
+  auto* connectors =
+      app.add_subcommand("connectors", "the connector kinds, or one kind's settings and streams");
+  connectors->add_option("KIND", kind, "one connector kind in full");
+  add_client_opts(connectors, co, true);
+
   auto* list = app.add_subcommand("list", "every integration's status at a glance");
   add_client_opts(list, co, true);
   auto* status = app.add_subcommand("status", "status of one integration, or all");
@@ -437,6 +461,15 @@ int main(int argc, char** argv) {
     return report(r, co.json_out, [&](const json& b) {
       std::cout << (add->parsed() ? "added " : "saved ") << name << "\n";
       if (b.contains("sync")) std::cout << "sync: " << b["sync"].value("message", "") << "\n";
+    });
+  }
+  if (connectors->parsed()) {
+    auto r = c->call("connectors", "", kind.empty() ? json::object() : json{{"kind", kind}});
+    return report(r, co.json_out, [&](const json& b) {
+      if (kind.empty())
+        print_connectors(b);
+      else
+        print_connector(b);
     });
   }
   if (list->parsed() || (status->parsed() && name.empty())) {

@@ -265,6 +265,11 @@ void write_show(std::ostream& out, const json& show, const json& status, const r
   out << "  connector:            " << str(c, "connector") << "\n"
       << "  base URL:             " << str(c, "base_url") << "\n"
       << "  API key:              " << str(c, "api_key_hint") << "\n";
+  for (auto* key : {"settings", "settings_hints"})
+    if (c.contains(key) && c[key].is_object())
+      for (auto& [k, v] : c[key].items())
+        out << "  settings." << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump())
+            << "\n";
   write_tls_settings(out, c, env);
   out << "  manual syncs:         " << str(c, "manual_burst") << " at once, one more every "
       << str(c, "manual_refill_s") << "s\n"
@@ -397,6 +402,75 @@ void print_set_aside(const json& b) {
   std::cout << "Correct them in the source system: the next sync imports them. An unfixable one: "
                "ledgersync set-aside "
             << str(b, "integration", "") << " --dismiss ID\n";
+}
+
+namespace {
+// Not "  " + s: GCC 12 warns (-Wrestrict, a false positive) on that inlined insert.
+std::string indent(std::string s) {
+  s.insert(s.begin(), 2, ' ');
+  return s;
+}
+}  // namespace
+
+void write_connectors(std::ostream& out, const json& kinds) {
+  std::vector<std::vector<std::string>> rows{{"KIND", "NAME", "STREAMS"}};
+  for (auto& k : kinds) {
+    std::string streams;
+    for (auto& s : k.value("streams", json::array()))
+      if (s.is_string()) streams += (streams.empty() ? "" : ", ") + s.get<std::string>();
+    rows.push_back({str(k, "name"), str(k, "label"), streams.empty() ? "-" : streams});
+  }
+  out << format_table(rows)
+      << "`ledgersync connectors KIND` shows a kind's settings; give them to add/configure with "
+         "--option KEY=VALUE or --settings-file FILE.\n";
+}
+
+void write_connector(std::ostream& out, const json& k) {
+  out << str(k, "name") << " — " << str(k, "label") << "\n" << str(k, "description", "") << "\n";
+  auto& settings = k["settings"];
+  if (!settings.is_array() || settings.empty()) {
+    out << "\nSettings: none of its own (the general ones: --base-url, --api-key-file, …).\n";
+  } else {
+    out << "\nSettings (--option KEY=VALUE):\n";
+    std::vector<std::vector<std::string>> rows{{"  KEY", "TYPE", "DEFAULT", "FLAGS", "HELP"}};
+    for (auto& s : settings) {
+      auto type = str(s, "type");
+      if (s.contains("allowed")) {
+        std::string list;
+        for (auto& a : s["allowed"]) {
+          if (!list.empty()) list += '|';
+          list += a.get<std::string>();
+        }
+        type += " (" + list + ")";
+      }
+      if (s.contains("min") || s.contains("max"))
+        type += " [" + (s.contains("min") ? s["min"].dump() : "") + ".." +
+                (s.contains("max") ? s["max"].dump() : "") + "]";
+      std::string flags = s.value("required", false) ? "required" : "";
+      if (s.value("secret", false)) flags += std::string(flags.empty() ? "" : ", ") + "secret";
+      rows.push_back({indent(str(s, "key")), type,
+                      s.contains("default") ? s["default"].dump() : "-",
+                      flags.empty() ? "-" : flags, str(s, "help", "")});
+    }
+    out << format_table(rows);
+    out << "Secret settings are sealed when saved and never shown; give them as --option "
+           "KEY=@FILE to keep them out of the shell history.\n";
+  }
+  out << "\nStreams (the defaults of a new integration):\n";
+  std::vector<std::vector<std::string>> rows;
+  for (auto& s : k.value("streams", json::array()))
+    rows.push_back({indent(str(s, "name")), str(s, "entity"), str(s, "description", "")});
+  if (rows.empty())
+    out << "  (none: give them with --streams-file)\n";
+  else
+    out << format_table(rows);
+}
+
+void print_connectors(const json& kinds) {
+  write_connectors(std::cout, kinds);
+}
+void print_connector(const json& kind) {
+  write_connector(std::cout, kind);
 }
 
 }  // namespace ledgersync::cli

@@ -47,6 +47,10 @@ void write_run_summary(std::ostream& out, const nlohmann::json& run, const std::
 // Asks `question` on `out` and reads one line from `in`: true only for "y" or "yes".
 bool confirm(std::istream& in, std::ostream& out, const std::string& question);
 
+// `ledgersync connectors`: a table of the kinds; `connectors KIND`: its settings and streams.
+void write_connectors(std::ostream& out, const nlohmann::json& kinds);
+void write_connector(std::ostream& out, const nlohmann::json& kind);
+
 void print_status_table(const nlohmann::json& statuses);
 void print_status_detail(const nlohmann::json& status);
 void print_show(const nlohmann::json& show, const nlohmann::json& status);
@@ -58,5 +62,7 @@ void print_progress(const nlohmann::json& status, bool tty);
 void print_run_summary(const nlohmann::json& run, const std::string& name = "");
 // `ledgersync set-aside NAME`: each record with the fields it lacks, first and last seen.
 void print_set_aside(const nlohmann::json& reply);
+void print_connectors(const nlohmann::json& kinds);
+void print_connector(const nlohmann::json& kind);
 
 }  // namespace ledgersync::cli

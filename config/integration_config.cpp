@@ -7,6 +7,7 @@
 #include <set>
 
 #include "config/schedule.hpp"
+#include "connectors/registry.hpp"
 
 namespace ledgersync {
 
@@ -24,6 +25,10 @@ std::string pagination_name(pagination_style p) {
       return "link";
     case pagination_style::none:
       return "none";
+    case pagination_style::offset:
+      return "offset";
+    case pagination_style::starting_after:
+      return "starting_after";
   }
   return "none";
 }
@@ -135,6 +140,14 @@ json to_json(const stream_config& s) {
     case pagination_style::next_url:
       p["field"] = s.next_url_pointer;
       break;
+    case pagination_style::offset:
+      p["param"] = s.offset_param;
+      p["first"] = s.first_offset;
+      break;
+    case pagination_style::starting_after:
+      p["param"] = s.starting_after_param;
+      p["field"] = s.has_more_pointer;
+      break;
     default:
       break;
   }
@@ -179,12 +192,16 @@ std::optional<stream_config> stream_from_json(const json& j, std::string& error)
   if (auto pg = r.sub("pagination")) {
     reader rp(*pg, where + " pagination", error);
     std::string style = "cursor", field, param;
+    int64_t first_value = 0;
     rp.get("style", style);
     rp.get("param", param);
     rp.get("field", field);
-    rp.get("first", s.first_page);
+    rp.get("first", first_value);
+    bool first = pg->is_object() && pg->contains("first") && !(*pg)["first"].is_null();
     rp.get("page_count", s.page_count_pointer);
     rp.finish();
+    if (first && (first_value < -1000000000 || first_value > 1000000000))
+      rp.fail("'first' must be between -1000000000 and 1000000000");
     if (style == "cursor") {
       s.paging = pagination_style::cursor;
       if (!param.empty()) s.cursor_param = param;
@@ -192,6 +209,7 @@ std::optional<stream_config> stream_from_json(const json& j, std::string& error)
     } else if (style == "page") {
       s.paging = pagination_style::page;
       if (!param.empty()) s.page_param = param;
+      if (first) s.first_page = static_cast<int>(first_value);
     } else if (style == "next_url") {
       s.paging = pagination_style::next_url;
       s.next_url_pointer = field;
@@ -200,8 +218,17 @@ std::optional<stream_config> stream_from_json(const json& j, std::string& error)
       s.paging = pagination_style::link;
     } else if (style == "none") {
       s.paging = pagination_style::none;
+    } else if (style == "offset") {
+      s.paging = pagination_style::offset;
+      if (!param.empty()) s.offset_param = param;
+      if (first) s.first_offset = first_value;
+    } else if (style == "starting_after") {
+      s.paging = pagination_style::starting_after;
+      if (!param.empty()) s.starting_after_param = param;
+      if (!field.empty()) s.has_more_pointer = field;
     } else {
-      rp.fail("unknown style '" + style + "' (cursor, page, next_url, link, none)");
+      rp.fail("unknown style '" + style +
+              "' (cursor, page, next_url, link, offset, starting_after, none)");
     }
   }
   if (auto ps = r.sub("page_size")) {
@@ -214,7 +241,7 @@ std::optional<stream_config> stream_from_json(const json& j, std::string& error)
   if (!error.empty()) return std::nullopt;
   for (auto* p :
        {&s.records_pointer, &s.id_pointer, &s.updated_pointer, &s.total_pointer, &s.cursor_pointer,
-        &s.next_url_pointer, &s.page_count_pointer, &s.deleted_pointer})
+        &s.next_url_pointer, &s.page_count_pointer, &s.deleted_pointer, &s.has_more_pointer})
     *p = normalize_pointer(*p);
   for (auto& q : s.required) q = normalize_pointer(q);
   if (s.entity.empty()) s.entity = s.name;
@@ -277,6 +304,16 @@ json to_json(const integration_config& c, bool with_secret) {
     else
       j["tls_client_key_hint"] = "(set, sealed)";
   }
+  j["settings"] = c.settings.is_object() ? c.settings : json::object();
+  if (!with_secret) {
+    json hints = json::object();
+    for (auto& key : secret_setting_keys(c.connector))
+      if (j["settings"].contains(key)) {
+        j["settings"].erase(key);
+        hints[key] = "(set, sealed)";
+      }
+    if (!hints.empty()) j["settings_hints"] = hints;
+  }
   return j;
 }
 
@@ -318,6 +355,15 @@ std::optional<integration_config> config_from_json(const json& j, std::string& e
   r.get("tls_server_name", c.tls.server_name);
   std::string key_hint;
   r.get("tls_client_key_hint", key_hint);
+  if (auto st = r.sub("settings")) {
+    if (!st->is_object()) r.fail("'settings' must be a JSON object (the connector's own settings)");
+    c.settings = *st;
+    // null is how a change removes a setting (a merge patch); stored, it means "not set".
+    if (c.settings.is_object())
+      for (auto it = c.settings.begin(); it != c.settings.end();)
+        it = it->is_null() ? c.settings.erase(it) : std::next(it);
+  }
+  r.sub("settings_hints");  // what a shown config carries instead of secret settings
   if (auto s = r.sub("streams")) {
     auto streams = streams_from_json(*s, error);
     if (!streams) return std::nullopt;
@@ -351,7 +397,10 @@ bool valid_integration_name(const std::string& n) {
 std::string validate(const integration_config& c) {
   if (!valid_integration_name(c.name))
     return "name '" + c.name + "' is invalid: 1-64 characters of letters, digits, '-', '_', '.'";
-  if (c.connector != "rest") return "unknown connector '" + c.connector + "' (available: rest)";
+  auto* kind = find_connector_kind(c.connector);
+  if (!kind)
+    return "unknown connector '" + c.connector + "' (known: " + known_connector_kinds() +
+           "; `ledgersync connectors` describes them)";
   auto u = boost::urls::parse_absolute_uri(c.base_url);
   if (!u) return "base URL '" + c.base_url + "' is not an absolute URL";
   auto scheme = u->scheme();
@@ -398,6 +447,7 @@ std::string validate(const integration_config& c) {
       return "header '" + k + "' is not a valid HTTP header";
   if (c.api_key.find_first_of("\r\n") != std::string::npos) return "API key contains a line break";
   if (auto t = check_tls_options(c.tls); !t.empty()) return t;
+  if (auto e = validate_settings(*kind, c.settings); !e.empty()) return e;
   if ((!c.tls.ca_pem.empty() || !c.tls.client_cert_pem.empty() || !c.tls.server_name.empty()) &&
       u->scheme() != "https")
     return "TLS settings apply only to an https base URL";

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 #include <map>
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +21,9 @@ enum class pagination_style : uint8_t {
   next_url,  // a body field holds the full next URL (OData @odata.nextLink, Sage $next)
   link,      // RFC 8288 `Link: <…>; rel="next"` header
   none,      // one request returns everything
+  offset,    // offset and limit ($skip/$top); stop on a short page or at the total
+  // the last record's id while a body flag says more (Stripe)
+  starting_after,
 };
 
 // How the watermark is written into the request: as the upstream wrote its updated_at (ISO 8601,
@@ -45,6 +48,10 @@ struct stream_config {
   int first_page = 1;
   std::string page_count_pointer;  // e.g. /pagination/pageCount
   std::string next_url_pointer;    // for next_url paging
+  std::string offset_param = "offset";  // for offset paging: the parameter and its first value
+  int64_t first_offset = 0;
+  std::string starting_after_param = "starting_after";  // for starting_after paging
+  std::string has_more_pointer = "/has_more";
   std::string page_size_param = "limit";
   int page_size = 500;
   std::string total_pointer = "/total";      // a total for progress, when the upstream gives one
@@ -65,9 +72,13 @@ struct retention_settings {
   int64_t runs = 1000;
 };
 
+// The connector kind of an integration that names none (requests without one, documents stored
+// before kinds existed). The kinds themselves live in connectors/registry.hpp.
+inline constexpr const char* default_connector_kind = "rest";
+
 struct integration_config {
   std::string name;
-  std::string connector = "rest";
+  std::string connector = default_connector_kind;
   std::string base_url;
   std::string api_key;  // plaintext, memory only
   std::string auth_header = "Authorization";
@@ -93,6 +104,9 @@ struct integration_config {
   // key), the name to verify. JSON keys tls_ca_pem, tls_client_cert_pem, tls_client_key,
   // tls_server_name; absent when empty.
   tls_options tls;
+  // The connector kind's own settings (its schema: connectors/registry.hpp). Secret ones are
+  // sealed at rest and, without `with_secret`, shown only as a hint in `settings_hints`.
+  nlohmann::json settings = nlohmann::json::object();
   int64_t created_at_ms = 0;
 };
 
@@ -109,7 +123,8 @@ std::optional<stream_config> stream_from_json(const nlohmann::json& j, std::stri
 std::optional<std::vector<stream_config>> streams_from_json(const nlohmann::json& j,
                                                             std::string& error);
 
-// `with_secret` false leaves the key out (what is shown to users and written to disk).
+// `with_secret` false leaves the key and the secret settings out (what is shown to users and
+// written to disk).
 nlohmann::json to_json(const integration_config& c, bool with_secret);
 std::optional<integration_config> config_from_json(const nlohmann::json& j, std::string& error);
 

@@ -21,20 +21,21 @@
 namespace ledgersync {
 
 // Where one stream stands. Persisted (as JSON) in the same transaction as the records it
-// follows, so after a crash the records and the cursor always agree.
+// follows, so after a crash the records and the cursor always agree. The engine keeps only the
+// bookkeeping of a pass; where the upstream stands (a watermark, a page token, a file offset)
+// is the connector's `state`, opaque here and advanced only by the connector.
 struct stream_cursor {
-  std::string watermark;   // highest updated_at of the last completed pass
-  bool in_pass = false;    // a pass is under way (resume it rather than start over)
-  std::string pass_since;  // the watermark this pass filters by ("" = everything)
-  std::string page_token;  // where the pass goes on: cursor, page number or next URL
-  std::string pass_max;    // highest updated_at committed so far in this pass
-  uint64_t pages = 0;      // pages committed in this pass
+  bool in_pass = false;  // a pass is under way (resume it rather than start over)
+  uint64_t pages = 0;    // pages committed in this pass
   // A full pass (sync --full, a reconcile): it marks what it sees, and its last page turns
   // every record it did not see into a tombstone. Persisted so a resumed pass still counts.
   bool full = false;
   std::string pass_id;
+  std::string state;  // the connector's own; "" before its first pass
 
   std::string to_json() const;
+  // Also reads the cursors stored before `state` existed (the rest connector's watermark, page
+  // token, pass filter and pass maximum at the top level), moving them into `state`.
   static stream_cursor from_json(const std::string& s);
 };
 
@@ -54,11 +55,14 @@ struct page_result {
   std::string max_updated;  // highest updated_at in this page
 };
 
-// Where the stream stands once `page` (fetched from `c`) is committed. The last page of a pass
-// makes the pass's highest updated_at the new watermark; the next pass asks for records
-// updated at or after it (inclusive, so a record sharing the watermark's millisecond is not
-// missed; it comes back unchanged and its content hash keeps it from being written again).
-stream_cursor cursor_after(const stream_cursor& c, const page_result& page);
+// Where the stream stands once `page` (fetched from `c`) is committed: one more page, the
+// connector's state advanced by it, and the pass's bookkeeping cleared after its last page.
+class connector;
+stream_cursor cursor_after(const connector& conn, const stream_config& s, const stream_cursor& c,
+                           const page_result& page);
+// The cursor a new pass starts from, after the committed `c` (whose pass has ended).
+stream_cursor cursor_for_pass(const connector& conn, const stream_config& s, const stream_cursor& c,
+                              bool full, std::string pass_id);
 
 class connector {
  public:
@@ -68,6 +72,18 @@ class connector {
                                  const http_response& r) = 0;
   // A cheap request that proves the URL and the credentials work ("test connection").
   virtual http_request probe_request(const stream_config& s) const = 0;
+
+  // The connector owns its per-stream state (a string it alone reads) and how it advances.
+  // The state a new pass starts from, given the state the last pass left; a full pass ignores
+  // what an incremental one would filter by.
+  virtual std::string begin_pass(const stream_config& s, const std::string& state,
+                                 bool full) const = 0;
+  // The state once `page`, fetched from `state`, is committed; `page.has_more` false ends the
+  // pass (an incremental connector then moves its watermark).
+  virtual std::string after_page(const stream_config& s, const std::string& state,
+                                 const page_result& page) const = 0;
+  // The page token `state` stands at, "" for none: a resumed pass must not follow it again.
+  virtual std::string page_token(const std::string& state) const = 0;
 };
 
 // `config` must outlive the connector. Returns nullptr for an unknown connector name.

@@ -10,55 +10,44 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/connector.hpp"
+#include "connectors/paging.hpp"
+#include "connectors/registry.hpp"
+#include "connectors/watermark.hpp"
 
 namespace ledgersync {
 
-std::string stream_cursor::to_json() const {
-  return nlohmann::json{{"watermark", watermark},
-                        {"in_pass", in_pass},
-                        {"pass_since", pass_since},
-                        {"page_token", page_token},
-                        {"pass_max", pass_max},
-                        {"pages", pages},
-                        {"full", full},
-                        {"pass_id", pass_id}}
-      .dump();
-}
-
-stream_cursor stream_cursor::from_json(const std::string& s) {
-  stream_cursor c;
-  auto j = nlohmann::json::parse(s, nullptr, false);
-  if (!j.is_object()) return c;
-  c.watermark = j.value("watermark", "");
-  c.in_pass = j.value("in_pass", false);
-  c.pass_since = j.value("pass_since", "");
-  c.page_token = j.value("page_token", "");
-  c.pass_max = j.value("pass_max", "");
-  c.pages = j.value("pages", uint64_t{0});
-  c.full = j.value("full", false);
-  c.pass_id = j.value("pass_id", "");
-  return c;
-}
-
-stream_cursor cursor_after(const stream_cursor& c, const page_result& page) {
-  auto next = c;
-  next.pages += 1;
-  if (page.max_updated > next.pass_max) next.pass_max = page.max_updated;
-  if (page.has_more) {
-    next.page_token = page.next_token;
-    return next;
-  }
-  if (next.pass_max > next.watermark) next.watermark = next.pass_max;
-  next.in_pass = false;
-  next.page_token.clear();
-  next.pass_since.clear();
-  next.pass_max.clear();
-  next.full = false;
-  next.pass_id.clear();
-  return next;
-}
-
 namespace {
+
+// Where a rest stream stands: the state it keeps in its cursor. The names are those of the
+// cursor fields it replaced, so cursors stored before connectors owned their state read as is.
+struct rest_state {
+  std::string watermark;   // highest updated_at of the last completed pass
+  std::string pass_since;  // the watermark this pass filters by ("" = everything)
+  std::string page_token;  // where the pass goes on: cursor, page number or next URL
+  std::string pass_max;    // highest updated_at committed so far in this pass
+
+  static rest_state parse(const std::string& text) {
+    rest_state st;
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_object()) return st;  // "" before the first pass (or another kind's state)
+    auto get = [&](const char* key, std::string& out) {
+      if (j.contains(key) && j[key].is_string()) out = j[key].get<std::string>();
+    };
+    get("watermark", st.watermark);
+    get("pass_since", st.pass_since);
+    get("page_token", st.page_token);
+    get("pass_max", st.pass_max);
+    return st;
+  }
+  std::string dump() const {
+    nlohmann::json j = nlohmann::json::object();
+    if (!watermark.empty()) j["watermark"] = watermark;
+    if (!pass_since.empty()) j["pass_since"] = pass_since;
+    if (!page_token.empty()) j["page_token"] = page_token;
+    if (!pass_max.empty()) j["pass_max"] = pass_max;
+    return j.dump();
+  }
+};
 
 // Text of a scalar JSON value (ids and timestamps may be numbers); empty for null/missing.
 std::string scalar_text(simdjson::dom::element e) {
@@ -89,19 +78,73 @@ bool present(simdjson::dom::element rec, const std::string& ptr) {
   return true;
 }
 
+std::unique_ptr<paging_strategy> strategy_for(const stream_config& s) {
+  switch (s.paging) {
+    case pagination_style::cursor:
+      return cursor_paging(s.cursor_param, s.cursor_pointer);
+    case pagination_style::page:
+      return page_number_paging(s.page_param, s.first_page, s.page_size, s.page_count_pointer);
+    case pagination_style::next_url:
+      return next_url_paging(s.next_url_pointer);
+    case pagination_style::link:
+      return link_header_paging();
+    case pagination_style::offset:
+      return offset_paging(s.offset_param, s.first_offset, s.page_size, s.total_pointer);
+    case pagination_style::starting_after:
+      return starting_after_paging(s.starting_after_param, s.has_more_pointer);
+    case pagination_style::none:
+      break;
+  }
+  return no_paging();
+}
+
 class rest_connector final : public connector {
  public:
-  explicit rest_connector(const integration_config& c) : c_(c) {}
+  explicit rest_connector(const integration_config& c)
+      : c_(c),
+        order_(c.settings.is_object() && c.settings.value("watermark_order", "") == "text"
+                   ? watermark_order::text
+                   : watermark_order::timestamp) {}
 
-  http_request page_request(const stream_config& s, const stream_cursor& cur) const override {
+  std::string begin_pass(const stream_config&, const std::string& state, bool full) const override {
+    auto st = rest_state::parse(state);
+    st.pass_since = full ? "" : st.watermark;
+    st.page_token.clear();
+    st.pass_max.clear();
+    return st.dump();
+  }
+
+  // The last page of a pass makes the pass's highest updated_at the new watermark; the next
+  // pass asks for records updated at or after it (inclusive, so a record sharing the
+  // watermark's instant is not missed; it comes back unchanged and its content hash keeps it
+  // from being written again).
+  std::string after_page(const stream_config&, const std::string& state,
+                         const page_result& page) const override {
+    auto st = rest_state::parse(state);
+    if (later(page.max_updated, st.pass_max, order_)) st.pass_max = page.max_updated;
+    if (page.has_more) {
+      st.page_token = page.next_token;
+      return st.dump();
+    }
+    if (later(st.pass_max, st.watermark, order_)) st.watermark = st.pass_max;
+    st.page_token.clear();
+    st.pass_since.clear();
+    st.pass_max.clear();
+    return st.dump();
+  }
+
+  std::string page_token(const std::string& state) const override {
+    return rest_state::parse(state).page_token;
+  }
+
+  http_request page_request(const stream_config& s, const stream_cursor& c) const override {
+    auto cur = rest_state::parse(c.state);
     http_request r = base_request();
-    bool token_is_url =
-        (s.paging == pagination_style::next_url || s.paging == pagination_style::link) &&
-        !cur.page_token.empty();
+    auto paging = strategy_for(s);
     auto first = stream_url(s);
     restrict_to(r, std::string(first.buffer()));
-    if (token_is_url) {
-      r.url = resolve(cur.page_token);
+    if (paging->token_is_url() && !cur.page_token.empty()) {
+      r.url = resolve_next_url(c_.base_url, cur.page_token);
     } else {
       boost::urls::url u = first;
       auto params = u.params();
@@ -109,11 +152,7 @@ class rest_connector final : public connector {
       auto since = since_text(s, cur);
       if (!since.empty() && s.incremental_header.empty() && !s.incremental_param.empty())
         params.set(s.incremental_param, since);
-      if (s.paging == pagination_style::cursor && !cur.page_token.empty())
-        params.set(s.cursor_param, cur.page_token);
-      if (s.paging == pagination_style::page)
-        params.set(s.page_param,
-                   cur.page_token.empty() ? std::to_string(s.first_page) : cur.page_token);
+      paging->apply(cur.page_token, u);
       r.url = std::string(u.buffer());
     }
     if (auto since = since_text(s, cur); !since.empty() && !s.incremental_header.empty())
@@ -131,8 +170,9 @@ class rest_connector final : public connector {
     return r;
   }
 
-  page_result parse_page(const stream_config& s, const stream_cursor& cur,
+  page_result parse_page(const stream_config& s, const stream_cursor& c,
                          const http_response& resp) override {
+    auto cur = rest_state::parse(c.state);
     page_result out;
     // "Nothing changed since the watermark": the pass ends here, cleanly and empty. Only an
     // answer to a conditional request can mean that.
@@ -162,11 +202,13 @@ class rest_connector final : public connector {
       return out;
     }
     size_t count = 0;
+    std::string last_id;
     out.records.reserve(arr.size());
     for (auto rec : arr) {
       ++count;
       std::string id;
       if (auto v = rec.at_pointer(s.id_pointer); !v.error()) id = scalar_text(v.value_unsafe());
+      last_id = id;
       std::string updated;
       if (!s.updated_pointer.empty())
         if (auto v = rec.at_pointer(s.updated_pointer); !v.error())
@@ -175,7 +217,7 @@ class rest_connector final : public connector {
       if (id.empty() || id.size() > 300) bad.missing.push_back(s.id_pointer.substr(1));
       for (auto& req : s.required)
         if (!present(rec, req)) bad.missing.push_back(req.substr(1));
-      if (!updated.empty() && updated > out.max_updated) out.max_updated = updated;
+      if (later(updated, out.max_updated, order_)) out.max_updated = updated;
       if (!bad.missing.empty()) {
         bad.body = simdjson::minify(rec);
         // Without a usable id the entry is keyed by its content, so the same record seen
@@ -205,46 +247,17 @@ class rest_connector final : public connector {
       }
     if (!s.total_header.empty())
       if (auto t = total_from_header(resp.header(s.total_header)); t >= 0) out.total = t;
-    switch (s.paging) {
-      case pagination_style::cursor:
-        if (auto v = doc.at_pointer(s.cursor_pointer); !v.error())
-          out.next_token = scalar_text(v.value_unsafe());
-        out.has_more = !out.next_token.empty() && count > 0;
-        break;
-      case pagination_style::page: {
-        int64_t page = cur.page_token.empty() ? s.first_page : std::atoll(cur.page_token.c_str());
-        out.has_more = count > 0 && static_cast<int64_t>(count) >= s.page_size;
-        if (!s.page_count_pointer.empty())
-          if (auto v = doc.at_pointer(s.page_count_pointer); !v.error()) {
-            int64_t pc;
-            if (!v.value_unsafe().get_int64().get(pc)) out.has_more = page < pc;
-          }
-        out.next_token = std::to_string(page + 1);
-        break;
-      }
-      case pagination_style::next_url:
-        if (auto v = doc.at_pointer(s.next_url_pointer); !v.error())
-          out.next_token = scalar_text(v.value_unsafe());
-        out.has_more = !out.next_token.empty();
-        break;
-      case pagination_style::link:
-        out.next_token = link_next(resp.header("Link"));
-        out.has_more = !out.next_token.empty();
-        break;
-      case pagination_style::none:
-        break;
+    auto next =
+        strategy_for(s)->next(page_view{doc, resp, count, last_id}, cur.page_token,
+                              paging_origin{std::string(stream_url(s).buffer()), c_.base_url});
+    if (!next.error.ok()) {
+      page_result bad;
+      bad.error = std::move(next.error);
+      bad.error.message = "stream " + s.name + ": " + bad.error.message;
+      return bad;
     }
-    if (!out.has_more) out.next_token.clear();
-    bool token_is_url =
-        s.paging == pagination_style::next_url || s.paging == pagination_style::link;
-    if (token_is_url && out.has_more) {
-      if (auto refused = refuse_next_url(s, out.next_token); !refused.empty()) {
-        page_result bad;
-        bad.error = make_error_info(error_category::config, "stream " + s.name + ": " + refused);
-        bad.error.permanent = true;
-        return bad;
-      }
-    }
+    out.has_more = next.has_more;
+    out.next_token = std::move(next.token);
     return out;
   }
 
@@ -252,7 +265,7 @@ class rest_connector final : public connector {
   // The watermark as this stream's request carries it; empty when the pass is not incremental
   // or the watermark is no time an HTTP-date can express (then the request asks for everything,
   // which costs time but misses nothing).
-  static std::string since_text(const stream_config& s, const stream_cursor& cur) {
+  static std::string since_text(const stream_config& s, const rest_state& cur) {
     if (cur.pass_since.empty() || s.since_format == watermark_format::iso8601)
       return cur.pass_since;
     return http_date_of(cur.pass_since);
@@ -267,6 +280,9 @@ class rest_connector final : public connector {
       r.headers.emplace_back(
           c_.auth_header, c_.auth_scheme.empty() ? c_.api_key : c_.auth_scheme + " " + c_.api_key);
     for (auto& [k, v] : c_.headers) r.headers.emplace_back(k, v);
+    if (auto h = c_.settings.find("secret_headers"); h != c_.settings.end() && h->is_object())
+      for (auto& [k, v] : h->items())
+        if (v.is_string()) r.headers.emplace_back(k, v.get<std::string>());
     return r;
   }
 
@@ -285,45 +301,61 @@ class rest_connector final : public connector {
     r.allowed_origin = r.allow_file ? "" : origin_of(configured_url);
   }
 
-  // Why a next-page URL an upstream handed back must not be followed, or "" when it may: only
-  // http(s) on the stream's own scheme, host and port, so neither the credentials nor a request
-  // for a local file can be steered elsewhere by the upstream's answer.
-  std::string refuse_next_url(const stream_config& s, const std::string& token) const {
-    std::string configured(stream_url(s).buffer());
-    auto resolved = resolve(token);
-    auto where = origin_of(resolved);
-    auto allowed = origin_of(configured);
-    if (where.empty() || allowed.empty() || where != allowed) {
-      std::string shown = where.empty() ? resolved.substr(0, 200) : where;
-      return "the upstream's next-page link points to " + shown + ", not the configured " +
-             (allowed.empty() ? configured : allowed) +
-             "; refused so that the credentials go nowhere else";
-    }
-    return "";
-  }
-
-  // A next URL may be relative to the base URL (Sage and OData send absolute ones).
-  std::string resolve(const std::string& token) const {
-    if (token.rfind("http://", 0) == 0 || token.rfind("https://", 0) == 0 ||
-        token.rfind("file:", 0) == 0)
-      return token;
-    auto base = boost::urls::parse_uri(c_.base_url);
-    auto ref = boost::urls::parse_uri_reference(token);
-    if (!base || !ref) return token;
-    boost::urls::url out;
-    if (boost::urls::resolve(*base, *ref, out)) return std::string(out.buffer());
-    return token;
-  }
-
   const integration_config& c_;
+  watermark_order order_;
   simdjson::dom::parser parser_;
 };
 
 }  // namespace
 
 std::unique_ptr<connector> make_connector(const integration_config& config) {
-  if (config.connector == "rest") return std::make_unique<rest_connector>(config);
-  return nullptr;
+  auto* kind = find_connector_kind(config.connector);
+  return kind ? kind->make(config) : nullptr;
+}
+
+connector_kind rest_connector_kind() {
+  connector_kind k;
+  k.name = "rest";
+  k.label = "Generic REST API";
+  k.description =
+      "Any JSON REST API: each stream's path, record fields (JSON pointers), paging and "
+      "incremental filter come from its stream settings (--streams-file).";
+  setting_spec secret_headers;
+  secret_headers.key = "secret_headers";
+  secret_headers.type = setting_type::object;
+  secret_headers.secret = true;
+  secret_headers.help =
+      "extra request headers whose values are secrets (e.g. {\"X-Tenant-Key\": \"...\"}): "
+      "sealed at rest and never shown, unlike the top-level headers";
+  setting_spec order;
+  order.key = "watermark_order";
+  order.type = setting_type::enumeration;
+  order.allowed = {"timestamp", "text"};
+  order.default_value = "timestamp";
+  order.help =
+      "how updated_at values compare: timestamp reads ISO 8601 instants (any fraction, Z or an "
+      "offset) and epoch numbers as the moments they name; text compares them as strings (for "
+      "version strings that sort as text)";
+  k.settings = {order, secret_headers};
+  k.streams = {
+      {"customers", "customer", "customers (required: name, email) at /v1/customers"},
+      {"invoices", "invoice", "invoices (required: customer_id, total, currency) at /v1/invoices"},
+      {"payments", "payment", "payments (required: invoice_id, amount, currency) at /v1/payments"}};
+  k.default_streams = default_rest_streams;
+  k.make = [](const integration_config& c) -> std::unique_ptr<connector> {
+    return std::make_unique<rest_connector>(c);
+  };
+  k.check = [](const nlohmann::json& settings) -> std::string {
+    auto headers = settings.value("secret_headers", nlohmann::json::object());
+    for (auto& [name, value] : headers.items()) {
+      if (name.empty() || name.find_first_of(" :\r\n") != std::string::npos)
+        return "settings.secret_headers: '" + name + "' is not a valid HTTP header name";
+      if (!value.is_string() || value.get<std::string>().find_first_of("\r\n") != std::string::npos)
+        return "settings.secret_headers." + name + " must be a string without line breaks";
+    }
+    return "";
+  };
+  return k;
 }
 
 }  // namespace ledgersync

@@ -229,6 +229,13 @@ std::variant<op_args, op_error> parse_changes(const json& a) {
   return result(r, std::move(x));
 }
 
+std::variant<op_args, op_error> parse_connectors(const json& a) {
+  reader r("connectors", a);
+  connectors_args x;
+  r.text("kind", x.kind);
+  return result(r, std::move(x));
+}
+
 using k = error_kind;
 
 }  // namespace
@@ -276,6 +283,7 @@ const std::vector<op_spec>& operations() {
       {"set_aside", r::viewer, to::queries, n::required, {k::not_found}, parse_set_aside},
       {"dismiss", r::admin, to::supervisor, n::required, {k::not_found}, parse_dismiss},
       {"changes", r::viewer, to::queries, n::none, {k::not_found, k::rate_limited}, parse_changes},
+      {"connectors", r::viewer, to::queries, n::none, {k::not_found}, parse_connectors},
   };
   return table;
 }

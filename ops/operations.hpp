@@ -94,11 +94,15 @@ struct changes_args {
   bool with_records = false;
   int64_t wait_ms = 0;  // long poll, 0..60000
 };
+struct connectors_args {
+  std::string kind;  // one connector kind in full ("" = a summary of every kind)
+};
 
 using op_args =
     std::variant<ping_args, list_args, status_args, show_args, add_args, configure_args,
                  enable_args, disable_args, remove_args, test_args, sync_args, logs_args,
-                 records_args, run_args, wait_args, set_aside_args, dismiss_args, changes_args>;
+                 records_args, run_args, wait_args, set_aside_args, dismiss_args, changes_args,
+                 connectors_args>;
 
 // A refusal as every surface reports it. `field` names the argument at fault, if one is.
 struct op_error {

@@ -111,8 +111,11 @@ struct running {
 
 // A concrete path for a route template.
 std::string concrete(std::string path) {
-  for (auto [from, to] :
-       {std::pair{"{name}", "a"}, {"{run_id}", "1"}, {"{stream}", "s"}, {"{id}", "i"}})
+  for (auto [from, to] : {std::pair{"{name}", "a"},
+                          {"{run_id}", "1"},
+                          {"{stream}", "s"},
+                          {"{id}", "i"},
+                          {"{kind}", "rest"}})
     if (auto at = path.find(from); at != std::string::npos) path.replace(at, strlen(from), to);
   return path;
 }
@@ -165,6 +168,8 @@ TEST_CASE("every route reaches its operation with the arguments and the success 
        {{"run_id", 9}, {"level", "warn"}, {"limit", 3}},
        200},
       {"GET", "/api/v1/integrations/a/set-aside", "", "set_aside", "a", json::object(), 200},
+      {"GET", "/api/v1/connectors", "", "connectors", "", json::object(), 200},
+      {"GET", "/api/v1/connectors/xero", "", "connectors", "", {{"kind", "xero"}}, 200},
       {"POST",
        "/api/v1/integrations/a/set-aside/inv/7/dismiss",
        "",

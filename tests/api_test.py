@@ -149,7 +149,8 @@ try:
     reads = ["/api/v1/integrations", "/api/v1/integrations/acme",
              "/api/v1/integrations/acme/config", "/api/v1/integrations/acme/runs",
              "/api/v1/integrations/acme/logs?limit=5", "/api/v1/integrations/acme/set-aside",
-             "/api/v1/integrations/acme/records?limit=2", "/api/v1/changes?since=0&limit=2"]
+             "/api/v1/integrations/acme/records?limit=2", "/api/v1/changes?since=0&limit=2",
+             "/api/v1/connectors", "/api/v1/connectors/rest"]
     for path in reads:
         check("viewer GET " + path, call("GET", path, viewer)[0], 200)
         check("no token GET " + path, call("GET", path)[0], 401)
@@ -228,6 +229,37 @@ try:
     t0 = time.time()
     status, _, doc = call("GET", "/api/v1/changes?since=999999&wait=1s", viewer)
     check("the change feed long-polls up to `wait`", (status, time.time() - t0 >= 0.9), (200, True))
+
+    # The connector registry: every kind, and one in full.
+    status, _, doc = call("GET", "/api/v1/connectors", viewer)
+    check("connectors lists rest", (status, "rest" in [k["name"] for k in doc]), (200, True))
+    status, _, doc = call("GET", "/api/v1/connectors/rest", viewer)
+    check("connectors/rest has its settings and streams",
+          (status, [s["key"] for s in doc["settings"]], doc["streams"][0]["name"]),
+          (200, ["watermark_order", "secret_headers"], "customers"))
+    status, _, doc = call("GET", "/api/v1/connectors/nope", viewer)
+    check("an unknown kind is 404 naming the known ones",
+          (status, "rest" in doc["error"]["message"]), (404, True))
+    status, _, doc = call("POST", "/api/v1/integrations", admin,
+                          {"name": "gamma", "connector": "nope", "base_url": base})
+    check("add with an unknown connector is 400 listing the kinds",
+          (status, "known: rest" in doc["error"]["message"]), (400, True))
+    status, _, doc = call("POST", "/api/v1/integrations", admin,
+                          {"name": "gamma", "base_url": base, "settings": {"tenant": "x"}})
+    check("add with a setting rest does not take is 400 naming it",
+          (status, "settings.tenant" in doc["error"]["message"]), (400, True))
+    status, _, doc = call("PATCH", "/api/v1/integrations/acme", admin,
+                          {"settings": {"secret_headers": {"X-Tenant-Key": "tk-hidden-1"}}})
+    check("a secret setting saved", status, 200)
+    status, _, doc = call("GET", "/api/v1/integrations/acme/config", viewer)
+    check("...and never shown", ("tk-hidden-1" in json.dumps(doc),
+                                 doc["config"]["settings_hints"]), (False,
+                                                                    {"secret_headers": "(set, sealed)"}))
+    status, _, doc = call("PATCH", "/api/v1/integrations/acme", admin,
+                          {"settings": {"secret_headers": None}})
+    check("null removes a setting", (status, "settings_hints" in
+                                     call("GET", "/api/v1/integrations/acme/config", viewer)[2]["config"]),
+          (200, False))
 
     # Bad requests: each gets the one error shape and a status that says what was wrong.
     bad = [("GET", "/api/v1/integrations/nope", viewer, None, None, {}, 404),

@@ -84,6 +84,48 @@ TEST_CASE("a streams file with a typo or a wrong type is an error, not ignored")
   CHECK((*ok)[0].page_count_pointer == "/pagination/pageCount");
 }
 
+TEST_CASE("offset and starting_after paging read from a streams file and survive JSON") {
+  std::string err;
+  auto ok = streams_from_json(json::parse(R"([
+      {"name":"Orders","path":"/odata/Orders","records":"value",
+       "pagination":{"style":"offset","param":"$skip"},"page_size":{"param":"$top","value":100}},
+      {"name":"Lines","path":"/q","pagination":{"style":"offset","param":"STARTPOSITION","first":1}},
+      {"name":"customers","path":"/v1/customers",
+       "pagination":{"style":"starting_after"}},
+      {"name":"charges","path":"/v1/charges",
+       "pagination":{"style":"starting_after","param":"after","field":"meta.more"}}])"),
+                              err);
+  REQUIRE(ok);
+  auto& v = *ok;
+  CHECK(v[0].paging == pagination_style::offset);
+  CHECK(v[0].offset_param == "$skip");
+  CHECK(v[0].first_offset == 0);
+  CHECK(v[1].first_offset == 1);
+  CHECK(v[2].paging == pagination_style::starting_after);
+  CHECK(v[2].starting_after_param == "starting_after");
+  CHECK(v[2].has_more_pointer == "/has_more");
+  CHECK(v[3].starting_after_param == "after");
+  CHECK(v[3].has_more_pointer == "/meta/more");
+  for (auto& s : v) {
+    auto back = stream_from_json(to_json(s), err);
+    REQUIRE(back);
+    CHECK(back->paging == s.paging);
+    CHECK(back->offset_param == s.offset_param);
+    CHECK(back->first_offset == s.first_offset);
+    CHECK(back->starting_after_param == s.starting_after_param);
+    CHECK(back->has_more_pointer == s.has_more_pointer);
+  }
+  CHECK_FALSE(streams_from_json(
+      json::parse(R"([{"name":"a","path":"/a","pagination":{"style":"magic"}}])"), err));
+  CHECK(err.find("(cursor, page, next_url, link, offset, starting_after, none)") !=
+        std::string::npos);
+  err.clear();
+  CHECK_FALSE(streams_from_json(
+      json::parse(R"([{"name":"a","path":"/a","pagination":{"style":"offset","first":1e12}}])"),
+      err));
+  CHECK_FALSE(err.empty());
+}
+
 TEST_CASE("log retention: defaults, round trip, limits refused by name, read from a stored doc") {
   auto c = valid();
   CHECK(c.retention.days == 30);

@@ -14,6 +14,7 @@
 
 #include "connectors/http_client.hpp"
 #include "connectors/paging_guard.hpp"
+#include "connectors/watermark.hpp"
 #include "core/retry_policy.hpp"
 #include "sandbox/sandbox_data.hpp"
 #include "tests/faulty_storage.hpp"
@@ -28,6 +29,16 @@ integration_config cfg_with(stream_config s) {
   c.api_key = "sk_test_123";
   c.streams = {std::move(s)};
   return c;
+}
+// The rest connector's state is JSON; tests read and set its fields.
+void set_state(stream_cursor& c, const char* key, const std::string& value) {
+  auto j = nlohmann::json::parse(c.state.empty() ? "{}" : c.state);
+  j[key] = value;
+  c.state = j.dump();
+}
+std::string state_of(const stream_cursor& c, const char* key) {
+  auto j = nlohmann::json::parse(c.state, nullptr, false);
+  return j.is_object() ? j.value(key, "") : "";
 }
 http_response ok(std::string body, header_list h = {}) {
   http_response r;
@@ -60,8 +71,8 @@ TEST_CASE("cursor paging: first request, next request, last page") {
   CHECK(p.next_token == "tok1");
   CHECK(p.total == 3);
   CHECK(p.max_updated == "2026-01-02T00:00:00Z");
-  cur.page_token = "tok1";
-  cur.pass_since = "2025-12-31T00:00:00Z";
+  set_state(cur, "page_token", "tok1");
+  set_state(cur, "pass_since", "2025-12-31T00:00:00Z");
   req = conn->page_request(s, cur);
   CHECK(req.url ==
         "https://api.example.com/v2/v1/"
@@ -85,7 +96,7 @@ TEST_CASE("page-number paging stops at a short page or the page count") {
   auto c = cfg_with(s);
   auto conn = make_connector(c);
   stream_cursor cur;
-  cur.pass_since = "2026-01-01T00:00:00Z";
+  set_state(cur, "pass_since", "2026-01-01T00:00:00Z");
   auto req = conn->page_request(c.streams[0], cur);
   CHECK(req.url == "https://api.example.com/v2/Invoices?pageSize=2&page=1");
   CHECK(req.headers.back() ==
@@ -95,10 +106,10 @@ TEST_CASE("page-number paging stops at a short page or the page count") {
   auto p = conn->parse_page(c.streams[0], cur, ok(body));
   CHECK(p.has_more);
   CHECK(p.next_token == "2");
-  cur.page_token = "2";
+  set_state(cur, "page_token", "2");
   p = conn->parse_page(c.streams[0], cur, ok(body));
   CHECK_FALSE(p.has_more);  // page 2 of 2
-  cur.page_token = "1";
+  set_state(cur, "page_token", "1");
   p = conn->parse_page(c.streams[0], cur, ok(R"({"Invoices":[{"InvoiceID":"i1"}]})"));
   CHECK_FALSE(p.has_more);  // short page
 }
@@ -118,7 +129,7 @@ TEST_CASE("next-URL and Link-header paging") {
       ok(R"({"value":[{"id":"1"}],"@odata.nextLink":"https://API.example.com:443/v2/contacts?$skiptoken=9"})"));
   CHECK(p.error.ok());
   CHECK(p.next_token == "https://API.example.com:443/v2/contacts?$skiptoken=9");
-  cur.page_token = p.next_token;
+  set_state(cur, "page_token", p.next_token);
   auto next = conn->page_request(c.streams[0], cur);
   CHECK(next.url == "https://API.example.com:443/v2/contacts?$skiptoken=9");
   CHECK(next.allowed_origin == "https://api.example.com:443");
@@ -132,7 +143,7 @@ TEST_CASE("next-URL and Link-header paging") {
          {{"Link", R"(</contacts?page=1>; rel="prev", </contacts?page=3>; rel="next")"}}));
   CHECK(p.next_token == "/contacts?page=3");
   stream_cursor c2;
-  c2.page_token = p.next_token;
+  set_state(c2, "page_token", p.next_token);
   CHECK(conn2->page_request(c.streams[0], c2).url == "https://api.example.com/contacts?page=3");
 }
 
@@ -190,43 +201,140 @@ TEST_CASE("HTTP statuses map to categories with the vendor's message") {
   CHECK(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == -1);
 }
 
-TEST_CASE("stream cursor survives a JSON round trip") {
+TEST_CASE("stream cursor survives a JSON round trip; the connector's state is opaque to it") {
   stream_cursor c;
-  c.watermark = "2026-01-01T00:00:00Z";
   c.in_pass = true;
-  c.page_token = "x:1";
   c.pages = 4;
+  c.full = true;
+  c.pass_id = "run-3";
+  c.state = "anything \"the connector\" keeps";
   auto d = stream_cursor::from_json(c.to_json());
-  CHECK(d.watermark == c.watermark);
   CHECK(d.in_pass);
-  CHECK(d.page_token == "x:1");
   CHECK(d.pages == 4);
+  CHECK(d.full);
+  CHECK(d.pass_id == "run-3");
+  CHECK(d.state == c.state);
+}
+
+TEST_CASE("a cursor stored before connectors owned their state loads, its fields in the state") {
+  auto old = stream_cursor::from_json(
+      R"({"watermark":"2026-01-01T00:00:00Z","in_pass":true,"pass_since":"2025-12-01T00:00:00Z",)"
+      R"("page_token":"tok7","pass_max":"2026-01-02T00:00:00Z","pages":3,"full":true,)"
+      R"("pass_id":"run-9"})");
+  CHECK(old.in_pass);
+  CHECK(old.pages == 3);
+  CHECK(old.full);
+  CHECK(old.pass_id == "run-9");
+  CHECK(state_of(old, "watermark") == "2026-01-01T00:00:00Z");
+  CHECK(state_of(old, "pass_since") == "2025-12-01T00:00:00Z");
+  CHECK(state_of(old, "page_token") == "tok7");
+  CHECK(state_of(old, "pass_max") == "2026-01-02T00:00:00Z");
+  // The rest connector resumes the old pass where it stood.
+  auto c = cfg_with(default_rest_streams()[0]);
+  auto conn = make_connector(c);
+  CHECK(conn->page_token(old.state) == "tok7");
+  CHECK(conn->page_request(c.streams[0], old).url ==
+        "https://api.example.com/v2/v1/"
+        "customers?limit=500&updated_since=2025-12-01T00:00:00Z&cursor=tok7");
+  // An old cursor between passes; and one with nothing in it.
+  auto idle =
+      stream_cursor::from_json(R"({"watermark":"2026-01-01T00:00:00Z","in_pass":false,)"
+                               R"("pass_since":"","page_token":"","pass_max":"","pages":0})");
+  CHECK_FALSE(idle.in_pass);
+  CHECK(idle.state == R"({"watermark":"2026-01-01T00:00:00Z"})");
+  CHECK(stream_cursor::from_json("{}").state.empty());
+  CHECK(stream_cursor::from_json("not json").state.empty());
 }
 
 TEST_CASE("a pass's pages move the cursor; its last page sets the watermark") {
-  stream_cursor c;
-  c.watermark = "2026-01-01T00:00:00.000Z";
-  c.in_pass = true;
-  c.pass_since = c.watermark;
+  auto c = cfg_with(default_rest_streams()[0]);
+  auto conn = make_connector(c);
+  auto& s = c.streams[0];
+  stream_cursor idle;
+  set_state(idle, "watermark", "2026-01-01T00:00:00.000Z");
+  auto c0 = cursor_for_pass(*conn, s, idle, false, "");
+  CHECK(c0.in_pass);
+  CHECK(c0.pages == 0);
+  CHECK(state_of(c0, "pass_since") == "2026-01-01T00:00:00.000Z");
   page_result p1;
   p1.has_more = true;
   p1.next_token = "t2";
   p1.max_updated = "2026-02-01T00:00:00.000Z";
-  auto c1 = cursor_after(c, p1);
-  CHECK(c1.page_token == "t2");
+  auto c1 = cursor_after(*conn, s, c0, p1);
+  CHECK(state_of(c1, "page_token") == "t2");
   CHECK(c1.in_pass);
   CHECK(c1.pages == 1);
-  CHECK(c1.watermark == c.watermark);  // not before the pass is complete: a crash resumes it
-  CHECK(c1.pass_max == p1.max_updated);
+  // Not before the pass is complete: a crash resumes it.
+  CHECK(state_of(c1, "watermark") == "2026-01-01T00:00:00.000Z");
+  CHECK(state_of(c1, "pass_max") == p1.max_updated);
   page_result p2;  // the last page; its records are older than the first page's
   p2.max_updated = "2026-01-15T00:00:00.000Z";
-  auto c2 = cursor_after(c1, p2);
+  auto c2 = cursor_after(*conn, s, c1, p2);
   CHECK_FALSE(c2.in_pass);
-  CHECK(c2.watermark == "2026-02-01T00:00:00.000Z");
-  CHECK(c2.page_token.empty());
-  CHECK(c2.pass_since.empty());
+  CHECK(c2.pages == 2);
+  CHECK(state_of(c2, "watermark") == "2026-02-01T00:00:00.000Z");
+  CHECK(state_of(c2, "page_token").empty());
+  CHECK(state_of(c2, "pass_since").empty());
   page_result empty;  // a pass that found nothing keeps the watermark
-  CHECK(cursor_after(c2, empty).watermark == c2.watermark);
+  CHECK(state_of(cursor_after(*conn, s, cursor_for_pass(*conn, s, c2, false, ""), empty),
+                 "watermark") == state_of(c2, "watermark"));
+  // A full pass asks for everything and carries its pass id until its last page.
+  auto full = cursor_for_pass(*conn, s, c2, true, "run-5");
+  CHECK(state_of(full, "pass_since").empty());
+  CHECK(full.full);
+  CHECK(full.pass_id == "run-5");
+  auto after_full = cursor_after(*conn, s, full, p2);
+  CHECK_FALSE(after_full.full);
+  CHECK(after_full.pass_id.empty());
+  CHECK(state_of(after_full, "watermark") == "2026-02-01T00:00:00.000Z");
+}
+
+TEST_CASE("watermarks compare as instants, where text order is wrong") {
+  auto t = watermark_order::timestamp;
+  // 'Z' sorts after '.' as text, yet 10:00:00Z is half a second before 10:00:00.5Z.
+  CHECK(std::string("2026-11-25T10:00:00Z") > std::string("2026-11-25T10:00:00.5Z"));
+  CHECK(later("2026-11-25T10:00:00.5Z", "2026-11-25T10:00:00Z", t));
+  CHECK_FALSE(later("2026-11-25T10:00:00Z", "2026-11-25T10:00:00.5Z", t));
+  // An offset: 11:00+01:00 is 10:00Z, before 10:30Z although it sorts after it as text.
+  CHECK(later("2026-11-25T10:30:00Z", "2026-11-25T11:00:00+01:00", t));
+  CHECK(compare_watermarks("2026-11-25T11:00:00+01:00", "2026-11-25T10:00:00Z", t) == 0);
+  CHECK(compare_watermarks("2026-11-25T10:00:00.000000001Z", "2026-11-25T10:00:00Z", t) > 0);
+  CHECK(later("2026-11-25T10:00:00-0030", "2026-11-25T10:15:00Z", t));
+  CHECK(later("2026-11-25 10:00:01", "2026-11-25T10:00:00Z", t));  // no zone: UTC
+  CHECK(later("2026-11-26", "2026-11-25T23:59:59Z", t));
+  // Epoch numbers by value: 9 digits before 10 is earlier, though "999999999" > "1000000000".
+  CHECK(later("1000000000", "999999999", t));
+  // What is no time compares as text; text order compares as text.
+  CHECK(later("v10", "v09", t));
+  CHECK(later("2026-11-25T10:00:00Z", "2026-11-25T10:00:00.5Z", watermark_order::text));
+  CHECK(later("x", "", t));
+  CHECK_FALSE(later("", "x", t));
+  CHECK_FALSE(parse_instant("2026-13-01T00:00:00Z"));
+  CHECK_FALSE(parse_instant("2026-11-25T10:00:00Zjunk"));
+  CHECK_FALSE(parse_instant("2026-11-25T10:00:00."));
+
+  // The rest connector keeps the later instant as the page's maximum and the watermark.
+  auto c = cfg_with(default_rest_streams()[0]);
+  auto conn = make_connector(c);
+  auto& s = c.streams[0];
+  auto p = conn->parse_page(
+      s, {},
+      ok(R"({"data":[{"id":"a","name":"A","email":"a@x","updated_at":"2026-11-25T10:00:00.5Z"},
+      {"id":"b","name":"B","email":"b@x","updated_at":"2026-11-25T10:00:00Z"}]})"));
+  REQUIRE(p.error.ok());
+  CHECK(p.max_updated == "2026-11-25T10:00:00.5Z");
+  stream_cursor at;
+  set_state(at, "watermark", "2026-11-25T10:00:00.5Z");
+  auto pass = cursor_for_pass(*conn, s, at, false, "");
+  page_result older;
+  older.max_updated = "2026-11-25T10:00:00Z";
+  CHECK(state_of(cursor_after(*conn, s, pass, older), "watermark") == "2026-11-25T10:00:00.5Z");
+  // With watermark_order text, the string order decides (and here it is wrong on purpose).
+  c.settings = {{"watermark_order", "text"}};
+  auto text_conn = make_connector(c);
+  auto text_pass = cursor_for_pass(*text_conn, s, at, false, "");
+  CHECK(state_of(cursor_after(*text_conn, s, text_pass, older), "watermark") ==
+        "2026-11-25T10:00:00Z");
 }
 
 TEST_CASE("sandbox pages: cursor order, incremental filter, changes move records forward") {
@@ -297,7 +405,7 @@ TEST_CASE("a next link to another origin or a local file is refused, naming the 
   // Whatever a cursor holds (stored before this check existed), the request is bound to the
   // configured origin and file: is never allowed: the transport refuses anything else.
   stream_cursor cur;
-  cur.page_token = "https://127.0.0.2/capture";
+  set_state(cur, "page_token", "https://127.0.0.2/capture");
   auto r = conn->page_request(c.streams[0], cur);
   CHECK(r.allowed_origin == "https://api.example.com:443");
   CHECK(origin_of(r.url) != r.allowed_origin);
@@ -380,7 +488,7 @@ TEST_CASE("json-server's absolute Link URLs on the configured host and port are 
   c.base_url = "http://127.0.0.1:3000";
   auto conn = make_connector(c);
   stream_cursor cur;
-  cur.pass_since = "2026-01-01T00:00:00.000Z";
+  set_state(cur, "pass_since", "2026-01-01T00:00:00.000Z");
   auto first = conn->page_request(c.streams[0], cur);
   CHECK(
       first.url ==
@@ -394,7 +502,7 @@ TEST_CASE("json-server's absolute Link URLs on the configured host and port are 
   REQUIRE(p.error.ok());
   CHECK(p.records.size() == 1);
   CHECK(p.next_token == base + "2&_limit=500");
-  cur.page_token = p.next_token;
+  set_state(cur, "page_token", p.next_token);
   auto next = conn->page_request(c.streams[0], cur);
   CHECK(next.url == base + "2&_limit=500");
   CHECK(next.allowed_origin == "http://127.0.0.1:3000");
@@ -428,7 +536,8 @@ TEST_CASE("the watermark goes out as an HTTP-date in If-Modified-Since, and 304 
   stream_cursor everything;
   CHECK(header(conn->page_request(c.streams[0], everything), "If-Modified-Since").empty());
   stream_cursor cur;
-  cur.watermark = cur.pass_since = "2026-11-20T06:00:00.500Z";
+  set_state(cur, "watermark", "2026-11-20T06:00:00.500Z");
+  set_state(cur, "pass_since", "2026-11-20T06:00:00.500Z");
   cur.in_pass = true;
   CHECK(header(conn->page_request(c.streams[0], cur), "If-Modified-Since") ==
         "Fri, 20 Nov 2026 06:00:00 GMT");
@@ -439,9 +548,9 @@ TEST_CASE("the watermark goes out as an HTTP-date in If-Modified-Since, and 304 
   CHECK(p.error.ok());
   CHECK(p.records.empty());
   CHECK_FALSE(p.has_more);
-  auto after = cursor_after(cur, p);
+  auto after = cursor_after(*conn, c.streams[0], cur, p);
   CHECK_FALSE(after.in_pass);
-  CHECK(after.watermark == "2026-11-20T06:00:00.500Z");
+  CHECK(state_of(after, "watermark") == "2026-11-20T06:00:00.500Z");
   // 304 to a request that asked for everything is no answer at all.
   CHECK(conn->parse_page(c.streams[0], everything, not_modified).error.category ==
         error_category::config);
@@ -452,4 +561,44 @@ TEST_CASE("the watermark goes out as an HTTP-date in If-Modified-Since, and 304 
   c.streams[0].since_format = watermark_format::iso8601;
   CHECK(conn->page_request(c.streams[0], cur).url ==
         "https://api.example.com/v2/rates.json?limit=500&since=2026-11-20T06:00:00.500Z");
+}
+
+TEST_CASE("the rest connector pages by each stream's strategy: offset and starting_after") {
+  stream_config s;
+  s.name = "customers";
+  s.path = "/v1/customers";
+  s.paging = pagination_style::starting_after;
+  s.page_size = 2;
+  auto c = cfg_with(s);
+  auto conn = make_connector(c);
+  stream_cursor cur = cursor_for_pass(*conn, c.streams[0], {}, false, "");
+  CHECK(conn->page_request(c.streams[0], cur).url ==
+        "https://api.example.com/v2/v1/customers?limit=2");
+  auto p = conn->parse_page(c.streams[0], cur, ok(R"({"object":"list","has_more":true,"data":[
+        {"id":"cus_3","updated_at":"2026-01-03T00:00:00Z"},
+        {"id":"cus_2","updated_at":"2026-01-02T00:00:00Z"}]})"));
+  REQUIRE(p.error.ok());
+  CHECK(p.has_more);
+  CHECK(p.next_token == "cus_2");
+  cur = cursor_after(*conn, c.streams[0], cur, p);
+  CHECK(conn->page_request(c.streams[0], cur).url ==
+        "https://api.example.com/v2/v1/customers?limit=2&starting_after=cus_2");
+
+  c.streams[0].paging = pagination_style::offset;
+  c.streams[0].offset_param = "$skip";
+  c.streams[0].page_size_param = "$top";
+  c.streams[0].records_pointer = "/value";
+  c.streams[0].total_pointer = "/@odata.count";
+  auto odata = make_connector(c);
+  cur = cursor_for_pass(*odata, c.streams[0], {}, false, "");
+  CHECK(odata->page_request(c.streams[0], cur).url ==
+        "https://api.example.com/v2/v1/customers?$top=2&$skip=0");
+  p = odata->parse_page(c.streams[0], cur, ok(R"({"@odata.count":3,"value":[{"id":1},{"id":2}]})"));
+  REQUIRE(p.error.ok());
+  CHECK(p.has_more);
+  cur = cursor_after(*odata, c.streams[0], cur, p);
+  CHECK(odata->page_request(c.streams[0], cur).url ==
+        "https://api.example.com/v2/v1/customers?$top=2&$skip=2");
+  p = odata->parse_page(c.streams[0], cur, ok(R"({"@odata.count":3,"value":[{"id":3}]})"));
+  CHECK_FALSE(p.has_more);
 }

@@ -98,6 +98,21 @@ check "--json: error is one {code, error, hint} object on stderr" \
 check "--json: nothing on stdout after an error" "$(wc -c <"$work/out.txt")" 0
 "$bin" nosuch --json >/dev/null 2>"$work/err.txt"
 check "--json: a usage error is JSON too" "$(json_eval "d['code']" <"$work/err.txt")" 2
+# The connector registry: listed, described, and an unknown kind refused naming the known ones.
+check "connectors lists rest" "$("$bin" connectors | grep -c '^rest  *Generic REST API')" 1
+check "connectors rest shows its settings and streams" \
+  "$("$bin" connectors rest | grep -cE '^  (secret_headers|customers) ')" 2
+check "connectors --json" "$("$bin" connectors --json | json_eval "[k['name'] for k in d][0]")" rest
+"$bin" connectors nope >/dev/null 2>&1; check "an unknown kind is not found" $? 4
+"$bin" add odd --connector nope --base-url "http://127.0.0.1:$sb_port" >/dev/null 2>"$work/err.txt"
+check "add --connector nope is refused" $? 2
+check "...listing the known kinds" "$(grep -c "unknown connector 'nope' (known: rest" "$work/err.txt")" 1
+"$bin" add odd --base-url "http://127.0.0.1:$sb_port" --option 'tenant=x' >/dev/null 2>"$work/err.txt"
+check "add with a setting rest does not take is refused" $? 2
+check "...naming it" "$(grep -c "settings.tenant is not a setting of rest" "$work/err.txt")" 1
+"$bin" add odd --base-url "http://127.0.0.1:$sb_port" --option 'novalue' >/dev/null 2>"$work/err.txt"
+check "a malformed --option is a usage error" $? 2
+check "...naming the option" "$(grep -c -- "--option 'novalue'" "$work/err.txt")" 1
 set -e
 
 "$bin" add acme --connector rest --base-url "http://127.0.0.1:$sb_port" --api-key-file "$work/key" \

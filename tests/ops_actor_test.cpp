@@ -1,5 +1,7 @@
 // The operations layer as the engine answers it: kinds instead of exit codes, structured advice
 // instead of CLI wording, arguments checked by the table, an honest protocol handshake.
+#include "actors/requests.hpp"
+#include "connectors/registry.hpp"
 #include "tests/actor_world.hpp"
 
 using namespace ledgersync;
@@ -167,7 +169,7 @@ TEST_CASE("a slow read holds up neither the supervisor nor another read") {
   w.settle();
 }
 
-TEST_CASE("add's defaults are the service's: a config without streams gets the usual ones") {
+TEST_CASE("add's defaults are the service's: a config without streams gets its kind's streams") {
   world w;
   w.start();
   json conf{{"name", "bare"}, {"base_url", "http://sandbox.test"}, {"api_key", "k"}};
@@ -175,7 +177,58 @@ TEST_CASE("add's defaults are the service's: a config without streams gets the u
   REQUIRE(code == 0);
   auto show = w.call("show", "bare").second;
   CHECK(show["config"]["connector"] == "rest");
-  CHECK(show["config"]["streams"].size() == default_rest_streams().size());
+  auto& kind = *find_connector_kind("rest");
+  REQUIRE(show["config"]["streams"].size() == kind.streams.size());
+  for (size_t i = 0; i < kind.streams.size(); ++i)
+    CHECK(show["config"]["streams"][i]["name"] == kind.streams[i].name);
+  // The connectors operation describes the same kind, streams included.
+  auto [kcode, described] = w.call("connectors", "", {{"kind", "rest"}});
+  CHECK(kcode == 0);
+  CHECK(described["streams"][0]["name"] == kind.streams[0].name);
+  auto [ncode, unknown] = w.call("connectors", "", {{"kind", "nope"}});
+  CHECK(ncode == 4);
+  CHECK(unknown["error"].get<std::string>().find("known: rest") != std::string::npos);
+  // An unknown kind is refused at add, naming the known ones.
+  conf["name"] = "odd";
+  conf["connector"] = "nope";
+  auto [bcode, refused] = w.call("add", "", {{"config", conf}});
+  CHECK(bcode == 2);
+  CHECK(refused["error"].get<std::string>().find("unknown connector 'nope' (known: rest") !=
+        std::string::npos);
+  CHECK(refused["connectors"] == json{"rest"});
+}
+
+TEST_CASE("a secret setting is sealed at rest, never shown, and kept when others change") {
+  world w;
+  w.start();
+  json conf{{"name", "sealed"},
+            {"base_url", "http://sandbox.test"},
+            {"api_key", "k"},
+            {"settings", {{"secret_headers", {{"X-Tenant-Key", "tk-do-not-show"}}}}}};
+  REQUIRE(w.call("add", "", {{"config", conf}}).first == 0);
+  auto doc = w.store->integration_doc("sealed");
+  REQUIRE(doc);
+  CHECK(doc->find("tk-do-not-show") == std::string::npos);
+  CHECK(doc->find("settings_sealed") != std::string::npos);
+  auto show = w.call("show", "sealed").second;
+  CHECK(show.dump().find("tk-do-not-show") == std::string::npos);
+  CHECK(show["config"]["settings_hints"]["secret_headers"] == "(set, sealed)");
+  // Changing another setting keeps the secret (settings merge); null removes one.
+  REQUIRE(
+      w.call("configure", "sealed", {{"changes", {{"settings", {{"watermark_order", "text"}}}}}})
+          .first == 0);
+  show = w.call("show", "sealed").second;
+  CHECK(show["config"]["settings"]["watermark_order"] == "text");
+  CHECK(show["config"]["settings_hints"]["secret_headers"] == "(set, sealed)");
+  auto unsealed = stored_config(*w.ctx, "sealed");
+  REQUIRE(unsealed);
+  CHECK((*unsealed)["settings"]["secret_headers"]["X-Tenant-Key"] == "tk-do-not-show");
+  REQUIRE(
+      w.call("configure", "sealed", {{"changes", {{"settings", {{"secret_headers", nullptr}}}}}})
+          .first == 0);
+  show = w.call("show", "sealed").second;
+  CHECK_FALSE(show["config"].contains("settings_hints"));
+  CHECK(show["config"]["settings"] == json{{"watermark_order", "text"}});
 }
 
 TEST_CASE("wait answers the moment a run's end is recorded, or with its progress at the timeout") {

@@ -58,6 +58,8 @@ TEST_CASE("good arguments of every operation parse") {
         {"include_deleted", true}}},
       {"records", "acme", {{"id", "inv-1"}, {"stream", ""}}},
       {"run", "acme", {{"run_id", 3}}},
+      {"connectors", "", json::object()},
+      {"connectors", "", {{"kind", "rest"}}},
       {"run", "acme", json::object()},  // the history
       {"wait", "acme", {{"run_id", 3}, {"timeout_ms", 0}}},
       {"logs", "acme", {{"run_id", 2}, {"level", "warn"}, {"limit", 5}}},
@@ -132,6 +134,8 @@ TEST_CASE("each bad argument gives invalid_argument naming the field") {
       {"changes", "", {{"limit", 0}}, "limit"},
       {"changes", "", {{"wait_ms", 60001}}, "wait_ms"},
       {"changes", "", {{"integration", 1}}, "integration"},
+      {"connectors", "", {{"kind", 7}}, "kind"},
+      {"connectors", "", {{"kinds", "rest"}}, "kinds"},
       {"changes", "", {{"since", 18446744073709551615ull}}, "since"},
       {"changes", "acme", json::object(), "name"},
       {"status", "acme", json::array(), "args"},
@@ -153,14 +157,15 @@ TEST_CASE("the table: every operation once, writes need admin, reads go to the q
   CHECK(names == std::vector<std::string>{"ping", "list", "status", "show", "add", "configure",
                                           "enable", "disable", "remove", "test", "sync", "logs",
                                           "records", "run", "wait", "set_aside", "dismiss",
-                                          "changes"});
+                                          "changes", "connectors"});
   for (auto w : {"add", "configure", "enable", "disable", "remove", "sync", "dismiss", "test"}) {
     INFO(w);
     CHECK(ops::find(w)->needs == ops::role::admin);
     CHECK(ops::find(w)->route == ops::route::supervisor);
   }
   for (auto r :
-       {"list", "status", "show", "logs", "records", "run", "wait", "set_aside", "changes"}) {
+       {"list", "status", "show", "logs", "records", "run", "wait", "set_aside", "changes",
+        "connectors"}) {
     INFO(r);
     CHECK(ops::find(r)->needs == ops::role::viewer);
     CHECK(ops::find(r)->route == ops::route::queries);

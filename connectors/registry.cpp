@@ -1,0 +1,208 @@
+#include "connectors/registry.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "connectors/connector.hpp"
+
+namespace ledgersync {
+
+using nlohmann::json;
+
+const char* setting_type_name(setting_type t) {
+  switch (t) {
+    case setting_type::string:
+      return "string";
+    case setting_type::integer:
+      return "integer";
+    case setting_type::number:
+      return "number";
+    case setting_type::boolean:
+      return "boolean";
+    case setting_type::enumeration:
+      return "enum";
+    case setting_type::object:
+      return "object";
+    case setting_type::array:
+      return "array";
+  }
+  return "string";
+}
+
+const setting_spec* connector_kind::setting(std::string_view key) const {
+  for (auto& s : settings)
+    if (s.key == key) return &s;
+  return nullptr;
+}
+
+const std::vector<connector_kind>& connector_kinds() {
+  // One line per kind: a kind added elsewhere but not listed here does not exist (a static
+  // library drops self-registering objects nobody references).
+  static const std::vector<connector_kind> kinds{rest_connector_kind()};
+  return kinds;
+}
+
+const connector_kind* find_connector_kind(std::string_view name) {
+  for (auto& k : connector_kinds())
+    if (k.name == name) return &k;
+  return nullptr;
+}
+
+std::string known_connector_kinds() {
+  std::string out;
+  for (auto& k : connector_kinds()) out += (out.empty() ? "" : ", ") + k.name;
+  return out;
+}
+
+namespace {
+
+std::string number_text(double d) {
+  if (std::floor(d) == d && std::fabs(d) < 1e15) return std::to_string(static_cast<int64_t>(d));
+  auto s = json(d).dump();
+  return s;
+}
+
+// What a setting accepts, in words: "an integer from 1 to 1000", "one of a, b".
+std::string expected(const setting_spec& s) {
+  std::string range;
+  if (s.min && s.max)
+    range = " from " + number_text(*s.min) + " to " + number_text(*s.max);
+  else if (s.min)
+    range = " of at least " + number_text(*s.min);
+  else if (s.max)
+    range = " of at most " + number_text(*s.max);
+  switch (s.type) {
+    case setting_type::string:
+      return "a string";
+    case setting_type::integer:
+      return "an integer" + range;
+    case setting_type::number:
+      return "a number" + range;
+    case setting_type::boolean:
+      return "true or false";
+    case setting_type::enumeration: {
+      std::string list;
+      for (auto& a : s.allowed) list += (list.empty() ? "" : ", ") + a;
+      return "one of " + list;
+    }
+    case setting_type::object:
+      return "a JSON object";
+    case setting_type::array:
+      return "a JSON array";
+  }
+  return "a value";
+}
+
+bool fits(const setting_spec& s, const json& v) {
+  switch (s.type) {
+    case setting_type::string:
+      return v.is_string();
+    case setting_type::integer: {
+      if (!v.is_number_integer()) return false;
+      // Beyond int64 is beyond any range a setting takes.
+      if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)) return false;
+      auto n = static_cast<double>(v.get<int64_t>());
+      return (!s.min || n >= *s.min) && (!s.max || n <= *s.max);
+    }
+    case setting_type::number: {
+      if (!v.is_number()) return false;
+      auto n = v.get<double>();
+      return std::isfinite(n) && (!s.min || n >= *s.min) && (!s.max || n <= *s.max);
+    }
+    case setting_type::boolean:
+      return v.is_boolean();
+    case setting_type::enumeration:
+      return v.is_string() &&
+             std::find(s.allowed.begin(), s.allowed.end(), v.get<std::string>()) != s.allowed.end();
+    case setting_type::object:
+      return v.is_object();
+    case setting_type::array:
+      return v.is_array();
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string validate_settings(const connector_kind& kind, const json& settings) {
+  if (settings.is_null()) return validate_settings(kind, json::object());
+  if (!settings.is_object())
+    return "settings must be a JSON object of " + kind.name + "'s settings";
+  for (auto& [key, value] : settings.items()) {
+    auto* spec = kind.setting(key);
+    if (!spec) {
+      std::string list;
+      for (auto& s : kind.settings) list += (list.empty() ? "" : ", ") + s.key;
+      return "settings." + key + " is not a setting of " + kind.name +
+             (list.empty() ? " (it takes none)" : " (its settings: " + list + ")");
+    }
+    if (!fits(*spec, value)) {
+      // A secret's value is never repeated, not even a wrong one: it may be the real secret
+      // pasted into the wrong setting.
+      auto got = value.dump();
+      if (got.size() > 40) got = got.substr(0, 37) + "...";
+      return "settings." + key + " must be " + expected(*spec) +
+             (spec->secret ? "" : ", got " + got);
+    }
+  }
+  for (auto& s : kind.settings)
+    if (s.required && (!settings.contains(s.key) || settings[s.key].is_null() ||
+                       (settings[s.key].is_string() && settings[s.key].get<std::string>().empty())))
+      return "settings." + s.key + " is required for " + kind.name + " (" + s.help + ")";
+  if (kind.check) return kind.check(settings_with_defaults(kind, settings));
+  return "";
+}
+
+json settings_with_defaults(const connector_kind& kind, const json& settings) {
+  json out = settings.is_object() ? settings : json::object();
+  for (auto& s : kind.settings)
+    if (!out.contains(s.key) && !s.default_value.is_null()) out[s.key] = s.default_value;
+  return out;
+}
+
+std::vector<std::string> secret_setting_keys(std::string_view name) {
+  std::vector<std::string> out;
+  if (auto* k = find_connector_kind(name))
+    for (auto& s : k->settings)
+      if (s.secret) out.push_back(s.key);
+  return out;
+}
+
+json to_json(const connector_kind& k, bool detail) {
+  json j{{"name", k.name}, {"label", k.label}, {"description", k.description}};
+  json streams = json::array();
+  for (auto& s : k.streams)
+    streams.push_back({{"name", s.name}, {"entity", s.entity}, {"description", s.description}});
+  if (!detail) {
+    j["settings"] = k.settings.size();
+    json names = json::array();
+    for (auto& s : k.streams) names.push_back(s.name);
+    j["streams"] = names;
+    return j;
+  }
+  json settings = json::array();
+  for (auto& s : k.settings) {
+    json e{{"key", s.key},
+           {"type", setting_type_name(s.type)},
+           {"required", s.required},
+           {"secret", s.secret},
+           {"help", s.help}};
+    if (!s.default_value.is_null()) e["default"] = s.default_value;
+    if (!s.allowed.empty()) e["allowed"] = s.allowed;
+    if (s.min) e["min"] = *s.min;
+    if (s.max) e["max"] = *s.max;
+    settings.push_back(std::move(e));
+  }
+  j["settings"] = settings;
+  j["streams"] = streams;
+  return j;
+}
+
+json connectors_json() {
+  json out = json::array();
+  for (auto& k : connector_kinds()) out.push_back(to_json(k, false));
+  return out;
+}
+
+}  // namespace ledgersync

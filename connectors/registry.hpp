@@ -1,0 +1,89 @@
+// The connector registry: every kind of connector the service knows (rest today; xero, stripe
+// and the rest of UPSTREAM-PROTOCOLS.md to come), each with the settings it takes, which of them
+// are secrets, the streams it offers and a factory. The engine, the config validation, the CLI
+// and the HTTP API ask the registry; none of them names a kind.
+//
+// A kind's own settings live in the integration's `settings` object (the general ones — name,
+// base_url, api_key, schedule, limits, tls — stay top-level). The schema here is what a save is
+// checked against (messages name the setting: "settings.tenant_id is required for xero"), what
+// `ledgersync connectors KIND` prints, and which values storage seals like the API key.
+//
+// Plain data built once at first use and never changed: safe to read from any thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ledgersync {
+
+class connector;
+struct integration_config;
+struct stream_config;
+
+enum class setting_type : uint8_t { string, integer, number, boolean, enumeration, object, array };
+const char* setting_type_name(setting_type t);  // "string", …, "enum", "object", "array"
+
+struct setting_spec {
+  std::string key;
+  setting_type type = setting_type::string;
+  bool required = false;
+  nlohmann::json default_value;  // null: no default (the connector copes without it)
+  // Sealed at rest like the API key, replaced by a hint wherever settings are shown, never
+  // echoed in an error message.
+  bool secret = false;
+  std::string help;
+  std::vector<std::string> allowed;  // for enum: the values it may take
+  std::optional<double> min, max;    // for integer and number: the inclusive range
+};
+
+struct stream_spec {
+  std::string name;
+  std::string entity;  // the canonical entity its records are (customer, invoice, …)
+  std::string description;
+};
+
+struct connector_kind {
+  std::string name;   // what `--connector` takes: "rest"
+  std::string label;  // for people: "Generic REST API"
+  std::string description;
+  std::vector<setting_spec> settings;
+  std::vector<stream_spec> streams;  // what it offers; the defaults of a new integration
+  // The stream configs a new integration gets when the request names none.
+  std::function<std::vector<stream_config>()> default_streams;
+  // `config` outlives the connector.
+  std::function<std::unique_ptr<connector>(const integration_config& config)> make;
+  // Rules the schema cannot say (a header value without line breaks, two settings that go
+  // together); "" when the settings pass. Called only on settings the schema accepted.
+  std::function<std::string(const nlohmann::json& settings)> check;
+
+  const setting_spec* setting(std::string_view key) const;
+};
+
+const std::vector<connector_kind>& connector_kinds();
+const connector_kind* find_connector_kind(std::string_view name);
+// "rest, xero": for messages that list what there is.
+std::string known_connector_kinds();
+
+// Everything wrong with `settings` for `kind`, as one message naming the first bad setting
+// ("settings.page_size must be an integer from 1 to 1000, got \"x\""); "" when valid. Refuses
+// keys the kind does not take, so a typo is not silently ignored.
+std::string validate_settings(const connector_kind& kind, const nlohmann::json& settings);
+// The schema's defaults for what `settings` leaves out.
+nlohmann::json settings_with_defaults(const connector_kind& kind, const nlohmann::json& settings);
+// The secret settings' keys of the named kind (none for an unknown kind).
+std::vector<std::string> secret_setting_keys(std::string_view kind);
+
+// The registry as the `connectors` operation answers: a summary of every kind, or one kind in
+// full (settings with type, default, required/secret, help; streams).
+nlohmann::json to_json(const connector_kind& kind, bool detail);
+nlohmann::json connectors_json();
+
+// The kinds that ship, each defined beside its connector.
+connector_kind rest_connector_kind();
+
+}  // namespace ledgersync
