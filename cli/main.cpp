@@ -14,6 +14,7 @@
 
 #include "actors/service.hpp"
 #include "cli/client.hpp"
+#include "cli/config_options.hpp"
 #include "cli/errors.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/render.hpp"
@@ -37,27 +38,6 @@ struct client_opts {
   double timeout_s = 0;  // 0: not given
 };
 
-struct config_opts {
-  std::string connector, base_url, api_key_file, api_key_env, schedule, streams_file;
-  bool disabled = false, run_after_save = false;
-  int64_t manual_burst = 0, manual_refill_s = 0, upstream_burst = 0;
-  double upstream_rate = 0;
-  int64_t log_retention_days = 0, log_retention_events = 0, log_retention_runs = 0;
-  std::string reconcile;
-  int64_t max_pages_per_pass = 0;
-  std::string tls_ca, tls_client_cert, tls_client_key, tls_server_name;
-  std::vector<std::string> options;  // the connector's settings, KEY=VALUE
-  std::string settings_file;
-};
-
-// CLI11 puts the option's name in front of the problem ("--limit: expected ...").
-CLI::Validator whole_number(int64_t lo, int64_t hi = std::numeric_limits<int64_t>::max()) {
-  return {[=](std::string& v) { return whole_number_problem(v, lo, hi); }, ""};
-}
-CLI::Validator positive_number() {
-  return {[](std::string& v) { return positive_number_problem(v); }, ""};
-}
-
 void add_client_opts(CLI::App* cmd, client_opts& o, bool json_flag) {
   cmd->add_option("--data-dir", o.data_dir,
                   "the service's data dir (default $LEDGERSYNC_DATA_DIR)");
@@ -67,144 +47,6 @@ void add_client_opts(CLI::App* cmd, client_opts& o, bool json_flag) {
                   "else 60)")
       ->check(CLI::Range(0.001, 86400.0));
   if (json_flag) cmd->add_flag("--json", o.json_out, "machine-readable output");
-}
-
-// TLS to the upstream. An empty value ('') removes the setting. PEM files are read here and
-// their text stored with the settings, so the service needs no access to the files.
-void add_tls_opts(CLI::App* cmd, config_opts& c) {
-  cmd->add_option("--tls-ca", c.tls_ca,
-                  "CA certificate(s) to trust besides the system's: a PEM file, or the PEM text");
-  cmd->add_option("--tls-client-cert", c.tls_client_cert,
-                  "PEM file with the client certificate for mutual TLS");
-  cmd->add_option("--tls-client-key", c.tls_client_key,
-                  "PEM file with its private key (unencrypted; sealed when saved, never shown)");
-  cmd->add_option("--tls-server-name", c.tls_server_name,
-                  "the name the server's certificate must carry, when not the URL's host");
-}
-
-void tls_changes(const config_opts& c, CLI::App* cmd, json& j) {
-  auto pem = [](const std::string& v, const char* what) -> std::string {
-    if (v.empty() || v.rfind("-----BEGIN", 0) == 0) return v;
-    std::ifstream in(v);
-    if (!in) die(usage, std::string("cannot read ") + what + " file " + v);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (text.find("-----BEGIN") == std::string::npos)
-      die(usage, v + " is not a PEM file (" + what + ")");
-    return text;
-  };
-  if (cmd->count("--tls-ca")) j["tls_ca_pem"] = pem(c.tls_ca, "CA");
-  if (cmd->count("--tls-client-cert"))
-    j["tls_client_cert_pem"] = pem(c.tls_client_cert, "client certificate");
-  if (cmd->count("--tls-client-key")) j["tls_client_key"] = pem(c.tls_client_key, "client key");
-  if (cmd->count("--tls-server-name")) j["tls_server_name"] = c.tls_server_name;
-}
-
-void add_config_opts(CLI::App* cmd, config_opts& c) {
-  cmd->add_option("--connector", c.connector,
-                  "connector kind (default rest; `ledgersync connectors` lists them)");
-  cmd->add_option("--option", c.options,
-                  "a setting of the connector, KEY=VALUE (repeatable; `ledgersync connectors "
-                  "KIND` lists them). VALUE is JSON when it reads as a number, true/false, an "
-                  "object or an array, else text; KEY=null removes it; KEY=@FILE reads it from "
-                  "FILE, which keeps a secret out of the shell history")
-      ->allow_extra_args(false);
-  cmd->add_option("--settings-file", c.settings_file,
-                  "a JSON object of the connector's settings (--option values win)");
-  cmd->add_option("--base-url", c.base_url, "the upstream API's base URL");
-  add_tls_opts(cmd, c);
-  cmd->add_option("--api-key-file", c.api_key_file, "read the API key from this file");
-  cmd->add_option("--api-key-env", c.api_key_env,
-                  "read the API key from this environment variable");
-  cmd->add_option("--schedule", c.schedule,
-                  "'every 15m', 'daily 06:00 Europe/London', 'weekly mon 06:00 UTC', "
-                  "'cron 0 6 * * 1-5 UTC' or 'manual'");
-  cmd->add_option("--streams-file", c.streams_file, "JSON file describing the streams");
-  cmd->add_flag("--disabled", c.disabled, "save it disabled");
-  cmd->add_flag("--run-after-save", c.run_after_save, "start a sync once saved");
-  cmd->add_option("--manual-burst", c.manual_burst, "manual syncs allowed at once (default 2)")
-      ->check(whole_number(1));
-  cmd->add_option("--manual-refill", c.manual_refill_s,
-                  "seconds until one more manual sync is allowed (default 300)")
-      ->check(whole_number(1));
-  cmd->add_option("--upstream-rate", c.upstream_rate,
-                  "requests per second the upstream's quota allows (default 20)")
-      ->check(positive_number());
-  cmd->add_option("--upstream-burst", c.upstream_burst,
-                  "requests allowed at once before --upstream-rate applies (default 20)")
-      ->check(whole_number(1, 100000));
-  cmd->add_option("--reconcile", c.reconcile,
-                  "a schedule for full passes that mark records gone upstream as deleted, e.g. "
-                  "'weekly sun 03:00 UTC' (default manual: only sync --full)");
-  cmd->add_option("--max-pages-per-pass", c.max_pages_per_pass,
-                  "a pass stops with an error at this many pages (default 100000)")
-      ->check(whole_number(1));
-  cmd->add_option("--log-retention-days", c.log_retention_days,
-                  "keep sync-log events and finished runs this many days (default 30)")
-      ->check(whole_number(1, 3650));
-  cmd->add_option("--log-retention-events", c.log_retention_events,
-                  "keep at most the newest N sync-log events (default 10000)")
-      ->check(whole_number(1, 100000000));
-  cmd->add_option("--log-retention-runs", c.log_retention_runs,
-                  "keep at most the newest N runs (default 1000)")
-      ->check(whole_number(1, 1000000));
-}
-
-std::string read_key(const config_opts& c) {
-  if (!c.api_key_file.empty() && !c.api_key_env.empty())
-    die(usage, "give --api-key-file or --api-key-env, not both");
-  std::string key;
-  if (!c.api_key_file.empty()) {
-    std::ifstream in(c.api_key_file);
-    if (!in) die(usage, "cannot read API key file " + c.api_key_file);
-    std::getline(in, key);
-    while (!key.empty() && (key.back() == '\r' || key.back() == ' ')) key.pop_back();
-    if (key.empty()) die(usage, "API key file " + c.api_key_file + " is empty");
-  } else if (!c.api_key_env.empty()) {
-    auto* v = std::getenv(c.api_key_env.c_str());
-    if (!v || !*v) die(usage, "environment variable " + c.api_key_env + " is not set");
-    key = v;
-  }
-  return key;
-}
-
-// The settings a command line names, as JSON keys of the integration config.
-json config_changes(const config_opts& c, CLI::App* cmd) {
-  json j = json::object();
-  if (cmd->count("--connector")) j["connector"] = c.connector;
-  if (cmd->count("--base-url")) j["base_url"] = c.base_url;
-  if (cmd->count("--schedule")) j["schedule"] = c.schedule;
-  if (cmd->count("--disabled")) j["enabled"] = false;
-  if (cmd->count("--manual-burst")) j["manual_burst"] = c.manual_burst;
-  if (cmd->count("--manual-refill")) j["manual_refill_s"] = c.manual_refill_s;
-  if (cmd->count("--upstream-rate")) j["upstream_rate_per_s"] = c.upstream_rate;
-  if (cmd->count("--upstream-burst")) j["upstream_burst"] = c.upstream_burst;
-  if (cmd->count("--reconcile")) j["reconcile"] = c.reconcile;
-  if (cmd->count("--max-pages-per-pass")) j["max_pages_per_pass"] = c.max_pages_per_pass;
-  if (cmd->count("--log-retention-days")) j["log_retention_days"] = c.log_retention_days;
-  if (cmd->count("--log-retention-events")) j["log_retention_events"] = c.log_retention_events;
-  if (cmd->count("--log-retention-runs")) j["log_retention_runs"] = c.log_retention_runs;
-  auto key = read_key(c);
-  if (!key.empty()) j["api_key"] = key;
-  if (!c.options.empty() || !c.settings_file.empty()) {
-    std::string err;
-    auto settings = settings_from_options(c.options, c.settings_file, err);
-    if (!settings) die(usage, err, "`ledgersync connectors KIND` lists the settings of a kind");
-    j["settings"] = *settings;
-  }
-  tls_changes(c, cmd, j);
-  if (!c.streams_file.empty()) {
-    std::ifstream in(c.streams_file);
-    if (!in) die(usage, "cannot read streams file " + c.streams_file);
-    auto s = json::parse(in, nullptr, false);
-    if (s.is_discarded()) die(usage, c.streams_file + " is not valid JSON");
-    std::string err;
-    auto streams = streams_from_json(s, err);
-    if (!streams) die(usage, c.streams_file + ": " + err);
-    json arr = json::array();
-    for (auto& st : *streams) arr.push_back(to_json(st));
-    j["streams"] = arr;
-  }
-  return j;
 }
 
 std::unique_ptr<service_client> connect(client_opts& o) {
@@ -442,19 +284,21 @@ int main(int argc, char** argv) {
 
   // Before the client's threads start: they inherit the blocked signals.
   std::mutex* output = changes->parsed() && follow ? &stop_on_interrupt() : nullptr;
+  // The command line's own mistakes (a bad value, an unreadable file) before the service's.
+  json changes_json;
+  if (add->parsed() || configure->parsed())
+    changes_json = config_changes(cfg, add->parsed() ? add : configure);
+  if (configure->parsed() && changes_json.empty() && !cfg.run_after_save)
+    die(usage, "configure: nothing to change");
   auto c = connect(co);
   if (add->parsed() || configure->parsed()) {
-    auto* cmd = add->parsed() ? add : configure;
-    auto changes_json = config_changes(cfg, cmd);
     reply r;
     if (add->parsed()) {
-      if (!cmd->count("--base-url")) die(usage, "add needs --base-url");
       // The defaults of what is not given are the service's (the add operation's).
       json conf = changes_json;
       conf["name"] = name;
       r = c->call("add", "", {{"config", conf}, {"run_after_save", cfg.run_after_save}});
     } else {
-      if (changes_json.empty() && !cfg.run_after_save) die(usage, "configure: nothing to change");
       r = c->call("configure", name,
                   {{"changes", changes_json}, {"run_after_save", cfg.run_after_save}});
     }

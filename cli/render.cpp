@@ -7,6 +7,7 @@
 #include <iostream>
 #include <map>
 
+#include "cli/config_flags.hpp"
 #include "connectors/tls.hpp"
 
 namespace ledgersync::cli {
@@ -157,25 +158,6 @@ void write_status_table(std::ostream& out, const json& statuses, const render_en
   }
   out << format_table(rows);
 }
-
-namespace {
-
-// The flags of `configure` that change a setting named by an action.
-std::string flag_for(const std::string& setting) {
-  static const std::map<std::string, std::string> flags{
-      {"api_key", "--api-key-file FILE"},
-      {"base_url", "--base-url URL"},
-      {"schedule", "--schedule SCHEDULE"},
-      {"tls_ca_pem", "--tls-ca CA.pem"},
-      {"tls_server_name", "--tls-server-name NAME"},
-      {"tls_client_cert_pem", "--tls-client-cert CERT.pem"},
-      {"tls_client_key", "--tls-client-key KEY.pem"},
-  };
-  auto it = flags.find(setting);
-  return it == flags.end() ? "" : it->second;
-}
-
-}  // namespace
 
 std::string command_for(const json& action, const std::string& name) {
   if (!action.is_object() || !action.contains("op") || !action["op"].is_string()) return "";

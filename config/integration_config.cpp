@@ -400,7 +400,8 @@ std::string validate(const integration_config& c) {
   auto* kind = find_connector_kind(c.connector);
   if (!kind)
     return "unknown connector '" + c.connector + "' (known: " + known_connector_kinds() +
-           "; `ledgersync connectors` describes them)";
+           "; the connectors list describes each)";
+  if (c.base_url.empty()) return "base URL is required: the upstream API's address";
   auto u = boost::urls::parse_absolute_uri(c.base_url);
   if (!u) return "base URL '" + c.base_url + "' is not an absolute URL";
   auto scheme = u->scheme();

@@ -85,6 +85,12 @@ set +e
 "$bin" status no-such >/dev/null 2>&1; check "unknown integration" $? 4
 "$bin" add bad --base-url "not a url" --api-key-file "$work/key" >/dev/null 2>&1; check "bad URL refused" $? 2
 "$bin" list --data-dir "$work/nowhere" >/dev/null 2>&1; check "no service" $? 5
+# The command line's own mistakes come first, named, even with no service to ask.
+"$bin" add x --base-url http://a.test --tls-ca "$work/nope.pem" --data-dir "$work/nowhere" \
+  >/dev/null 2>"$work/err.txt"; check "an unreadable PEM is a usage error before connecting" $? 2
+check "...naming the flag and the file" "$(grep -c -- "--tls-ca: cannot read the file $work/nope.pem" "$work/err.txt")" 1
+"$bin" add nourl --api-key-file "$work/key" >/dev/null 2>"$work/err.txt"; check "add without a base URL" $? 2
+check "...says it is required" "$(grep -c 'base URL is required' "$work/err.txt")" 1
 "$bin" nosuch >/dev/null 2>"$work/err.txt"; check "unknown command is a usage error" $? 2
 check "unknown command lists the commands" "$(grep -cE '^ +(serve|records|changes) ' "$work/err.txt")" 3
 "$bin" list --connect nonsense >/dev/null 2>&1; check "malformed --connect is a usage error" $? 2
