@@ -1,0 +1,111 @@
+// The integration actor's state and the functions its two files share: actors/integration.cpp
+// (the actor's behaviour: its messages) and actors/integration_run.cpp (a run: fetching,
+// paging, committing, finishing; the status it publishes). Private to those two files.
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <set>
+
+#include "actors/context.hpp"
+#include "config/integration_config.hpp"
+#include "config/schedule.hpp"
+#include "connectors/connector.hpp"
+#include "connectors/paging_guard.hpp"
+#include "connectors/registry.hpp"
+#include "core/metrics.hpp"
+#include "core/retry_policy.hpp"
+#include "core/run_tally.hpp"
+#include "core/status_model.hpp"
+#include "core/token_bucket.hpp"
+
+namespace ledgersync::integration_detail {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+struct pending_commit {
+  std::string stream;
+  stream_cursor cursor;
+  bool stream_done = false;
+};
+
+// The run's counts and outcome live in the plain run_tally; this adds where the run stands.
+struct active_run : run_tally {
+  size_t stream_idx = 0;
+  stream_cursor fetch_cursor;  // where fetching stands (ahead of the committed cursor)
+  bool stream_fetched_all = false;
+  uint64_t request_id = 0;  // in-flight page request, 0 = none
+  bool waiting = false;     // a backoff or rate-limit timer is pending
+  std::string waiting_text;
+  uint32_t attempt = 0, rate_waits = 0;
+  std::deque<pending_commit> commits;
+  paging_guard guard;  // the current stream's pass: no token twice, no endless paging
+  bool ending = false;
+};
+
+struct integration_state {
+  context_ptr ctx;
+  integration_config cfg;
+  std::optional<schedule> sched;
+  std::unique_ptr<connector> conn;
+  std::shared_ptr<http_transport> transport;
+  status_facts facts;
+  std::map<std::string, stream_cursor> cursors;  // committed
+  token_bucket manual{2, std::chrono::minutes(5)};
+  token_bucket upstream{20, milliseconds(50)};
+  retry_policy retry;
+  std::optional<active_run> run;
+  uint64_t next_request = 1;
+  uint64_t timer_gen = 0;
+  int64_t next_run_ms = 0;
+  std::map<uint64_t, caf::typed_response_promise<std::string>> probes;
+  uint64_t interrupted_run = 0;  // closed at start-up; the resume run names it
+  // What a failed commit left unrecorded (a run's end on a full disk): written again later.
+  std::vector<write_batch> unwritten;
+  bool persist_armed = false;
+  // A run's end on its way to the store, and the status requests held until it lands: a status
+  // that says "not running" while the history still says "running" would be untrue.
+  int ends_in_flight = 0;
+  std::vector<caf::typed_response_promise<std::string>> status_waiting;
+  // Who waits for a run's end (`sync --wait`, the API's run wait), by waiter id: answered when
+  // the end has landed, or by their timeout.
+  struct run_waiter {
+    uint64_t run_id;
+    caf::typed_response_promise<std::string> rp;
+  };
+  std::map<uint64_t, run_waiter> run_waiters;
+  uint64_t next_waiter = 1;
+  // Skipped scheduled fires are logged once per reason, not once a minute.
+  std::string last_skip_reason;
+  static inline const char* name = "integration";
+};
+
+using self_ptr = integration_actor::stateful_pointer<integration_state>;
+
+// ---- shared by the behaviour and the run (actors/integration_run.cpp) ----------------------
+std::chrono::nanoseconds mono(self_ptr self);
+int64_t now_ms(self_ptr self);
+json event(self_ptr self, const char* level, const std::string& what, const std::string& message);
+json error_event(self_ptr self, const error_info& e, const std::string& what);
+// Applies new settings: connector, buckets, retry policy. Cursors and status stay.
+void apply_config(self_ptr self, integration_config cfg);
+std::string doc_of(self_ptr self);
+status_inputs inputs(self_ptr self);
+void publish_status(self_ptr self);
+void write(self_ptr self, write_batch b, std::function<void(const batch_result&)> ok,
+           std::function<void(const caf::error&)> fail);
+void count_metric(self_ptr self, const char* name, const char* help, metrics::labels more = {},
+                  uint64_t by = 1);
+void persist(self_ptr self, write_batch b, std::function<void()> settled = {});
+void persist_run_end(self_ptr self, write_batch b);
+void fail_run(self_ptr self, error_info e);
+void fetch_page(self_ptr self);
+void on_page(self_ptr self, const http_response& resp);
+void on_page_error(self_ptr self, const error_info& e);
+void maybe_finish(self_ptr self);
+void close_interrupted(self_ptr self);
+sync_reply start_run(self_ptr self, const sync_request& req);
+
+}  // namespace ledgersync::integration_detail
