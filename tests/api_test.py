@@ -199,6 +199,8 @@ try:
           (200, True, run_id))
     check("...which is recorded: not running any more",
           call("GET", "/api/v1/integrations/acme", viewer)[2]["running"], False)
+    check("waiting without a token is 401",
+          call("GET", "/api/v1/integrations/acme/runs/%d/wait?timeout=1s" % run_id)[0], 401)
     check("a wait's timeout beyond 25s is refused",
           call("GET", "/api/v1/integrations/acme/runs/%d/wait?timeout=30s" % run_id, viewer)[0],
           400)
