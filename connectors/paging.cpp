@@ -3,6 +3,8 @@
 #include <boost/url/parse.hpp>
 #include <charconv>
 
+#include "connectors/json_text.hpp"
+
 namespace ledgersync {
 
 namespace {
@@ -13,18 +15,9 @@ std::string text_at(const page_view& v, const std::string& pointer) {
   auto r = v.body.at_pointer(pointer);
   if (r.error()) return "";
   auto e = r.value_unsafe();
-  switch (e.type()) {
-    case simdjson::dom::element_type::STRING:
-      return std::string(std::string_view(e));
-    case simdjson::dom::element_type::INT64:
-      return std::to_string(int64_t(e));
-    case simdjson::dom::element_type::UINT64:
-      return std::to_string(uint64_t(e));
-    case simdjson::dom::element_type::BOOL:
-      return bool(e) ? "true" : "false";
-    default:
-      return "";
-  }
+  // A page token is never a fraction: 1.5 is no token, not "1.5".
+  if (e.type() == simdjson::dom::element_type::DOUBLE) return "";
+  return scalar_text(e);
 }
 
 // A whole number at `pointer`, or nullopt (absent, not an integer).

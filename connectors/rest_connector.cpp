@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/connector.hpp"
+#include "connectors/json_text.hpp"
 #include "connectors/paging.hpp"
 #include "connectors/registry.hpp"
 #include "connectors/watermark.hpp"
@@ -48,26 +49,6 @@ struct rest_state {
     return j.dump();
   }
 };
-
-// Text of a scalar JSON value (ids and timestamps may be numbers); empty for null/missing.
-std::string scalar_text(simdjson::dom::element e) {
-  switch (e.type()) {
-    case simdjson::dom::element_type::STRING:
-      return std::string(std::string_view(e));
-    case simdjson::dom::element_type::INT64:
-      return std::to_string(int64_t(e));
-    case simdjson::dom::element_type::UINT64:
-      return std::to_string(uint64_t(e));
-    case simdjson::dom::element_type::DOUBLE: {
-      auto s = simdjson::minify(e);
-      return s;
-    }
-    case simdjson::dom::element_type::BOOL:
-      return bool(e) ? "true" : "false";
-    default:
-      return "";
-  }
-}
 
 bool present(simdjson::dom::element rec, const std::string& ptr) {
   auto v = rec.at_pointer(ptr);
