@@ -424,7 +424,11 @@ engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_
   }
   return {[=](client_request& req) -> reply_promise {
             sample_backlog(self, "engine");
-            auto admitted = admit(*self->state.ctx->store, self->state.token, req);
+            // Every integration has an entry in `live` (a stopped one too) from start-up or
+            // its add until its removal: the registry answers, not storage.
+            auto admitted =
+                admit([self](const std::string& n) { return self->state.live.count(n) > 0; },
+                      self->state.token, req);
             if (auto* refused = std::get_if<client_reply>(&admitted))
               return now(self, std::move(*refused));
             auto* spec = ops::find(req.op);

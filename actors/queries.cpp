@@ -438,7 +438,10 @@ queries_actor::behavior_type queries_fn(self_ptr self, context_ptr ctx, engine_a
   self->state.parked = std::move(parked);
   return {[=](client_request& req) -> reply_promise {
     sample_backlog(self, "queries");
-    auto admitted = admit(*self->state.ctx->store, self->state.token, req);
+    auto* store = self->state.ctx->store;
+    auto admitted =
+        admit([store](const std::string& n) { return store->integration_doc(n).has_value(); },
+              self->state.token, req);
     if (auto* refused = std::get_if<client_reply>(&admitted)) return now(self, *refused);
     return std::visit(dispatch{self, req.name}, std::get<ops::op_args>(admitted));
   }};

@@ -19,8 +19,9 @@ client_reply no_integration(const std::string& name) {
   return fail(error_kind::not_found, "no integration named '" + name + "'");
 }
 
-std::variant<ops::op_args, client_reply> admit(storage& store, const std::string& token,
-                                               const client_request& req) {
+std::variant<ops::op_args, client_reply> admit(
+    const std::function<bool(const std::string&)>& exists, const std::string& token,
+    const client_request& req) {
   if (req.version != protocol_version)
     return fail(error_kind::invalid_argument,
                 "this CLI speaks protocol " + std::to_string(req.version) + ", the service " +
@@ -43,7 +44,7 @@ std::variant<ops::op_args, client_reply> admit(storage& store, const std::string
     return fail(e->kind, e->message, {{"field", e->field}});
   if ((op->target == ops::name_use::required ||
        (op->target == ops::name_use::optional && !req.name.empty())) &&
-      !store.integration_doc(req.name))
+      !exists(req.name))
     return no_integration(req.name);
   return std::get<ops::op_args>(std::move(parsed));
 }

@@ -3,6 +3,7 @@
 // an integration's stored document that both need.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -20,10 +21,13 @@ client_reply fail(error_kind kind, const std::string& message,
 client_reply no_integration(const std::string& name);
 
 // Protocol version, token, the operation's place in the table, the caller's role, its
-// arguments, and (when the operation acts on one) that the integration exists. The parsed
-// arguments, or the reply that refuses the request.
-std::variant<ops::op_args, client_reply> admit(storage& store, const std::string& token,
-                                               const client_request& req);
+// arguments, and (when the operation acts on one) that the integration exists, as `exists`
+// says: the supervisor asks its own registry of integrations, so admitting a request reads no
+// storage on its thread; the queries ask storage. The parsed arguments, or the reply that
+// refuses the request.
+std::variant<ops::op_args, client_reply> admit(
+    const std::function<bool(const std::string&)>& exists, const std::string& token,
+    const client_request& req);
 
 std::vector<std::string> all_names(storage& store);
 // An integration's stored config with its secrets unsealed; nullopt when there is none.

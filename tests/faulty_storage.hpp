@@ -24,6 +24,7 @@ class faulty_storage final : public storage {
   // Fails (once) the first group holding a batch this matches: aims a full disk at one write.
   std::function<bool(const write_batch&)> fail_once_if;
   std::atomic<int> prunes{0};
+  std::atomic<int> doc_reads{0};  // integration_doc calls
 
   // How many prunes had run at each group commit: shows commits interleaving with pruning.
   // (Tests run the writer on the test scheduler's one thread.)
@@ -49,6 +50,7 @@ class faulty_storage final : public storage {
   }
   std::vector<std::string> integration_docs() override { return inner_.integration_docs(); }
   std::optional<std::string> integration_doc(const std::string& n) override {
+    doc_reads.fetch_add(1);
     return inner_.integration_doc(n);
   }
   std::map<std::string, std::string> cursors(const std::string& i) override {

@@ -340,3 +340,15 @@ TEST_CASE("the status feed hands watchers a snapshot, then what changed, then wh
   CHECK(got[0]["removed"] == json{"acme"});
   caf::anon_send_exit(feed, caf::exit_reason::user_shutdown);
 }
+
+TEST_CASE("the supervisor admits a request without reading storage on its thread") {
+  world w;
+  w.start();
+  w.add("acme", "manual", false);
+  w.store->doc_reads = 0;
+  CHECK(w.call("sync", "acme").first == 0);
+  CHECK(w.call("ping", "").first == 0);
+  CHECK(w.call("disable", "nope").first == 4);  // not found, from the registry
+  CHECK(w.store->doc_reads == 0);
+  w.settle();
+}
