@@ -180,8 +180,33 @@ client_reply op_show(self_ptr self, const std::string& name) {
 // (answering it at once instead would turn its follower into a busy poll).
 constexpr size_t max_parked = 1000;
 
+// Each stream's canonical entity (invoice, payment, …), from the integration's settings.
+std::map<std::string, std::string> stream_entities(storage& store, const std::string& name) {
+  std::map<std::string, std::string> out;
+  auto doc = json::parse(store.integration_doc(name).value_or("{}"), nullptr, false);
+  if (!doc.is_object()) return out;
+  for (auto& s : doc.value("config", json::object()).value("streams", json::array()))
+    if (s.is_object() && s.contains("entity") && s["entity"].is_string() &&
+        !s["entity"].get<std::string>().empty())
+      out[s.value("name", "")] = s["entity"].get<std::string>();
+  return out;
+}
+
 client_reply feed_reply(self_ptr self, const feed_page& p) {
-  return reply(json{{"changes", p.changes},
+  // Each entry names the entity of its stream, when the stream has one: a reader of invoices
+  // follows the feed without knowing each integration's stream names.
+  std::map<std::string, std::map<std::string, std::string>> entities;
+  auto changes = p.changes;
+  for (auto& c : changes) {
+    auto integration = c.value("integration", "");
+    auto it = entities.find(integration);
+    if (it == entities.end())
+      it = entities.emplace(integration, stream_entities(*self->state.ctx->store, integration))
+               .first;
+    if (auto e = it->second.find(c.value("stream", "")); e != it->second.end())
+      c["entity"] = e->second;
+  }
+  return reply(json{{"changes", changes},
                     {"next_since", p.next_since},
                     {"last_seq", self->state.ctx->store->last_change_seq()}});
 }
@@ -374,8 +399,34 @@ client_reply op_records(self_ptr self, const std::string& name, const ops::recor
   if (args.id) return read_record(self, name, args);
   // One row more than asked for tells whether another page follows, so a reader stops on
   // `next` being null instead of asking once more for an empty page.
-  auto rows = store.records(name, args.stream, args.after_stream, args.after_id, args.limit + 1,
-                            args.include_deleted);
+  std::vector<record_row> rows;
+  if (args.entity.empty()) {
+    rows = store.records(name, args.stream, args.after_stream, args.after_id, args.limit + 1,
+                         args.include_deleted);
+  } else {
+    // The entity's streams in name order, each read from where the last page stopped.
+    std::set<std::string> entities;
+    std::vector<std::string> streams;
+    for (auto& [stream, entity] : stream_entities(store, name)) {
+      entities.insert(entity);
+      if (entity == args.entity) streams.push_back(stream);
+    }
+    if (streams.empty()) {
+      std::string list;
+      for (auto& e : entities) list += (list.empty() ? "" : ", ") + e;
+      return fail(error_kind::not_found, "no stream of " + name + " holds " + args.entity +
+                                             " records; its entities are " +
+                                             (list.empty() ? "none" : list));
+    }
+    for (auto& s : streams) {
+      if (!args.after_stream.empty() && s < args.after_stream) continue;
+      auto after = s == args.after_stream ? args.after_id : std::string();
+      auto more = store.records(name, s, s == args.after_stream ? s : "", after,
+                                args.limit + 1 - rows.size(), args.include_deleted);
+      rows.insert(rows.end(), more.begin(), more.end());
+      if (rows.size() > args.limit) break;
+    }
+  }
   bool more = rows.size() > args.limit;
   if (more) rows.pop_back();
   json out = json::array();

@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
 
   client_opts co;
   config_opts cfg;
-  std::string name, stream, record_id, feed_integration;
+  std::string name, stream, entity, record_id, feed_integration;
   bool wait = false, full = false, follow = false, with_records = false;
   size_t limit = 0;
   uint64_t since = 0;
@@ -211,6 +211,9 @@ int main(int argc, char** argv) {
   auto* records = app.add_subcommand("records", "synced records");
   records->add_option("NAME", name)->required();
   records->add_option("--stream", stream, "one stream only");
+  records->add_option("--entity", entity,
+                      "only records of this canonical entity (customer, invoice, payment, …), "
+                      "from whichever streams hold it");
   records->add_option("--limit", limit, "at most N records")->check(whole_number(1, 100000000));
   bool include_deleted = false;
   records->add_flag("--include-deleted", include_deleted,
@@ -381,6 +384,7 @@ int main(int argc, char** argv) {
     do {
       size_t page = limit ? std::min<size_t>(1000, limit - shown) : 1000;
       json args{{"stream", stream}, {"include_deleted", include_deleted}};
+      if (!entity.empty()) args["entity"] = entity;
       if (by_id)
         args["id"] = record_id;
       else

@@ -164,6 +164,10 @@ std::variant<op_args, op_error> parse_records(const json& a) {
   reader r("records", a);
   records_args x;
   r.text("stream", x.stream);
+  r.text("entity", x.entity);
+  if (!x.stream.empty() && !x.entity.empty())
+    return op_error{error_kind::invalid_argument, "records: give a stream or an entity, not both",
+                    "entity"};
   r.text("id", x.id);
   r.text("after_stream", x.after_stream);
   r.text("after_id", x.after_id);

@@ -63,6 +63,7 @@ struct logs_args {
 };
 struct records_args {
   std::string stream;                  // one stream only ("" = all)
+  std::string entity;                  // only the streams of this canonical entity (invoice, …)
   std::optional<std::string> id;       // one record by its upstream id
   std::string after_stream, after_id;  // paging: rows after this (stream, id)
   // The same as one opaque cursor (the HTTP API's `after`): "STREAM/ID" of the last row seen.

@@ -490,6 +490,22 @@ TEST_CASE("a changes request with a wait is answered when entries commit, or whe
   REQUIRE(rec["records"].size() == 1);
   CHECK(rec["records"][0]["record"]["id"] == id);
   CHECK(rec["next"].is_null());
+  // By entity: the streams that hold it, paged across them; the feed names each entry's entity.
+  auto [ec, invoices] = w.call("records", "acme", {{"entity", "invoice"}, {"limit", 100}});
+  REQUIRE(ec == 0);
+  CHECK(invoices["records"].size() == 100);
+  CHECK(invoices["records"][0]["stream"] == "invoices");
+  auto [ec2, rest] = w.call("records", "acme",
+                            {{"entity", "invoice"}, {"after", invoices["next"]}, {"limit", 100}});
+  REQUIRE(ec2 == 0);
+  CHECK(rest["records"].size() == 20);
+  CHECK(rest["next"].is_null());
+  auto [ec3, none] = w.call("records", "acme", {{"entity", "fx_rate"}});
+  CHECK(ec3 == 4);
+  CHECK(none["error"].get<std::string>().find("its entities are customer, invoice, payment") !=
+        std::string::npos);
+  CHECK(w.call("records", "acme", {{"entity", "invoice"}, {"stream", "invoices"}}).first == 2);
+  CHECK(page["changes"][0].contains("entity"));
   CHECK(w.call("records", "acme", {{"id", id}, {"stream", "payments"}}).first == 4);
   CHECK(w.call("records", "acme", {{"id", "nope"}}).first == 4);
   CHECK(w.call("changes", "", {{"integration", "nope"}}).first == 4);

@@ -225,6 +225,11 @@ try:
                            viewer)
     check("...the last page says so (next is null)", (len(last["records"]), last["next"]),
           (300, None))
+    status, _, inv = call("GET", "/api/v1/integrations/acme/records?entity=invoice&limit=10000",
+                          viewer)
+    check("records by canonical entity", (status, len(inv["records"]),
+                                          {r["stream"] for r in inv["records"]}),
+          (200, 300, {"invoices"}))
     status, _, doc = call("GET", "/api/v1/integrations/acme/records/customers/cus_00000001",
                           viewer)
     check("one record by stream and id", status, 200)

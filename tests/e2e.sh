@@ -126,6 +126,7 @@ set -e
 "$bin" sync acme --wait --json >"$work/sync1.json"
 records=$("$bin" records acme --json | wc -l)
 check "all records imported" "$records" $((3 * N))
+check "records by entity: the invoices" "$("$bin" records acme --entity invoice --json | wc -l)" "$N"
 check "one change entry per record" "$("$bin" changes --since 0 --json | wc -l)" $((3 * N))
 check "status active" "$("$bin" status acme --json | json_field "['status']")" active
 # Timed by the run's own start and finish (the CLI polls once a second, too coarse for this).
