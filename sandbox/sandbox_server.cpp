@@ -51,11 +51,13 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   explicit impl(server_options o)
       : opts(std::move(o)),
         data(opts.records, opts.seed),
-        oauth([&] {
-          auto a = oauth_options::defaults();
-          a.seed = opts.seed;
-          return a;
-        }(), &wall_ms),
+        oauth(
+            [&] {
+              auto a = oauth_options::defaults();
+              a.seed = opts.seed;
+              return a;
+            }(),
+            &wall_ms),
         xero(
             [&] {
               xero_options x;
@@ -229,7 +231,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
                                   : -1;
     if (n < 0) {
       res.result(http::status::bad_request);
-      res.body() = R"({"error":{"message":"unknown stream; vendor streams are xero/<Collection> or stripe/<collection>"}})";
+      res.body() =
+          R"({"error":{"message":"unknown stream; vendor streams are xero/<Collection> or stripe/<collection>"}})";
       return;
     }
     res.body() = "{\"changed\":" + std::to_string(n) + "}";

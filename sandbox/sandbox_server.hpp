@@ -11,6 +11,27 @@
 //   POST /_sandbox/remove?stream=S&count=N      records vanish, with no deletion marker
 //   GET  /_sandbox/stats                        requests served, faults pending
 // Errors use Stripe's body: {"error":{"type","code","message"}}.
+//
+// Beside it, each vendor's own wire format at its own prefix, from the same seed and record count
+// (details and bodies in the vendor headers; handlers take a vendor_request, so tests need no
+// socket):
+//   /xero/api.xro/2.0/{Invoices|Contacts|Payments|BankTransactions|Accounts}   vendor_xero.hpp
+//       Bearer token from /oauth/token + xero-tenant-id (GET /_sandbox/xero/tenant tells it);
+//       page/pageSize, If-Modified-Since, X-*Limit-Remaining, 60/min per tenant (429 minute).
+//   /oauth/{authorize|token|revoke}  OAuth 2.0 for the Xero/QuickBooks/Sage-style clients
+//       xero-sandbox, xero-pkce, quickbooks-sandbox, sage-sandbox         vendor_oauth.hpp
+//   /stripe/v1/{customers|charges|payment_intents|invoices|balance_transactions|events}
+//       Bearer <api key>; limit, starting_after, ending_before, created[...], types[]
+//                                                                         vendor_stripe.hpp
+// Vendor controls (no auth; loopback only):
+//   POST /_sandbox/{mutate|invalid|repair|remove}?stream=xero/Invoices|stripe/customers&count=N
+//        Xero: remove voids or deletes (contacts: archives); Stripe: every change adds an event,
+//        remove deletes customers only (customer.deleted); the others are never deleted.
+//   POST /_sandbox/xero/fault?kind=day_limit&count=N      429 X-Rate-Limit-Problem: day
+//   POST /_sandbox/stripe/fault?kind=rate_limit|lock_timeout&count=N   429, no Retry-After
+//   POST /_sandbox/oauth/fail_next_refresh                the next refresh is invalid_grant
+//   GET  /_sandbox/xero/tenant                            {"tenant_id":…}
+// The generic faults of /_sandbox/fault apply to /v1 only.
 #pragma once
 
 #include <cstdint>
