@@ -15,6 +15,7 @@
 
 #include "sandbox/sandbox_data.hpp"
 #include "sandbox/vendor_oauth.hpp"
+#include "sandbox/vendor_sage.hpp"
 #include "sandbox/vendor_stripe.hpp"
 #include "sandbox/vendor_xero.hpp"
 
@@ -47,6 +48,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   oauth_server oauth;
   xero_api xero;
   stripe_api stripe;
+  sage_api sage;
 
   explicit impl(server_options o)
       : opts(std::move(o)),
@@ -74,7 +76,15 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
               s.api_key = opts.api_key;
               return s;
             }(),
-            &wall_ms) {}
+            &wall_ms),
+        sage(
+            [&] {
+              sage_options s;
+              s.records = opts.records;
+              s.seed = opts.seed;
+              return s;
+            }(),
+            oauth, &wall_ms) {}
 
   static int64_t wall_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -188,12 +198,14 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   // The vendor formats (sandbox/vendor_*.hpp) at their own prefixes; false for any other path.
   bool vendor(const http::request<http::string_body>& req, const std::string& target,
               const std::string& path, http::response<http::string_body>& res) {
-    static const std::string xero_prefix = "/xero/api.xro/2.0", stripe_prefix = "/stripe/v1";
+    static const std::string xero_prefix = "/xero/api.xro/2.0", stripe_prefix = "/stripe/v1",
+                             sage_prefix = "/sage/v3.1";
     auto under = [&](const std::string& p) {
       return path.rfind(p, 0) == 0 && (path.size() == p.size() || path[p.size()] == '/');
     };
     bool is_xero = under(xero_prefix), is_stripe = under(stripe_prefix), is_oauth = under("/oauth");
-    if (!is_xero && !is_stripe && !is_oauth) return false;
+    bool is_sage = under(sage_prefix);
+    if (!is_xero && !is_stripe && !is_oauth && !is_sage) return false;
     vendor_request vr;
     make_request(std::string(req.method_string()), target, vr);  // it parsed in handle()
     for (const auto& f : req) {
@@ -206,6 +218,9 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     if (is_xero) {
       vr.path = vr.path.substr(xero_prefix.size());
       out = xero.handle(vr);
+    } else if (is_sage) {
+      vr.path = vr.path.substr(sage_prefix.size());
+      out = sage.handle(vr);
     } else if (is_stripe) {
       vr.path = vr.path.substr(stripe_prefix.size());
       out = stripe.handle(vr);
@@ -228,11 +243,12 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     auto vendor = stream.substr(0, slash), coll = stream.substr(slash + 1);
     long n = vendor == "xero"     ? xero.control(a, coll, count)
              : vendor == "stripe" ? stripe.control(a, coll, count)
+             : vendor == "sage"   ? sage.control(a, coll, count)
                                   : -1;
     if (n < 0) {
       res.result(http::status::bad_request);
       res.body() =
-          R"({"error":{"message":"unknown stream; vendor streams are xero/<Collection> or stripe/<collection>"}})";
+          R"({"error":{"message":"unknown stream; vendor streams are xero/<Collection> , stripe/<collection> or sage/<collection>"}})";
       return;
     }
     res.body() = "{\"changed\":" + std::to_string(n) + "}";
@@ -287,6 +303,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     } else if (path == "/_sandbox/oauth/fail_next_refresh") {
       oauth.fail_next_refresh();
       res.body() = R"({"queued":"fail_next_refresh"})";
+    } else if (path == "/_sandbox/sage/business") {
+      res.body() = "{\"business_id\":\"" + sage.business_id() + "\"}";
     } else if (path == "/_sandbox/xero/tenant") {
       res.body() = "{\"tenant_id\":\"" + xero.tenant_id() + "\"}";
     } else if (path == "/_sandbox/stats") {

@@ -23,14 +23,19 @@
 //   /stripe/v1/{customers|charges|payment_intents|invoices|balance_transactions|events}
 //       Bearer <api key>; limit, starting_after, ending_before, created[...], types[]
 //                                                                         vendor_stripe.hpp
+//   /sage/v3.1/{contacts|sales_invoices|contact_payments|bank_accounts|ledger_accounts}
+//       Bearer token from /oauth/token + X-Business (GET /_sandbox/sage/business tells it);
+//       $items/$next/$total, updated_or_created_since, deleted_since     vendor_sage.hpp
 // Vendor controls (no auth; loopback only):
-//   POST /_sandbox/{mutate|invalid|repair|remove}?stream=xero/Invoices|stripe/customers&count=N
+//   POST /_sandbox/{mutate|invalid|repair|remove}?stream=xero/Invoices|stripe/customers|
+//        sage/contacts&count=N  (Sage: removed records move to deleted_since)
 //        Xero: remove voids or deletes (contacts: archives); Stripe: every change adds an event,
 //        remove deletes customers only (customer.deleted); the others are never deleted.
 //   POST /_sandbox/xero/fault?kind=day_limit&count=N      429 X-Rate-Limit-Problem: day
 //   POST /_sandbox/stripe/fault?kind=rate_limit|lock_timeout&count=N   429, no Retry-After
 //   POST /_sandbox/oauth/fail_next_refresh                the next refresh is invalid_grant
 //   GET  /_sandbox/xero/tenant                            {"tenant_id":…}
+//   GET  /_sandbox/sage/business                          {"business_id":…}
 // The generic faults of /_sandbox/fault apply to /v1 only.
 #pragma once
 

@@ -58,7 +58,8 @@ TEST_CASE("the sandbox server serves Xero, Stripe and OAuth at their prefixes",
 
   auto changed = call(port, http::verb::post, "/_sandbox/mutate?stream=stripe/customers&count=2");
   CHECK(json::parse(changed.body())["changed"] == 2);
-  CHECK(call(port, http::verb::post, "/_sandbox/mutate?stream=sage/contacts").result_int() == 400);
+  CHECK(call(port, http::verb::post, "/_sandbox/mutate?stream=qbo/Invoice").result_int() == 400);
+  CHECK(call(port, http::verb::get, "/sage/v3.1/contacts").result_int() == 401);
   // Raw brackets, as Stripe's clients send them.
   auto events = call(port, http::verb::get, "/stripe/v1/events?types[]=customer.updated",
                      {{"Authorization", "Bearer sk_test_sandbox"}});
