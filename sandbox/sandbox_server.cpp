@@ -15,6 +15,7 @@
 
 #include "sandbox/sandbox_data.hpp"
 #include "sandbox/vendor_oauth.hpp"
+#include "sandbox/vendor_quickbooks.hpp"
 #include "sandbox/vendor_sage.hpp"
 #include "sandbox/vendor_stripe.hpp"
 #include "sandbox/vendor_xero.hpp"
@@ -49,6 +50,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   xero_api xero;
   stripe_api stripe;
   sage_api sage;
+  quickbooks_api quickbooks;
 
   explicit impl(server_options o)
       : opts(std::move(o)),
@@ -83,6 +85,14 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
               s.records = opts.records;
               s.seed = opts.seed;
               return s;
+            }(),
+            oauth, &wall_ms),
+        quickbooks(
+            [&] {
+              quickbooks_options q;
+              q.records = opts.records;
+              q.seed = opts.seed;
+              return q;
             }(),
             oauth, &wall_ms) {}
 
@@ -199,13 +209,13 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   bool vendor(const http::request<http::string_body>& req, const std::string& target,
               const std::string& path, http::response<http::string_body>& res) {
     static const std::string xero_prefix = "/xero/api.xro/2.0", stripe_prefix = "/stripe/v1",
-                             sage_prefix = "/sage/v3.1";
+                             sage_prefix = "/sage/v3.1", qbo_prefix = "/quickbooks/v3/company";
     auto under = [&](const std::string& p) {
       return path.rfind(p, 0) == 0 && (path.size() == p.size() || path[p.size()] == '/');
     };
     bool is_xero = under(xero_prefix), is_stripe = under(stripe_prefix), is_oauth = under("/oauth");
-    bool is_sage = under(sage_prefix);
-    if (!is_xero && !is_stripe && !is_oauth && !is_sage) return false;
+    bool is_sage = under(sage_prefix), is_qbo = under(qbo_prefix);
+    if (!is_xero && !is_stripe && !is_oauth && !is_sage && !is_qbo) return false;
     vendor_request vr;
     make_request(std::string(req.method_string()), target, vr);  // it parsed in handle()
     for (const auto& f : req) {
@@ -218,6 +228,9 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     if (is_xero) {
       vr.path = vr.path.substr(xero_prefix.size());
       out = xero.handle(vr);
+    } else if (is_qbo) {
+      vr.path = vr.path.substr(qbo_prefix.size());
+      out = quickbooks.handle(vr);
     } else if (is_sage) {
       vr.path = vr.path.substr(sage_prefix.size());
       out = sage.handle(vr);
@@ -241,14 +254,15 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     read_action(path.substr(std::string("/_sandbox/").size()), a);
     auto slash = stream.find('/');
     auto vendor = stream.substr(0, slash), coll = stream.substr(slash + 1);
-    long n = vendor == "xero"     ? xero.control(a, coll, count)
-             : vendor == "stripe" ? stripe.control(a, coll, count)
-             : vendor == "sage"   ? sage.control(a, coll, count)
-                                  : -1;
+    long n = vendor == "xero"         ? xero.control(a, coll, count)
+             : vendor == "stripe"     ? stripe.control(a, coll, count)
+             : vendor == "sage"       ? sage.control(a, coll, count)
+             : vendor == "quickbooks" ? quickbooks.control(a, coll, count)
+                                      : -1;
     if (n < 0) {
       res.result(http::status::bad_request);
       res.body() =
-          R"({"error":{"message":"unknown stream; vendor streams are xero/<Collection> , stripe/<collection> or sage/<collection>"}})";
+          R"({"error":{"message":"unknown stream; vendor streams are xero/<Collection> , stripe/<collection>, sage/<collection> or quickbooks/<Entity>"}})";
       return;
     }
     res.body() = "{\"changed\":" + std::to_string(n) + "}";
@@ -303,6 +317,17 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     } else if (path == "/_sandbox/oauth/fail_next_refresh") {
       oauth.fail_next_refresh();
       res.body() = R"({"queued":"fail_next_refresh"})";
+    } else if (path == "/_sandbox/quickbooks/fault") {
+      auto kind = param("kind");
+      auto count = static_cast<size_t>(std::max(1L, num("count", 1)));
+      if (!quickbooks.fault(kind, count)) {
+        res.result(http::status::bad_request);
+        res.body() = R"({"error":{"message":"kind must be throttle or fault_in_200"}})";
+        return true;
+      }
+      res.body() = "{\"queued\":\"" + kind + "\",\"count\":" + std::to_string(count) + "}";
+    } else if (path == "/_sandbox/quickbooks/realm") {
+      res.body() = "{\"realm\":\"" + quickbooks.realm() + "\"}";
     } else if (path == "/_sandbox/sage/business") {
       res.body() = "{\"business_id\":\"" + sage.business_id() + "\"}";
     } else if (path == "/_sandbox/xero/tenant") {

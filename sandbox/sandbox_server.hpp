@@ -26,9 +26,14 @@
 //   /sage/v3.1/{contacts|sales_invoices|contact_payments|bank_accounts|ledger_accounts}
 //       Bearer token from /oauth/token + X-Business (GET /_sandbox/sage/business tells it);
 //       $items/$next/$total, updated_or_created_since, deleted_since     vendor_sage.hpp
+//   /quickbooks/v3/company/{realm}/query?query=SELECT … and /cdc?entities=…&changedSince=…
+//       Bearer token from /oauth/token; realm from GET /_sandbox/quickbooks/realm; Fault
+//       bodies, 500/min per realm (429 Fault 3001)                      vendor_quickbooks.hpp
 // Vendor controls (no auth; loopback only):
 //   POST /_sandbox/{mutate|invalid|repair|remove}?stream=xero/Invoices|stripe/customers|
-//        sage/contacts&count=N  (Sage: removed records move to deleted_since)
+//        sage/contacts|quickbooks/Invoice&count=N  (Sage: removed records move to
+//        deleted_since; QuickBooks: removed invoices and payments are Deleted in CDC,
+//        customers become inactive)
 //        Xero: remove voids or deletes (contacts: archives); Stripe: every change adds an event,
 //        remove deletes customers only (customer.deleted); the others are never deleted.
 //   POST /_sandbox/xero/fault?kind=day_limit&count=N      429 X-Rate-Limit-Problem: day
@@ -36,6 +41,8 @@
 //   POST /_sandbox/oauth/fail_next_refresh                the next refresh is invalid_grant
 //   GET  /_sandbox/xero/tenant                            {"tenant_id":…}
 //   GET  /_sandbox/sage/business                          {"business_id":…}
+//   POST /_sandbox/quickbooks/fault?kind=throttle|fault_in_200&count=N
+//   GET  /_sandbox/quickbooks/realm                       {"realm":…}
 // The generic faults of /_sandbox/fault apply to /v1 only.
 #pragma once
 
