@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "sandbox/sandbox_data.hpp"
+#include "sandbox/vendor_ecb.hpp"
 #include "sandbox/vendor_oauth.hpp"
 #include "sandbox/vendor_quickbooks.hpp"
 #include "sandbox/vendor_sage.hpp"
@@ -51,6 +52,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   stripe_api stripe;
   sage_api sage;
   quickbooks_api quickbooks;
+  ecb_feed ecb;
 
   explicit impl(server_options o)
       : opts(std::move(o)),
@@ -94,7 +96,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
               q.seed = opts.seed;
               return q;
             }(),
-            oauth, &wall_ms) {}
+            oauth, &wall_ms),
+        ecb(opts.seed, &wall_ms) {}
 
   static int64_t wall_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -214,8 +217,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
       return path.rfind(p, 0) == 0 && (path.size() == p.size() || path[p.size()] == '/');
     };
     bool is_xero = under(xero_prefix), is_stripe = under(stripe_prefix), is_oauth = under("/oauth");
-    bool is_sage = under(sage_prefix), is_qbo = under(qbo_prefix);
-    if (!is_xero && !is_stripe && !is_oauth && !is_sage && !is_qbo) return false;
+    bool is_sage = under(sage_prefix), is_qbo = under(qbo_prefix), is_ecb = under("/ecb");
+    if (!is_xero && !is_stripe && !is_oauth && !is_sage && !is_qbo && !is_ecb) return false;
     vendor_request vr;
     make_request(std::string(req.method_string()), target, vr);  // it parsed in handle()
     for (const auto& f : req) {
@@ -228,6 +231,9 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     if (is_xero) {
       vr.path = vr.path.substr(xero_prefix.size());
       out = xero.handle(vr);
+    } else if (is_ecb) {
+      vr.path = vr.path.substr(4);
+      out = ecb.handle(vr);
     } else if (is_qbo) {
       vr.path = vr.path.substr(qbo_prefix.size());
       out = quickbooks.handle(vr);

@@ -29,6 +29,7 @@
 //   /quickbooks/v3/company/{realm}/query?query=SELECT … and /cdc?entities=…&changedSince=…
 //       Bearer token from /oauth/token; realm from GET /_sandbox/quickbooks/realm; Fault
 //       bodies, 500/min per realm (429 Fault 3001)                      vendor_quickbooks.hpp
+//   /ecb/stats/eurofxref/eurofxref-daily.xml, …/eurofxref-hist-90d.xml (no auth)   vendor_ecb.hpp
 // Vendor controls (no auth; loopback only):
 //   POST /_sandbox/{mutate|invalid|repair|remove}?stream=xero/Invoices|stripe/customers|
 //        sage/contacts|quickbooks/Invoice&count=N  (Sage: removed records move to
