@@ -16,6 +16,7 @@
 #include "sandbox/sandbox_data.hpp"
 #include "sandbox/vendor_ecb.hpp"
 #include "sandbox/vendor_oauth.hpp"
+#include "sandbox/vendor_odata.hpp"
 #include "sandbox/vendor_quickbooks.hpp"
 #include "sandbox/vendor_sage.hpp"
 #include "sandbox/vendor_stripe.hpp"
@@ -53,6 +54,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   sage_api sage;
   quickbooks_api quickbooks;
   ecb_feed ecb;
+  odata_api odata;
 
   explicit impl(server_options o)
       : opts(std::move(o)),
@@ -97,7 +99,16 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
               return q;
             }(),
             oauth, &wall_ms),
-        ecb(opts.seed, &wall_ms) {}
+        ecb(opts.seed, &wall_ms),
+        odata(
+            [&] {
+              odata_options d;
+              d.records = opts.records;
+              d.seed = opts.seed;
+              d.api_key = opts.api_key;
+              return d;
+            }(),
+            oauth, &wall_ms) {}
 
   static int64_t wall_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -218,7 +229,9 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     };
     bool is_xero = under(xero_prefix), is_stripe = under(stripe_prefix), is_oauth = under("/oauth");
     bool is_sage = under(sage_prefix), is_qbo = under(qbo_prefix), is_ecb = under("/ecb");
-    if (!is_xero && !is_stripe && !is_oauth && !is_sage && !is_qbo && !is_ecb) return false;
+    bool is_odata = under("/odata");
+    if (!is_xero && !is_stripe && !is_oauth && !is_sage && !is_qbo && !is_ecb && !is_odata)
+      return false;
     vendor_request vr;
     make_request(std::string(req.method_string()), target, vr);  // it parsed in handle()
     for (const auto& f : req) {
@@ -231,6 +244,9 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     if (is_xero) {
       vr.path = vr.path.substr(xero_prefix.size());
       out = xero.handle(vr);
+    } else if (is_odata) {
+      vr.path = vr.path.substr(6);
+      out = odata.handle(vr);
     } else if (is_ecb) {
       vr.path = vr.path.substr(4);
       out = ecb.handle(vr);
@@ -264,11 +280,12 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
              : vendor == "stripe"     ? stripe.control(a, coll, count)
              : vendor == "sage"       ? sage.control(a, coll, count)
              : vendor == "quickbooks" ? quickbooks.control(a, coll, count)
+             : vendor == "odata"      ? odata.control(a, coll, count)
                                       : -1;
     if (n < 0) {
       res.result(http::status::bad_request);
       res.body() =
-          R"({"error":{"message":"unknown stream; vendor streams are xero/<Collection> , stripe/<collection>, sage/<collection> or quickbooks/<Entity>"}})";
+          R"({"error":{"message":"unknown stream; vendor streams are xero/<Collection> , stripe/<collection>, sage/<collection> or quickbooks/<Entity> or odata/<EntitySet>"}})";
       return;
     }
     res.body() = "{\"changed\":" + std::to_string(n) + "}";

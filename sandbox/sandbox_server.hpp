@@ -30,9 +30,11 @@
 //       Bearer token from /oauth/token; realm from GET /_sandbox/quickbooks/realm; Fault
 //       bodies, 500/min per realm (429 Fault 3001)                      vendor_quickbooks.hpp
 //   /ecb/stats/eurofxref/eurofxref-daily.xml, …/eurofxref-hist-90d.xml (no auth)   vendor_ecb.hpp
+//   /odata/{Customers|Invoices}  @odata.nextLink, Prefer odata.maxpagesize, $filter=Modified
+//       ge|gt …, $count; Bearer <api key or access token>               vendor_odata.hpp
 // Vendor controls (no auth; loopback only):
 //   POST /_sandbox/{mutate|invalid|repair|remove}?stream=xero/Invoices|stripe/customers|
-//        sage/contacts|quickbooks/Invoice&count=N  (Sage: removed records move to
+//        sage/contacts|quickbooks/Invoice|odata/Invoices&count=N  (Sage: removed records move to
 //        deleted_since; QuickBooks: removed invoices and payments are Deleted in CDC,
 //        customers become inactive)
 //        Xero: remove voids or deletes (contacts: archives); Stripe: every change adds an event,
