@@ -14,6 +14,13 @@
 #include <thread>
 
 #include "sandbox/sandbox_data.hpp"
+#include "sandbox/vendor_ecb.hpp"
+#include "sandbox/vendor_oauth.hpp"
+#include "sandbox/vendor_odata.hpp"
+#include "sandbox/vendor_quickbooks.hpp"
+#include "sandbox/vendor_sage.hpp"
+#include "sandbox/vendor_stripe.hpp"
+#include "sandbox/vendor_xero.hpp"
 
 namespace ledgersync::sandbox {
 
@@ -41,7 +48,67 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   std::deque<fault> faults;
   std::atomic<uint64_t> requests{0}, faults_served{0};
 
-  explicit impl(server_options o) : opts(std::move(o)), data(opts.records, opts.seed) {}
+  oauth_server oauth;
+  xero_api xero;
+  stripe_api stripe;
+  sage_api sage;
+  quickbooks_api quickbooks;
+  ecb_feed ecb;
+  odata_api odata;
+
+  explicit impl(server_options o)
+      : opts(std::move(o)),
+        data(opts.records, opts.seed),
+        oauth(
+            [&] {
+              auto a = oauth_options::defaults();
+              a.seed = opts.seed;
+              return a;
+            }(),
+            &wall_ms),
+        xero(
+            [&] {
+              xero_options x;
+              x.records = opts.records;
+              x.seed = opts.seed;
+              return x;
+            }(),
+            oauth, &wall_ms),
+        stripe(
+            [&] {
+              stripe_options s;
+              s.records = opts.records;
+              s.seed = opts.seed;
+              s.api_key = opts.api_key;
+              return s;
+            }(),
+            &wall_ms),
+        sage(
+            [&] {
+              sage_options s;
+              s.records = opts.records;
+              s.seed = opts.seed;
+              return s;
+            }(),
+            oauth, &wall_ms),
+        quickbooks(
+            [&] {
+              quickbooks_options q;
+              q.records = opts.records;
+              q.seed = opts.seed;
+              return q;
+            }(),
+            oauth, &wall_ms),
+        ecb(opts.seed, &wall_ms),
+        odata(
+            [&] {
+              odata_options d;
+              d.records = opts.records;
+              d.seed = opts.seed;
+              d.api_key = opts.api_key;
+              return d;
+            }(),
+            oauth, &wall_ms) {}
 
   static int64_t wall_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -66,7 +133,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     res.set(http::field::content_type, "application/json");
     res.set(http::field::server, "ledgersync-sandbox");
     // The url_view points into `target`, which must outlive it.
-    const std::string target(req.target());
+    const std::string target = escape_brackets(req.target());
     auto u = boost::urls::parse_origin_form(target);
     if (!u) {
       res.result(http::status::bad_request);
@@ -87,6 +154,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     };
     if (path.rfind("/_sandbox/", 0) == 0) return control(path, param, num, res);
     ++requests;
+    if (vendor(req, target, path, res)) return true;
     auto expected = "Bearer " + opts.api_key;
     if (req[http::field::authorization] != expected) {
       res.result(http::status::unauthorized);
@@ -151,6 +219,78 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     return true;
   }
 
+  // The vendor formats (sandbox/vendor_*.hpp) at their own prefixes; false for any other path.
+  bool vendor(const http::request<http::string_body>& req, const std::string& target,
+              const std::string& path, http::response<http::string_body>& res) {
+    static const std::string xero_prefix = "/xero/api.xro/2.0", stripe_prefix = "/stripe/v1",
+                             sage_prefix = "/sage/v3.1", qbo_prefix = "/quickbooks/v3/company";
+    auto under = [&](const std::string& p) {
+      return path.rfind(p, 0) == 0 && (path.size() == p.size() || path[p.size()] == '/');
+    };
+    bool is_xero = under(xero_prefix), is_stripe = under(stripe_prefix), is_oauth = under("/oauth");
+    bool is_sage = under(sage_prefix), is_qbo = under(qbo_prefix), is_ecb = under("/ecb");
+    bool is_odata = under("/odata");
+    if (!is_xero && !is_stripe && !is_oauth && !is_sage && !is_qbo && !is_ecb && !is_odata)
+      return false;
+    vendor_request vr;
+    make_request(std::string(req.method_string()), target, vr);  // it parsed in handle()
+    for (const auto& f : req) {
+      std::string k(f.name_string());
+      for (auto& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      vr.headers[k] = std::string(f.value());
+    }
+    vr.body = req.body();
+    vendor_response out;
+    if (is_xero) {
+      vr.path = vr.path.substr(xero_prefix.size());
+      out = xero.handle(vr);
+    } else if (is_odata) {
+      vr.path = vr.path.substr(6);
+      out = odata.handle(vr);
+    } else if (is_ecb) {
+      vr.path = vr.path.substr(4);
+      out = ecb.handle(vr);
+    } else if (is_qbo) {
+      vr.path = vr.path.substr(qbo_prefix.size());
+      out = quickbooks.handle(vr);
+    } else if (is_sage) {
+      vr.path = vr.path.substr(sage_prefix.size());
+      out = sage.handle(vr);
+    } else if (is_stripe) {
+      vr.path = vr.path.substr(stripe_prefix.size());
+      out = stripe.handle(vr);
+    } else {
+      out = oauth.handle(vr);
+    }
+    res.result(static_cast<http::status>(out.status));
+    res.set(http::field::content_type, out.content_type);
+    for (const auto& [k, v] : out.headers) res.set(k, v);
+    res.body() = std::move(out.body);
+    return true;
+  }
+
+  // /_sandbox/{mutate,invalid,repair,remove}?stream=xero/Invoices|stripe/customers
+  void vendor_control(const std::string& path, const std::string& stream, size_t count,
+                      http::response<http::string_body>& res) {
+    vendor_collection::action a{};
+    read_action(path.substr(std::string("/_sandbox/").size()), a);
+    auto slash = stream.find('/');
+    auto vendor = stream.substr(0, slash), coll = stream.substr(slash + 1);
+    long n = vendor == "xero"         ? xero.control(a, coll, count)
+             : vendor == "stripe"     ? stripe.control(a, coll, count)
+             : vendor == "sage"       ? sage.control(a, coll, count)
+             : vendor == "quickbooks" ? quickbooks.control(a, coll, count)
+             : vendor == "odata"      ? odata.control(a, coll, count)
+                                      : -1;
+    if (n < 0) {
+      res.result(http::status::bad_request);
+      res.body() =
+          R"({"error":{"message":"unknown stream; vendor streams are xero/<Collection> , stripe/<collection>, sage/<collection> or quickbooks/<Entity> or odata/<EntitySet>"}})";
+      return;
+    }
+    res.body() = "{\"changed\":" + std::to_string(n) + "}";
+  }
+
   template <class Param, class Num>
   bool control(const std::string& path, Param& param, Num& num,
                http::response<http::string_body>& res) {
@@ -175,11 +315,46 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
                path == "/_sandbox/repair" || path == "/_sandbox/remove") {
       auto stream = param("stream", "customers");
       auto count = static_cast<size_t>(std::max(0L, num("count", 1)));
+      if (stream.find('/') != std::string::npos) {
+        vendor_control(path, stream, count, res);
+        return true;
+      }
       size_t n = path == "/_sandbox/mutate"    ? data.mutate(stream, count, wall_ms())
                  : path == "/_sandbox/invalid" ? data.invalidate(stream, count, wall_ms())
                  : path == "/_sandbox/remove"  ? data.remove(stream, count)
                                                : data.repair(stream, count, wall_ms());
       res.body() = "{\"changed\":" + std::to_string(n) + "}";
+    } else if (path == "/_sandbox/xero/fault" || path == "/_sandbox/stripe/fault") {
+      auto kind = param("kind");
+      auto count = static_cast<size_t>(std::max(1L, num("count", 1)));
+      bool ok = path == "/_sandbox/stripe/fault" ? stripe.fault(kind, count) : kind == "day_limit";
+      if (ok && path == "/_sandbox/xero/fault") xero.fault_day_limit(count);
+      if (!ok) {
+        res.result(http::status::bad_request);
+        res.body() = path == "/_sandbox/xero/fault"
+                         ? R"({"error":{"message":"kind must be day_limit"}})"
+                         : R"({"error":{"message":"kind must be rate_limit or lock_timeout"}})";
+        return true;
+      }
+      res.body() = "{\"queued\":\"" + kind + "\",\"count\":" + std::to_string(count) + "}";
+    } else if (path == "/_sandbox/oauth/fail_next_refresh") {
+      oauth.fail_next_refresh();
+      res.body() = R"({"queued":"fail_next_refresh"})";
+    } else if (path == "/_sandbox/quickbooks/fault") {
+      auto kind = param("kind");
+      auto count = static_cast<size_t>(std::max(1L, num("count", 1)));
+      if (!quickbooks.fault(kind, count)) {
+        res.result(http::status::bad_request);
+        res.body() = R"({"error":{"message":"kind must be throttle or fault_in_200"}})";
+        return true;
+      }
+      res.body() = "{\"queued\":\"" + kind + "\",\"count\":" + std::to_string(count) + "}";
+    } else if (path == "/_sandbox/quickbooks/realm") {
+      res.body() = "{\"realm\":\"" + quickbooks.realm() + "\"}";
+    } else if (path == "/_sandbox/sage/business") {
+      res.body() = "{\"business_id\":\"" + sage.business_id() + "\"}";
+    } else if (path == "/_sandbox/xero/tenant") {
+      res.body() = "{\"tenant_id\":\"" + xero.tenant_id() + "\"}";
     } else if (path == "/_sandbox/stats") {
       std::lock_guard lock(mu);
       res.body() = "{\"requests\":" + std::to_string(requests.load()) +

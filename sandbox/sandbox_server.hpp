@@ -11,6 +11,42 @@
 //   POST /_sandbox/remove?stream=S&count=N      records vanish, with no deletion marker
 //   GET  /_sandbox/stats                        requests served, faults pending
 // Errors use Stripe's body: {"error":{"type","code","message"}}.
+//
+// Beside it, each vendor's own wire format at its own prefix, from the same seed and record count
+// (details and bodies in the vendor headers; handlers take a vendor_request, so tests need no
+// socket):
+//   /xero/api.xro/2.0/{Invoices|Contacts|Payments|BankTransactions|Accounts}   vendor_xero.hpp
+//       Bearer token from /oauth/token + xero-tenant-id (GET /_sandbox/xero/tenant tells it);
+//       page/pageSize, If-Modified-Since, X-*Limit-Remaining, 60/min per tenant (429 minute).
+//   /oauth/{authorize|token|revoke}  OAuth 2.0 for the Xero/QuickBooks/Sage-style clients
+//       xero-sandbox, xero-pkce, quickbooks-sandbox, sage-sandbox         vendor_oauth.hpp
+//   /stripe/v1/{customers|charges|payment_intents|invoices|balance_transactions|events}
+//       Bearer <api key>; limit, starting_after, ending_before, created[...], types[]
+//                                                                         vendor_stripe.hpp
+//   /sage/v3.1/{contacts|sales_invoices|contact_payments|bank_accounts|ledger_accounts}
+//       Bearer token from /oauth/token + X-Business (GET /_sandbox/sage/business tells it);
+//       $items/$next/$total, updated_or_created_since, deleted_since     vendor_sage.hpp
+//   /quickbooks/v3/company/{realm}/query?query=SELECT … and /cdc?entities=…&changedSince=…
+//       Bearer token from /oauth/token; realm from GET /_sandbox/quickbooks/realm; Fault
+//       bodies, 500/min per realm (429 Fault 3001)                      vendor_quickbooks.hpp
+//   /ecb/stats/eurofxref/eurofxref-daily.xml, …/eurofxref-hist-90d.xml (no auth)   vendor_ecb.hpp
+//   /odata/{Customers|Invoices}  @odata.nextLink, Prefer odata.maxpagesize, $filter=Modified
+//       ge|gt …, $count; Bearer <api key or access token>               vendor_odata.hpp
+// Vendor controls (no auth; loopback only):
+//   POST /_sandbox/{mutate|invalid|repair|remove}?stream=xero/Invoices|stripe/customers|
+//        sage/contacts|quickbooks/Invoice|odata/Invoices&count=N  (Sage: removed records move to
+//        deleted_since; QuickBooks: removed invoices and payments are Deleted in CDC,
+//        customers become inactive)
+//        Xero: remove voids or deletes (contacts: archives); Stripe: every change adds an event,
+//        remove deletes customers only (customer.deleted); the others are never deleted.
+//   POST /_sandbox/xero/fault?kind=day_limit&count=N      429 X-Rate-Limit-Problem: day
+//   POST /_sandbox/stripe/fault?kind=rate_limit|lock_timeout&count=N   429, no Retry-After
+//   POST /_sandbox/oauth/fail_next_refresh                the next refresh is invalid_grant
+//   GET  /_sandbox/xero/tenant                            {"tenant_id":…}
+//   GET  /_sandbox/sage/business                          {"business_id":…}
+//   POST /_sandbox/quickbooks/fault?kind=throttle|fault_in_200&count=N
+//   GET  /_sandbox/quickbooks/realm                       {"realm":…}
+// The generic faults of /_sandbox/fault apply to /v1 only.
 #pragma once
 
 #include <cstdint>
