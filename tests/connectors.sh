@@ -57,7 +57,8 @@ check "the same file again writes nothing" \
   "$(json_eval "d['inserted'] + d['updated']" <"$work/sync2.json")" 0
 
 # The next day's file: only its rates are new.
-sed "s/2026-11-24/2026-11-25/" "$fixtures/ecb/eurofxref-daily.xml" >"$work/rates/eurofxref-daily.xml"
+sed "s/2026-11-24/2026-11-25/" "$fixtures/ecb/eurofxref-daily.xml" \
+  >"$work/rates/eurofxref-daily.xml"
 "$bin" sync fx --wait --json >"$work/sync3.json"
 check "a new day inserts its rates" "$(json_eval "d['inserted']" <"$work/sync3.json")" 30
 check "60 records stored" "$("$bin" records fx --json | wc -l)" 60
@@ -70,6 +71,16 @@ check "the currencies filter keeps two" "$(json_eval "d['inserted']" <"$work/syn
 rm "$work/rates/eurofxref-daily.xml"
 "$bin" sync usd --wait --json >"$work/sync5.json" 2>&1
 check "a missing file fails the run" "$(json_eval "d['status']" <"$work/sync5.json")" failed
+
+# stripe: its streams and settings are listed; a bad pinned version is refused on save.
+check "connectors stripe shows its streams and settings" \
+  "$("$bin" connectors stripe |
+    grep -cE '^  (stripe_version|mode|customers|balance_transactions) ')" 4
+echo "sk_test_x" >"$work/key"
+"$bin" add pay --connector stripe --base-url https://api.stripe.com --api-key-file "$work/key" \
+  --schedule manual --option stripe_version=latest >/dev/null 2>"$work/err"
+check "a bad stripe_version is refused" $? 2
+check "...naming it" "$(grep -c 'settings.stripe_version must be a date YYYY-MM-DD' "$work/err")" 1
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

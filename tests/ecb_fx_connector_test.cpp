@@ -44,8 +44,7 @@ std::string newest_of(const stream_cursor& c) {
 
 }  // namespace
 
-TEST_CASE("ecb_fx is registered: label, settings, one fx_rates stream, no key needed",
-          "[ecb_fx]") {
+TEST_CASE("ecb_fx is registered: label, settings, one fx_rates stream, no key needed", "[ecb_fx]") {
   auto* k = find_connector_kind("ecb_fx");
   REQUIRE(k);
   CHECK(k->label == "ECB euro reference rates");
@@ -112,9 +111,10 @@ TEST_CASE("ecb_fx: the first pass reads the daily file into canonical fx_rate re
   CHECK(newest_of(after) == "2026-11-24");
 }
 
-TEST_CASE("ecb_fx: a later pass asks If-Modified-Since; 304 is an empty page, old days are "
-          "not written again",
-          "[ecb_fx]") {
+TEST_CASE(
+    "ecb_fx: a later pass asks If-Modified-Since; 304 is an empty page, old days are "
+    "not written again",
+    "[ecb_fx]") {
   auto c = ecb_config();
   auto conn = make_connector(c);
   auto& s = c.streams[0];
@@ -174,9 +174,10 @@ TEST_CASE("ecb_fx: the currencies setting keeps only the listed currencies", "[e
   CHECK(page.records[1].id == "ecb:2026-11-24:EUR:GBP");
 }
 
-TEST_CASE("ecb_fx: an HTTP error or a malformed file is an error naming the stream, nothing "
-          "written",
-          "[ecb_fx]") {
+TEST_CASE(
+    "ecb_fx: an HTTP error or a malformed file is an error naming the stream, nothing "
+    "written",
+    "[ecb_fx]") {
   auto c = ecb_config();
   auto conn = make_connector(c);
   auto& s = c.streams[0];
