@@ -53,6 +53,12 @@ std::string object_of(const stream_config& s) {
   return name.ends_with('s') ? name.substr(0, name.size() - 1) : name;
 }
 
+// Balance transactions are never changed and have no events of their own: their incremental
+// pass lists the ones created since the newest seen instead.
+bool has_events(const stream_config& s) {
+  return object_of(s) != "balance_transaction";
+}
+
 int64_t unix_of(const std::string& text) {
   int64_t t = 0;
   std::from_chars(text.data(), text.data() + text.size(), t);
@@ -100,12 +106,11 @@ class stripe_connector final : public connector {
   http_request page_request(const stream_config& s, const stream_cursor& c) const override {
     auto st = stripe_state::parse(c.state);
     auto r = base_request();
-    boost::urls::url u(base() + (st.events ? "/v1/events" : s.path));
+    bool feed = st.events && has_events(s);
+    boost::urls::url u(base() + (feed ? "/v1/events" : s.path));
     auto params = u.params();
-    if (st.events) {
-      params.append({"types[]", object_of(s) + ".*"});
-      params.append({"created[gte]", st.events_since});
-    }
+    if (feed) params.append({"types[]", object_of(s) + ".*"});
+    if (st.events) params.append({"created[gte]", st.events_since});
     params.set("limit", "100");
     starting_after_paging("starting_after", "/has_more")->apply(st.page_token, u);
     r.url = std::string(u.buffer());
@@ -151,7 +156,8 @@ class stripe_connector final : public connector {
       if (auto v = item["created"].get_int64(); !v.error()) created = v.value_unsafe();
       newest = std::max(newest, created);
       auto text = simdjson::minify(item);
-      auto m = st.events ? model::map_stripe_event(text) : model::map_stripe_object(text);
+      auto m = st.events && has_events(s) ? model::map_stripe_event(text)
+                                          : model::map_stripe_object(text);
       if (!m.problems.empty()) {
         invalid_record bad;
         bad.id = m.record.id.empty() ? last_id : m.record.id;

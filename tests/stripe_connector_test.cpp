@@ -195,6 +195,26 @@ TEST_CASE("stripe: later passes read the object's events; *.deleted is a tombsto
   CHECK(conn->page_request(s, full).url == "https://api.stripe.com/v1/customers?limit=100");
 }
 
+TEST_CASE("stripe: balance transactions, which have no events, list what was created since",
+          "[stripe]") {
+  auto c = stripe_config();
+  auto conn = make_connector(c);
+  auto& s = stream_named(c, "balance_transactions");
+  stream_cursor listed;
+  listed.state = R"({"events_since":"1234567890"})";
+  auto cur = cursor_for_pass(*conn, s, listed, false, "");
+  CHECK(conn->page_request(s, cur).url ==
+        "https://api.stripe.com/v1/balance_transactions?created[gte]=1234567890&limit=100");
+  auto txn = fixture("balance_transaction.json");
+  txn["id"] = "txn_new";
+  txn["created"] = 1234569999;
+  auto page = conn->parse_page(s, cur, list_page({txn}, false));
+  REQUIRE(page.records.size() == 1);
+  CHECK(page.records[0].id == "txn_new");
+  CHECK(json::parse(page.records[0].body)["entity"] == "bank_transaction");
+  CHECK(since_of(cursor_after(*conn, s, cur, page)) == "1234569999");
+}
+
 TEST_CASE("stripe: errors and 429s are answers the engine's retry policy handles", "[stripe]") {
   auto c = stripe_config();
   auto conn = make_connector(c);
