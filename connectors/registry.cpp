@@ -5,6 +5,8 @@
 #include <cstdint>
 
 #include "connectors/connector.hpp"
+#include "connectors/ecb_fx_connector.hpp"
+#include "connectors/stripe_connector.hpp"
 
 namespace ledgersync {
 
@@ -39,7 +41,8 @@ const setting_spec* connector_kind::setting(std::string_view key) const {
 const std::vector<connector_kind>& connector_kinds() {
   // One line per kind: a kind added elsewhere but not listed here does not exist (a static
   // library drops self-registering objects nobody references).
-  static const std::vector<connector_kind> kinds{rest_connector_kind()};
+  static const std::vector<connector_kind> kinds{rest_connector_kind(), ecb_fx_connector_kind(),
+                                                 stripe_connector_kind()};
   return kinds;
 }
 

@@ -248,8 +248,10 @@ TEST_CASE("--option KEY=VALUE: JSON when it reads as JSON, text otherwise, @FILE
 TEST_CASE("connectors: a table of kinds, and one kind's settings and streams") {
   std::ostringstream table;
   cli::write_connectors(table, connectors_json());
-  CHECK(table.str().find("rest  Generic REST API  customers, invoices, payments") !=
+  // Columns as wide as the longest name and label ("ecb_fx", "ECB euro reference rates").
+  CHECK(table.str().find("rest    Generic REST API          customers, invoices, payments") !=
         std::string::npos);
+  CHECK(table.str().find("ecb_fx  ECB euro reference rates  fx_rates") != std::string::npos);
   std::ostringstream one;
   cli::write_connector(one, to_json(*find_connector_kind("rest"), true));
   CHECK(one.str().find("  watermark_order  enum (timestamp|text)  \"timestamp\"") !=

@@ -1,0 +1,83 @@
+// Vendor connectors driven through the real integration actor in virtual time: what the engine
+// makes of their answers (an ECB 304, a Stripe 429 without Retry-After).
+#include "connectors/registry.hpp"
+#include "tests/actor_world.hpp"
+
+using namespace ledgersync;
+using namespace ledgersync::testing;
+
+namespace {
+
+constexpr const char* ecb_day = R"(<?xml version="1.0" encoding="UTF-8"?>
+<gesmes:Envelope xmlns:gesmes="http://www.gesmes.org/xml/2002-08-01"
+  xmlns="http://www.ecb.int/vocabulary/2002-08-01/eurofxref">
+<gesmes:subject>Reference rates</gesmes:subject>
+<Cube><Cube time="2026-11-24"><Cube currency="USD" rate="1.0532"/>
+<Cube currency="GBP" rate="0.83415"/></Cube></Cube></gesmes:Envelope>)";
+
+void add_vendor(world& w, const std::string& name, const std::string& kind, const std::string& base,
+                const std::string& key) {
+  integration_config c;
+  c.name = name;
+  c.connector = kind;
+  c.base_url = base;
+  c.api_key = key;
+  c.schedule = "manual";
+  c.manual_burst = 10;
+  c.streams = find_connector_kind(kind)->default_streams();
+  auto [code, body] = w.call("add", "", {{"config", to_json(c, true)}, {"run_after_save", true}});
+  INFO(body.dump());
+  REQUIRE(code == 0);
+}
+
+}  // namespace
+
+TEST_CASE("ecb_fx through the engine: the file's rates, then a 304 is a clean, empty run") {
+  world w;
+  w.start();
+  w.transport->scripted.push_back(answer(200, ecb_day));
+  add_vendor(w, "fx", "ecb_fx", "https://www.ecb.europa.eu/stats/eurofxref", "");
+  w.settle();
+  CHECK(w.status("fx")["status"] == "active");
+  CHECK(w.lmdb->record_counts("fx")["fx_rates"] == 2);
+  REQUIRE(w.transport->urls.size() == 1);
+  CHECK(w.transport->urls[0] == "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml");
+
+  w.transport->scripted.push_back(answer(304, ""));
+  CHECK(w.call("sync", "fx").first == 0);
+  w.settle();
+  auto s = w.status("fx");
+  CHECK(s["status"] == "active");
+  CHECK(s["last_error"].is_null());
+  CHECK(w.transport->urls.size() == 2);
+  CHECK(w.lmdb->record_counts("fx")["fx_rates"] == 2);
+}
+
+TEST_CASE(
+    "stripe through the engine: a 429 without Retry-After backs off with jitter, then "
+    "the lists are read") {
+  world w;
+  w.start();
+  w.transport->scripted.push_back(
+      answer(429, R"({"error":{"type":"invalid_request_error","code":"rate_limit"}})"));
+  json customer{{"id", "cus_1"},         {"object", "customer"}, {"name", "Jenny Rosen"},
+                {"created", 1700000000}, {"currency", "usd"},    {"balance", 0}};
+  w.transport->scripted.push_back(
+      answer(200, json{{"object", "list"}, {"has_more", false}, {"data", {customer}}}.dump()));
+  for (int i = 0; i < 4; ++i)
+    w.transport->scripted.push_back(answer(200, R"({"object":"list","has_more":false,"data":[]})"));
+  add_vendor(w, "pay", "stripe", "https://api.stripe.com", "sk_test_1");
+  w.sched->run();
+  auto s = w.status("pay");
+  REQUIRE(s["running"] == true);
+  CHECK(s["progress"]["waiting"].get<std::string>().find("rate limited") != std::string::npos);
+  CHECK(w.transport->urls.size() == 1);
+  // Full jitter under the first ceiling (500 ms): retried by then, not given up on.
+  w.sched->advance_time(milliseconds(500));
+  w.sched->run();
+  CHECK(w.transport->urls.size() > 1);
+  w.settle();
+  CHECK(w.status("pay")["status"] == "active");
+  CHECK(w.lmdb->record_counts("pay")["customers"] == 1);
+  CHECK(w.transport->urls[1] == "https://api.stripe.com/v1/customers?limit=100");
+}
