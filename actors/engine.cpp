@@ -160,9 +160,13 @@ reply_promise op_add(self_ptr self, const ops::add_args& args) {
     return rp.deliver(fail(error_kind::invalid_argument,
                            "invalid settings: unknown connector '" + kind_name +
                                "' (known: " + known_connector_kinds() + ")",
-                           json{{"hint", "`ledgersync connectors` lists the connector kinds."},
+                           json{{"hint", "The connectors list describes each kind."},
+                                {"action", {{"op", "connectors"}, {"name", ""}}},
                                 {"connectors", connector_names()}})),
            rp;
+  if (!kind->default_base_url.empty() &&
+      (!conf.contains("base_url") || conf["base_url"] == json("")))
+    conf["base_url"] = kind->default_base_url;
   if (!conf.contains("streams")) {
     conf["streams"] = json::array();
     for (auto& st : kind->default_streams()) conf["streams"].push_back(to_json(st));

@@ -285,7 +285,8 @@ void on_page(self_ptr self, const http_response& resp) {
   }
   if (r.fetch_cursor.full) {
     b.seen_pass = r.fetch_cursor.pass_id;
-    if (!page.has_more) b.sweep.emplace_back(s.name, r.fetch_cursor.pass_id);
+    if (!page.has_more && self->state.conn->full_pass_sees_everything(s))
+      b.sweep.emplace_back(s.name, r.fetch_cursor.pass_id);
   }
   b.run_id = r.id;
   b.run_patch = self->state.run->progress_record().dump();

@@ -84,6 +84,10 @@ class connector {
                                  const page_result& page) const = 0;
   // The page token `state` stands at, "" for none: a resumed pass must not follow it again.
   virtual std::string page_token(const std::string& state) const = 0;
+  // Whether a full pass sees every record the upstream still has, so that what it did not see
+  // is gone and becomes a tombstone. False for sources that show only recent items (the ECB's
+  // daily file): their full pass re-reads, and deletes nothing.
+  virtual bool full_pass_sees_everything(const stream_config&) const { return true; }
 };
 
 // `config` must outlive the connector. Returns nullptr for an unknown connector name.

@@ -71,6 +71,8 @@ class ecb_fx_connector final : public connector {
   }
 
   std::string page_token(const std::string&) const override { return ""; }
+  // The files hold the latest day or 90 days: earlier rates are not gone for being absent.
+  bool full_pass_sees_everything(const stream_config&) const override { return false; }
 
   http_request page_request(const stream_config&, const stream_cursor& c) const override {
     auto r = request();
@@ -168,6 +170,7 @@ connector_kind ecb_fx_connector_kind() {
   connector_kind k;
   k.name = "ecb_fx";
   k.label = "ECB euro reference rates";
+  k.default_base_url = ecb_fx_default_base_url;
   k.description =
       "The European Central Bank's euro foreign exchange reference rates (XML, no key needed): "
       "one fx_rate record per day and currency, base EUR.";

@@ -174,6 +174,7 @@ std::vector<std::string> secret_setting_keys(std::string_view name) {
 
 json to_json(const connector_kind& k, bool detail) {
   json j{{"name", k.name}, {"label", k.label}, {"description", k.description}};
+  if (!k.default_base_url.empty()) j["default_base_url"] = k.default_base_url;
   json streams = json::array();
   for (auto& s : k.streams)
     streams.push_back({{"name", s.name}, {"entity", s.entity}, {"description", s.description}});

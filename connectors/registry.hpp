@@ -53,6 +53,8 @@ struct connector_kind {
   std::string description;
   std::vector<setting_spec> settings;
   std::vector<stream_spec> streams;  // what it offers; the defaults of a new integration
+  // The base URL a new integration gets when the request names none ("" = it must be given).
+  std::string default_base_url;
   // The stream configs a new integration gets when the request names none.
   std::function<std::vector<stream_config>()> default_streams;
   // `config` outlives the connector.

@@ -81,3 +81,33 @@ TEST_CASE(
   CHECK(w.lmdb->record_counts("pay")["customers"] == 1);
   CHECK(w.transport->urls[1] == "https://api.stripe.com/v1/customers?limit=100");
 }
+
+TEST_CASE(
+    "ecb_fx: the base URL defaults to the ECB's; a full pass of the next day deletes nothing") {
+  world w;
+  w.start();
+  w.transport->scripted.push_back(answer(200, ecb_day));
+  // No base URL, no streams: the kind's defaults.
+  auto [code, body] = w.call(
+      "add", "",
+      {{"config",
+        {{"name", "fx"}, {"connector", "ecb_fx"}, {"schedule", "manual"}, {"manual_burst", 10}}},
+       {"run_after_save", true}});
+  INFO(body.dump());
+  REQUIRE(code == 0);
+  w.settle();
+  CHECK(w.call("show", "fx").second["config"]["base_url"] ==
+        "https://www.ecb.europa.eu/stats/eurofxref");
+  CHECK(w.lmdb->record_counts("fx")["fx_rates"] == 2);
+
+  std::string next_day = ecb_day;
+  next_day.replace(next_day.find("2026-11-24"), 10, "2026-11-25");
+  w.transport->scripted.push_back(answer(200, next_day));
+  CHECK(w.call("sync", "fx", {{"full", true}}).first == 0);
+  w.settle();
+  // The day before is absent from the file, not gone: still there, not a tombstone.
+  CHECK(w.lmdb->record_counts("fx")["fx_rates"] == 4);
+  auto [rc, rows] = w.call("records", "fx", {{"stream", "fx_rates"}});
+  REQUIRE(rc == 0);
+  CHECK(rows["records"].size() == 4);
+}
