@@ -71,6 +71,8 @@ try {
     const badge = tile(page, 'arrears').locator('[data-testid="badge"]');
     expect(/Error/.test(await badge.innerText()), 'arrears (records set aside) shows Error');
     expect((await tile(page, 'arrears').innerText()).includes('2 records'), 'set-aside count shown');
+    expect((await tile(page, 'arrears').locator('.connector').innerText()) === 'Generic REST API',
+      'the tile names its connector by its label');
     const bad = tile(page, 'bank-feed').locator('[data-testid="badge"]');
     expect(/Disconnected/.test(await bad.innerText()), 'bank-feed (refused key) shows Disconnected');
     expect(/\(.*\d{1,2}:\d{2}.*\)/.test(await tile(page, 'arrears').locator('dd').first().innerText()),

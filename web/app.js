@@ -11,6 +11,7 @@ const state = {
   role: 'viewer',
   docs: new Map(),   // name -> status document (status --json)
   local: new Map(),  // name -> what this page knows beyond it: message, countdown, last run
+  labels: new Map(), // connector kind -> its label ("Generic REST API"), from /api/v1/connectors
   events: null,
 };
 
@@ -70,6 +71,10 @@ const onUnauthorized = () => signedOut('Your session has ended: sign in again.')
 
 async function loadAll() {
   try {
+    // Labels are a nicety: a service without them still lists its integrations.
+    const kinds = await api('GET', '/api/v1/connectors', undefined, { onUnauthorized })
+      .catch(() => ({ body: [] }));
+    for (const k of kinds.body || []) state.labels.set(k.name, k.label);
     const { body } = await api('GET', '/api/v1/integrations', undefined, { onUnauthorized });
     state.docs.clear();
     for (const d of body || []) state.docs.set(d.name, d);
@@ -316,7 +321,7 @@ function renderTile(doc) {
   li.replaceChildren(...[
     h('div', { class: 'tile-head' },
       h('div', { class: 'title' }, h('h2', { id: titleId }, doc.name),
-        h('div', { class: 'connector' }, `Connector: ${doc.connector}`)),
+        h('div', { class: 'connector' }, state.labels.get(doc.connector) || doc.connector)),
       h('div', {},
         h('span', { class: `badge ${doc.status}`, 'data-testid': 'badge' },
           h('span', { class: 'icon', 'aria-hidden': 'true' }, st.icon), st.label),
