@@ -111,6 +111,12 @@ std::string escape_brackets(std::string_view target) {
   return out;
 }
 
+std::optional<size_t> index_of(const std::vector<std::string>& names, const std::string& name) {
+  auto found = std::find(names.begin(), names.end(), name);
+  if (found == names.end()) return std::nullopt;
+  return static_cast<size_t>(found - names.begin());
+}
+
 std::optional<long> read_count(std::string_view text) {
   if (text.empty() || text.size() > 12) return std::nullopt;
   long v = 0;

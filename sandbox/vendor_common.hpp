@@ -51,6 +51,8 @@ bool make_request(std::string method, std::string_view target, vendor_request& o
 std::string escape_brackets(std::string_view target);
 // application/x-www-form-urlencoded -> pairs, decoded ('+' is a space).
 std::vector<std::pair<std::string, std::string>> parse_form(std::string_view body);
+// Where `name` stands in `names` (a vendor's collections), or nothing.
+std::optional<size_t> index_of(const std::vector<std::string>& names, const std::string& name);
 // A whole decimal number in `text`, or nothing (no sign, no spaces, no trailing text).
 std::optional<long> read_count(std::string_view text);
 // JSON string escaping for the few values the sandbox echoes back (ids, parameters).

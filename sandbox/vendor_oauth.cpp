@@ -82,6 +82,11 @@ void oauth_server::fail_next_refresh() {
   fail_next_refresh_ = true;
 }
 
+bool oauth_server::bearer_valid(const vendor_request& req) {
+  auto bearer = req.header("authorization");
+  return bearer.rfind("Bearer ", 0) == 0 && check_access(bearer.substr(7)) == token_state::valid;
+}
+
 oauth_server::token_state oauth_server::check_access(const std::string& token) {
   std::lock_guard lock(mu_);
   auto it = access_.find(token);

@@ -50,6 +50,8 @@ class oauth_server {
 
   enum class token_state { valid, unknown, expired, revoked };
   token_state check_access(const std::string& access_token);
+  // The request's `Authorization: Bearer TOKEN` names a valid access token.
+  bool bearer_valid(const vendor_request& req);
   // The next refresh_token grant fails with invalid_grant (the vendor revoked the grant).
   void fail_next_refresh();
 

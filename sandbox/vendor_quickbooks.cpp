@@ -106,9 +106,7 @@ vendor_response quickbooks_api::handle(const vendor_request& req) {
     r.body = std::move(body);
     return r;
   };
-  auto bearer = req.header("authorization");
-  if (bearer.rfind("Bearer ", 0) != 0 ||
-      auth_.check_access(bearer.substr(7)) != oauth_server::token_state::valid)
+  if (!auth_.bearer_valid(req))
     return fail(401,
                 "{\"fault\":{\"error\":[{\"message\":\"message=AuthenticationFailed; "
                 "errorCode=003200; statusCode=401\",\"detail\":\"Token expired or invalid\","

@@ -320,10 +320,9 @@ vendor_response stripe_api::handle(const vendor_request& req) {
 }
 
 long stripe_api::control(vendor_collection::action a, const std::string& collection, size_t count) {
-  auto& names = collections();
-  auto found = std::find(names.begin(), names.end(), collection);
-  if (found == names.end()) return -1;
-  size_t c = static_cast<size_t>(found - names.begin());
+  auto found = index_of(collections(), collection);
+  if (!found) return -1;
+  size_t c = *found;
   std::lock_guard lock(mu_);
   if (a == vendor_collection::action::remove && c != customers) return 0;
   auto changed = colls_[c].apply(a, count, now_());
@@ -346,13 +345,11 @@ bool stripe_api::fault(const std::string& kind, size_t count) {
 }
 
 std::vector<std::string> stripe_api::records(const std::string& collection) {
-  auto& names = collections();
-  auto found = std::find(names.begin(), names.end(), collection);
   std::vector<std::string> out;
-  if (found == names.end()) return out;
+  auto c = index_of(collections(), collection);
+  if (!c) return out;
   std::lock_guard lock(mu_);
-  size_t c = static_cast<size_t>(found - names.begin());
-  for (size_t i = 0; i < colls_[c].recs.size(); ++i) render(c, i, out.emplace_back());
+  for (size_t i = 0; i < colls_[*c].recs.size(); ++i) render(*c, i, out.emplace_back());
   return out;
 }
 

@@ -162,9 +162,7 @@ vendor_response xero_api::handle(const vendor_request& req) {
     limit_headers(r, now);
     return r;
   };
-  auto bearer = req.header("authorization");
-  if (bearer.rfind("Bearer ", 0) != 0 ||
-      auth_.check_access(bearer.substr(7)) != oauth_server::token_state::valid) {
+  if (!auth_.bearer_valid(req)) {
     auto r = error(
         401,
         R"({"Title":"Unauthorized","Status":401,"Detail":"AuthenticationUnsuccessful","Instance":")" +
@@ -270,12 +268,10 @@ vendor_response xero_api::handle(const vendor_request& req) {
 }
 
 long xero_api::control(vendor_collection::action a, const std::string& collection, size_t count) {
-  auto& names = collections();
-  auto found = std::find(names.begin(), names.end(), collection);
-  if (found == names.end()) return -1;
+  auto c = index_of(collections(), collection);
+  if (!c) return -1;
   std::lock_guard lock(mu_);
-  return static_cast<long>(
-      colls_[static_cast<size_t>(found - names.begin())].apply(a, count, now_()).size());
+  return static_cast<long>(colls_[*c].apply(a, count, now_()).size());
 }
 
 void xero_api::fault_day_limit(size_t count) {
@@ -284,13 +280,11 @@ void xero_api::fault_day_limit(size_t count) {
 }
 
 std::vector<std::string> xero_api::records(const std::string& collection) {
-  auto& names = collections();
-  auto found = std::find(names.begin(), names.end(), collection);
   std::vector<std::string> out;
-  if (found == names.end()) return out;
+  auto c = index_of(collections(), collection);
+  if (!c) return out;
   std::lock_guard lock(mu_);
-  size_t c = static_cast<size_t>(found - names.begin());
-  for (size_t i = 0; i < colls_[c].recs.size(); ++i) render(c, i, out.emplace_back());
+  for (size_t i = 0; i < colls_[*c].recs.size(); ++i) render(*c, i, out.emplace_back());
   return out;
 }
 
