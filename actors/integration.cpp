@@ -246,7 +246,7 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
         count_metric(self, "upstream_requests_total", "requests to upstreams, by answer",
                      {{"answer", resp.status == 429 ? std::string("429") : answer}});
         if (auto p = st.probes.find(id); p != st.probes.end()) {
-          auto e = classify_response(resp, "test of " + st.cfg.streams.front().name);
+          auto e = st.conn->probe_error(st.cfg.streams.front(), resp);
           json out{{"ok", e.ok()}, {"status", resp.status}};
           if (e.ok()) {
             out["message"] =

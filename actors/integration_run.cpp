@@ -202,6 +202,16 @@ void fetch_page(self_ptr self) {
   auto& r = *st.run;
   if (r.request_id || r.waiting || r.stream_fetched_all || !r.error.ok() || r.cancelled) return;
   if (static_cast<int>(r.commits.size()) >= st.ctx->write_window) return;  // backpressure
+  if (auto now = mono(self); now < st.quota_free_at) {
+    count_metric(self, "rate_limit_waits_total",
+                 "waits before an upstream call: our own pacing, or the upstream's 429",
+                 {{"limiter", "upstream_quota"}});
+    auto wait = std::chrono::ceil<milliseconds>(st.quota_free_at - now);
+    arm_retry(self, wait,
+              "the upstream's quota is spent, next request in " +
+                  std::to_string((wait.count() + 999) / 1000) + "s");
+    return;
+  }
   if (!st.upstream.try_take(mono(self))) {
     count_metric(self, "rate_limit_waits_total",
                  "waits before an upstream call: our own pacing, or the upstream's 429",
@@ -262,6 +272,7 @@ void on_page(self_ptr self, const http_response& resp) {
     return fail_run(self, loop);
   r.attempt = 0;
   r.rate_waits = 0;
+  if (page.pause_ms > 0) st.quota_free_at = mono(self) + milliseconds(page.pause_ms);
   auto next = cursor_after(*st.conn, s, r.fetch_cursor, page);
   r.count_page(r.stream_idx, page.records.size() + page.invalid.size(), page.total,
                r.fetch_cursor.pages == 0, !page.has_more);

@@ -53,6 +53,9 @@ struct page_result {
   std::string next_token;
   int64_t total = -1;       // total records the pass will see, when the upstream says
   std::string max_updated;  // highest updated_at in this page
+  // The upstream's remaining quota is spent (its rate-limit headers say so): the engine waits
+  // this long before the next request instead of running into a 429. 0: no wait.
+  int64_t pause_ms = 0;
 };
 
 // Where the stream stands once `page` (fetched from `c`) is committed: one more page, the
@@ -72,6 +75,11 @@ class connector {
                                  const http_response& r) = 0;
   // A cheap request that proves the URL and the credentials work ("test connection").
   virtual http_request probe_request(const stream_config& s) const = 0;
+  // What the answer to probe_request means, in the vendor's terms where they help (a refused
+  // tenant id rather than a bare 403); ok when the test passed.
+  virtual error_info probe_error(const stream_config& s, const http_response& r) const {
+    return classify_response(r, "test of " + s.name);
+  }
 
   // The connector owns its per-stream state (a string it alone reads) and how it advances.
   // The state a new pass starts from, given the state the last pass left; a full pass ignores

@@ -34,9 +34,14 @@ class retry_policy {
     if (!e.retryable()) return std::nullopt;
     if (e.category == error_category::rate_limited) {
       if (rate_limit_waits >= s_.max_rate_limit_waits) return std::nullopt;
-      if (e.retry_after_s >= 0)
-        return std::min<std::chrono::milliseconds>(std::chrono::seconds(e.retry_after_s),
-                                                   s_.max_retry_after);
+      // A wait beyond the cap (a daily limit: hours) is neither cut short, to be refused again,
+      // nor sat out inside the run: the run ends, and its error carries when the upstream
+      // takes calls again (status_facts::rate_limited_until_ms keeps the schedule off till then).
+      if (e.retry_after_s >= 0) {
+        std::chrono::milliseconds wait = std::chrono::seconds(e.retry_after_s);
+        if (wait > s_.max_retry_after) return std::nullopt;
+        return wait;
+      }
       return jitter(attempt);
     }
     if (attempt + 1 >= s_.max_attempts) return std::nullopt;

@@ -23,7 +23,8 @@ json status_facts::to_json() const {
               {"active_run_id", active_run_id},
               {"set_aside", set_aside},
               {"awaiting_key", awaiting_key},
-              {"consecutive_failures", consecutive_failures}};
+              {"consecutive_failures", consecutive_failures},
+              {"rate_limited_until_ms", rate_limited_until_ms}};
 }
 
 status_facts status_facts::from_json(const json& j) {
@@ -40,6 +41,7 @@ status_facts status_facts::from_json(const json& j) {
   f.set_aside = j.value("set_aside", uint64_t{0});
   f.awaiting_key = j.value("awaiting_key", false);
   f.consecutive_failures = j.value("consecutive_failures", uint32_t{0});
+  f.rate_limited_until_ms = j.value("rate_limited_until_ms", int64_t{0});
   if (j.contains("last_error") && j["last_error"].is_object()) {
     auto& e = j["last_error"];
     f.last_error.category = category_from_name(e.value("category", "none"));
@@ -90,6 +92,9 @@ std::string scheduled_pause(const status_facts& f, int64_t now_ms) {
   if (f.awaiting_key)
     return "waiting for a new API key: scheduled syncs are paused until the key is "
            "reconfigured, a connection test succeeds, or a sync is started by hand";
+  if (now_ms < f.rate_limited_until_ms)
+    return "the upstream's rate limit is used up: no scheduled attempt before " +
+           format_iso(from_ms(f.rate_limited_until_ms));
   auto until = f.last_attempt_ms + scheduled_backoff_ms(f.consecutive_failures);
   if (f.consecutive_failures > 0 && now_ms < until)
     return "backing off after " + std::to_string(f.consecutive_failures) +

@@ -29,6 +29,9 @@ struct status_facts {
   // sync is started by hand: calling again with the same key only fails again.
   bool awaiting_key = false;
   uint32_t consecutive_failures = 0;  // failed runs in a row (not auth): scheduled backoff
+  // The last run ended on a rate limit whose reset is further off than a run waits (Xero's
+  // daily limit): no scheduled run before this time. 0 = none.
+  int64_t rate_limited_until_ms = 0;
 
   nlohmann::json to_json() const;
   static status_facts from_json(const nlohmann::json& j);
@@ -53,7 +56,8 @@ struct run_progress {
 int64_t scheduled_backoff_ms(uint32_t failures);
 
 // Why a scheduled (or resumed) run must not start at `now_ms`, or "" when it may: refused
-// credentials wait for new ones; an integration that keeps failing backs off. The integration
+// credentials wait for new ones; a rate limit waits for its reset; an integration that keeps
+// failing backs off. The integration
 // actor skips by it and the status shows it, so both say the same.
 std::string scheduled_pause(const status_facts& f, int64_t now_ms);
 

@@ -201,6 +201,17 @@ vendor_response xero_api::handle(const vendor_request& req) {
   app_minute_.take("app", now, retry_ms);
   if (req.method != "GET") return answer(error(405, validation_error("only GET is served here")));
 
+  // The connection test's call: the organisation the tenant id names.
+  if (req.path == "/Organisation") {
+    vendor_response r;
+    r.body = "{\"Id\":\"" + stable_uuid(mix64(now) ^ 3) +
+             "\",\"Status\":\"OK\",\"ProviderName\":\"ledgersync sandbox\","
+             "\"DateTimeUTC\":\"" +
+             xero_date(now) + "\",\"Organisations\":[{\"OrganisationID\":\"" + opts_.tenant_id +
+             "\",\"Name\":\"Sandbox Trading Ltd\",\"BaseCurrency\":\"GBP\","
+             "\"CountryCode\":\"GB\",\"OrganisationType\":\"COMPANY\"}]}";
+    return answer(r);
+  }
   auto& names = collections();
   auto found =
       std::find(names.begin(), names.end(), req.path.substr(std::min<size_t>(1, req.path.size())));

@@ -72,7 +72,10 @@ TEST_CASE("retry policy honours Retry-After and bounds rate-limit waits separate
   CHECK(*p.next_delay(e, 0, 0) == seconds(7));
   CHECK(*p.next_delay(e, 99, 2) == seconds(7));  // attempts do not count for 429
   CHECK_FALSE(p.next_delay(e, 0, 3));
+  // Longer than the cap: the run ends rather than waiting a cut-short time to be refused again.
   e.retry_after_s = 100000;
+  CHECK_FALSE(p.next_delay(e, 0, 0));
+  e.retry_after_s = static_cast<int>(s.max_retry_after.count() / 1000);
   CHECK(*p.next_delay(e, 0, 0) == s.max_retry_after);
 }
 

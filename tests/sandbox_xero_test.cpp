@@ -102,6 +102,10 @@ TEST_CASE("Xero paging: page and pageSize, pagination, Accounts unpaged", "[sand
   CHECK(w.get("/Invoices?page=0").status == 400);
   CHECK(w.get("/Invoices?pageSize=1001").status == 400);
   CHECK(w.get("/Quotes").status == 404);
+  // The connection test's call names the organisation the tenant id stands for.
+  auto org = json::parse(w.get("/Organisation").body)["Organisations"][0];
+  CHECK(org["OrganisationID"] == w.xero.tenant_id());
+  CHECK(org["BaseCurrency"] == "GBP");
 }
 
 TEST_CASE("Xero If-Modified-Since returns only what changed, with /Date()/ stamps",

@@ -111,3 +111,106 @@ TEST_CASE(
   REQUIRE(rc == 0);
   CHECK(rows["records"].size() == 4);
 }
+
+namespace {
+
+constexpr const char* xero_invoice = R"({"Type":"ACCREC","InvoiceID":"inv-1","InvoiceNumber":"INV-1",
+  "Contact":{"ContactID":"c-1","Name":"Barney"},"Date":"/Date(1539993600000+0000)/",
+  "DueDate":"/Date(1546128000000+0000)/","Status":"AUTHORISED","SubTotal":40.00,"TotalTax":0.00,
+  "Total":40.00,"AmountDue":40.00,"AmountPaid":0.00,"CurrencyCode":"NZD",
+  "UpdatedDateUTC":"/Date(1541176290160+0000)/"})";
+
+void add_xero(world& w, const std::string& schedule) {
+  integration_config c;
+  c.name = "books";
+  c.connector = "xero";
+  c.base_url = "https://api.xero.com/api.xro/2.0";
+  c.api_key = "access-token";
+  c.schedule = schedule;
+  c.manual_burst = 10;
+  c.settings = json{{"tenant_id", "45e4708e-d862-4111-ab3a-dd8cd03913e1"}};
+  c.streams = find_connector_kind("xero")->default_streams();
+  auto [code, body] = w.call("add", "", {{"config", to_json(c, true)}, {"run_after_save", true}});
+  INFO(body.dump());
+  REQUIRE(code == 0);
+}
+
+http_response xero_page(const std::string& collection, const std::string& items,
+                        header_list headers = {}) {
+  return answer(200,
+                R"({"Status":"OK","pagination":{"page":1,"pageSize":100,"pageCount":1,)"
+                R"("itemCount":1},")" +
+                    collection + "\":[" + items + "]}",
+                std::move(headers));
+}
+
+}  // namespace
+
+TEST_CASE(
+    "xero through the engine: a minute 429 waits its Retry-After, and a spent "
+    "X-MinLimit-Remaining pauses the next request instead of running into a 429") {
+  world w;
+  w.start();
+  w.transport->scripted.push_back(
+      answer(429, "", {{"Retry-After", "30"}, {"X-Rate-Limit-Problem", "minute"}}));
+  w.transport->scripted.push_back(
+      xero_page("Invoices", xero_invoice, {{"X-MinLimit-Remaining", "0"}}));
+  for (auto coll : {"Contacts", "Payments", "BankTransactions", "Accounts"})
+    w.transport->scripted.push_back(xero_page(coll, ""));
+  add_xero(w, "manual");
+  w.sched->run();
+  CHECK(w.transport->urls.size() == 1);
+  CHECK(w.status("books")["progress"]["waiting"].get<std::string>().find("rate limited") !=
+        std::string::npos);
+  w.sched->advance_time(seconds(29));
+  w.sched->run();
+  CHECK(w.transport->urls.size() == 1);  // Retry-After, not a jittered guess
+  w.sched->advance_time(seconds(1));
+  w.sched->run();
+  REQUIRE(w.transport->urls.size() == 2);
+  CHECK(w.lmdb->record_counts("books")["invoices"] == 1);
+  // The minute's quota is spent: contacts wait a minute rather than collect a 429.
+  CHECK(w.status("books")["progress"]["waiting"].get<std::string>().find("quota is spent") !=
+        std::string::npos);
+  w.sched->advance_time(seconds(59));
+  w.sched->run();
+  CHECK(w.transport->urls.size() == 2);
+  w.sched->advance_time(seconds(1));
+  w.sched->run();
+  w.settle();
+  CHECK(w.transport->urls.size() == 6);
+  CHECK(w.transport->urls[2].find("/Contacts?") != std::string::npos);
+  CHECK(w.status("books")["status"] == "active");
+}
+
+TEST_CASE(
+    "xero through the engine: a day-limit 429 ends the run at once, burning no retries, and "
+    "no scheduled run comes before the limit resets") {
+  world w;
+  w.start();
+  w.transport->scripted.push_back(
+      answer(429, "", {{"Retry-After", "43200"}, {"X-Rate-Limit-Problem", "day"}}));
+  add_xero(w, "every 15m");
+  w.sched->run();
+  auto s = w.status("books");
+  CHECK(s["running"] == false);
+  CHECK(s["last_error"]["category"] == "rate_limited");
+  CHECK(s["paused"].get<std::string>().find("rate limit is used up") != std::string::npos);
+  CHECK(w.transport->urls.size() == 1);
+  // Twelve hours of the schedule firing every 15 minutes: not one call before the reset.
+  for (int i = 0; i < 47; ++i) {
+    w.sched->advance_time(minutes(15));
+    w.sched->run();
+  }
+  CHECK(w.transport->urls.size() == 1);
+  for (auto coll : {"Invoices", "Contacts", "Payments", "BankTransactions", "Accounts"})
+    w.transport->scripted.push_back(xero_page(coll, ""));
+  // The reset passes: the next fire runs.
+  for (int i = 0; i < 2 && w.transport->urls.size() == 1; ++i) {
+    w.sched->advance_time(minutes(15));
+    w.sched->run();
+  }
+  w.settle();
+  CHECK(w.transport->urls.size() == 6);
+  CHECK(w.status("books")["status"] == "active");
+}
