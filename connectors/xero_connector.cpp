@@ -60,8 +60,8 @@ const xero_stream_def kStreams[] = {
     {"invoices", "invoice", "Invoices", model::map_xero_invoice, true},
     {"contacts", "customer", "Contacts", model::map_xero_contact, true},
     {"payments", "payment", "Payments", model::map_xero_payment, true},
-    {"bank_transactions", "bank_transaction", "BankTransactions",
-     model::map_xero_bank_transaction, true},
+    {"bank_transactions", "bank_transaction", "BankTransactions", model::map_xero_bank_transaction,
+     true},
     {"accounts", "gl_account", "Accounts", model::map_xero_account, false},
 };
 
@@ -147,7 +147,8 @@ class xero_connector final : public connector {
       u.params().set("pageSize", std::to_string(page_size_));
       paging()->apply(st.page_token, u);
     }
-    if (!st.filter.empty()) r.headers.emplace_back("If-Modified-Since", if_modified_since(st.filter));
+    if (!st.filter.empty())
+      r.headers.emplace_back("If-Modified-Since", if_modified_since(st.filter));
     r.url = std::string(u.buffer());
     return r;
   }
@@ -365,19 +366,20 @@ connector_kind xero_connector_kind() {
       "notes, overpayments and prepayments)";
   k.settings = {tenant, page_size, base_currency};
   for (auto& d : kStreams)
-    k.streams.push_back({d.name, d.entity,
-                         std::string("/") + d.collection + (d.paged ? "" : ", not paged")});
+    k.streams.push_back(
+        {d.name, d.entity, std::string("/") + d.collection + (d.paged ? "" : ", not paged")});
   k.default_streams = xero_streams;
   k.make = [](const integration_config& c) -> std::unique_ptr<connector> {
     return std::make_unique<xero_connector>(c);
   };
   k.check = [](const nlohmann::json& settings) -> std::string {
     auto tenant = text_setting(settings, "tenant_id");
-    if (tenant.empty() || tenant.find_first_of("\r\n") != std::string::npos ||
-        std::any_of(tenant.begin(), tenant.end(),
-                    [](char ch) { return static_cast<unsigned char>(ch) < 0x20; }))
+    // It becomes a header value: a line break would let it add headers of its own.
+    if (std::any_of(tenant.begin(), tenant.end(),
+                    [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; }))
       return "settings.tenant_id must be one line of text (Xero's tenant id, a UUID)";
-    if (auto cur = text_setting(settings, "base_currency"); !cur.empty() && !model::find_currency(cur))
+    if (auto cur = text_setting(settings, "base_currency");
+        !cur.empty() && !model::find_currency(cur))
       return "settings.base_currency must be an ISO 4217 code like GBP, got " +
              model::quote_text(cur, 20);
     return "";

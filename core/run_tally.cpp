@@ -128,8 +128,7 @@ void run_tally::settle(status_facts& f, int64_t now_ms) const {
   // A run ended by a rate limit (one whose Retry-After is longer than a run waits, see
   // core/retry_policy.hpp): scheduled runs wait until the upstream takes calls again.
   f.rate_limited_until_ms = 0;
-  if (word == "failed" && error.category == error_category::rate_limited &&
-      error.retry_after_s > 0)
+  if (word == "failed" && error.category == error_category::rate_limited && error.retry_after_s > 0)
     f.rate_limited_until_ms = now_ms + int64_t{error.retry_after_s} * 1000;
   if (word == "ok" || word == "error") {
     f.consecutive_failures = 0;

@@ -114,7 +114,8 @@ TEST_CASE(
 
 namespace {
 
-constexpr const char* xero_invoice = R"({"Type":"ACCREC","InvoiceID":"inv-1","InvoiceNumber":"INV-1",
+constexpr const char* xero_invoice =
+    R"({"Type":"ACCREC","InvoiceID":"inv-1","InvoiceNumber":"INV-1",
   "Contact":{"ContactID":"c-1","Name":"Barney"},"Date":"/Date(1539993600000+0000)/",
   "DueDate":"/Date(1546128000000+0000)/","Status":"AUTHORISED","SubTotal":40.00,"TotalTax":0.00,
   "Total":40.00,"AmountDue":40.00,"AmountPaid":0.00,"CurrencyCode":"NZD",

@@ -9,6 +9,8 @@
 #include "config/integration_config.hpp"
 #include "connectors/connector.hpp"
 #include "core/retry_policy.hpp"
+#include "core/run_tally.hpp"
+#include "core/status_model.hpp"
 #include "tests/model_fixtures.hpp"
 
 using namespace ledgersync;
@@ -95,14 +97,15 @@ TEST_CASE("xero is registered: tenant id, page size, five streams and their enti
   CHECK(k->setting("page_size")->default_value == 100);
   std::vector<std::pair<std::string, std::string>> names;
   for (auto& s : k->default_streams()) names.emplace_back(s.name, s.entity);
-  CHECK(names == std::vector<std::pair<std::string, std::string>>{
-                     {"invoices", "invoice"},
-                     {"contacts", "customer"},
-                     {"payments", "payment"},
-                     {"bank_transactions", "bank_transaction"},
-                     {"accounts", "gl_account"}});
+  CHECK(names ==
+        std::vector<std::pair<std::string, std::string>>{{"invoices", "invoice"},
+                                                         {"contacts", "customer"},
+                                                         {"payments", "payment"},
+                                                         {"bank_transactions", "bank_transaction"},
+                                                         {"accounts", "gl_account"}});
   CHECK(validate(xero_config()) == "");
-  CHECK(validate_settings(*k, json::object()).starts_with("settings.tenant_id is required for xero"));
+  CHECK(
+      validate_settings(*k, json::object()).starts_with("settings.tenant_id is required for xero"));
   CHECK(validate_settings(*k, json{{"tenant_id", "abc\r\nX-Evil: 1"}}) ==
         "settings.tenant_id must be one line of text (Xero's tenant id, a UUID)");
   CHECK(validate_settings(*k, json{{"tenant_id", kTenant}, {"page_size", 5000}}) ==
@@ -207,8 +210,7 @@ TEST_CASE("xero: a later pass sends If-Modified-Since and stores only what chang
   CHECK_FALSE(has_header(conn->page_request(s, full), "If-Modified-Since"));
 }
 
-TEST_CASE("xero: contacts include archived ones; accounts come whole, without paging",
-          "[xero]") {
+TEST_CASE("xero: contacts include archived ones; accounts come whole, without paging", "[xero]") {
   auto c = xero_config();
   auto conn = make_connector(c);
   auto& contacts = stream_named(c, "contacts");
@@ -255,8 +257,8 @@ TEST_CASE("xero: payments without a currency take the base currency setting", "[
   auto& s = stream_named(xero_config(), "payments");
   auto body = json::parse(read_fixture("xero/Payments.json"));
   body["Payments"][0]["Invoice"].erase("CurrencyCode");
-  auto without = make_connector(xero_config())
-                     ->parse_page(s, stream_cursor{}, answer(200, body.dump()));
+  auto without =
+      make_connector(xero_config())->parse_page(s, stream_cursor{}, answer(200, body.dump()));
   REQUIRE(without.invalid.size() == 1);
   CHECK(without.invalid[0].missing.front() == "currency");
   auto c = xero_config(json{{"tenant_id", kTenant}, {"base_currency", "NZD"}});
@@ -275,16 +277,16 @@ TEST_CASE("xero: 401 and a refused tenant id say what to do; the test reads /Org
   CHECK(probe.url == std::string(kBase) + "/Organisation");
   CHECK(header_of(probe, "xero-tenant-id") == kTenant);
 
-  auto unauthorized = answer(
-      401, R"({"Title":"Unauthorized","Status":401,"Detail":"AuthenticationUnsuccessful"})");
+  auto unauthorized =
+      answer(401, R"({"Title":"Unauthorized","Status":401,"Detail":"AuthenticationUnsuccessful"})");
   auto e = conn->parse_page(s, stream_cursor{}, unauthorized).error;
   CHECK(e.category == error_category::auth);
   CHECK(e.message == "stream invoices: HTTP 401 — AuthenticationUnsuccessful");
   CHECK(e.hint().find("connect again or reconfigure with a new token") != std::string::npos);
   CHECK(conn->probe_error(s, unauthorized).category == error_category::auth);
 
-  auto forbidden = answer(
-      403, R"({"Title":"Forbidden","Status":403,"Detail":"AuthorizationUnsuccessful"})");
+  auto forbidden =
+      answer(403, R"({"Title":"Forbidden","Status":403,"Detail":"AuthorizationUnsuccessful"})");
   auto t = conn->probe_error(s, forbidden);
   CHECK(t.category == error_category::auth);
   CHECK(t.message == std::string("test of Xero organisation ") + kTenant +
@@ -330,8 +332,7 @@ TEST_CASE("xero limits: a minute 429 waits Retry-After; a daily one ends the run
   CHECK(*delay <= policy.ceiling(1));
 }
 
-TEST_CASE("xero limits: a remaining count at its floor pauses before the next request",
-          "[xero]") {
+TEST_CASE("xero limits: a remaining count at its floor pauses before the next request", "[xero]") {
   auto ok = [](header_list h) { return read_xero_limits(answer(200, "{}", std::move(h)), "s"); };
   CHECK(ok({{"X-MinLimit-Remaining", "12"}, {"X-AppMinLimit-Remaining", "9000"}}).pause_ms == 0);
   CHECK(ok({{"X-MinLimit-Remaining", "1"}}).pause_ms == 60000);
@@ -345,4 +346,25 @@ TEST_CASE("xero limits: a remaining count at its floor pauses before the next re
   auto spent = page_of("Invoices", pages(1, 100, 1, 3));
   spent.headers = {{"X-MinLimit-Remaining", "0"}};
   CHECK(conn->parse_page(s, stream_cursor{}, spent).pause_ms == 60000);
+}
+
+TEST_CASE("xero limits: a run ended by the day limit pauses scheduled runs until its reset",
+          "[xero]") {
+  run_tally run;
+  run.error =
+      read_xero_limits(answer(429, "", {{"Retry-After", "43200"}, {"X-Rate-Limit-Problem", "day"}}),
+                       "stream invoices")
+          .refused;
+  status_facts facts;
+  const int64_t t0 = 1'790'000'000'000;
+  run.settle(facts, t0);
+  CHECK(facts.rate_limited_until_ms == t0 + 43'200'000);
+  // Kept with the status, so a restarted service still waits.
+  auto kept = status_facts::from_json(facts.to_json());
+  CHECK(scheduled_pause(kept, t0 + 43'199'000).find("rate limit is used up") != std::string::npos);
+  CHECK(scheduled_pause(kept, t0 + 43'200'000) == "");
+  // A later run that succeeds clears it.
+  run_tally ok;
+  ok.settle(kept, t0 + 43'300'000);
+  CHECK(kept.rate_limited_until_ms == 0);
 }
