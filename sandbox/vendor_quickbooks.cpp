@@ -147,7 +147,7 @@ vendor_response quickbooks_api::handle(const vendor_request& req) {
   };
   if (op == "query") {
     static const std::regex grammar(
-        R"(^\s*SELECT\s+(\*|COUNT\(\*\))\s+FROM\s+(\w+)(\s+WHERE\s+MetaData\.LastUpdatedTime\s*(>=|>)\s*'([^']+)')?(\s+STARTPOSITION\s+(\d+))?(\s+MAXRESULTS\s+(\d+))?\s*$)",
+        R"(^\s*SELECT\s+(\*|COUNT\(\*\))\s+FROM\s+(\w+)(\s+WHERE\s+MetaData\.LastUpdatedTime\s*(>=|>)\s*'([^']+)')?(\s+ORDERBY\s+MetaData\.LastUpdatedTime(\s+(ASC|DESC))?)?(\s+STARTPOSITION\s+(\d+))?(\s+MAXRESULTS\s+(\d+))?\s*$)",
         std::regex::icase);
     std::smatch m;
     std::string q = req.param("query");
@@ -155,8 +155,9 @@ vendor_response quickbooks_api::handle(const vendor_request& req) {
       return fail(400,
                   fault_body("ValidationFault", "4000", "Error parsing query",
                              "QueryParserError: the sandbox understands SELECT */COUNT(*) FROM "
-                             "<entity> [WHERE MetaData.LastUpdatedTime > '<ISO>'] "
-                             "[STARTPOSITION n] [MAXRESULTS n]",
+                             "<entity> [WHERE MetaData.LastUpdatedTime > '<ISO>'] [ORDERBY "
+                             "MetaData.LastUpdatedTime [ASC|DESC]] [STARTPOSITION n] "
+                             "[MAXRESULTS n]",
                              now));
     long e = by_name(m[2]);
     if (e < 0)
@@ -171,7 +172,8 @@ vendor_response quickbooks_api::handle(const vendor_request& req) {
                                     "QueryValidationError: LastUpdatedTime must be ISO 8601", now));
       since = to_ms(*t) / 1000 * 1000 + (m[4] == ">" ? 1000 : 0);
     }
-    long start = m[7].matched ? std::stol(m[7]) : 1, max = m[9].matched ? std::stol(m[9]) : 100;
+    long start = m[10].matched ? std::stol(m[10]) : 1,
+         max = m[12].matched ? std::stol(m[12]) : 100;
     if (start < 1 || max < 1 || max > 1000)
       return fail(
           400, fault_body("ValidationFault", "4001", "Invalid query",
@@ -180,6 +182,13 @@ vendor_response quickbooks_api::handle(const vendor_request& req) {
     std::vector<size_t> hits;
     for (size_t i = 0; i < recs.size(); ++i)
       if (!recs[i].deleted && recs[i].updated_ms / 1000 * 1000 >= since) hits.push_back(i);
+    if (m[6].matched) {
+      bool desc = m[8].matched && (m[8] == "DESC" || m[8] == "desc");
+      std::stable_sort(hits.begin(), hits.end(), [&](size_t a, size_t b) {
+        return desc ? recs[a].updated_ms / 1000 > recs[b].updated_ms / 1000
+                    : recs[a].updated_ms / 1000 < recs[b].updated_ms / 1000;
+      });
+    }
     std::string name = entities()[static_cast<size_t>(e)];
     if (m[1] != "*") {
       r.body = "{\"QueryResponse\":{\"totalCount\":" + std::to_string(hits.size()) +
