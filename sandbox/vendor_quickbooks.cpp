@@ -9,7 +9,7 @@ namespace ledgersync::sandbox {
 
 namespace {
 
-enum entity { customer, invoice, payment };
+enum entity { customer, invoice, payment, account };
 const char* const kCurrencies[] = {"USD", "CAD", "GBP"};
 
 // QuickBooks writes times in the company's zone; the sandbox company is on UTC-07:00.
@@ -30,7 +30,7 @@ std::string fault_body(const std::string& type, const std::string& code, const s
 }  // namespace
 
 const std::vector<std::string>& quickbooks_api::entities() {
-  static const std::vector<std::string> e{"Customer", "Invoice", "Payment"};
+  static const std::vector<std::string> e{"Customer", "Invoice", "Payment", "Account"};
   return e;
 }
 
@@ -52,7 +52,8 @@ void quickbooks_api::render(size_t e, size_t idx, std::string& out) const {
   auto id = [&](size_t ee, size_t i) { return std::to_string(ee * 10000 + i + 1); };
   auto meta = "\"MetaData\":{\"CreateTime\":\"" + qbo_time(r.created_ms) +
               "\",\"LastUpdatedTime\":\"" + qbo_time(r.updated_ms) + "\"}";
-  if (r.deleted && e != customer) {
+  // Customers and accounts are never deleted, only made inactive.
+  if (r.deleted && e != customer && e != account) {
     out += "{\"domain\":\"QBO\",\"status\":\"Deleted\",\"Id\":\"" + id(e, idx) + "\"," + meta + "}";
     return;
   }
@@ -85,6 +86,15 @@ void quickbooks_api::render(size_t e, size_t idx, std::string& out) const {
            (r.invalid ? std::string() : ",\"TotalAmt\":" + cents_text(total)) +
            ",\"Balance\":" + cents_text(balance) + ",\"PrivateNote\":\"PO " +
            std::to_string(h % 10000) + "\"}";
+  } else if (e == account) {
+    static const char* const classes[] = {"Asset", "Liability", "Equity", "Revenue", "Expense"};
+    static const char* const types[] = {"Bank", "Accounts Payable", "Equity", "Income",
+                                        "Expense"};
+    size_t k = fixed % 5;
+    out += (r.invalid ? std::string() : ",\"Name\":\"Account " + std::to_string(idx + 1) + "\"") +
+           ",\"AcctNum\":\"" + std::to_string(1000 + idx) + "\",\"Classification\":\"" +
+           classes[k] + "\",\"AccountType\":\"" + types[k] +
+           "\",\"Active\":" + (r.deleted ? "false" : "true") + "}";
   } else {
     size_t inv = fixed % n;
     int64_t amount = static_cast<int64_t>(h % 400000 + 100);
