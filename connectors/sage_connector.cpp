@@ -94,7 +94,13 @@ std::string sage_data_code(const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (!j.is_array() || j.empty() || !j[0].is_object()) return "";
   auto code = j[0].find("$dataCode");
-  return code != j[0].end() && code->is_string() ? code->get<std::string>() : "";
+  if (code == j[0].end() || !code->is_string()) return "";
+  // Upstream text that reaches a hint: only a code's shape ("AuthorizationFailure").
+  auto text = code->get<std::string>();
+  bool shaped = text.size() <= 64 && std::all_of(text.begin(), text.end(), [](char ch) {
+                  return isalnum(static_cast<unsigned char>(ch)) || ch == '_';
+                });
+  return shaped ? text : "";
 }
 
 class sage_connector final : public connector {
@@ -259,7 +265,6 @@ class sage_connector final : public connector {
       e.specific_hint = "Sage knows no business " + model::quote_text(business_, 40) +
                         " for this token: check settings.business_id (GET /businesses lists "
                         "the ones the user can reach)";
-      e.fix_settings = {"settings"};
       e.permanent = true;
     }
   }
