@@ -28,9 +28,10 @@ constexpr const char* cdc_token = "cdc";
 // `pass_start`: the server's time when this pass began (the first answer's "time");
 // `token`: the page token followed last ("" = STARTPOSITION 1): "<position>", "<position>
 // <pass_start>" from the first page, or "cdc <pass_start>"; `cdc`: the pass reads Change Data
-// Capture now; `pass_max`: the newest LastUpdatedTime committed in this pass.
+// Capture now; `pass_max`: the newest LastUpdatedTime committed in this pass; `synced_from`: the
+// server's time when the last completed pass began (what its CDC covered changes from).
 struct qbo_state {
-  std::string watermark, since, pass_start, token, pass_max;
+  std::string watermark, since, pass_start, token, pass_max, synced_from;
   bool cdc = false;
 
   static qbo_state parse(const std::string& text) {
@@ -46,6 +47,7 @@ struct qbo_state {
     st.pass_start = str("pass_start");
     st.token = str("token");
     st.pass_max = str("pass_max");
+    st.synced_from = str("synced_from");
     st.cdc = j.value("cdc", false);
     return st;
   }
@@ -53,7 +55,7 @@ struct qbo_state {
     nlohmann::json j = nlohmann::json::object();
     for (auto [k, v] : {std::pair{"watermark", &watermark}, {"since", &since},
                         {"pass_start", &pass_start}, {"token", &token},
-                        {"pass_max", &pass_max}})
+                        {"pass_max", &pass_max}, {"synced_from", &synced_from}})
       if (!v->empty()) j[k] = *v;
     if (cdc) j["cdc"] = true;
     return j.dump();
@@ -216,6 +218,7 @@ class quickbooks_connector final : public connector {
       return st.dump();
     }
     if (later(st.pass_max, st.watermark, watermark_order::timestamp)) st.watermark = st.pass_max;
+    if (!st.pass_start.empty()) st.synced_from = st.pass_start;
     st.since.clear();
     st.pass_start.clear();
     st.token.clear();
@@ -344,7 +347,8 @@ class quickbooks_connector final : public connector {
     }
     // The query is read: the pass ends with Change Data Capture, for deletions and for what
     // changed while it paged (a record changed mid-pass moves in LastUpdatedTime order, and the
-    // one it displaced would be skipped) — since the watermark, or since a first pass began.
+    // one it displaced would be skipped). A stream not synced for 30 days cannot ask: a full
+    // pass then finds what was deleted.
     qbo_state next = st;
     next.pass_start = pass_start;
     auto since = cdc_since(next);
@@ -362,9 +366,12 @@ class quickbooks_connector final : public connector {
     return number_of(st.token.substr(0, st.token.find(' ')), 1);
   }
 
-  // Changes since the watermark in an incremental pass, since the pass began otherwise.
+  // What CDC reads from: in a first or full pass, what changed since it began; in a later one,
+  // since the last pass began (nothing deleted before then is still unseen) — not since the
+  // newest record, which in a quiet company may be older than CDC's 30 days.
   static std::string cdc_since(const qbo_state& st) {
-    return st.since.empty() ? st.pass_start : st.since;
+    if (st.since.empty()) return st.pass_start;
+    return st.synced_from.empty() ? st.since : st.synced_from;
   }
 
   std::string company() const {

@@ -213,12 +213,37 @@ TEST_CASE("quickbooks: a later pass queries since the watermark; CDC's deletions
   CHECK_FALSE(done.in_pass);
   CHECK(watermark_of(done) == "2026-11-22T08:00:00-07:00");
 
-  // A watermark older than CDC's 30 days: the query still runs, CDC is not asked (it would
+  // Not synced for more than CDC's 30 days: the query still runs, CDC is not asked (it would
   // refuse); a full pass reconciles deletions.
   stream_cursor old;
   old.state = R"({"watermark":"2026-09-01T10:00:00-07:00"})";
   auto stale = cursor_for_pass(*conn, s, old, false, "");
   CHECK_FALSE(conn->parse_page(s, stale, query_page("Payment", {})).has_more);
+}
+
+TEST_CASE("quickbooks: CDC reads from when the last pass began, not from the newest record",
+          "[quickbooks]") {
+  auto c = qbo_config();
+  auto conn = make_connector(c);
+  auto& s = stream_named(c, "customers");
+  auto first = cursor_for_pass(*conn, s, stream_cursor{}, false, "");
+  json customer{{"Id", "1"},
+                {"DisplayName", "Amy's Bird Sanctuary"},
+                {"MetaData", {{"LastUpdatedTime", "2026-08-01T10:00:00-07:00"}}}};
+  auto listed = conn->parse_page(s, first,
+                                 query_page("Customer", {customer}, "2026-11-20T09:00:00-07:00"));
+  auto cdc = cursor_after(*conn, s, first, listed);
+  auto done = cursor_after(*conn, s, cdc, conn->parse_page(s, cdc, cdc_page("Customer", {})));
+  CHECK_FALSE(done.in_pass);
+  // A quiet company: its newest record is four months old, its last sync five days.
+  auto later_pass = cursor_for_pass(*conn, s, done, false, "");
+  CHECK(query_of(conn->page_request(s, later_pass).url).find(
+            ">= '2026-08-01T10:00:00-07:00'") != std::string::npos);
+  auto quiet = conn->parse_page(s, later_pass,
+                                query_page("Customer", {}, "2026-11-25T09:00:00-07:00"));
+  CHECK(quiet.has_more);
+  CHECK(conn->page_request(s, cursor_after(*conn, s, later_pass, quiet))
+            .url.find("changedSince=2026-11-20T09%3A00%3A00-07%3A00") != std::string::npos);
 }
 
 TEST_CASE("quickbooks: a record lacking a required field is set aside; accounts map",
