@@ -53,9 +53,12 @@ struct qbo_state {
   }
   std::string dump() const {
     nlohmann::json j = nlohmann::json::object();
-    for (auto [k, v] : {std::pair{"watermark", &watermark}, {"since", &since},
-                        {"pass_start", &pass_start}, {"token", &token},
-                        {"pass_max", &pass_max}, {"synced_from", &synced_from}})
+    for (auto [k, v] : {std::pair{"watermark", &watermark},
+                        {"since", &since},
+                        {"pass_start", &pass_start},
+                        {"token", &token},
+                        {"pass_max", &pass_max},
+                        {"synced_from", &synced_from}})
       if (!v->empty()) j[k] = *v;
     if (cdc) j["cdc"] = true;
     return j.dump();
@@ -120,8 +123,7 @@ model::mapped map_record(const std::string& entity, std::string_view text) {
 const simdjson::dom::element* field_ci(simdjson::dom::object o, std::string_view key,
                                        simdjson::dom::element& out) {
   for (auto [k, v] : o) {
-    if (k.size() == key.size() &&
-        std::equal(k.begin(), k.end(), key.begin(), [](char a, char b) {
+    if (k.size() == key.size() && std::equal(k.begin(), k.end(), key.begin(), [](char a, char b) {
           return std::tolower(static_cast<unsigned char>(a)) ==
                  std::tolower(static_cast<unsigned char>(b));
         })) {
@@ -151,8 +153,8 @@ error_info fault_error(simdjson::dom::element doc, int status, const std::string
     if (field_ci(first, "code", e)) code = scalar_text(e);
   }
   error_info out;
-  bool auth_type = type == "AuthenticationFault" || type == "AUTHENTICATION" ||
-                   type == "AuthorizationFault";
+  bool auth_type =
+      type == "AuthenticationFault" || type == "AUTHENTICATION" || type == "AuthorizationFault";
   if (status == 429 || code == "3001" || type == "ThrottleExceeded") {
     out.category = error_category::rate_limited;
     out.retry_after_s = 60;  // QuickBooks's documented wait; it sends no Retry-After
@@ -236,18 +238,15 @@ class quickbooks_connector final : public connector {
     auto r = base_request();
     auto entity = entity_of(s);
     if (st.cdc) {
-      r.url = company() + "/cdc?entities=" + entity +
-              "&changedSince=" + url_encode(cdc_since(st)) +
+      r.url = company() + "/cdc?entities=" + entity + "&changedSince=" + url_encode(cdc_since(st)) +
               "&minorversion=" + std::to_string(minor_);
       return r;
     }
     std::string q = "SELECT * FROM " + entity;
     if (!st.since.empty()) q += " WHERE MetaData.LastUpdatedTime >= '" + st.since + "'";
-    q += " ORDERBY MetaData.LastUpdatedTime STARTPOSITION " +
-         std::to_string(position_of(st)) + " MAXRESULTS " +
-         std::to_string(max_results_);
-    r.url = company() + "/query?query=" + url_encode(q) +
-            "&minorversion=" + std::to_string(minor_);
+    q += " ORDERBY MetaData.LastUpdatedTime STARTPOSITION " + std::to_string(position_of(st)) +
+         " MAXRESULTS " + std::to_string(max_results_);
+    r.url = company() + "/query?query=" + url_encode(q) + "&minorversion=" + std::to_string(minor_);
     return r;
   }
 
@@ -455,8 +454,8 @@ connector_kind quickbooks_connector_kind() {
   results.help = "records per page (MAXRESULTS), 1 to 1000";
   k.settings = {realm, minor, results};
   for (auto& s : qbo_streams())
-    k.streams.push_back({s.name, s.entity,
-                         "SELECT * FROM " + entity_of(s) + ", deletions from /cdc"});
+    k.streams.push_back(
+        {s.name, s.entity, "SELECT * FROM " + entity_of(s) + ", deletions from /cdc"});
   k.default_streams = qbo_streams;
   k.make = [](const integration_config& c) -> std::unique_ptr<connector> {
     return std::make_unique<quickbooks_connector>(c);

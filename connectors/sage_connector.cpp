@@ -342,10 +342,10 @@ connector_kind sage_connector_kind() {
   };
   k.check = [](const nlohmann::json& settings) -> std::string {
     auto id = settings.value("business_id", "");
-    bool header_safe = !id.empty() && id.size() <= 100 &&
-                       std::all_of(id.begin(), id.end(), [](char ch) {
-                         return isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
-                       });
+    bool header_safe =
+        !id.empty() && id.size() <= 100 && std::all_of(id.begin(), id.end(), [](char ch) {
+          return isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
+        });
     if (!header_safe)
       return "settings.business_id must be Sage's business id (letters, digits, - and _), got " +
              nlohmann::json(id.substr(0, 40)).dump();

@@ -88,8 +88,7 @@ void quickbooks_api::render(size_t e, size_t idx, std::string& out) const {
            std::to_string(h % 10000) + "\"}";
   } else if (e == account) {
     static const char* const classes[] = {"Asset", "Liability", "Equity", "Revenue", "Expense"};
-    static const char* const types[] = {"Bank", "Accounts Payable", "Equity", "Income",
-                                        "Expense"};
+    static const char* const types[] = {"Bank", "Accounts Payable", "Equity", "Income", "Expense"};
     size_t k = fixed % 5;
     out += (r.invalid ? std::string() : ",\"Name\":\"Account " + std::to_string(idx + 1) + "\"") +
            ",\"AcctNum\":\"" + std::to_string(1000 + idx) + "\",\"Classification\":\"" +
@@ -182,8 +181,7 @@ vendor_response quickbooks_api::handle(const vendor_request& req) {
                                     "QueryValidationError: LastUpdatedTime must be ISO 8601", now));
       since = to_ms(*t) / 1000 * 1000 + (m[4] == ">" ? 1000 : 0);
     }
-    long start = m[10].matched ? std::stol(m[10]) : 1,
-         max = m[12].matched ? std::stol(m[12]) : 100;
+    long start = m[10].matched ? std::stol(m[10]) : 1, max = m[12].matched ? std::stol(m[12]) : 100;
     if (start < 1 || max < 1 || max > 1000)
       return fail(
           400, fault_body("ValidationFault", "4001", "Invalid query",

@@ -43,8 +43,7 @@ json invoice(const std::string& id, const std::string& updated, bool total = tru
   json j{{"Id", id},
          {"SyncToken", "0"},
          {"domain", "QBO"},
-         {"MetaData",
-          {{"CreateTime", "2026-11-01T09:00:00-07:00"}, {"LastUpdatedTime", updated}}},
+         {"MetaData", {{"CreateTime", "2026-11-01T09:00:00-07:00"}, {"LastUpdatedTime", updated}}},
          {"CurrencyRef", {{"value", "USD"}}},
          {"DocNumber", "10" + id},
          {"TxnDate", "2026-11-20"},
@@ -116,8 +115,8 @@ TEST_CASE("quickbooks is registered: label, settings, four streams, the company'
                                                                   {"payments", "payment"},
                                                                   {"accounts", "gl_account"}});
   CHECK(validate(qbo_config()) == "");
-  CHECK(validate_settings(*k, json::object()).starts_with(
-      "settings.realm_id is required for quickbooks"));
+  CHECK(validate_settings(*k, json::object())
+            .starts_with("settings.realm_id is required for quickbooks"));
   CHECK(validate_settings(*k, json{{"realm_id", "12/../34"}}) ==
         "settings.realm_id must be the company's realm id (digits), got \"12/../34\"");
 }
@@ -181,14 +180,14 @@ TEST_CASE("quickbooks: a later pass queries since the watermark; CDC's deletions
   CHECK(query_of(conn->page_request(s, cur).url) ==
         "SELECT * FROM Payment WHERE MetaData.LastUpdatedTime >= '2026-11-21T10:00:00-07:00' "
         "ORDERBY MetaData.LastUpdatedTime STARTPOSITION 1 MAXRESULTS 1000");
-  json payment{{"Id", "7"},
-               {"MetaData", {{"LastUpdatedTime", "2026-11-22T08:00:00-07:00"}}},
-               {"CurrencyRef", {{"value", "USD"}}},
-               {"TxnDate", "2026-11-22"},
-               {"TotalAmt", 25},
-               {"CustomerRef", {{"value", "1"}}},
-               {"Line",
-                {{{"Amount", 25}, {"LinkedTxn", {{{"TxnId", "3"}, {"TxnType", "Invoice"}}}}}}}};
+  json payment{
+      {"Id", "7"},
+      {"MetaData", {{"LastUpdatedTime", "2026-11-22T08:00:00-07:00"}}},
+      {"CurrencyRef", {{"value", "USD"}}},
+      {"TxnDate", "2026-11-22"},
+      {"TotalAmt", 25},
+      {"CustomerRef", {{"value", "1"}}},
+      {"Line", {{{"Amount", 25}, {"LinkedTxn", {{{"TxnId", "3"}, {"TxnType", "Invoice"}}}}}}}};
   auto page = conn->parse_page(s, cur, query_page("Payment", {payment}));
   REQUIRE(page.records.size() == 1);
   CHECK(json::parse(page.records[0].body)["fields"]["invoice_id"] == "3");
@@ -230,17 +229,17 @@ TEST_CASE("quickbooks: CDC reads from when the last pass began, not from the new
   json customer{{"Id", "1"},
                 {"DisplayName", "Amy's Bird Sanctuary"},
                 {"MetaData", {{"LastUpdatedTime", "2026-08-01T10:00:00-07:00"}}}};
-  auto listed = conn->parse_page(s, first,
-                                 query_page("Customer", {customer}, "2026-11-20T09:00:00-07:00"));
+  auto listed =
+      conn->parse_page(s, first, query_page("Customer", {customer}, "2026-11-20T09:00:00-07:00"));
   auto cdc = cursor_after(*conn, s, first, listed);
   auto done = cursor_after(*conn, s, cdc, conn->parse_page(s, cdc, cdc_page("Customer", {})));
   CHECK_FALSE(done.in_pass);
   // A quiet company: its newest record is four months old, its last sync five days.
   auto later_pass = cursor_for_pass(*conn, s, done, false, "");
-  CHECK(query_of(conn->page_request(s, later_pass).url).find(
-            ">= '2026-08-01T10:00:00-07:00'") != std::string::npos);
-  auto quiet = conn->parse_page(s, later_pass,
-                                query_page("Customer", {}, "2026-11-25T09:00:00-07:00"));
+  CHECK(query_of(conn->page_request(s, later_pass).url).find(">= '2026-08-01T10:00:00-07:00'") !=
+        std::string::npos);
+  auto quiet =
+      conn->parse_page(s, later_pass, query_page("Customer", {}, "2026-11-25T09:00:00-07:00"));
   CHECK(quiet.has_more);
   CHECK(conn->page_request(s, cursor_after(*conn, s, later_pass, quiet))
             .url.find("changedSince=2026-11-20T09%3A00%3A00-07%3A00") != std::string::npos);
@@ -252,10 +251,10 @@ TEST_CASE("quickbooks: a record lacking a required field is set aside; accounts 
   auto conn = make_connector(c);
   auto& s = stream_named(c, "invoices");
   auto cur = cursor_for_pass(*conn, s, stream_cursor{}, false, "");
-  auto page = conn->parse_page(
-      s, cur,
-      query_page("Invoice", {invoice("1", "2026-11-20T10:00:00-07:00", false),
-                             invoice("2", "2026-11-20T11:00:00-07:00")}));
+  auto page =
+      conn->parse_page(s, cur,
+                       query_page("Invoice", {invoice("1", "2026-11-20T10:00:00-07:00", false),
+                                              invoice("2", "2026-11-20T11:00:00-07:00")}));
   REQUIRE(page.error.ok());
   REQUIRE(page.invalid.size() == 1);
   CHECK(page.invalid[0].id == "1");
@@ -299,8 +298,7 @@ TEST_CASE("quickbooks: Fault bodies are error categories, also inside an HTTP 20
   };
 
   auto in_200 = conn->parse_page(
-      s, cur,
-      answer(200, R"({"Fault":{"Error":[{"Message":"An application error has occurred",
+      s, cur, answer(200, R"({"Fault":{"Error":[{"Message":"An application error has occurred",
         "Detail":"System Failure Error: boom","code":"10000"}],"type":"SystemFault"},
         "time":"2026-11-25T10:00:00-07:00"})"));
   CHECK(in_200.error.category == error_category::upstream);
@@ -317,29 +315,25 @@ TEST_CASE("quickbooks: Fault bodies are error categories, also inside an HTTP 20
   CHECK(denied.error.category == error_category::auth);
   CHECK(denied.error.hint().starts_with("QuickBooks refused the access token"));
 
-  auto auth_fault = conn->parse_page(
-      s, cur,
-      answer(200, R"({"Fault":{"Error":[{"Message":"x","code":"100"}],
+  auto auth_fault =
+      conn->parse_page(s, cur, answer(200, R"({"Fault":{"Error":[{"Message":"x","code":"100"}],
         "type":"AuthenticationFault"}})"));
   CHECK(auth_fault.error.category == error_category::auth);
 
   auto realm = conn->parse_page(
-      s, cur,
-      answer(403, R"({"Fault":{"Error":[{"Message":"ApplicationAuthorizationFailed",
+      s, cur, answer(403, R"({"Fault":{"Error":[{"Message":"ApplicationAuthorizationFailed",
         "code":"3100"}],"type":"AuthorizationFault"}})"));
   CHECK(realm.error.category == error_category::auth);
   CHECK(realm.error.hint().find("settings.realm_id") != std::string::npos);
 
-  auto invalid = conn->parse_page(
-      s, cur,
-      answer(400, R"({"Fault":{"Error":[{"Message":"Error parsing query",
+  auto invalid =
+      conn->parse_page(s, cur, answer(400, R"({"Fault":{"Error":[{"Message":"Error parsing query",
         "Detail":"QueryParserError","code":"4000"}],"type":"ValidationFault"}})"));
   CHECK(invalid.error.category == error_category::validation);
   CHECK_FALSE(invalid.error.retryable());
 
   auto throttled = conn->parse_page(
-      s, cur,
-      answer(429, R"({"Fault":{"Error":[{"Message":"message=ThrottleExceeded",
+      s, cur, answer(429, R"({"Fault":{"Error":[{"Message":"message=ThrottleExceeded",
         "code":"3001"}],"type":"ThrottleExceeded"}})"));
   CHECK(throttled.error.category == error_category::rate_limited);
   CHECK(throttled.error.retry_after_s == 60);

@@ -87,15 +87,15 @@ TEST_CASE("sage is registered: label, settings, five streams and their entities"
   auto streams = k->default_streams();
   std::vector<std::pair<std::string, std::string>> names;
   for (auto& s : streams) names.emplace_back(s.name, s.entity);
-  CHECK(names == std::vector<std::pair<std::string, std::string>>{
-                     {"contacts", "customer"},
-                     {"sales_invoices", "invoice"},
-                     {"contact_payments", "payment"},
-                     {"bank_accounts", "gl_account"},
-                     {"ledger_accounts", "gl_account"}});
+  CHECK(names ==
+        std::vector<std::pair<std::string, std::string>>{{"contacts", "customer"},
+                                                         {"sales_invoices", "invoice"},
+                                                         {"contact_payments", "payment"},
+                                                         {"bank_accounts", "gl_account"},
+                                                         {"ledger_accounts", "gl_account"}});
   CHECK(validate(sage_config()) == "");
-  CHECK(validate_settings(*k, json::object()).starts_with(
-      "settings.business_id is required for sage"));
+  CHECK(validate_settings(*k, json::object())
+            .starts_with("settings.business_id is required for sage"));
   CHECK(validate_settings(*k, json{{"business_id", "a\r\nX-Evil: 1"}}) ==
         "settings.business_id must be Sage's business id (letters, digits, - and _), got "
         "\"a\\r\\nX-Evil: 1\"");
@@ -103,8 +103,7 @@ TEST_CASE("sage is registered: label, settings, five streams and their entities"
         "settings.items_per_page must be an integer from 1 to 200, got 500");
 }
 
-TEST_CASE("sage: a first pass follows $next to the end, with X-Business and the $total",
-          "[sage]") {
+TEST_CASE("sage: a first pass follows $next to the end, with X-Business and the $total", "[sage]") {
   auto c = sage_config(json{{"business_id", "b4e1c0ffee"}, {"items_per_page", 2}});
   auto conn = make_connector(c);
   auto& s = stream_named(c, "contacts");
@@ -137,8 +136,8 @@ TEST_CASE("sage: a first pass follows $next to the end, with X-Business and the 
   CHECK(conn->page_request(s, next).url ==
         std::string(kBase) + "/contacts?page=2&items_per_page=2&attributes=all");
   CHECK(conn->page_token(next.state) == "/contacts?page=2&items_per_page=2&attributes=all");
-  auto last = conn->parse_page(s, next, sage_page({contact("c3", "2026-11-19T08:00:00Z")},
-                                                  nullptr, 3));
+  auto last =
+      conn->parse_page(s, next, sage_page({contact("c3", "2026-11-19T08:00:00Z")}, nullptr, 3));
   REQUIRE(last.error.ok());
   CHECK_FALSE(last.has_more);  // a first pass has no deletions to ask for
   auto done = cursor_after(*conn, s, next, last);
@@ -146,8 +145,7 @@ TEST_CASE("sage: a first pass follows $next to the end, with X-Business and the 
   CHECK(watermark_of(done) == "2026-11-21T10:00:00Z");  // the newest, not the last
 }
 
-TEST_CASE("sage: a later pass asks for changes since the watermark, then for deletions",
-          "[sage]") {
+TEST_CASE("sage: a later pass asks for changes since the watermark, then for deletions", "[sage]") {
   auto c = sage_config();
   auto conn = make_connector(c);
   auto& s = stream_named(c, "sales_invoices");
@@ -202,8 +200,8 @@ TEST_CASE("sage: a later pass asks for changes since the watermark, then for del
   auto quiet = cursor_for_pass(*conn, s, done, false, "");
   auto none = conn->parse_page(s, quiet, sage_page({}, nullptr));
   auto quiet_del = cursor_after(*conn, s, quiet, none);
-  auto end = cursor_after(*conn, s, quiet_del,
-                          conn->parse_page(s, quiet_del, sage_page({}, nullptr)));
+  auto end =
+      cursor_after(*conn, s, quiet_del, conn->parse_page(s, quiet_del, sage_page({}, nullptr)));
   CHECK_FALSE(end.in_pass);
   CHECK(watermark_of(end) == "2026-11-22T12:30:00Z");
 
@@ -250,17 +248,15 @@ TEST_CASE("sage: a record lacking a required field is set aside; bank accounts a
   CHECK(fields["currency"] == "GBP");
 }
 
-TEST_CASE("sage: a $next link to another host is refused, the token never sent there",
-          "[sage]") {
+TEST_CASE("sage: a $next link to another host is refused, the token never sent there", "[sage]") {
   auto c = sage_config();
   auto conn = make_connector(c);
   auto& s = stream_named(c, "contacts");
   auto cur = cursor_for_pass(*conn, s, stream_cursor{}, false, "");
-  for (std::string next : {"https://evil.example/v3.1/contacts?page=2",
-                           "//evil.example/contacts?page=2",
-                           "http://api.accounting.sage.com/v3.1/contacts?page=2"}) {
-    auto page =
-        conn->parse_page(s, cur, sage_page({contact("c1", "2026-11-20T10:00:00Z")}, next));
+  for (std::string next :
+       {"https://evil.example/v3.1/contacts?page=2", "//evil.example/contacts?page=2",
+        "http://api.accounting.sage.com/v3.1/contacts?page=2"}) {
+    auto page = conn->parse_page(s, cur, sage_page({contact("c1", "2026-11-20T10:00:00Z")}, next));
     CAPTURE(next);
     CHECK_FALSE(page.has_more);
     CHECK(page.error.category == error_category::config);
