@@ -150,7 +150,8 @@ reply_promise op_add(self_ptr self, const ops::add_args& args) {
   auto rp = self->make_response_promise<client_reply>();
   std::string err;
   // A new integration's defaults live here, for every surface: its connector kind's default
-  // streams unless the request names its own (config_from_json defaults the rest).
+  // streams, base URL and request rate unless the request names its own (config_from_json
+  // defaults the rest).
   auto conf = args.config;
   auto kind_name = conf.is_object() && conf.contains("connector") && conf["connector"].is_string()
                        ? conf["connector"].get<std::string>()
@@ -167,6 +168,10 @@ reply_promise op_add(self_ptr self, const ops::add_args& args) {
   if (!kind->default_base_url.empty() &&
       (!conf.contains("base_url") || conf["base_url"] == json("")))
     conf["base_url"] = kind->default_base_url;
+  if (kind->default_rate_per_s > 0 && !conf.contains("upstream_rate_per_s"))
+    conf["upstream_rate_per_s"] = kind->default_rate_per_s;
+  if (kind->default_burst > 0 && !conf.contains("upstream_burst"))
+    conf["upstream_burst"] = kind->default_burst;
   if (!conf.contains("streams")) {
     conf["streams"] = json::array();
     for (auto& st : kind->default_streams()) conf["streams"].push_back(to_json(st));

@@ -6,6 +6,8 @@
 
 #include "connectors/connector.hpp"
 #include "connectors/ecb_fx_connector.hpp"
+#include "connectors/quickbooks_connector.hpp"
+#include "connectors/sage_connector.hpp"
 #include "connectors/stripe_connector.hpp"
 #include "connectors/xero_connector.hpp"
 
@@ -43,7 +45,8 @@ const std::vector<connector_kind>& connector_kinds() {
   // One line per kind: a kind added elsewhere but not listed here does not exist (a static
   // library drops self-registering objects nobody references).
   static const std::vector<connector_kind> kinds{rest_connector_kind(), ecb_fx_connector_kind(),
-                                                 stripe_connector_kind(), xero_connector_kind()};
+                                                  stripe_connector_kind(), xero_connector_kind(),
+                                                  sage_connector_kind(), quickbooks_connector_kind()};
   return kinds;
 }
 

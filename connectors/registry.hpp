@@ -55,6 +55,10 @@ struct connector_kind {
   std::vector<stream_spec> streams;  // what it offers; the defaults of a new integration
   // The base URL a new integration gets when the request names none ("" = it must be given).
   std::string default_base_url;
+  // The upstream-call rate and burst a new integration gets when the request names none (the
+  // vendor's documented per-tenant limit); 0 = the general defaults.
+  double default_rate_per_s = 0;
+  uint32_t default_burst = 0;
   // The stream configs a new integration gets when the request names none.
   std::function<std::vector<stream_config>()> default_streams;
   // `config` outlives the connector.

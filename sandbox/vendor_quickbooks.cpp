@@ -9,7 +9,7 @@ namespace ledgersync::sandbox {
 
 namespace {
 
-enum entity { customer, invoice, payment };
+enum entity { customer, invoice, payment, account };
 const char* const kCurrencies[] = {"USD", "CAD", "GBP"};
 
 // QuickBooks writes times in the company's zone; the sandbox company is on UTC-07:00.
@@ -30,7 +30,7 @@ std::string fault_body(const std::string& type, const std::string& code, const s
 }  // namespace
 
 const std::vector<std::string>& quickbooks_api::entities() {
-  static const std::vector<std::string> e{"Customer", "Invoice", "Payment"};
+  static const std::vector<std::string> e{"Customer", "Invoice", "Payment", "Account"};
   return e;
 }
 
@@ -52,7 +52,8 @@ void quickbooks_api::render(size_t e, size_t idx, std::string& out) const {
   auto id = [&](size_t ee, size_t i) { return std::to_string(ee * 10000 + i + 1); };
   auto meta = "\"MetaData\":{\"CreateTime\":\"" + qbo_time(r.created_ms) +
               "\",\"LastUpdatedTime\":\"" + qbo_time(r.updated_ms) + "\"}";
-  if (r.deleted && e != customer) {
+  // Customers and accounts are never deleted, only made inactive.
+  if (r.deleted && e != customer && e != account) {
     out += "{\"domain\":\"QBO\",\"status\":\"Deleted\",\"Id\":\"" + id(e, idx) + "\"," + meta + "}";
     return;
   }
@@ -85,6 +86,14 @@ void quickbooks_api::render(size_t e, size_t idx, std::string& out) const {
            (r.invalid ? std::string() : ",\"TotalAmt\":" + cents_text(total)) +
            ",\"Balance\":" + cents_text(balance) + ",\"PrivateNote\":\"PO " +
            std::to_string(h % 10000) + "\"}";
+  } else if (e == account) {
+    static const char* const classes[] = {"Asset", "Liability", "Equity", "Revenue", "Expense"};
+    static const char* const types[] = {"Bank", "Accounts Payable", "Equity", "Income", "Expense"};
+    size_t k = fixed % 5;
+    out += (r.invalid ? std::string() : ",\"Name\":\"Account " + std::to_string(idx + 1) + "\"") +
+           ",\"AcctNum\":\"" + std::to_string(1000 + idx) + "\",\"Classification\":\"" +
+           classes[k] + "\",\"AccountType\":\"" + types[k] +
+           "\",\"Active\":" + (r.deleted ? "false" : "true") + "}";
   } else {
     size_t inv = fixed % n;
     int64_t amount = static_cast<int64_t>(h % 400000 + 100);
@@ -147,7 +156,7 @@ vendor_response quickbooks_api::handle(const vendor_request& req) {
   };
   if (op == "query") {
     static const std::regex grammar(
-        R"(^\s*SELECT\s+(\*|COUNT\(\*\))\s+FROM\s+(\w+)(\s+WHERE\s+MetaData\.LastUpdatedTime\s*(>=|>)\s*'([^']+)')?(\s+STARTPOSITION\s+(\d+))?(\s+MAXRESULTS\s+(\d+))?\s*$)",
+        R"(^\s*SELECT\s+(\*|COUNT\(\*\))\s+FROM\s+(\w+)(\s+WHERE\s+MetaData\.LastUpdatedTime\s*(>=|>)\s*'([^']+)')?(\s+ORDERBY\s+MetaData\.LastUpdatedTime(\s+(ASC|DESC))?)?(\s+STARTPOSITION\s+(\d+))?(\s+MAXRESULTS\s+(\d+))?\s*$)",
         std::regex::icase);
     std::smatch m;
     std::string q = req.param("query");
@@ -155,8 +164,9 @@ vendor_response quickbooks_api::handle(const vendor_request& req) {
       return fail(400,
                   fault_body("ValidationFault", "4000", "Error parsing query",
                              "QueryParserError: the sandbox understands SELECT */COUNT(*) FROM "
-                             "<entity> [WHERE MetaData.LastUpdatedTime > '<ISO>'] "
-                             "[STARTPOSITION n] [MAXRESULTS n]",
+                             "<entity> [WHERE MetaData.LastUpdatedTime > '<ISO>'] [ORDERBY "
+                             "MetaData.LastUpdatedTime [ASC|DESC]] [STARTPOSITION n] "
+                             "[MAXRESULTS n]",
                              now));
     long e = by_name(m[2]);
     if (e < 0)
@@ -171,7 +181,7 @@ vendor_response quickbooks_api::handle(const vendor_request& req) {
                                     "QueryValidationError: LastUpdatedTime must be ISO 8601", now));
       since = to_ms(*t) / 1000 * 1000 + (m[4] == ">" ? 1000 : 0);
     }
-    long start = m[7].matched ? std::stol(m[7]) : 1, max = m[9].matched ? std::stol(m[9]) : 100;
+    long start = m[10].matched ? std::stol(m[10]) : 1, max = m[12].matched ? std::stol(m[12]) : 100;
     if (start < 1 || max < 1 || max > 1000)
       return fail(
           400, fault_body("ValidationFault", "4001", "Invalid query",
@@ -180,6 +190,13 @@ vendor_response quickbooks_api::handle(const vendor_request& req) {
     std::vector<size_t> hits;
     for (size_t i = 0; i < recs.size(); ++i)
       if (!recs[i].deleted && recs[i].updated_ms / 1000 * 1000 >= since) hits.push_back(i);
+    if (m[6].matched) {
+      bool desc = m[8].matched && (m[8] == "DESC" || m[8] == "desc");
+      std::stable_sort(hits.begin(), hits.end(), [&](size_t a, size_t b) {
+        return desc ? recs[a].updated_ms / 1000 > recs[b].updated_ms / 1000
+                    : recs[a].updated_ms / 1000 < recs[b].updated_ms / 1000;
+      });
+    }
     std::string name = entities()[static_cast<size_t>(e)];
     if (m[1] != "*") {
       r.body = "{\"QueryResponse\":{\"totalCount\":" + std::to_string(hits.size()) +

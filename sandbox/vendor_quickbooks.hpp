@@ -1,9 +1,12 @@
 // QuickBooks Online as the sandbox serves it below /quickbooks/v3/company/{realm}:
-//   GET /query?query=SELECT * FROM Customer|Invoice|Payment
-//           [WHERE MetaData.LastUpdatedTime >[=] '<ISO>'] [STARTPOSITION n] [MAXRESULTS n]
+//   GET /query?query=SELECT * FROM Customer|Invoice|Payment|Account
+//           [WHERE MetaData.LastUpdatedTime >[=] '<ISO>'] [ORDERBY MetaData.LastUpdatedTime
+//           [ASC|DESC]] [STARTPOSITION n] [MAXRESULTS n]
 //       (MAXRESULTS defaults to 100, at most 1000; SELECT COUNT(*) FROM … gives totalCount)
-//       -> {"QueryResponse":{"Invoice":[…],"startPosition","maxResults"},"time"}, ordered by Id;
-//       inactive (removed) customers and deleted invoices and payments are left out.
+//       -> {"QueryResponse":{"Invoice":[…],"startPosition","maxResults"},"time"}, ordered by Id
+//       (or by LastUpdatedTime, to the second, then Id);
+//       inactive (removed) customers and accounts and deleted invoices and payments are left
+//       out.
 //   GET /cdc?entities=Customer,Invoice&changedSince=<ISO>
 //       -> {"CDCResponse":[{"QueryResponse":[{"Customer":[…]},…]}],"time"}; a deleted invoice or
 //       payment is {"domain":"QBO","status":"Deleted","Id","MetaData"}.

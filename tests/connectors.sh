@@ -130,6 +130,90 @@ check "the second xero sync updates only the three changed invoices" \
   "$(json_eval "(d['inserted'], d['updated'], d['deleted'])" <"$work/xsync2.json")" "(0, 3, 0)"
 check "...fetching only what changed since (If-Modified-Since)" \
   "$(json_eval "d['fetched'] < 20" <"$work/xsync2.json")" True
+# sage and quickbooks against `ledgersync sandbox`: an access token from the sandbox's OAuth
+# server (client credentials), paging to the end, then an incremental second run that fetches
+# only what changed and turns deletions into tombstones.
+"$bin" sandbox --port 0 --records 45 --seed 3 >"$work/sandbox.log" 2>&1 &
+pids+=($!)
+wait_for "sandbox" grep -q "http://" "$work/sandbox.log"
+sb_port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/sandbox.log" | head -1)
+sb="http://127.0.0.1:$sb_port"
+token() {  # token CLIENT SECRET: an access token by the client credentials grant
+  curl -s -X POST "$sb/oauth/token" -d grant_type=client_credentials -d "client_id=$1" \
+    -d "client_secret=$2" | json_eval "d['access_token']"
+}
+requests() { curl -s -X POST "$sb/_sandbox/stats" | json_eval "d['requests']"; }
+
+token sage-sandbox sage-sandbox-secret >"$work/sage-token"
+business=$(curl -s -X POST "$sb/_sandbox/sage/business" | json_eval "d['business_id']")
+check "connectors lists sage" \
+  "$("$bin" connectors | grep -c '^sage  *Sage Accounting  *contacts')" 1
+"$bin" add sagebooks --connector sage --base-url "$sb/sage/v3.1" --api-key-file "$work/sage-token" \
+  --schedule manual --manual-burst 20 >/dev/null 2>"$work/err"
+check "sage without business_id is refused" $? 2
+check "...naming it" "$(grep -c 'settings.business_id is required for sage' "$work/err")" 1
+"$bin" add sagebooks --connector sage --base-url "$sb/sage/v3.1" --api-key-file "$work/sage-token" \
+  --schedule manual --manual-burst 20 --option "business_id=$business" \
+  --option items_per_page=10 >/dev/null
+"$bin" test sagebooks --json >"$work/test.json" 2>&1
+check "sage: test passes" "$(json_eval "d['ok']" <"$work/test.json")" True
+before=$(requests)
+"$bin" sync sagebooks --wait --json >"$work/sage1.json"
+# 45 contacts, invoices and payments, 2 bank accounts, 8 ledger accounts; 10 a page: 5 + 5 +
+# 5 + 1 + 1 pages, every $next followed to the end.
+check "sage: the first sync pages to the end" \
+  "$(json_eval "(d['status'], d['inserted'])" <"$work/sage1.json")" "('ok', 145)"
+check "sage: ...in 17 requests" "$(($(requests) - before))" 17
+check "sage: records are canonical" "$("$bin" records sagebooks --json | python3 -c "
+import json, sys
+kinds = {}
+for line in sys.stdin:
+    r = json.loads(line)
+    kinds[r['record']['entity']] = kinds.get(r['record']['entity'], 0) + 1
+print(sorted(kinds.items()))")" \
+  "[('customer', 45), ('gl_account', 10), ('invoice', 45), ('payment', 45)]"
+curl -s -X POST "$sb/_sandbox/mutate?stream=sage/contacts&count=3" >/dev/null
+curl -s -X POST "$sb/_sandbox/remove?stream=sage/sales_invoices&count=2" >/dev/null
+before=$(requests)
+"$bin" sync sagebooks --wait --json >"$work/sage2.json"
+check "sage: the second sync writes only the changes" \
+  "$(json_eval "(d['inserted'], d['updated'], d['deleted'])" <"$work/sage2.json")" "(0, 3, 2)"
+check "sage: ...fetching few records" "$(json_eval "d['fetched'] <= 12" <"$work/sage2.json")" True
+# Each stream: one page of changes and one of deletions.
+check "sage: ...in 10 requests" "$(($(requests) - before))" 10
+check "sage: 143 records left" "$("$bin" records sagebooks --json | wc -l)" 143
+
+token quickbooks-sandbox quickbooks-sandbox-secret >"$work/qbo-token"
+# From a file: --option reads bare digits as a number, and the realm id is text.
+curl -s -X POST "$sb/_sandbox/quickbooks/realm" | json_eval "d['realm']" >"$work/realm"
+check "connectors lists quickbooks" \
+  "$("$bin" connectors | grep -c '^quickbooks  *QuickBooks Online  *customers')" 1
+"$bin" add qb --connector quickbooks --base-url "$sb/quickbooks/v3/company" \
+  --api-key-file "$work/qbo-token" --schedule manual --manual-burst 20 \
+  --option "realm_id=@$work/realm" --option max_results=10 >/dev/null
+"$bin" show qb --json >"$work/show.json"
+check "quickbooks: the request rate defaults to 500 a minute, bursts of 10" \
+  "$(json_eval "(round(d['config']['upstream_rate_per_s'] * 60), d['config']['upstream_burst'])" \
+    <"$work/show.json")" "(500, 10)"
+"$bin" test qb --json >"$work/test.json" 2>&1
+check "quickbooks: test passes" "$(json_eval "d['ok']" <"$work/test.json")" True
+before=$(requests)
+"$bin" sync qb --wait --json >"$work/qbo1.json"
+# Four entities of 45, 10 a page: 5 query pages and one CDC request each.
+check "quickbooks: the first sync pages to the end" \
+  "$(json_eval "(d['status'], d['inserted'])" <"$work/qbo1.json")" "('ok', 180)"
+check "quickbooks: ...in 24 requests" "$(($(requests) - before))" 24
+curl -s -X POST "$sb/_sandbox/mutate?stream=quickbooks/Invoice&count=3" >/dev/null
+curl -s -X POST "$sb/_sandbox/remove?stream=quickbooks/Payment&count=2" >/dev/null
+"$bin" sync qb --wait --json >"$work/qbo2.json"
+check "quickbooks: the second sync writes only the changes, CDC's deletions as tombstones" \
+  "$(json_eval "(d['inserted'], d['updated'], d['deleted'])" <"$work/qbo2.json")" "(0, 3, 2)"
+check "quickbooks: ...fetching few records" \
+  "$(json_eval "d['fetched'] <= 20" <"$work/qbo2.json")" True
+curl -s -X POST "$sb/_sandbox/quickbooks/fault?kind=fault_in_200&count=1" >/dev/null
+"$bin" sync qb --wait --json >"$work/qbo3.json" 2>&1
+check "quickbooks: a Fault inside a 200 is retried, and the run succeeds" \
+  "$(json_eval "(d['status'], d['inserted'] + d['updated'])" <"$work/qbo3.json")" "('ok', 0)"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -120,7 +120,8 @@ TEST_CASE("QuickBooks faults: 401, another realm, 3001 throttling, a Fault insid
 TEST_CASE("every sandbox QuickBooks record maps with no problems", "[sandbox][quickbooks]") {
   qbo_world w;
   using namespace ledgersync::model;
-  for (const auto& e : quickbooks_api::entities())
+  for (const auto& e : quickbooks_api::entities()) {
+    if (e == "Account") continue;  // mapped by the connector (quickbooks_connector_test.cpp)
     for (const auto& rec : w.qbo.records(e)) {
       auto m = e == "Customer"  ? map_quickbooks_customer(rec)
                : e == "Invoice" ? map_quickbooks_invoice(rec)
@@ -130,4 +131,5 @@ TEST_CASE("every sandbox QuickBooks record maps with no problems", "[sandbox][qu
       INFO(e << " " << why);
       CHECK(m.problems.empty());
     }
+  }
 }
