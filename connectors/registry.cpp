@@ -6,6 +6,7 @@
 
 #include "connectors/connector.hpp"
 #include "connectors/ecb_fx_connector.hpp"
+#include "connectors/odata_connector.hpp"
 #include "connectors/stripe_connector.hpp"
 
 namespace ledgersync {
@@ -42,7 +43,8 @@ const std::vector<connector_kind>& connector_kinds() {
   // One line per kind: a kind added elsewhere but not listed here does not exist (a static
   // library drops self-registering objects nobody references).
   static const std::vector<connector_kind> kinds{rest_connector_kind(), ecb_fx_connector_kind(),
-                                                 stripe_connector_kind()};
+                                                 stripe_connector_kind(),
+                                                 odata_connector_kind()};
   return kinds;
 }
 
