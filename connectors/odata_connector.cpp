@@ -345,7 +345,15 @@ class odata_connector final : public connector {
 std::vector<stream_config> odata_streams(const json& settings) {
   std::vector<stream_config> out;
   auto sets = read_entity_sets(settings);
-  if (!sets.ok()) return out;
+  if (!sets.ok()) {
+    // A stand-in, so that saving goes on to the settings check and its message names the
+    // setting rather than saying there are no streams.
+    stream_config s;
+    s.name = "entity_sets";
+    s.path = "/entity_sets";
+    out.push_back(std::move(s));
+    return out;
+  }
   for (auto& e : *sets) {
     stream_config s;
     s.name = e.name;
