@@ -142,7 +142,11 @@ check "nothing left in the folder" "$(ls "$work/drop" | tr '\n' ' ')" "processed
 "$bin" logs bank --json >"$work/logs.json"
 check "the parse error is in the sync log" \
   "$(grep -c '"event":"rejected".*stmt-3-broken.xml moved to rejected/: camt.053' "$work/logs.json")" 1
-check "4 balances stored" "$("$bin" records bank --entity balance --json | wc -l)" 4
+"$bin" records bank --json >"$work/records.json"
+check "6 entries and 4 balances stored" "$(python3 -c "
+import collections, json, sys
+print(sorted(collections.Counter(json.loads(l)['record']['entity'] for l in open(sys.argv[1])).items()))
+" "$work/records.json")" "[('balance', 4), ('bank_transaction', 6)]"
 ctl "/_sandbox/statements?format=camt053&n=1"
 "$bin" sync bank --wait --json >"$work/sync2.json"
 check "the same statement again changes nothing" \

@@ -195,7 +195,10 @@ TEST_CASE("add's defaults are the service's: a config without streams gets its k
   CHECK(bcode == 2);
   CHECK(refused["error"].get<std::string>().find("unknown connector 'nope' (known: rest") !=
         std::string::npos);
-  CHECK(refused["connectors"] == json{"rest", "ecb_fx", "stripe"});
+  json kinds = json::array();
+  for (auto& k : connector_kinds()) kinds.push_back(k.name);
+  CHECK(refused["connectors"] == kinds);
+  CHECK(refused["connectors"][0] == "rest");
 }
 
 TEST_CASE("a secret setting is sealed at rest, never shown, and kept when others change") {
