@@ -1,10 +1,11 @@
 #include "connectors/bank_statement_connector.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 #include <system_error>
 
 #include "connectors/connector.hpp"

@@ -74,8 +74,9 @@ model::result<entity_set> read_entity_set(const json& j, size_t i) {
   using out = model::result<entity_set>;
   std::string where = "settings.entity_sets[" + std::to_string(i) + "]";
   if (!j.is_object())
-    return out::bad(where + " must be an object {name, entity, modified_field, id_field, "
-                            "field_map}");
+    return out::bad(where +
+                    " must be an object {name, entity, modified_field, id_field, "
+                    "field_map}");
   for (auto& [k, v] : j.items()) {
     if (k != "name" && k != "entity" && k != "modified_field" && k != "id_field" &&
         k != "field_map")
@@ -98,8 +99,7 @@ model::result<entity_set> read_entity_set(const json& j, size_t i) {
     return out::bad(at_index(i, "modified_field") +
                     " is required (the property holding when a record last changed)");
   if (!odata_path(e.modified_field))
-    return out::bad(at_index(i, "modified_field") + ": " +
-                    model::quote_text(e.modified_field, 40) +
+    return out::bad(at_index(i, "modified_field") + ": " + model::quote_text(e.modified_field, 40) +
                     " is not a property name (letters, digits, '_', '/' between segments)");
   if (e.id_field.empty())
     return out::bad(at_index(i, "id_field") + " is required (the property holding the key)");
@@ -108,8 +108,7 @@ model::result<entity_set> read_entity_set(const json& j, size_t i) {
     return out::bad(at_index(i, "field_map") + " must be an object {fields, currency, deleted}");
   if (j.contains("entity")) {
     if (fm.contains("entity") && fm["entity"] != j["entity"])
-      return out::bad(at_index(i, "field_map.entity") + " differs from " +
-                      at_index(i, "entity"));
+      return out::bad(at_index(i, "field_map.entity") + " differs from " + at_index(i, "entity"));
     fm["entity"] = j["entity"];
   }
   if (!fm.contains("fields")) fm["fields"] = json::object();
@@ -125,8 +124,7 @@ model::result<entity_set> read_entity_set(const json& j, size_t i) {
   if (!map.ok()) {
     auto msg = map.error;
     // entity: … names the set's own setting; the rest live in field_map.
-    return out::bad(msg.rfind("entity:", 0) == 0 ? where + "." + msg
-                                                 : where + ".field_map." + msg);
+    return out::bad(msg.rfind("entity:", 0) == 0 ? where + "." + msg : where + ".field_map." + msg);
   }
   e.map = std::move(*map);
   return out::good(std::move(e));
@@ -257,8 +255,7 @@ class odata_connector final : public connector {
     simdjson::dom::element doc;
     simdjson::dom::array values;
     auto records = model::records_at(resp.body, "/value");
-    if (parser_.parse(resp.body).get(doc) || doc["value"].get_array().get(values) ||
-        !records.ok())
+    if (parser_.parse(resp.body).get(doc) || doc["value"].get_array().get(values) || !records.ok())
       return fail(error_category::upstream,
                   "the answer is not an OData collection (no \"value\" array of entities)");
     auto modified_ptr = "/" + set->modified_field;
@@ -294,8 +291,7 @@ class odata_connector final : public connector {
     if (!next.empty()) {
       // A relative link resolves against the collection's URL (base + "/" + set).
       auto resolved = resolve_next_url(base() + "/" + set->name, next);
-      if (auto refused = refuse_next_url({c_.base_url, base() + "/"}, resolved);
-          !refused.empty()) {
+      if (auto refused = refuse_next_url({c_.base_url, base() + "/"}, resolved); !refused.empty()) {
         out = page_result{};
         out.error = make_error_info(error_category::config, "stream " + s.name + ": " + refused);
         out.error.permanent = true;
@@ -326,7 +322,8 @@ class odata_connector final : public connector {
     r.max_body_bytes = c_.max_body_bytes;
     r.allowed_origin = origin_of(c_.base_url);
     // IEEE754Compatible: Edm.Decimal comes as a string, so no amount passes through a double.
-    r.headers.emplace_back("Accept", "application/json;odata.metadata=minimal;IEEE754Compatible=true");
+    r.headers.emplace_back("Accept",
+                           "application/json;odata.metadata=minimal;IEEE754Compatible=true");
     r.headers.emplace_back("OData-Version", "4.0");
     r.headers.emplace_back("OData-MaxVersion", "4.0");
     r.headers.emplace_back("Prefer", "odata.maxpagesize=" + std::to_string(page_size_));

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <cstdint>
 
-#include "connectors/connector.hpp"
 #include "connectors/bank_statement_connector.hpp"
+#include "connectors/connector.hpp"
 #include "connectors/ecb_fx_connector.hpp"
 #include "connectors/odata_connector.hpp"
 #include "connectors/stripe_connector.hpp"
@@ -44,8 +44,7 @@ const std::vector<connector_kind>& connector_kinds() {
   // One line per kind: a kind added elsewhere but not listed here does not exist (a static
   // library drops self-registering objects nobody references).
   static const std::vector<connector_kind> kinds{rest_connector_kind(), ecb_fx_connector_kind(),
-                                                 stripe_connector_kind(),
-                                                 odata_connector_kind(),
+                                                 stripe_connector_kind(), odata_connector_kind(),
                                                  bank_statement_connector_kind()};
   return kinds;
 }

@@ -14,9 +14,9 @@
 #include <thread>
 
 #include "sandbox/sandbox_data.hpp"
+#include "sandbox/vendor_bank.hpp"
 #include "sandbox/vendor_ecb.hpp"
 #include "sandbox/vendor_oauth.hpp"
-#include "sandbox/vendor_bank.hpp"
 #include "sandbox/vendor_odata.hpp"
 #include "sandbox/vendor_quickbooks.hpp"
 #include "sandbox/vendor_sage.hpp"

@@ -45,8 +45,7 @@ std::vector<entry> entries(uint64_t seed, int n) {
   for (int k = 1; k <= 3; ++k) {
     uint64_t h = mix64(seed ^ mix64(uint64_t(n) * 31 + uint64_t(k)));
     int64_t cents = static_cast<int64_t>(h % 500000 + 100);
-    out.push_back({k == 2 ? -cents : cents,
-                   "SBX" + std::to_string(n) + "-" + std::to_string(k),
+    out.push_back({k == 2 ? -cents : cents, "SBX" + std::to_string(n) + "-" + std::to_string(k),
                    "Invoice SI-" + std::to_string(1000 + (h >> 20) % 9000)});
   }
   return out;
@@ -70,16 +69,18 @@ std::string camt053_statement(uint64_t seed, int n) {
   int64_t open = opening(seed, n), close = open;
   for (auto& e : list) close += e.cents;
   auto bal = [&](const char* code, int64_t cents) {
-    return std::string("<Bal><Tp><CdOrPrtry><Cd>") + code + "</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">" +
-           decimal(cents, '.') + "</Amt><CdtDbtInd>" + (cents < 0 ? "DBIT" : "CRDT") +
-           "</CdtDbtInd><Dt><Dt>" + day + "</Dt></Dt></Bal>\n";
+    return std::string("<Bal><Tp><CdOrPrtry><Cd>") + code +
+           "</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">" + decimal(cents, '.') + "</Amt><CdtDbtInd>" +
+           (cents < 0 ? "DBIT" : "CRDT") + "</CdtDbtInd><Dt><Dt>" + day + "</Dt></Dt></Bal>\n";
   };
   std::string out =
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
       "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\">\n"
-      "<BkToCstmrStmt><GrpHdr><MsgId>SBX-MSG-" + std::to_string(n) + "</MsgId><CreDtTm>" + day +
+      "<BkToCstmrStmt><GrpHdr><MsgId>SBX-MSG-" +
+      std::to_string(n) + "</MsgId><CreDtTm>" + day +
       "T06:00:00Z</CreDtTm></GrpHdr>\n<Stmt><Id>SBX-STMT-" + std::to_string(n) + "</Id><CreDtTm>" +
-      day + "T06:00:00Z</CreDtTm>\n<Acct><Id><IBAN>" + kIban + "</IBAN></Id><Ccy>EUR</Ccy></Acct>\n";
+      day + "T06:00:00Z</CreDtTm>\n<Acct><Id><IBAN>" + kIban +
+      "</IBAN></Id><Ccy>EUR</Ccy></Acct>\n";
   out += bal("OPBD", open) + bal("CLBD", close);
   for (auto& e : list)
     out += "<Ntry><Amt Ccy=\"EUR\">" + decimal(e.cents, '.') + "</Amt><CdtDbtInd>" +
@@ -99,8 +100,8 @@ std::string mt940_statement(uint64_t seed, int n) {
   auto bal = [&](const char* tag, int64_t cents) {
     return std::string(tag) + (cents < 0 ? "D" : "C") + day + "EUR" + decimal(cents, ',') + "\r\n";
   };
-  std::string out = ":20:SBX" + std::to_string(n) + "\r\n:25:" + kIban + "\r\n:28C:" +
-                    std::to_string(n) + "/1\r\n" + bal(":60F:", open);
+  std::string out = ":20:SBX" + std::to_string(n) + "\r\n:25:" + kIban +
+                    "\r\n:28C:" + std::to_string(n) + "/1\r\n" + bal(":60F:", open);
   for (auto& e : list)
     out += ":61:" + day + day.substr(2) + (e.cents < 0 ? "D" : "C") + decimal(e.cents, ',') +
            "NTRFNONREF//" + e.ref + "\r\n:86:" + e.text + "\r\n";
@@ -108,8 +109,8 @@ std::string mt940_statement(uint64_t seed, int n) {
   return out;
 }
 
-std::string write_statement(const std::string& dir, const std::string& format, uint64_t seed,
-                            int n, std::string& error) {
+std::string write_statement(const std::string& dir, const std::string& format, uint64_t seed, int n,
+                            std::string& error) {
   namespace fs = std::filesystem;
   std::string name, text;
   if (format == "camt053") {

@@ -17,7 +17,7 @@ std::string mt940_statement(uint64_t seed, int n);
 // Writes statement `n` of `format` into `dir` as stmt-<n>.<xml|sta> (stmt-<n>-broken.xml for
 // "malformed"), by a rename so a reader never sees half a file. Returns the file's path, or ""
 // with `error` set.
-std::string write_statement(const std::string& dir, const std::string& format, uint64_t seed,
-                            int n, std::string& error);
+std::string write_statement(const std::string& dir, const std::string& format, uint64_t seed, int n,
+                            std::string& error);
 
 }  // namespace ledgersync::sandbox

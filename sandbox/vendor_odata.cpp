@@ -159,8 +159,7 @@ vendor_response odata_api::handle(const vendor_request& req) {
   if (to < end) {
     std::string link = name + "?$skiptoken=" + std::to_string(to - begin);
     for (const auto& [k, v] : req.query)
-      if (k != "$skiptoken")
-        link += "&" + k + "=" + std::regex_replace(v, std::regex(" "), "%20");
+      if (k != "$skiptoken") link += "&" + k + "=" + std::regex_replace(v, std::regex(" "), "%20");
     std::string escaped;
     for (char c : link) escaped += c == '+' ? std::string("%2B") : std::string(1, c);
     r.body += ",\"@odata.nextLink\":\"" + json_escape(escaped) + "\"";

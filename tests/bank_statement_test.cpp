@@ -2,14 +2,13 @@
 // statements: camt.053 .001.02 and .001.08 and MT940 one file a page, the move to processed/
 // only once committed, a malformed file to rejected/ with its parse error and no records, a
 // statement delivered twice giving the same records, the HTTPS single-file mode and settings.
-#include "connectors/bank_statement_connector.hpp"
-
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "config/integration_config.hpp"
+#include "connectors/bank_statement_connector.hpp"
 #include "connectors/connector.hpp"
 #include "sandbox/vendor_bank.hpp"
 #include "tests/model_fixtures.hpp"
@@ -100,12 +99,10 @@ TEST_CASE("bank_statement is registered with its settings", "[bank_statement]") 
   auto refused = [&](json s) { return validate_settings(*k, s); };
   CHECK(refused(json::object()).rfind("settings.folder (a drop folder) or settings.file_name", 0) ==
         0);
-  CHECK(refused({{"folder", "drop"}}) ==
-        "settings.folder must be an absolute path, got \"drop\"");
-  CHECK(refused({{"folder", "/d"}, {"file_name", "a.xml"}}).rfind(
-            "settings.folder and settings.file_name do not go together", 0) == 0);
-  CHECK(refused({{"file_name", "../x"}}) ==
-        "settings.file_name must be a file name, got \"../x\"");
+  CHECK(refused({{"folder", "drop"}}) == "settings.folder must be an absolute path, got \"drop\"");
+  CHECK(refused({{"folder", "/d"}, {"file_name", "a.xml"}})
+            .rfind("settings.folder and settings.file_name do not go together", 0) == 0);
+  CHECK(refused({{"file_name", "../x"}}) == "settings.file_name must be a file name, got \"../x\"");
   CHECK(refused({{"folder", "/d"}, {"format", "bai2"}}) ==
         "settings.format must be one of auto, camt053, mt940, got \"bai2\"");
   CHECK(refused({{"folder", "/d"}, {"format", "mt940"}}) == "");
@@ -253,8 +250,7 @@ TEST_CASE("the sandbox's statement files import; the same one twice adds nothing
     CHECK_FALSE(sandbox::write_statement(f.dir.string(), format, 7, 3, error).empty());
   CHECK(sandbox::write_statement(f.dir.string(), "bai2", 7, 3, error).empty());
   CHECK(error == "format must be camt053, mt940 or malformed");
-  CHECK(f.files() ==
-        std::vector<std::string>{"stmt-3-broken.xml", "stmt-3.sta", "stmt-3.xml"});
+  CHECK(f.files() == std::vector<std::string>{"stmt-3-broken.xml", "stmt-3.sta", "stmt-3.xml"});
   auto pages = f.pass();
   REQUIRE(pages.size() == 4);
   CHECK(pages[0].rejected.size() == 1);  // stmt-3-broken.xml

@@ -98,8 +98,7 @@ TEST_CASE("odata pages by nextLink to the end, with count as the total", "[odata
   auto& s = cfg.streams[0];
   auto c = cursor_for_pass(*conn, s, stream_cursor{}, false, "");
   auto first = conn->page_request(s, c);
-  CHECK(first.url ==
-        "https://erp.example/odata/Customers?$orderby=Modified%20asc&$count=true");
+  CHECK(first.url == "https://erp.example/odata/Customers?$orderby=Modified%20asc&$count=true");
   CHECK(header_of(first, "Prefer") == "odata.maxpagesize=2");
   CHECK(header_of(first, "Authorization") == "Bearer tok");
   CHECK(header_of(first, "OData-MaxVersion") == "4.0");
@@ -168,8 +167,7 @@ TEST_CASE("odata refuses a nextLink to another host", "[odata]") {
   auto& s = cfg.streams[0];
   auto c = cursor_for_pass(*conn, s, stream_cursor{}, false, "");
   for (auto link : {"https://evil.example/odata/Customers?$skiptoken=2",
-                    "http://erp.example/odata/Customers?$skiptoken=2",
-                    "file:///etc/passwd"}) {
+                    "http://erp.example/odata/Customers?$skiptoken=2", "file:///etc/passwd"}) {
     auto p = conn->parse_page(s, c, page({customer(1, "2026-11-20T08:00:00Z")}, link));
     INFO(link);
     CHECK_FALSE(p.error.ok());
@@ -187,9 +185,9 @@ TEST_CASE("odata sets aside a record lacking a mapped field, and tombstones", "[
   auto c = cursor_for_pass(*conn, s, stream_cursor{}, false, "");
   auto gone = customer(3, "2026-11-22T08:00:00Z");
   gone["IsDeleted"] = true;
-  auto p = conn->parse_page(
-      s, c, page({customer(1, "2026-11-20T08:00:00Z"), customer(2, "2026-11-21T08:00:00Z", false),
-                  gone}));
+  auto p = conn->parse_page(s, c,
+                            page({customer(1, "2026-11-20T08:00:00Z"),
+                                  customer(2, "2026-11-21T08:00:00Z", false), gone}));
   REQUIRE(p.error.ok());
   REQUIRE(p.invalid.size() == 1);
   CHECK(p.invalid[0].id == "C2");
@@ -228,14 +226,16 @@ TEST_CASE("odata refuses bad settings, naming the setting", "[odata]") {
         "settings.entity_sets must list at least one entity set");
   auto set = customers_set();
   set.erase("modified_field");
-  CHECK(refused({{"entity_sets", {set}}}).rfind(
-            "settings.entity_sets[0].modified_field is required", 0) == 0);
+  CHECK(refused({{"entity_sets", {set}}})
+            .rfind("settings.entity_sets[0].modified_field is required", 0) == 0);
   set = customers_set();
   set["modified_field"] = "Modified gt 1 or true";
-  CHECK(refused({{"entity_sets", {set}}}).rfind(
-            "settings.entity_sets[0].modified_field: \"Modified gt 1 or true\" is not a property "
-            "name",
-            0) == 0);
+  CHECK(
+      refused({{"entity_sets", {set}}})
+          .rfind(
+              "settings.entity_sets[0].modified_field: \"Modified gt 1 or true\" is not a property "
+              "name",
+              0) == 0);
   set = customers_set();
   set["name"] = "Cust omers";
   CHECK(refused({{"entity_sets", {set}}}).rfind("settings.entity_sets[0].name:", 0) == 0);
@@ -249,8 +249,8 @@ TEST_CASE("odata refuses bad settings, naming the setting", "[odata]") {
         "settings.entity_sets[0].field_map.fields.name: is required for customer and not mapped");
   set = customers_set();
   set["colour"] = "red";
-  CHECK(refused({{"entity_sets", {set}}}).rfind(
-            "settings.entity_sets[0].colour is not a setting of an entity set", 0) == 0);
+  CHECK(refused({{"entity_sets", {set}}})
+            .rfind("settings.entity_sets[0].colour is not a setting of an entity set", 0) == 0);
   CHECK(refused({{"entity_sets", {customers_set(), customers_set()}}}) ==
         "settings.entity_sets[1].name: \"Customers\" is listed twice");
   CHECK(refused({{"entity_sets", {customers_set()}}, {"max_page_size", 0}}) ==
