@@ -174,7 +174,10 @@ reply_promise op_add(self_ptr self, const ops::add_args& args) {
     conf["upstream_burst"] = kind->default_burst;
   if (!conf.contains("streams")) {
     conf["streams"] = json::array();
-    for (auto& st : kind->default_streams()) conf["streams"].push_back(to_json(st));
+    auto settings = conf.contains("settings") ? conf["settings"] : json::object();
+    for (auto& st : kind->streams_from_settings ? kind->streams_from_settings(settings)
+                                                : kind->default_streams())
+      conf["streams"].push_back(to_json(st));
   }
   auto cfg = config_from_json(conf, err);
   if (!cfg) return rp.deliver(fail(error_kind::invalid_argument, err)), rp;

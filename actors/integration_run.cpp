@@ -172,6 +172,8 @@ void start_stream(self_ptr self) {
   auto& s = st.cfg.streams[r.stream_idx];
   auto committed = st.cursors.count(s.name) ? st.cursors[s.name] : stream_cursor{};
   r.fetch_cursor = committed;
+  // Again for the last committed page: a crash may have come between its commit and the hook.
+  st.conn->committed(s, committed.state);
   if (!committed.in_pass)  // a new pass; an interrupted one resumes where it stood
     r.fetch_cursor = cursor_for_pass(*st.conn, s, committed, r.full,
                                      r.full ? "run-" + std::to_string(r.id) : "");
@@ -294,6 +296,11 @@ void on_page(self_ptr self, const http_response& resp) {
     b.log_events.push_back(ev.dump());
     b.set_aside.push_back({s.name, bad.id, std::move(bad.body), bad.missing});
   }
+  for (auto& why : page.rejected) {
+    auto ev = error_event(self, make_error_info(error_category::validation, why), "rejected");
+    ev["stream"] = s.name;
+    b.log_events.push_back(ev.dump());
+  }
   if (r.fetch_cursor.full) {
     b.seen_pass = r.fetch_cursor.pass_id;
     if (!page.has_more && self->state.conn->full_pass_sees_everything(s))
@@ -314,6 +321,8 @@ void on_page(self_ptr self, const http_response& resp) {
         auto c = std::move(r.commits.front());
         r.commits.pop_front();
         st.cursors[c.stream] = c.cursor;
+        for (auto& s : st.cfg.streams)
+          if (s.name == c.stream) st.conn->committed(s, c.cursor.state);
         r.inserted += res.inserted;
         r.updated += res.updated;
         r.unchanged += res.unchanged;

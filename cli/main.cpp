@@ -154,6 +154,8 @@ int main(int argc, char** argv) {
   sb->add_option("--invalid", sbo.invalid_at_start, "records per stream missing a required field");
   sb->add_option("--invalid-stream", sbo.invalid_stream, "only this stream gets --invalid records")
       ->check(CLI::IsMember(sandbox::dataset::streams()));
+  sb->add_option("--statements-dir", sbo.statements_dir,
+                 "where POST /_sandbox/statements writes bank statement files (a drop folder)");
 
   client_opts co;
   config_opts cfg;

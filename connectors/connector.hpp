@@ -56,6 +56,9 @@ struct page_result {
   // The upstream's remaining quota is spent (its rate-limit headers say so): the engine waits
   // this long before the next request instead of running into a 429. 0: no wait.
   int64_t pause_ms = 0;
+  // Problems with what was read that are not a record's (a statement file that would not
+  // parse and was set aside whole): written to the sync log with the page.
+  std::vector<std::string> rejected;
 };
 
 // Where the stream stands once `page` (fetched from `c`) is committed: one more page, the
@@ -96,6 +99,10 @@ class connector {
   // is gone and becomes a tombstone. False for sources that show only recent items (the ECB's
   // daily file): their full pass re-reads, and deletes nothing.
   virtual bool full_pass_sees_everything(const stream_config&) const { return true; }
+  // Called once the page that left the stream at `state` is committed, for work that must not
+  // come before the records are durable (a drop folder moves the file it read). Must be safe
+  // to repeat: a crash between the commit and this call reads the same page again.
+  virtual void committed(const stream_config&, const std::string& /*state*/) {}
 };
 
 // `config` must outlive the connector. Returns nullptr for an unknown connector name.

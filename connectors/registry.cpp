@@ -4,10 +4,12 @@
 #include <cmath>
 #include <cstdint>
 
+#include "connectors/bank_statement_connector.hpp"
 #include "connectors/connector.hpp"
 #include "connectors/ecb_fx_connector.hpp"
 #include "connectors/quickbooks_connector.hpp"
 #include "connectors/sage_connector.hpp"
+#include "connectors/odata_connector.hpp"
 #include "connectors/stripe_connector.hpp"
 #include "connectors/xero_connector.hpp"
 
@@ -46,7 +48,9 @@ const std::vector<connector_kind>& connector_kinds() {
   // library drops self-registering objects nobody references).
   static const std::vector<connector_kind> kinds{rest_connector_kind(), ecb_fx_connector_kind(),
                                                   stripe_connector_kind(), xero_connector_kind(),
-                                                  sage_connector_kind(), quickbooks_connector_kind()};
+                                                  sage_connector_kind(), quickbooks_connector_kind(),
+                                                  odata_connector_kind(),
+                                                  bank_statement_connector_kind()};
   return kinds;
 }
 

@@ -61,6 +61,9 @@ struct connector_kind {
   uint32_t default_burst = 0;
   // The stream configs a new integration gets when the request names none.
   std::function<std::vector<stream_config>()> default_streams;
+  // For kinds whose streams follow from their settings (odata's entity sets): the streams a new
+  // integration gets when the request names none. Unset: default_streams.
+  std::function<std::vector<stream_config>(const nlohmann::json& settings)> streams_from_settings;
   // `config` outlives the connector.
   std::function<std::unique_ptr<connector>(const integration_config& config)> make;
   // Rules the schema cannot say (a header value without line breaks, two settings that go

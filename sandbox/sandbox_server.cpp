@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "sandbox/sandbox_data.hpp"
+#include "sandbox/vendor_bank.hpp"
 #include "sandbox/vendor_ecb.hpp"
 #include "sandbox/vendor_oauth.hpp"
 #include "sandbox/vendor_odata.hpp"
@@ -349,6 +350,21 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
         return true;
       }
       res.body() = "{\"queued\":\"" + kind + "\",\"count\":" + std::to_string(count) + "}";
+    } else if (path == "/_sandbox/statements") {
+      if (opts.statements_dir.empty()) {
+        res.result(http::status::bad_request);
+        res.body() = R"({"error":{"message":"start the sandbox with --statements-dir DIR"}})";
+        return true;
+      }
+      std::string error;
+      auto written = write_statement(opts.statements_dir, param("format", "camt053"), opts.seed,
+                                     static_cast<int>(std::clamp(num("n", 1), 0L, 100000L)), error);
+      if (written.empty()) {
+        res.result(http::status::bad_request);
+        res.body() = "{\"error\":{\"message\":\"" + json_escape(error) + "\"}}";
+        return true;
+      }
+      res.body() = "{\"written\":\"" + json_escape(written) + "\"}";
     } else if (path == "/_sandbox/quickbooks/realm") {
       res.body() = "{\"realm\":\"" + quickbooks.realm() + "\"}";
     } else if (path == "/_sandbox/sage/business") {

@@ -46,6 +46,8 @@
 //   GET  /_sandbox/sage/business                          {"business_id":…}
 //   POST /_sandbox/quickbooks/fault?kind=throttle|fault_in_200&count=N
 //   GET  /_sandbox/quickbooks/realm                       {"realm":…}
+//   POST /_sandbox/statements?format=camt053|mt940|malformed&n=N   writes statement N into
+//        --statements-dir (the same N again: a duplicate delivery)      vendor_bank.hpp
 // The generic faults of /_sandbox/fault apply to /v1 only.
 #pragma once
 
@@ -67,6 +69,8 @@ struct server_options {
   int churn_every_s = 20;
   size_t invalid_at_start = 0;  // records per stream missing a required field from the start
   std::string invalid_stream;   // ...in this stream only ("" = every stream)
+  // Where POST /_sandbox/statements writes bank statement files ("" = it is refused).
+  std::string statements_dir;
 };
 
 class server {

@@ -77,7 +77,27 @@ vendor_response odata_api::handle(const vendor_request& req) {
       (token != opts_.api_key && auth_.check_access(token) != oauth_server::token_state::valid))
     return fail(401, "Unauthorized", "The access token is missing or invalid.");
   auto& sets = entity_sets();
-  std::string name = req.path.empty() ? "" : req.path.substr(1);
+  // The service document and $metadata: what a client reads to test a connection.
+  if (req.path.empty() || req.path == "/") {
+    r.body = "{\"@odata.context\":\"$metadata\",\"value\":[";
+    for (size_t i = 0; i < sets.size(); ++i)
+      r.body += std::string(i ? "," : "") + "{\"name\":\"" + sets[i] +
+                "\",\"kind\":\"EntitySet\",\"url\":\"" + sets[i] + "\"}";
+    r.body += "]}";
+    return r;
+  }
+  if (req.path == "/$metadata") {
+    r.content_type = "application/xml";
+    r.body =
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><edmx:Edmx Version=\"4.0\" "
+        "xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\"><edmx:DataServices><Schema "
+        "Namespace=\"Sandbox\" xmlns=\"http://docs.oasis-open.org/odata/ns/edm\">"
+        "<EntityContainer Name=\"Default\">";
+    for (auto& set : sets) r.body += "<EntitySet Name=\"" + set + "\"/>";
+    r.body += "</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>";
+    return r;
+  }
+  std::string name = req.path.substr(1);
   auto found = std::find(sets.begin(), sets.end(), name);
   if (found == sets.end())
     return fail(404, "BadRequest_ResourceNotFound",
@@ -139,9 +159,7 @@ vendor_response odata_api::handle(const vendor_request& req) {
   if (to < end) {
     std::string link = name + "?$skiptoken=" + std::to_string(to - begin);
     for (const auto& [k, v] : req.query)
-      if (k != "$skiptoken")
-        link +=
-            "&" + k + "=" + (k == "$filter" ? std::regex_replace(v, std::regex(" "), "%20") : v);
+      if (k != "$skiptoken") link += "&" + k + "=" + std::regex_replace(v, std::regex(" "), "%20");
     std::string escaped;
     for (char c : link) escaped += c == '+' ? std::string("%2B") : std::string(1, c);
     r.body += ",\"@odata.nextLink\":\"" + json_escape(escaped) + "\"";

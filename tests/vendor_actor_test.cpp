@@ -1,6 +1,11 @@
 // Vendor connectors driven through the real integration actor in virtual time: what the engine
-// makes of their answers (an ECB 304, a Stripe 429 without Retry-After).
+// makes of their answers (an ECB 304, a Stripe 429 without Retry-After, a drop folder's files
+// moved only once their page is committed).
+#include <filesystem>
+#include <fstream>
+
 #include "connectors/registry.hpp"
+#include "sandbox/vendor_bank.hpp"
 #include "tests/actor_world.hpp"
 
 using namespace ledgersync;
@@ -214,4 +219,47 @@ TEST_CASE(
   w.settle();
   CHECK(w.transport->urls.size() == 6);
   CHECK(w.status("books")["status"] == "active");
+}
+
+TEST_CASE("bank_statement through the engine: files move once committed, a bad one is logged") {
+  namespace fs = std::filesystem;
+  auto dir = fs::temp_directory_path() / "ledgersync-actor-drop";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto mt940 = sandbox::mt940_statement(1, 1);
+  std::ofstream(dir / "a.sta") << mt940;
+  std::ofstream(dir / "b.sta") << ":20:X\n:61:garbage\n";
+  world w;
+  w.start();
+  // The transport is scripted: the files' bytes in the order the connector asks for them,
+  // then the 404 of "no file waiting".
+  w.transport->scripted.push_back(answer(200, mt940));
+  w.transport->scripted.push_back(answer(200, ":20:X\n:61:garbage\n"));
+  w.transport->scripted.push_back(answer(404, ""));
+  integration_config c;
+  c.name = "bank";
+  c.connector = "bank_statement";
+  c.base_url = "file:///";
+  c.schedule = "manual";
+  c.settings = {{"folder", dir.string()}};
+  c.streams = find_connector_kind("bank_statement")->default_streams();
+  auto [code, body] = w.call("add", "", {{"config", to_json(c, true)}, {"run_after_save", true}});
+  INFO(body.dump());
+  REQUIRE(code == 0);
+  w.settle();
+  CHECK(w.status("bank")["status"] == "active");
+  CHECK(w.lmdb->record_counts("bank")["statements"] == 5);
+  REQUIRE(w.transport->urls.size() == 3);
+  CHECK(w.transport->urls[0] == "file://" + (dir / "a.sta").string());
+  CHECK(fs::exists(dir / "processed" / "a.sta"));
+  CHECK(fs::exists(dir / "rejected" / "b.sta"));
+  CHECK_FALSE(fs::exists(dir / "a.sta"));
+  int rejected = 0;
+  for (auto& e : w.call("logs", "bank").second)
+    if (e["event"] == "rejected") {
+      ++rejected;
+      CHECK(e["message"].get<std::string>().rfind("b.sta moved to rejected/: MT940: ", 0) == 0);
+    }
+  CHECK(rejected == 1);
+  fs::remove_all(dir);
 }
