@@ -27,6 +27,7 @@
 #include "notify/dispatcher.hpp"
 #include "notify/status_events.hpp"
 #include "sandbox/sandbox_server.hpp"
+#include "sandbox/vendor_bank.hpp"
 
 namespace ledgersync {
 
@@ -125,8 +126,33 @@ client_reply call(caf::actor_system& sys, const engine_actor& engine, client_req
   return out;
 }
 
+// One integration of each vendor kind against the sandbox's vendor endpoints, so the demo
+// shows every connector; `drop` is the bank statements' drop folder, which the sandbox writes.
+std::vector<json> demo_vendor_integrations(const std::string& base, const std::string& drop) {
+  json sets = json::array({{{"name", "Customers"},
+                            {"entity", "customer"},
+                            {"modified_field", "Modified"},
+                            {"id_field", "No"},
+                            {"field_map",
+                             {{"fields",
+                               {{"name", "Name"}, {"email", "Email"}, {"currency", "CurrencyCode"}}},
+                              {"deleted", "IsDeleted"}}}}});
+  return {
+      {{"name", "ecb-rates"}, {"connector", "ecb_fx"}, {"base_url", base + "/ecb"},
+       {"schedule", "every 1h"}},
+      {{"name", "stripe-payments"}, {"connector", "stripe"}, {"base_url", base + "/stripe"},
+       {"api_key", "sk_test_sandbox"}, {"schedule", "every 2m"}},
+      {{"name", "erp-odata"}, {"connector", "odata"}, {"base_url", base + "/odata"},
+       {"api_key", "sk_test_sandbox"}, {"schedule", "every 5m"},
+       {"settings", {{"entity_sets", sets}}}},
+      {{"name", "bank-statements"}, {"connector", "bank_statement"}, {"schedule", "every 1m"},
+       {"settings", {{"folder", drop}}}},
+  };
+}
+
 void add_demo_integrations(caf::actor_system& sys, const engine_actor& engine,
-                           const std::string& token, uint16_t sandbox_port) {
+                           const std::string& token, uint16_t sandbox_port,
+                           const std::string& drop) {
   auto base = "http://127.0.0.1:" + std::to_string(sandbox_port);
   auto all = default_rest_streams();
   struct demo {
@@ -153,6 +179,15 @@ void add_demo_integrations(caf::actor_system& sys, const engine_actor& engine,
     auto r = call(sys, engine, req);
     if (r.kind != error_kind::none && r.kind != error_kind::conflict)
       spdlog::warn("demo: could not add {}: {}", d.name, r.body);
+  }
+  for (auto& conf : demo_vendor_integrations(base, drop)) {
+    client_request req;
+    req.token = token;
+    req.op = "add";
+    req.args = json{{"config", conf}, {"run_after_save", true}}.dump();
+    auto r = call(sys, engine, req);
+    if (r.kind != error_kind::none && r.kind != error_kind::conflict)
+      spdlog::warn("demo: could not add {}: {}", conf["name"].get<std::string>(), r.body);
   }
 }
 
@@ -217,6 +252,13 @@ int run_service(const serve_options& o) {
     so.invalid_at_start =
         3;  // payments only: acme-accounts stays Active, acme-payments shows Error
     so.invalid_stream = "payments";
+    // The bank statements' drop folder: two statements wait in it (MT940 and camt.053), and
+    // POST /_sandbox/statements delivers more.
+    so.statements_dir = o.data_dir + "/demo-drop";
+    std::filesystem::create_directories(so.statements_dir);
+    sandbox::write_statement(so.statements_dir, "mt940", 7, 1, err);
+    sandbox::write_statement(so.statements_dir, "camt053", 7, 2, err);
+    err.clear();
     sandbox = std::make_unique<sandbox::server>(so);
     sandbox_port = sandbox->start(err);
     if (!sandbox_port) {
@@ -347,10 +389,12 @@ int run_service(const serve_options& o) {
               << ":" << http->port() << "/ (tokens: `ledgersync token create --role admin`)"
               << std::endl;
   if (o.demo) {
-    add_demo_integrations(sys, engine, token, sandbox_port);
+    add_demo_integrations(sys, engine, token, sandbox_port, o.data_dir + "/demo-drop");
     std::cout << "ledgersync demo: sandbox upstream on http://127.0.0.1:" << sandbox_port << " ("
               << o.demo_records << " records per stream, a few changing every 20s)\n"
-              << "\nThree integrations are syncing. In another terminal:\n"
+              << "\nSeven integrations are syncing: three of the generic REST kind and one each of\n"
+              << "ecb_fx, stripe, odata and bank_statement (drop folder " << o.data_dir
+              << "/demo-drop). In another terminal:\n"
               << "  export LEDGERSYNC_DATA_DIR=" << o.data_dir << "\n"
               << "  ledgersync list                      # status at a glance\n"
               << "  ledgersync sync acme-accounts --wait # sync now, with progress\n"

@@ -85,7 +85,7 @@ void add_config_opts(CLI::App* cmd, config_opts& c) {
   cmd->add_flag("--run-after-save", c.run_after_save, "start a sync once saved");
 }
 
-json config_changes(const config_opts& c, CLI::App* cmd) {
+json config_changes(const config_opts& c, CLI::App* cmd, const std::string& kind) {
   json j = json::object();
   for (auto& f : config_flags()) {
     if (!cmd->count(f.flag)) continue;
@@ -109,7 +109,12 @@ json config_changes(const config_opts& c, CLI::App* cmd) {
   if (auto key = read_key(c); !key.empty()) j["api_key"] = key;
   if (!c.options.empty() || !c.settings_file.empty()) {
     std::string err;
-    auto settings = settings_from_options(c.options, c.settings_file, err);
+    // add's default kind is the service's ("rest").
+    std::string k = j.contains("connector") && j["connector"].is_string()
+                        ? j["connector"].get<std::string>()
+                        : !kind.empty() ? kind : std::string(cmd->get_name() == "add" ? "rest" : "");
+    auto settings = settings_from_options(c.options, c.settings_file, err,
+                                          [&](const std::string& key) { return text_setting(k, key); });
     if (!settings) die(usage, err, "`ledgersync connectors KIND` lists the settings of a kind");
     j["settings"] = *settings;
   }

@@ -22,7 +22,9 @@ struct config_opts {
 void add_config_opts(CLI::App* cmd, config_opts& c);
 
 // What the command line changes; exits (usage) on a bad value or an unreadable file.
-nlohmann::json config_changes(const config_opts& c, CLI::App* cmd);
+// `kind`: the integration's connector when the command line does not name one (configure asks
+// the service), so that each --option is read as its setting's type.
+nlohmann::json config_changes(const config_opts& c, CLI::App* cmd, const std::string& kind = "");
 
 // CLI11 puts the option's name in front of the problem ("--limit: expected ...").
 CLI::Validator whole_number(int64_t lo, int64_t hi = std::numeric_limits<int64_t>::max());

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "connectors/registry.hpp"
+
 namespace ledgersync::cli {
 
 using nlohmann::json;
@@ -27,8 +29,15 @@ bool valid_key(const std::string& k) {
 
 }  // namespace
 
+bool text_setting(const std::string& kind, const std::string& key) {
+  auto* k = find_connector_kind(kind);
+  auto* s = k ? k->setting(key) : nullptr;
+  return s && (s->type == setting_type::string || s->type == setting_type::enumeration);
+}
+
 std::optional<json> settings_from_options(const std::vector<std::string>& options,
-                                          const std::string& settings_file, std::string& error) {
+                                          const std::string& settings_file, std::string& error,
+                                          const std::function<bool(const std::string&)>& is_text) {
   json out = json::object();
   if (!settings_file.empty()) {
     std::string text;
@@ -65,6 +74,10 @@ std::optional<json> settings_from_options(const std::vector<std::string>& option
         out[key] = std::move(parsed);
       else
         out[key] = text;
+      continue;
+    }
+    if (is_text && is_text(key) && value != "null") {
+      out[key] = value;
       continue;
     }
     auto parsed = json::parse(value, nullptr, false);

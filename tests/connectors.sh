@@ -185,14 +185,19 @@ check "sage: ...in 10 requests" "$(($(requests) - before))" 10
 check "sage: 143 records left" "$("$bin" records sagebooks --json | wc -l)" 143
 
 token quickbooks-sandbox quickbooks-sandbox-secret >"$work/qbo-token"
-# From a file: --option reads bare digits as a number, and the realm id is text.
-curl -s -X POST "$sb/_sandbox/quickbooks/realm" | json_eval "d['realm']" >"$work/realm"
+realm=$(curl -s -X POST "$sb/_sandbox/quickbooks/realm" | json_eval "d['realm']")
 check "connectors lists quickbooks" \
   "$("$bin" connectors | grep -c '^quickbooks  *QuickBooks Online  *customers')" 1
 "$bin" add qb --connector quickbooks --base-url "$sb/quickbooks/v3/company" \
   --api-key-file "$work/qbo-token" --schedule manual --manual-burst 20 \
-  --option "realm_id=@$work/realm" --option max_results=10 >/dev/null
+  --option "realm_id=$realm" --option max_results=10 >/dev/null
 "$bin" show qb --json >"$work/show.json"
+# Digits are text where the kind says text (realm_id), a number where it says integer.
+check "quickbooks: --option realm_id=DIGITS is the realm id" \
+  "$(json_eval "(d['config']['settings']['realm_id'], d['config']['settings']['max_results'])" \
+    <"$work/show.json")" "('$realm', 10)"
+"$bin" configure qb --option "realm_id=$realm" >/dev/null
+check "quickbooks: ...on configure too (the kind comes from the service)" $? 0
 check "quickbooks: the request rate defaults to 500 a minute, bursts of 10" \
   "$(json_eval "(round(d['config']['upstream_rate_per_s'] * 60), d['config']['upstream_burst'])" \
     <"$work/show.json")" "(500, 10)"
@@ -285,6 +290,26 @@ check "the same statement again changes nothing" \
   "$(json_eval "(d['inserted'], d['updated'], d['unchanged'])" <"$work/sync2.json")" "(0, 0, 5)"
 check "...and is kept beside the first" "$(ls "$work/drop/processed" | tr '\n' ' ')" \
   "stmt-1.2.xml stmt-1.xml stmt-2.sta "
+
+# `ledgersync demo`: an integration of each kind against its in-process sandbox; every vendor
+# kind's first sync succeeds (the bank statements' from the drop folder the demo fills).
+"$bin" demo --data-dir "$work/demo" --records 50 >"$work/demo.log" 2>&1 &
+pids+=($!)
+wait_for "the demo's service" test -s "$work/demo/service.json"
+demo_synced() {  # every vendor integration has a successful sync
+  LEDGERSYNC_DATA_DIR="$work/demo" "$bin" list --json | python3 -c "
+import json, sys
+d = {s['name']: s for s in json.load(sys.stdin)}
+vendor = ['ecb-rates', 'stripe-payments', 'erp-odata', 'bank-statements']
+sys.exit(0 if all(d.get(n, {}).get('last_sync') for n in vendor) else 1)"
+}
+wait_for "the demo's vendor integrations to sync" demo_synced
+check "the demo has an integration of each kind" "$(LEDGERSYNC_DATA_DIR="$work/demo" "$bin" list --json |
+  python3 -c "
+import json, sys
+print(len(json.load(sys.stdin)))")" 7
+check "the demo's bank statements were imported from its drop folder" \
+  "$(ls "$work/demo/demo-drop/processed" | wc -l)" 2
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

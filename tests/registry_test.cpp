@@ -183,6 +183,21 @@ TEST_CASE("secret settings are never shown, and reach the upstream's request") {
   CHECK(sent);
 }
 
+TEST_CASE("--option KEY=VALUE: a setting the kind declares as text is taken as written") {
+  std::string err;
+  auto s = cli::settings_from_options(
+      {"realm_id=9130350000000000", "minor_version=75", "max_results=500"}, "",
+      err, [](const std::string& key) { return cli::text_setting("quickbooks", key); });
+  REQUIRE(s);
+  CHECK((*s)["realm_id"] == "9130350000000000");  // the schema says string
+  CHECK((*s)["max_results"] == 500);              // the schema says integer
+  CHECK(cli::text_setting("quickbooks", "realm_id"));
+  CHECK_FALSE(cli::text_setting("quickbooks", "max_results"));
+  CHECK_FALSE(cli::text_setting("no-such-kind", "realm_id"));
+  CHECK(validate_settings(*find_connector_kind("quickbooks"), *s).find("realm_id") ==
+        std::string::npos);
+}
+
 TEST_CASE("--option KEY=VALUE: JSON when it reads as JSON, text otherwise, @FILE read") {
   std::string err;
   auto s = cli::settings_from_options(
