@@ -302,9 +302,8 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
           return;
         }
         if (auto c = st.connects.find(id); c != st.connects.end()) {
-          c->second.deliver(
-              json{{"error", "no answer from the token endpoint in time"}, {"from_vendor", true}}
-                  .dump());
+          json late{{"error", "no answer from the token endpoint in time"}, {"from_vendor", true}};
+          c->second.deliver(late.dump());
           st.connects.erase(c);
           return;
         }

@@ -188,9 +188,9 @@ bool on_token_fetched(self_ptr self, uint64_t id, const http_response& resp) {
     auto a = oauth::parse_token_response(resp);
     if (!a.ok()) {
       auto out = refusal("sign-in failed: " + a.message,
-                         a.grant_refused() ? "start again with `ledgersync connect " +
-                                                 st.cfg.name + "`; check client_id and "
-                                                               "client_secret"
+                         a.grant_refused() ? "start again with `ledgersync connect " + st.cfg.name +
+                                                 "`; check client_id and "
+                                                 "client_secret"
                                            : "");
       out["from_vendor"] = true;
       rp.deliver(out.dump());
@@ -213,11 +213,11 @@ bool on_token_fetched(self_ptr self, uint64_t id, const http_response& resp) {
     st.last_skip_reason.clear();
     write_batch b;
     b.integration_doc = doc_of(self);
-    b.log_events.push_back(
-        event(self, "info", "connected",
-              has_refresh ? "signed in with OAuth; the refresh token is stored sealed"
-                          : "signed in with OAuth client credentials")
-            .dump());
+    b.log_events.push_back(event(self, "info", "connected",
+                                 has_refresh
+                                     ? "signed in with OAuth; the refresh token is stored sealed"
+                                     : "signed in with OAuth client credentials")
+                               .dump());
     json out{{"connected", st.cfg.name},
              {"grant", has_refresh ? "authorization_code" : "client_credentials"},
              {"expires_in", a.expires_in_s ? a.expires_in_s : default_life_s}};
@@ -225,9 +225,9 @@ bool on_token_fetched(self_ptr self, uint64_t id, const http_response& resp) {
     write(
         self, std::move(b), [rp, out](const batch_result&) mutable { rp.deliver(out.dump()); },
         [rp](const caf::error& e) mutable {
-          rp.deliver(refusal("signed in, but the refresh token could not be stored: " +
-                             caf::to_string(e))
-                         .dump());
+          rp.deliver(
+              refusal("signed in, but the refresh token could not be stored: " + caf::to_string(e))
+                  .dump());
         });
     return true;
   }
@@ -242,12 +242,12 @@ caf::typed_response_promise<std::string> connect_step(self_ptr self, const std::
   auto args = json::parse(text, nullptr, false);
   if (!args.is_object()) return answer(self, refusal("connect: the arguments are not JSON"));
   if (!uses_oauth(st.cfg))
-    return answer(self, refusal(st.cfg.name + " (" + st.cfg.connector +
-                                    ") does not sign in with OAuth",
-                                st.cfg.connector == "rest"
-                                    ? "set settings.oauth to true (with client_id and "
-                                      "auth_base_url) to sign in to a generic API"
-                                    : "its API key is set with `ledgersync configure`"));
+    return answer(
+        self,
+        refusal(st.cfg.name + " (" + st.cfg.connector + ") does not sign in with OAuth",
+                st.cfg.connector == "rest" ? "set settings.oauth to true (with client_id and "
+                                             "auth_base_url) to sign in to a generic API"
+                                           : "its API key is set with `ledgersync configure`"));
   auto e = oauth::endpoints_for(st.cfg);
   if (e.client_id.empty())
     return answer(self, refusal(st.cfg.name + " has no settings.client_id",

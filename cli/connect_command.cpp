@@ -94,7 +94,7 @@ int finish(const reply& r, const connect_options& o, const std::string& name) {
   else
     std::cout << "connected " << name << " ("
               << (r.body.value("grant", "") == "client_credentials" ? "client credentials"
-                                                                     : "refresh token stored sealed")
+                                                                    : "refresh token stored sealed")
               << "); the next sync signs in with it\n";
   return ok;
 }
@@ -133,10 +133,10 @@ int run_connect(service_client& c, const std::string& name, const connect_option
   acceptor.open(tcp::v4(), ec);
   if (!ec) acceptor.bind({net::ip::make_address("127.0.0.1"), 0}, ec);
   if (!ec) acceptor.listen(4, ec);
-  if (ec) die(failed, "connect: cannot listen on 127.0.0.1 for the sign-in's redirect: " +
-                          ec.message());
-  auto redirect = "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) +
-                  "/callback";
+  if (ec)
+    die(failed, "connect: cannot listen on 127.0.0.1 for the sign-in's redirect: " + ec.message());
+  auto redirect =
+      "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/callback";
   auto begun = c.call("connect", name, {{"step", "begin"}, {"redirect_uri", redirect}});
   if (begun.code != 0) {
     print_error(begun);
@@ -148,8 +148,7 @@ int run_connect(service_client& c, const std::string& name, const connect_option
     std::cout << json{{"authorize_url", url}, {"redirect_uri", redirect}}.dump() << std::endl;
   } else {
     std::cout << "Sign in to " << name << " in a browser at:\n  " << url << "\n"
-              << "Waiting for the redirect to " << redirect << " (up to " << o.wait_s
-              << " s)...\n"
+              << "Waiting for the redirect to " << redirect << " (up to " << o.wait_s << " s)...\n"
               << std::flush;
   }
   if (!o.no_browser) open_browser(url);
@@ -185,8 +184,9 @@ int run_connect(service_client& c, const std::string& name, const connect_option
     }
     if (cb.state != state) {
       answer(sock, http::status::bad_request,
-             page("Sign-in refused", "This redirect does not belong to the sign-in that "
-                                     "ledgersync started; nothing was stored."));
+             page("Sign-in refused",
+                  "This redirect does not belong to the sign-in that "
+                  "ledgersync started; nothing was stored."));
       die(failed, "connect: the redirect's state does not match this sign-in; nothing was stored",
           "run `ledgersync connect " + name + "` again");
     }
@@ -196,9 +196,9 @@ int run_connect(service_client& c, const std::string& name, const connect_option
              page("Signed in", "ledgersync is connected to " + name +
                                    ". You can close this tab and return to the terminal."));
     else
-      answer(sock, http::status::bad_gateway,
-             page("Sign-in failed", r.body.value("error", "the code could not be exchanged") +
-                                        "."));
+      answer(
+          sock, http::status::bad_gateway,
+          page("Sign-in failed", r.body.value("error", "the code could not be exchanged") + "."));
     return finish(r, o, name);
   }
 }

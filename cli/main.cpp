@@ -208,8 +208,9 @@ int main(int argc, char** argv) {
   connect_cmd->add_flag("--client-credentials", conn_opts.client_credentials,
                         "sign in with the client id and secret alone, no browser (where the "
                         "vendor offers it: Xero custom connections)");
-  connect_cmd->add_option("--wait-seconds", conn_opts.wait_s,
-                          "how long to wait for the browser's redirect (default 300)")
+  connect_cmd
+      ->add_option("--wait-seconds", conn_opts.wait_s,
+                   "how long to wait for the browser's redirect (default 300)")
       ->check(whole_number(1, 3600));
   add_client_opts(connect_cmd, co, true);
   auto* sync = app.add_subcommand("sync", "sync now (manual syncs are rate-limited)");

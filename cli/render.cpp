@@ -444,8 +444,8 @@ void write_connector(std::ostream& out, const json& k) {
         << (o.value("optional", false) ? " when settings.oauth is true" : "")
         << ": `ledgersync connect NAME` (a browser, PKCE)"
         << (o.value("client_credentials", false) ? " or `ledgersync connect NAME "
-                                                    "--client-credentials`"
-                                                  : "")
+                                                   "--client-credentials`"
+                                                 : "")
         << ".\n";
     if (!str(o, "scopes", "").empty()) out << "  scopes: " << str(o, "scopes") << "\n";
   }

@@ -4,10 +4,10 @@
 #include <cmath>
 #include <cstdint>
 
+#include "config/integration_config.hpp"
 #include "connectors/connector.hpp"
 #include "connectors/ecb_fx_connector.hpp"
 #include "connectors/stripe_connector.hpp"
-#include "config/integration_config.hpp"
 
 namespace ledgersync {
 
@@ -223,22 +223,25 @@ std::vector<setting_spec> oauth_settings() {
   id.help = "the OAuth client id of the app registered with the vendor";
   secret.key = "client_secret";
   secret.secret = true;
-  secret.help = "the app's OAuth client secret (none for a public client, which signs in with "
-                "PKCE alone)";
+  secret.help =
+      "the app's OAuth client secret (none for a public client, which signs in with "
+      "PKCE alone)";
   refresh.key = "refresh_token";
   refresh.secret = true;
   refresh.help =
       "written by `ledgersync connect NAME` after signing in; replaced as the vendor rotates it";
   base.key = "auth_base_url";
-  base.help = "where the vendor's authorize and token endpoints are, when not the vendor's own "
-              "(the sandbox: http://127.0.0.1:PORT)";
+  base.help =
+      "where the vendor's authorize and token endpoints are, when not the vendor's own "
+      "(the sandbox: http://127.0.0.1:PORT)";
   setting_spec grant;
   grant.key = "grant";
   grant.type = setting_type::enumeration;
   grant.allowed = {"authorization_code", "client_credentials"};
   grant.default_value = "authorization_code";
-  grant.help = "how runs get their access token: from the refresh token a browser sign-in "
-               "stored, or from client_id and client_secret alone (set by `connect`)";
+  grant.help =
+      "how runs get their access token: from the refresh token a browser sign-in "
+      "stored, or from client_id and client_secret alone (set by `connect`)";
   return {id, secret, refresh, base, grant};
 }
 

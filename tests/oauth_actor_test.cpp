@@ -34,8 +34,7 @@ class oauth_transport final : public http_transport {
       if (k == "Authorization") auth = v;
     if (req.url.rfind("http://auth.test/", 0) == 0) {
       sandbox::vendor_request vr;
-      sandbox::make_request(req.method, req.url.substr(std::string("http://auth.test").size()),
-                            vr);
+      sandbox::make_request(req.method, req.url.substr(std::string("http://auth.test").size()), vr);
       if (!auth.empty()) vr.headers["authorization"] = auth;
       vr.body = req.body;
       for (auto& [k, v] : sandbox::parse_form(req.body))
@@ -109,8 +108,8 @@ void connect_with_pkce(world& w, oauth_upstream& up) {
   boost::urls::url back(redirect.header("Location"));
   auto param = [&](const char* k) { return std::string((*back.params().find(k)).value); };
   CHECK(param("state") == begun["state"]);
-  auto [fin, done] =
-      w.call("connect", "crm", {{"step", "finish"}, {"code", param("code")}, {"state", param("state")}});
+  auto [fin, done] = w.call(
+      "connect", "crm", {{"step", "finish"}, {"code", param("code")}, {"state", param("state")}});
   INFO(done.dump());
   REQUIRE(fin == 0);
   CHECK(done["grant"] == "authorization_code");
@@ -138,8 +137,9 @@ size_t count(const std::vector<std::string>& log, const std::string& prefix, siz
 
 }  // namespace
 
-TEST_CASE("oauth: not signed in is Disconnected with `connect` as the fix; connect with PKCE "
-          "stores the refresh token sealed and never the access token") {
+TEST_CASE(
+    "oauth: not signed in is Disconnected with `connect` as the fix; connect with PKCE "
+    "stores the refresh token sealed and never the access token") {
   world w;
   auto up = std::make_shared<oauth_upstream>();
   use_upstream(w, up);
@@ -168,7 +168,7 @@ TEST_CASE("oauth: not signed in is Disconnected with `connect` as the fix; conne
   auto doc = *w.lmdb->integration_doc("crm");
   auto refresh = stored_refresh_token(w);
   CHECK(refresh.rfind("rt_", 0) == 0);
-  CHECK(doc.find(refresh) == std::string::npos);  // sealed
+  CHECK(doc.find(refresh) == std::string::npos);             // sealed
   CHECK_FALSE(stored_config(w).contains("api_key_sealed"));  // the access token: not at all
   CHECK_FALSE(stored_config(w).contains("api_key"));
   CHECK(w.status("crm")["last_error"].is_null());  // signing in is the fix
@@ -182,8 +182,9 @@ TEST_CASE("oauth: not signed in is Disconnected with `connect` as the fix; conne
   CHECK(w.call("show", "crm").second.dump().find(refresh) == std::string::npos);
 }
 
-TEST_CASE("oauth: a token about to expire is refreshed before the run's first request; the "
-          "rotated refresh token is stored") {
+TEST_CASE(
+    "oauth: a token about to expire is refreshed before the run's first request; the "
+    "rotated refresh token is stored") {
   world w;
   auto up = std::make_shared<oauth_upstream>();
   use_upstream(w, up);
@@ -237,8 +238,9 @@ TEST_CASE("oauth: the new access token is not used until the rotated refresh tok
         std::string::npos);
 }
 
-TEST_CASE("oauth: a crash between the refresh and the use of its token loses nothing: the "
-          "rotated refresh token is in the store and the next start uses it") {
+TEST_CASE(
+    "oauth: a crash between the refresh and the use of its token loses nothing: the "
+    "rotated refresh token is in the store and the next start uses it") {
   auto up = std::make_shared<oauth_upstream>();
   std::string doc;
   {
@@ -276,8 +278,9 @@ TEST_CASE("oauth: a crash between the refresh and the use of its token loses not
   CHECK(w2.lmdb->record_counts("crm")["customers"] == 60);
 }
 
-TEST_CASE("oauth: a page answering 401 gets one fresh token; a refused refresh is Disconnected "
-          "with the hint to connect again") {
+TEST_CASE(
+    "oauth: a page answering 401 gets one fresh token; a refused refresh is Disconnected "
+    "with the hint to connect again") {
   world w;
   auto up = std::make_shared<oauth_upstream>();
   use_upstream(w, up);

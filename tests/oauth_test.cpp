@@ -1,8 +1,9 @@
+#include "connectors/oauth.hpp"
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "config/integration_config.hpp"
-#include "connectors/oauth.hpp"
 #include "connectors/registry.hpp"
 
 using namespace ledgersync;
@@ -53,8 +54,8 @@ TEST_CASE("PKCE S256 matches RFC 7636 appendix B", "[oauth]") {
 
 TEST_CASE("the authorize URL carries the client, the loopback redirect, state and the challenge",
           "[oauth]") {
-  auto url = oauth::authorize_url(sandbox_endpoints("s"), {"http://127.0.0.1:5555/callback",
-                                                           "st/+=", "E9Mel"});
+  auto url = oauth::authorize_url(sandbox_endpoints("s"),
+                                  {"http://127.0.0.1:5555/callback", "st/+=", "E9Mel"});
   CHECK(url ==
         "http://127.0.0.1:9/oauth/authorize?response_type=code&client_id=xero-sandbox"
         "&redirect_uri=http%3A%2F%2F127.0.0.1%3A5555%2Fcallback"
@@ -126,8 +127,7 @@ TEST_CASE("a hostile token answer is refused in words, never used", "[oauth]") {
   CHECK(bad(200, R"({"token_type":"Bearer"})").find("no access_token") != std::string::npos);
   CHECK(bad(200, R"({"access_token":42})").find("access_token") != std::string::npos);
   CHECK(bad(200, R"({"access_token":""})").find("access_token") != std::string::npos);
-  CHECK(bad(200, R"({"access_token":"a\r\nX-Evil: 1"})").find("access_token") !=
-        std::string::npos);
+  CHECK(bad(200, R"({"access_token":"a\r\nX-Evil: 1"})").find("access_token") != std::string::npos);
   CHECK(bad(200, "{\"access_token\":\"" + std::string(9000, 'a') + "\"}").find("access_token") !=
         std::string::npos);
   CHECK(bad(200, R"({"access_token":"a","refresh_token":{}})").find("refresh_token") !=
@@ -176,6 +176,6 @@ TEST_CASE("the registry's OAuth description: endpoints from auth_base_url, rest 
         "settings.auth_base_url is required when settings.oauth is true");
   CHECK(validate_settings(*rest, {{"oauth", true}, {"client_id", "x"}, {"auth_base_url", "ftp:x"}})
             .find("http://") != std::string::npos);
-  CHECK(validate_settings(*rest, {{"oauth", true}, {"client_id", "x"},
-                                  {"auth_base_url", "http://h"}}) == "");
+  CHECK(validate_settings(
+            *rest, {{"oauth", true}, {"client_id", "x"}, {"auth_base_url", "http://h"}}) == "");
 }

@@ -154,10 +154,11 @@ TEST_CASE("each bad argument gives invalid_argument naming the field") {
 TEST_CASE("the table: every operation once, writes need admin, reads go to the queries") {
   std::vector<std::string> names;
   for (auto& op : ops::operations()) names.emplace_back(op.name);
-  CHECK(names == std::vector<std::string>{"ping", "list", "status", "show", "add", "configure",
-                                          "enable", "disable", "remove", "test", "sync", "logs",
-                                          "records", "run", "wait", "set_aside", "dismiss",
-                                          "changes", "connectors", "connect"});
+  CHECK(names == std::vector<std::string>{"ping",    "list",      "status",     "show",
+                                          "add",     "configure", "enable",     "disable",
+                                          "remove",  "test",      "sync",       "logs",
+                                          "records", "run",       "wait",       "set_aside",
+                                          "dismiss", "changes",   "connectors", "connect"});
   for (auto w :
        {"add", "configure", "enable", "disable", "remove", "sync", "dismiss", "test", "connect"}) {
     INFO(w);
