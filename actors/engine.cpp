@@ -402,6 +402,25 @@ struct dispatch {
         },
         dismiss_atom::value, a.stream, a.id, by);
   }
+  reply_promise operator()(const ops::connect_args& a) {
+    json args{
+        {"step", a.step}, {"redirect_uri", a.redirect_uri}, {"code", a.code}, {"state", a.state}};
+    auto n = name;
+    // The code exchange waits for the vendor's token endpoint (its own timeout is 30 s).
+    return ask_actor<std::string>(
+        self, name, std::chrono::seconds(90),
+        [n](const std::string& s) {
+          auto j = json::parse(s, nullptr, false);
+          if (!j.is_object()) return fail(error_kind::internal, "connect: unreadable answer");
+          if (!j.contains("error")) return reply(j);
+          auto kind =
+              j.value("from_vendor", false) ? error_kind::upstream_failed : error_kind::conflict;
+          auto msg = j.value("error", "");
+          j.erase("from_vendor");
+          return fail(kind, msg, j);
+        },
+        connect_atom::value, args.dump());
+  }
   template <class Read>
   reply_promise operator()(const Read&) {
     return now(self, fail(error_kind::internal, "reads are answered by the queries, not here"));

@@ -167,6 +167,9 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
         });
         return rp;
       },
+      [=](connect_atom, const std::string& args) -> caf::typed_response_promise<std::string> {
+        return connect_step(self, args);
+      },
       [=](dismiss_atom, const std::string& stream, const std::string& id,
           const std::string& by) -> caf::typed_response_promise<std::string> {
         auto rp = self->make_response_promise<std::string>();
@@ -274,6 +277,7 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
           st.probes.erase(p);
           return;
         }
+        if (on_token_fetched(self, id, resp)) return;
         if (!st.run || st.run->request_id != id) return;  // late answer to an abandoned request
         st.run->request_id = 0;
         on_page(self, resp);
@@ -297,6 +301,13 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
           st.probes.erase(p);
           return;
         }
+        if (auto c = st.connects.find(id); c != st.connects.end()) {
+          json late{{"error", "no answer from the token endpoint in time"}, {"from_vendor", true}};
+          c->second.deliver(late.dump());
+          st.connects.erase(c);
+          return;
+        }
+        if (st.token_request == id) st.token_request = 0;
         if (!st.run || st.run->request_id != id) return;
         st.run->request_id = 0;
         on_page_error(self, make_error_info(error_category::timeout,

@@ -25,7 +25,8 @@ json error_event(self_ptr self, const error_info& e, const std::string& what) {
 // Applies new settings: connector, buckets, retry policy. Cursors and status stay.
 void apply_config(self_ptr self, integration_config cfg) {
   auto& st = self->state;
-  st.cfg = std::move(cfg);
+  auto before = std::exchange(st.cfg, std::move(cfg));
+  carry_access_token(self, before);
   std::string err;
   st.sched = schedule::parse(st.cfg.schedule, err);
   st.conn = make_connector(st.cfg);
@@ -38,6 +39,12 @@ void apply_config(self_ptr self, integration_config cfg) {
 
 std::string doc_of(self_ptr self) {
   auto& st = self->state;
+  if (uses_oauth(st.cfg)) {
+    // The access token is short-lived and comes back from the refresh token: never stored.
+    auto c = st.cfg;
+    c.api_key.clear();
+    return make_integration_doc(c, *st.ctx->secrets, st.facts.to_json().dump());
+  }
   return make_integration_doc(st.cfg, *st.ctx->secrets, st.facts.to_json().dump());
 }
 
@@ -222,6 +229,8 @@ void fetch_page(self_ptr self) {
     arm_retry(self, std::max(wait, milliseconds(1)), "pacing upstream calls");
     return;
   }
+  if (r.adopting_token) return;
+  if (needs_token(self)) return request_token(self);
   auto& s = st.cfg.streams[r.stream_idx];
   auto req = st.conn->page_request(s, r.fetch_cursor);
   auto id = st.next_request++;
@@ -267,6 +276,7 @@ void on_page(self_ptr self, const http_response& resp) {
   auto& st = self->state;
   auto& r = *st.run;
   auto& s = st.cfg.streams[r.stream_idx];
+  if (resp.status == 401 && reauthorize(self)) return;
   auto page = st.conn->parse_page(s, r.fetch_cursor, resp);
   if (!page.error.ok()) return on_page_error(self, page.error);
   if (auto loop = r.guard.check(s.name, r.fetch_cursor.pages, page.has_more, page.next_token);
@@ -347,7 +357,9 @@ void maybe_finish(self_ptr self) {
   auto& r = *st.run;
   bool done_streams = r.stream_idx >= st.cfg.streams.size();
   bool stopping = !r.error.ok() || r.cancelled;
-  if (!(done_streams || stopping) || !r.commits.empty() || r.request_id || r.ending) return;
+  if (!(done_streams || stopping) || !r.commits.empty() || r.request_id || r.ending ||
+      r.adopting_token)
+    return;
   r.ending = true;
   auto now = now_ms(self);
   r.settle(st.facts, now);

@@ -43,6 +43,11 @@ struct active_run : run_tally {
   std::deque<pending_commit> commits;
   paging_guard guard;  // the current stream's pass: no token twice, no endless paging
   bool ending = false;
+  // OAuth: a token answer is being adopted (a rotated refresh token on its way to the store).
+  bool adopting_token = false;
+  // OAuth: a page answered 401 and a fresh access token was fetched for it; a second 401 is
+  // the upstream's verdict.
+  bool reauthorized = false;
 };
 
 struct integration_state {
@@ -80,6 +85,19 @@ struct integration_state {
   };
   std::map<uint64_t, run_waiter> run_waiters;
   uint64_t next_waiter = 1;
+  // OAuth (uses_oauth): the access token and when it expires (wall ms on the actor clock). It
+  // is copied into cfg.api_key, which the connector sends, and never stored.
+  std::string access_token;
+  int64_t access_expires_ms = 0;
+  uint64_t token_request = 0;  // the run's token request in flight, 0 = none
+  // `connect`: the sign-in begun and not yet finished (its PKCE verifier never leaves here).
+  struct pending_sign_in {
+    std::string state, verifier, redirect_uri;
+    int64_t expires_ms = 0;
+  };
+  std::optional<pending_sign_in> sign_in;
+  // `connect`'s own token requests, by request id, with who waits for each.
+  std::map<uint64_t, caf::typed_response_promise<std::string>> connects;
   // Skipped scheduled fires are logged once per reason, not once a minute.
   std::string last_skip_reason;
   static inline const char* name = "integration";
@@ -110,5 +128,20 @@ void on_page_error(self_ptr self, const error_info& e);
 void maybe_finish(self_ptr self);
 void close_interrupted(self_ptr self);
 sync_reply start_run(self_ptr self, const sync_request& req);
+
+// ---- OAuth sign-in (actors/integration_oauth.cpp) ----------------------------------------------
+// The run needs a (fresh) access token before its next request.
+bool needs_token(self_ptr self);
+// Fetches one for the run (refresh_token or client_credentials grant); the run goes on from
+// fetch_page once it is adopted.
+void request_token(self_ptr self);
+// An answer to a token request (the run's or connect's); false when `id` is none of them.
+bool on_token_fetched(self_ptr self, uint64_t id, const http_response& resp);
+// A page answered 401: true when a fresh token is being fetched for one more try.
+bool reauthorize(self_ptr self);
+// The `connect` operation's steps (JSON in, JSON out; see ops::connect_args).
+caf::typed_response_promise<std::string> connect_step(self_ptr self, const std::string& args);
+// Keeps the access token across new settings unless they change the sign-in itself.
+void carry_access_token(self_ptr self, const integration_config& before);
 
 }  // namespace ledgersync::integration_detail

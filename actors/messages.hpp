@@ -42,6 +42,7 @@ using watch_atom = caf::atom_constant<caf::atom("watch")>;
 using feed_batch_atom = caf::atom_constant<caf::atom("feedbatch")>;
 using source_atom = caf::atom_constant<caf::atom("source")>;
 using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
+using connect_atom = caf::atom_constant<caf::atom("connect")>;
 
 // ---- message types ---------------------------------------------------------------------------
 
@@ -217,6 +218,10 @@ using integration_actor = caf::typed_actor<
     // Test the connection with one small request; JSON {ok, category, message, hint}. Success
     // lifts the pause that refused credentials put on scheduled syncs.
     caf::replies_to<test_atom>::with<std::string>,
+    // Sign in with OAuth (ops::connect_args as JSON): begin (the authorize URL for a loopback
+    // redirect), finish (the code exchanged, the refresh token stored sealed) or
+    // client_credentials; JSON {…} or {error, hint?}.
+    caf::replies_to<connect_atom, std::string>::with<std::string>,
     // An admin (`by`) accepts set-aside record (stream, id) as unfixable; JSON
     // {dismissed, set_aside} or {error} when no such entry is counted.
     caf::replies_to<dismiss_atom, std::string, std::string, std::string>::with<std::string>,

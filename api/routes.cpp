@@ -33,6 +33,7 @@ std::vector<route> make_routes() {
       {"POST", i("/enable"), "enable", role::admin, 200},
       {"POST", i("/disable"), "disable", role::admin, 200},
       {"POST", i("/test"), "test", role::admin, 200},
+      {"POST", i("/connect"), "connect", role::admin, 200, body_use::args},
       {"POST", i("/sync"), "sync", role::admin, 202, body_use::optional},
       {"GET", i("/runs"), "run", role::viewer, 200, body_use::none, {limit}},
       {"GET", i("/runs/{run_id}"), "run", role::viewer, 200},

@@ -15,6 +15,7 @@
 #include "actors/service.hpp"
 #include "cli/client.hpp"
 #include "cli/config_options.hpp"
+#include "cli/connect_command.hpp"
 #include "cli/errors.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/render.hpp"
@@ -200,6 +201,20 @@ int main(int argc, char** argv) {
     simple[cmd] = c;
   }
   simple["remove"]->add_flag("--yes,-y", yes, "remove without asking (asked only on a terminal)");
+  connect_options conn_opts;
+  auto* connect_cmd = app.add_subcommand(
+      "connect", "sign in with OAuth 2.0 (a browser, or --client-credentials) and store the token");
+  connect_cmd->add_option("NAME", name)->required();
+  connect_cmd->add_flag("--no-browser", conn_opts.no_browser,
+                        "print the sign-in URL only; open it yourself (any browser on this host)");
+  connect_cmd->add_flag("--client-credentials", conn_opts.client_credentials,
+                        "sign in with the client id and secret alone, no browser (where the "
+                        "vendor offers it: Xero custom connections)");
+  connect_cmd
+      ->add_option("--wait-seconds", conn_opts.wait_s,
+                   "how long to wait for the browser's redirect (default 300)")
+      ->check(whole_number(1, 3600));
+  add_client_opts(connect_cmd, co, true);
   auto* sync = app.add_subcommand("sync", "sync now (manual syncs are rate-limited)");
   sync->add_option("NAME", name)->required();
   sync->add_flag("--wait", wait, "wait for the run and show its progress");
@@ -366,6 +381,10 @@ int main(int argc, char** argv) {
         } else
           std::cout << cmd << (cmd == "remove" ? "d " : "d ") << name << "\n";
       });
+  if (connect_cmd->parsed()) {
+    conn_opts.json_out = co.json_out;
+    return run_connect(*c, name, conn_opts);
+  }
   if (sync->parsed()) {
     auto r = c->call("sync", name, {{"full", full}});
     if (r.code != 0 || !wait) {

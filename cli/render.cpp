@@ -438,6 +438,17 @@ void write_connector(std::ostream& out, const json& k) {
     out << "Secret settings are sealed when saved and never shown; give them as --option "
            "KEY=@FILE to keep them out of the shell history.\n";
   }
+  if (k.contains("oauth") && k["oauth"].is_object()) {
+    auto& o = k["oauth"];
+    out << "\nSigns in with OAuth 2.0"
+        << (o.value("optional", false) ? " when settings.oauth is true" : "")
+        << ": `ledgersync connect NAME` (a browser, PKCE)"
+        << (o.value("client_credentials", false) ? " or `ledgersync connect NAME "
+                                                   "--client-credentials`"
+                                                 : "")
+        << ".\n";
+    if (!str(o, "scopes", "").empty()) out << "  scopes: " << str(o, "scopes") << "\n";
+  }
   out << "\nStreams (the defaults of a new integration):\n";
   std::vector<std::vector<std::string>> rows;
   for (auto& s : k.value("streams", json::array()))

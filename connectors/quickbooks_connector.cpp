@@ -468,6 +468,15 @@ connector_kind quickbooks_connector_kind() {
              nlohmann::json(realm.substr(0, 40)).dump();
     return "";
   };
+  // Sign-in (`ledgersync connect NAME`): Intuit's OAuth 2.0 server. Without a client_id the
+  // api_key is the access token as given.
+  append_oauth_settings(k.settings);
+  oauth_flow flow;
+  flow.authorize_url = "https://appcenter.intuit.com/connect/oauth2";
+  flow.token_url = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer";
+  flow.revoke_url = "https://developer.api.intuit.com/v2/oauth2/tokens/revoke";
+  flow.scopes = "com.intuit.quickbooks.accounting";
+  k.oauth = flow;
   return k;
 }
 

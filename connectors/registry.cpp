@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "connectors/bank_statement_connector.hpp"
+#include "config/integration_config.hpp"
 #include "connectors/connector.hpp"
 #include "connectors/ecb_fx_connector.hpp"
 #include "connectors/quickbooks_connector.hpp"
@@ -187,6 +188,7 @@ json to_json(const connector_kind& k, bool detail) {
   for (auto& s : k.streams)
     streams.push_back({{"name", s.name}, {"entity", s.entity}, {"description", s.description}});
   if (!detail) {
+    j["oauth"] = k.oauth.has_value();
     j["settings"] = k.settings.size();
     json names = json::array();
     for (auto& s : k.streams) names.push_back(s.name);
@@ -208,7 +210,70 @@ json to_json(const connector_kind& k, bool detail) {
   }
   j["settings"] = settings;
   j["streams"] = streams;
+  if (k.oauth) {
+    auto& o = *k.oauth;
+    j["oauth"] = {{"authorize_url", o.authorize_url},
+                  {"token_url", o.token_url},
+                  {"revoke_url", o.revoke_url},
+                  {"authorize_path", o.authorize_path},
+                  {"token_path", o.token_path},
+                  {"revoke_path", o.revoke_path},
+                  {"scopes", o.scopes},
+                  {"client_credentials", o.client_credentials},
+                  {"optional", o.optional}};
+  }
   return j;
+}
+
+std::vector<setting_spec> oauth_settings() {
+  setting_spec id, secret, refresh, base;
+  id.key = "client_id";
+  id.help = "the OAuth client id of the app registered with the vendor";
+  secret.key = "client_secret";
+  secret.secret = true;
+  secret.help =
+      "the app's OAuth client secret (none for a public client, which signs in with "
+      "PKCE alone)";
+  refresh.key = "refresh_token";
+  refresh.secret = true;
+  refresh.help =
+      "written by `ledgersync connect NAME` after signing in; replaced as the vendor rotates it";
+  base.key = "auth_base_url";
+  base.help =
+      "where the vendor's authorize and token endpoints are, when not the vendor's own "
+      "(the sandbox: http://127.0.0.1:PORT)";
+  setting_spec grant;
+  grant.key = "grant";
+  grant.type = setting_type::enumeration;
+  grant.allowed = {"authorization_code", "client_credentials"};
+  grant.default_value = "authorization_code";
+  grant.help =
+      "how runs get their access token: from the refresh token a browser sign-in "
+      "stored, or from client_id and client_secret alone (set by `connect`)";
+  return {id, secret, refresh, base, grant};
+}
+
+void append_oauth_settings(std::vector<setting_spec>& settings) {
+  for (auto& s : oauth_settings()) settings.push_back(std::move(s));
+}
+
+const oauth_flow* oauth_flow_of(const integration_config& c) {
+  auto* kind = find_connector_kind(c.connector);
+  if (!kind || !kind->oauth) return nullptr;
+  if (kind->oauth->optional &&
+      !(c.settings.is_object() && c.settings.value("oauth", json()) == json(true)))
+    return nullptr;
+  // A vendor kind signs in once it has an app (client_id); before that its api_key is an
+  // access token obtained elsewhere and used as given.
+  if (!kind->oauth->optional &&
+      !(c.settings.is_object() && c.settings.contains("client_id") &&
+        c.settings["client_id"].is_string() && !c.settings["client_id"].get<std::string>().empty()))
+    return nullptr;
+  return &*kind->oauth;
+}
+
+bool uses_oauth(const integration_config& c) {
+  return oauth_flow_of(c) != nullptr;
 }
 
 json connectors_json() {

@@ -47,6 +47,21 @@ struct stream_spec {
   std::string description;
 };
 
+// How a kind signs in with OAuth 2.0 (connectors/oauth.hpp). The vendor's own endpoints are the
+// defaults; with the `auth_base_url` setting (the sandbox, a vendor's staging host) the paths
+// are taken under it instead.
+struct oauth_flow {
+  std::string authorize_url, token_url, revoke_url;  // the vendor's (absolute)
+  std::string authorize_path = "/oauth/authorize", token_path = "/oauth/token",
+              revoke_path = "/oauth/revoke";  // under auth_base_url
+  std::string scopes;                         // space-separated, as the authorize URL takes them
+  bool client_credentials = false;            // the vendor offers that grant as well
+  // Signing in is chosen per integration by the boolean setting `oauth` (the generic rest
+  // kind); a vendor kind leaves it false and signs in once its settings name a client_id (its
+  // api_key, without one, is an access token obtained elsewhere).
+  bool optional = false;
+};
+
 struct connector_kind {
   std::string name;   // what `--connector` takes: "rest"
   std::string label;  // for people: "Generic REST API"
@@ -69,6 +84,10 @@ struct connector_kind {
   // Rules the schema cannot say (a header value without line breaks, two settings that go
   // together); "" when the settings pass. Called only on settings the schema accepted.
   std::function<std::string(const nlohmann::json& settings)> check;
+  // Set for the kinds that sign in with OAuth 2.0: the integration actor then keeps `api_key`
+  // holding a current access token (refreshed from the sealed refresh_token setting), and
+  // `ledgersync connect NAME` signs in. Such a kind adds oauth_settings() to its settings.
+  std::optional<oauth_flow> oauth;
 
   const setting_spec* setting(std::string_view key) const;
 };
@@ -91,6 +110,17 @@ std::vector<std::string> secret_setting_keys(std::string_view kind);
 // full (settings with type, default, required/secret, help; streams).
 nlohmann::json to_json(const connector_kind& kind, bool detail);
 nlohmann::json connectors_json();
+
+// The settings every OAuth kind takes: client_id, client_secret (secret), refresh_token (secret,
+// written by `connect`), auth_base_url, grant (authorization_code or client_credentials, set by
+// `connect`). A kind appends them to its own:
+//   k.settings = {...}; append_oauth_settings(k.settings);  k.oauth = oauth_flow{...};
+std::vector<setting_spec> oauth_settings();
+void append_oauth_settings(std::vector<setting_spec>& settings);
+// Whether this integration signs in with OAuth (its kind has a flow, and for an optional flow
+// its `oauth` setting is true).
+bool uses_oauth(const integration_config& config);
+const oauth_flow* oauth_flow_of(const integration_config& config);
 
 // The kinds that ship, each defined beside its connector.
 connector_kind rest_connector_kind();

@@ -317,7 +317,19 @@ connector_kind rest_connector_kind() {
       "how updated_at values compare: timestamp reads ISO 8601 instants (any fraction, Z or an "
       "offset) and epoch numbers as the moments they name; text compares them as strings (for "
       "version strings that sort as text)";
-  k.settings = {order, secret_headers};
+  setting_spec oauth;
+  oauth.key = "oauth";
+  oauth.type = setting_type::boolean;
+  oauth.default_value = false;
+  oauth.help =
+      "sign in with OAuth 2.0 (`ledgersync connect NAME`) at auth_base_url's /oauth/authorize "
+      "and /oauth/token instead of a fixed api_key; the access token is refreshed as it expires";
+  k.settings = {order, secret_headers, oauth};
+  append_oauth_settings(k.settings);
+  oauth_flow flow;
+  flow.client_credentials = true;
+  flow.optional = true;
+  k.oauth = flow;
   k.streams = {
       {"customers", "customer", "customers (required: name, email) at /v1/customers"},
       {"invoices", "invoice", "invoices (required: customer_id, total, currency) at /v1/invoices"},
@@ -333,6 +345,15 @@ connector_kind rest_connector_kind() {
         return "settings.secret_headers: '" + name + "' is not a valid HTTP header name";
       if (!value.is_string() || value.get<std::string>().find_first_of("\r\n") != std::string::npos)
         return "settings.secret_headers." + name + " must be a string without line breaks";
+    }
+    if (settings.value("oauth", false)) {
+      // A generic API has no vendor endpoints to fall back on.
+      for (auto* key : {"auth_base_url", "client_id"})
+        if (settings.value(key, "").empty())
+          return std::string("settings.") + key + " is required when settings.oauth is true";
+      auto base = settings.value("auth_base_url", "");
+      if (base.rfind("https://", 0) != 0 && base.rfind("http://", 0) != 0)
+        return "settings.auth_base_url must be an http:// or https:// URL";
     }
     return "";
   };

@@ -351,6 +351,15 @@ connector_kind sage_connector_kind() {
              nlohmann::json(id.substr(0, 40)).dump();
     return "";
   };
+  // Sign-in (`ledgersync connect NAME`): Sage's central authorisation server, whose refresh
+  // tokens rotate on every use. Without a client_id the api_key is the access token as given.
+  append_oauth_settings(k.settings);
+  oauth_flow flow;
+  flow.authorize_url = "https://www.sageone.com/oauth2/auth/central?filter=apiv3.1";
+  flow.token_url = "https://oauth.accounting.sage.com/token";
+  flow.revoke_url = "https://oauth.accounting.sage.com/revoke";
+  flow.scopes = "full_access";
+  k.oauth = flow;
   return k;
 }
 

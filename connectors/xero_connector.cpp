@@ -384,6 +384,17 @@ connector_kind xero_connector_kind() {
              model::quote_text(cur, 20);
     return "";
   };
+  // Sign-in (`ledgersync connect NAME`): Xero's identity server; a custom connection signs in
+  // by client credentials. Without a client_id the api_key is the access token as given.
+  append_oauth_settings(k.settings);
+  oauth_flow flow;
+  flow.authorize_url = "https://login.xero.com/identity/connect/authorize";
+  flow.token_url = "https://identity.xero.com/connect/token";
+  flow.revoke_url = "https://identity.xero.com/connect/revocation";
+  flow.scopes = "offline_access accounting.transactions.read accounting.contacts.read "
+                "accounting.settings.read";
+  flow.client_credentials = true;
+  k.oauth = flow;
   return k;
 }
 

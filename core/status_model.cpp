@@ -1,5 +1,7 @@
 #include "core/status_model.hpp"
 
+#include <algorithm>
+
 #include "core/time_util.hpp"
 
 namespace ledgersync {
@@ -65,8 +67,12 @@ error_info set_aside_error(uint64_t count, const std::string& name) {
 json error_json(const error_info& e) {
   json out{{"category", category_name(e.category)}, {"message", e.message}, {"hint", e.hint()}};
   // The fix as an operation, phrased by each surface: the CLI as `configure NAME --flags`.
-  if (e.fixed_by_settings())
-    out["action"] = {{"op", "configure"}, {"settings", e.settings_to_fix()}};
+  auto fix = e.settings_to_fix();
+  // A refresh token is not typed in but obtained by signing in again.
+  if (std::find(fix.begin(), fix.end(), "refresh_token") != fix.end())
+    out["action"] = {{"op", "connect"}};
+  else if (e.fixed_by_settings())
+    out["action"] = {{"op", "configure"}, {"settings", fix}};
   return out;
 }
 

@@ -240,6 +240,33 @@ std::variant<op_args, op_error> parse_connectors(const json& a) {
   return result(r, std::move(x));
 }
 
+std::variant<op_args, op_error> parse_connect(const json& a) {
+  reader r("connect", a);
+  connect_args x;
+  r.required_text("step", x.step);
+  r.text("redirect_uri", x.redirect_uri);
+  r.text("code", x.code);
+  r.text("state", x.state);
+  if (auto e = r.done()) return *e;
+  auto need = [&](const char* key, const std::string& v) -> std::optional<op_error> {
+    if (!v.empty()) return std::nullopt;
+    return op_error{error_kind::invalid_argument,
+                    "connect: " + std::string(key) + " is required for step " + x.step, key};
+  };
+  if (x.step == "begin") {
+    if (auto e = need("redirect_uri", x.redirect_uri)) return *e;
+  } else if (x.step == "finish") {
+    if (auto e = need("code", x.code)) return *e;
+    if (auto e = need("state", x.state)) return *e;
+  } else if (x.step != "client_credentials") {
+    return op_error{error_kind::invalid_argument,
+                    "connect: step must be begin, finish or client_credentials, got \"" +
+                        x.step.substr(0, 40) + "\"",
+                    "step"};
+  }
+  return op_args{std::move(x)};
+}
+
 using k = error_kind;
 
 }  // namespace
@@ -288,6 +315,12 @@ const std::vector<op_spec>& operations() {
       {"dismiss", r::admin, to::supervisor, n::required, {k::not_found}, parse_dismiss},
       {"changes", r::viewer, to::queries, n::none, {k::not_found, k::rate_limited}, parse_changes},
       {"connectors", r::viewer, to::queries, n::none, {k::not_found}, parse_connectors},
+      {"connect",
+       r::admin,
+       to::supervisor,
+       n::required,
+       {k::not_found, k::conflict, k::upstream_failed},
+       parse_connect},
   };
   return table;
 }

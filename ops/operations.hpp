@@ -99,11 +99,19 @@ struct connectors_args {
   std::string kind;  // one connector kind in full ("" = a summary of every kind)
 };
 
+// Sign in with OAuth 2.0 (kinds with an OAuth flow): `begin` gives the authorize URL for a
+// loopback redirect_uri (the PKCE verifier stays in the service), `finish` exchanges the code
+// the redirect brought (state must match) and stores the refresh token sealed;
+// `client_credentials` signs in with the client's id and secret alone.
+struct connect_args {
+  std::string step;  // begin, finish, client_credentials
+  std::string redirect_uri, code, state;
+};
 using op_args =
     std::variant<ping_args, list_args, status_args, show_args, add_args, configure_args,
                  enable_args, disable_args, remove_args, test_args, sync_args, logs_args,
                  records_args, run_args, wait_args, set_aside_args, dismiss_args, changes_args,
-                 connectors_args>;
+                 connectors_args, connect_args>;
 
 // A refusal as every surface reports it. `field` names the argument at fault, if one is.
 struct op_error {

@@ -82,6 +82,16 @@ void oauth_server::fail_next_refresh() {
   fail_next_refresh_ = true;
 }
 
+void oauth_server::expire_access_tokens() {
+  std::lock_guard lock(mu_);
+  for (auto& [token, info] : access_) info.expires_ms = 0;
+}
+
+void oauth_server::revoke_all() {
+  std::lock_guard lock(mu_);
+  for (auto& [token, info] : refresh_) revoked_families_[info.family] = true;
+}
+
 bool oauth_server::bearer_valid(const vendor_request& req) {
   auto bearer = req.header("authorization");
   return bearer.rfind("Bearer ", 0) == 0 && check_access(bearer.substr(7)) == token_state::valid;

@@ -54,6 +54,10 @@ class oauth_server {
   bool bearer_valid(const vendor_request& req);
   // The next refresh_token grant fails with invalid_grant (the vendor revoked the grant).
   void fail_next_refresh();
+  // Every access token issued so far expires now (a client sees 401 and must refresh).
+  void expire_access_tokens();
+  // Every grant is revoked, as when the user disconnects the app at the vendor.
+  void revoke_all();
 
  private:
   struct code_info {

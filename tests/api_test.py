@@ -174,6 +174,15 @@ try:
     for method, path, body in changes:
         check("admin %s %s" % (method, path), call(method, path, admin, body)[0],
               expected.get(path, 200))
+    # connect (OAuth sign-in): admins only; acme signs in with an API key, so it is refused.
+    begin = {"step": "begin", "redirect_uri": "http://127.0.0.1:5000/callback"}
+    check("viewer connect is forbidden",
+          call("POST", "/api/v1/integrations/acme/connect", viewer, begin)[0], 403)
+    status, _, doc = call("POST", "/api/v1/integrations/acme/connect", admin, begin)
+    check("connect without OAuth is a conflict, saying so",
+          (status, "does not sign in with OAuth" in json.dumps(doc)), (409, True))
+    check("connect with a bad step is 400",
+          call("POST", "/api/v1/integrations/acme/connect", admin, {"step": "x"})[0], 400)
     events = call("GET", "/api/v1/integrations/acme/logs?limit=100", viewer)[2]
     check("the sync log records who asked for the change",
           any(e.get("event") == "change_requested" and e.get("op") == "configure"
@@ -243,7 +252,8 @@ try:
     status, _, doc = call("GET", "/api/v1/connectors/rest", viewer)
     check("connectors/rest has its settings and streams",
           (status, [s["key"] for s in doc["settings"]], doc["streams"][0]["name"]),
-          (200, ["watermark_order", "secret_headers"], "customers"))
+          (200, ["watermark_order", "secret_headers", "oauth", "client_id", "client_secret",
+                 "refresh_token", "auth_base_url", "grant"], "customers"))
     status, _, doc = call("GET", "/api/v1/connectors/nope", viewer)
     check("an unknown kind is 404 naming the known ones",
           (status, "rest" in doc["error"]["message"]), (404, True))

@@ -311,5 +311,82 @@ print(len(json.load(sys.stdin)))")" 7
 check "the demo's bank statements were imported from its drop folder" \
   "$(ls "$work/demo/demo-drop/processed" | wc -l)" 2
 
+# OAuth sign-in, against the sandbox's authorization server: the generic rest kind with
+# settings.oauth (the vendor kinds sign in the same way). `connect` with PKCE through the
+# loopback redirect (a script plays the browser), a sync that needs a new access token (the
+# sandbox expires them), client credentials, and a revoked grant making it Disconnected.
+"$bin" sandbox --port 0 --records 30 --seed 7 >"$work/sandbox.log" 2>&1 &
+pids+=($!)
+wait_for "sandbox" grep -q "http://" "$work/sandbox.log"
+sb_port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/sandbox.log")
+sb="http://127.0.0.1:$sb_port"
+"$bin" add crm --base-url "$sb" --schedule manual --manual-burst 20 --option oauth=true \
+  --option client_id=xero-sandbox --option client_secret=xero-sandbox-secret \
+  --option auth_base_url="$sb" >/dev/null 2>"$work/err"
+check "add rest with oauth" $? 0
+"$bin" sync crm --wait --json >"$work/o1.json" 2>/dev/null
+"$bin" status crm >"$work/o1.txt"
+check "not signed in: Disconnected, told to connect" \
+  "$(grep -c 'run `ledgersync connect crm`' "$work/o1.txt")" 1
+
+"$bin" connect crm --no-browser >"$work/connect.out" 2>&1 &
+cpid=$!
+wait_for "the authorize URL" grep -q "/oauth/authorize?" "$work/connect.out"
+url=$(grep -o 'http://[^ ]*/oauth/authorize?[^ ]*' "$work/connect.out")
+check "the URL asks for PKCE S256" "$(echo "$url" | grep -c 'code_challenge_method=S256')" 1
+check "...and a loopback redirect" \
+  "$(echo "$url" | grep -c 'redirect_uri=http%3A%2F%2F127.0.0.1%3A[0-9]*%2Fcallback')" 1
+# The browser: follows the sandbox's consent redirect to the CLI's loopback listener.
+python3 -c "import sys, urllib.request as u; o = u.build_opener(u.ProxyHandler({}))
+print(o.open(sys.argv[1]).read().decode())" \
+  "$url" >"$work/page.html" 2>&1
+wait "$cpid"
+check "connect exits 0" $? 0
+check "the browser is shown it worked" "$(grep -c 'Signed in' "$work/page.html")" 1
+check "connect says the refresh token is stored" \
+  "$(grep -c 'refresh token stored sealed' "$work/connect.out")" 1
+check "the refresh token is never shown" \
+  "$("$bin" show crm --json | grep -c 'rt_')" 0
+"$bin" sync crm --wait --json >"$work/o2.json"
+check "signed in, the sync inserts every record" "$(json_eval "d['inserted']" <"$work/o2.json")" 90
+ctl "/_sandbox/oauth/expire"
+ctl "/_sandbox/mutate?stream=customers&count=3"
+"$bin" sync crm --wait --json >"$work/o3.json"
+check "an expired access token is refreshed and the sync goes on" \
+  "$(json_eval "d['status'] + ' ' + str(d['updated'])" <"$work/o3.json")" "ok 3"
+check "the refresh is in the sync log" \
+  "$("$bin" logs crm --json | grep -c '"token_refreshed"')" 1
+
+"$bin" add cc --base-url "$sb" --schedule manual --option oauth=true \
+  --option client_id=xero-sandbox --option client_secret=xero-sandbox-secret \
+  --option auth_base_url="$sb" >/dev/null
+"$bin" connect cc --client-credentials >"$work/cc.out" 2>&1
+check "client credentials: connect with no browser" $? 0
+"$bin" sync cc --wait --json >"$work/o4.json"
+check "...and sync" "$(json_eval "d['status']" <"$work/o4.json")" ok
+
+# A vendor kind signs in the same way once it names its app: xero by client credentials (a
+# custom connection), against the sandbox's Xero API.
+xtenant=$(curl -s "$sb/_sandbox/xero/tenant" | json_eval "d['tenant_id']")
+"$bin" add xcc --connector xero --base-url "$sb/xero/api.xro/2.0" --schedule manual \
+  --manual-burst 20 --option "tenant_id=$xtenant" --option client_id=xero-sandbox \
+  --option client_secret=xero-sandbox-secret --option auth_base_url="$sb" >/dev/null
+check "xero: connect by client credentials" \
+  "$("$bin" connect xcc --client-credentials >/dev/null 2>&1; echo $?)" 0
+"$bin" sync xcc --wait --json >"$work/xcc.json"
+check "xero: ...and a sync with the access token it got" \
+  "$(json_eval "(d['status'], d['inserted'] > 0)" <"$work/xcc.json")" "('ok', True)"
+
+ctl "/_sandbox/oauth/revoke_all"
+ctl "/_sandbox/oauth/expire"
+"$bin" sync crm --wait --json >"$work/o5.json" 2>/dev/null
+"$bin" status crm --json >"$work/o5s.json"
+check "a revoked grant: Disconnected" "$(json_eval "d['status']" <"$work/o5s.json")" disconnected
+check "...with the hint to connect again" "$(json_eval \
+  "str('connect again' in d['last_error']['hint']) + ' ' + d['last_error']['action']['op']" \
+  <"$work/o5s.json")" "True connect"
+"$bin" connect plainish --no-browser >/dev/null 2>"$work/err"
+check "connect of an unknown integration" $? 4
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

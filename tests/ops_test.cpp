@@ -154,11 +154,13 @@ TEST_CASE("each bad argument gives invalid_argument naming the field") {
 TEST_CASE("the table: every operation once, writes need admin, reads go to the queries") {
   std::vector<std::string> names;
   for (auto& op : ops::operations()) names.emplace_back(op.name);
-  CHECK(names == std::vector<std::string>{"ping", "list", "status", "show", "add", "configure",
-                                          "enable", "disable", "remove", "test", "sync", "logs",
-                                          "records", "run", "wait", "set_aside", "dismiss",
-                                          "changes", "connectors"});
-  for (auto w : {"add", "configure", "enable", "disable", "remove", "sync", "dismiss", "test"}) {
+  CHECK(names == std::vector<std::string>{"ping",    "list",      "status",     "show",
+                                          "add",     "configure", "enable",     "disable",
+                                          "remove",  "test",      "sync",       "logs",
+                                          "records", "run",       "wait",       "set_aside",
+                                          "dismiss", "changes",   "connectors", "connect"});
+  for (auto w :
+       {"add", "configure", "enable", "disable", "remove", "sync", "dismiss", "test", "connect"}) {
     INFO(w);
     CHECK(ops::find(w)->needs == ops::role::admin);
     CHECK(ops::find(w)->route == ops::route::supervisor);

@@ -83,7 +83,8 @@ TEST_CASE("the registry knows rest, with its label, settings, streams and factor
   CHECK(full["settings"][1]["key"] == "secret_headers");
   CHECK(full["settings"][1]["secret"] == true);
   CHECK(full["streams"][0]["name"] == "customers");
-  CHECK(secret_setting_keys("rest") == std::vector<std::string>{"secret_headers"});
+  CHECK(secret_setting_keys("rest") ==
+        std::vector<std::string>{"secret_headers", "client_secret", "refresh_token"});
   CHECK(secret_setting_keys("nope").empty());
 }
 
@@ -270,9 +271,11 @@ TEST_CASE("connectors: a table of kinds, and one kind's settings and streams") {
   CHECK(std::regex_search(table.str(), std::regex("\necb_fx +ECB euro reference rates +fx_rates")));
   std::ostringstream one;
   cli::write_connector(one, to_json(*find_connector_kind("rest"), true));
-  CHECK(one.str().find("  watermark_order  enum (timestamp|text)  \"timestamp\"") !=
-        std::string::npos);
-  CHECK(one.str().find("  secret_headers   object") != std::string::npos);
+  // The columns are as wide as the widest entry (the OAuth settings' grant enum).
+  std::regex order("\n  watermark_order +enum \\(timestamp\\|text\\) +\"timestamp\"");
+  CHECK(std::regex_search(one.str(), order));
+  CHECK(std::regex_search(one.str(), std::regex("\n  secret_headers +object")));
+  CHECK(one.str().find("ledgersync connect NAME") != std::string::npos);
   CHECK(one.str().find("secret") != std::string::npos);
   CHECK(one.str().find("customers  customer") != std::string::npos);
 }

@@ -176,3 +176,25 @@ TEST_CASE("per-vendor lifetimes: Sage's refresh tokens are single-use", "[sandbo
   CHECK(w.post("/oauth/token", form).status == 200);
   CHECK(json::parse(w.post("/oauth/token", form).body)["error"] == "invalid_grant");
 }
+
+TEST_CASE("the test switches: every access token expires; every grant is revoked",
+          "[sandbox][oauth]") {
+  oauth_world w;
+  auto a = w.authorize(
+      "/oauth/authorize?response_type=code&client_id=xero-sandbox"
+      "&redirect_uri=http%3A%2F%2Flocalhost%3A7000%2F");
+  auto t = json::parse(
+      w.post("/oauth/token",
+             "grant_type=authorization_code&code=" + code_from(a.header("Location")) +
+                 "&redirect_uri=http%3A%2F%2Flocalhost%3A7000%2F" + oauth_world::creds())
+          .body);
+  std::string at = t["access_token"], rt = t["refresh_token"];
+  REQUIRE(w.auth.check_access(at) == oauth_server::token_state::valid);
+  w.auth.expire_access_tokens();
+  CHECK(w.auth.check_access(at) == oauth_server::token_state::expired);
+  auto r = json::parse(w.refresh(rt));  // the grant itself still stands
+  REQUIRE(r.contains("access_token"));
+  w.auth.revoke_all();
+  CHECK(json::parse(w.refresh(r["refresh_token"]))["error"] == "invalid_grant");
+  CHECK(w.auth.check_access(r["access_token"]) == oauth_server::token_state::revoked);
+}

@@ -401,7 +401,7 @@ $('signin-form').addEventListener('submit', (e) => {
     $('token-error').textContent = 'Enter your access token.';
     return;
   }
-  signIn(t);
+  signIn(t).then(finishConnect);
 });
 $('signin').addEventListener('cancel', (e) => e.preventDefault());
 $('sign-out').addEventListener('click', () => signedOut(''));
@@ -418,5 +418,27 @@ $('filter').addEventListener('change', applyFilter);
 setInterval(tick, 1000);
 setInterval(tickRelative, 30000);
 
-if (token.get()) signIn(token.get());
+// Back from a vendor's sign-in (the Configure panel's Connect): the redirect carries the code
+// and state; the service checks the state and exchanges the code. The URL is cleaned first so
+// a reload does not send the code twice.
+async function finishConnect() {
+  const q = new URLSearchParams(window.location.search);
+  const name = q.get('connect');
+  if (!name) return;
+  window.history.replaceState(null, '', window.location.pathname);
+  if (q.get('error')) {
+    toast(`Sign-in to ${name} failed: ${q.get('error_description') || q.get('error')}`);
+    return;
+  }
+  try {
+    await ctx.api('POST', `/api/v1/integrations/${enc(name)}/connect`,
+      { step: 'finish', code: q.get('code') || '', state: q.get('state') || '' });
+    toast(`${name} is connected.`);
+    refresh(name);
+  } catch (e) {
+    toast(`Sign-in to ${name} failed: ${e.message}`);
+  }
+}
+
+if (token.get()) signIn(token.get()).then(finishConnect);
 else signedOut('');

@@ -202,6 +202,7 @@ export async function openConfigure(doc, ctx, focusSetting) {
   badge.className = `badge ${doc.status}`;
   badge.replaceChildren(h('span', { class: 'icon', 'aria-hidden': 'true' }, st.icon), st.label);
   $('cfg-test-result').hidden = true;
+  $('cfg-connect').hidden = true;
   $('cfg-run-after').setAttribute('aria-checked', 'false');
   $('cfg-api-key').value = '';
   $('cfg-base-url').value = '';
@@ -219,6 +220,11 @@ export async function openConfigure(doc, ctx, focusSetting) {
     $('cfg-api-key-help').textContent = last4
       ? `The saved key ends in ${last4}. Leave empty to keep it.`
       : 'No key saved.';
+    // Kinds that sign in with OAuth (rest only with settings.oauth) get the Connect button.
+    const kind = await ctx.api('GET', `/api/v1/connectors/${enc(c.connector || 'rest')}`);
+    const flow = kind.body && kind.body.oauth;
+    $('cfg-connect').hidden =
+      !(flow && (!flow.optional || (c.settings && c.settings.oauth === true)));
   } catch (e) {
     showError(e);
   }
@@ -292,6 +298,22 @@ async function testConnection() {
   ctx.refresh(doc.name);
 }
 
+// Signs in with the vendor in this tab: the service makes the PKCE verifier and keeps it; the
+// vendor sends the browser back to this page (a loopback address, as RFC 8252 asks), which
+// finishes the sign-in (app.js).
+async function connectOAuth() {
+  const { doc, ctx } = current;
+  const back = new URL(window.location.pathname, window.location.origin);
+  back.searchParams.set('connect', doc.name);
+  try {
+    const { body } = await ctx.api('POST', `/api/v1/integrations/${enc(doc.name)}/connect`,
+      { step: 'begin', redirect_uri: back.href });
+    window.location.assign(body.authorize_url);
+  } catch (e) {
+    showError(e);
+  }
+}
+
 async function removeIntegration() {
   const { doc, ctx } = current;
   if (!window.confirm(`Remove ${doc.name} and all its synced data? This cannot be undone.`)) return;
@@ -308,6 +330,7 @@ async function removeIntegration() {
 $('cfg-form').addEventListener('submit', save);
 $('cfg-cancel').addEventListener('click', () => $('configure').close());
 $('cfg-test').addEventListener('click', testConnection);
+$('cfg-connect').addEventListener('click', connectOAuth);
 $('cfg-remove').addEventListener('click', removeIntegration);
 $('cfg-schedule').addEventListener('input', () => {
   fieldError('schedule').textContent = '';
