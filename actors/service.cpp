@@ -128,7 +128,8 @@ client_reply call(caf::actor_system& sys, const engine_actor& engine, client_req
 
 // One integration of each vendor kind against the sandbox's vendor endpoints, so the demo
 // shows every connector; `drop` is the bank statements' drop folder, which the sandbox writes.
-std::vector<json> demo_vendor_integrations(const std::string& base, const std::string& drop) {
+std::vector<json> demo_vendor_integrations(const std::string& base, const std::string& drop,
+                                           const sandbox::server::vendor_ids& ids) {
   json sets = json::array({{{"name", "Customers"},
                             {"entity", "customer"},
                             {"modified_field", "Modified"},
@@ -147,12 +148,30 @@ std::vector<json> demo_vendor_integrations(const std::string& base, const std::s
        {"settings", {{"entity_sets", sets}}}},
       {{"name", "bank-statements"}, {"connector", "bank_statement"}, {"schedule", "every 1m"},
        {"settings", {{"folder", drop}}}},
+      // Signs in by itself (a Xero custom connection: client credentials).
+      {{"name", "xero-books"}, {"connector", "xero"}, {"base_url", base + "/xero/api.xro/2.0"},
+       {"schedule", "every 5m"},
+       {"settings",
+        {{"tenant_id", ids.xero_tenant}, {"client_id", "xero-sandbox"},
+         {"client_secret", "xero-sandbox-secret"}, {"auth_base_url", base},
+         {"grant", "client_credentials"}}}},
+      // Wait for `ledgersync connect NAME` (the browser sign-in): Disconnected until then.
+      {{"name", "sage-books"}, {"connector", "sage"}, {"base_url", base + "/sage/v3.1"},
+       {"schedule", "every 5m"},
+       {"settings",
+        {{"business_id", ids.sage_business}, {"client_id", "sage-sandbox"},
+         {"client_secret", "sage-sandbox-secret"}, {"auth_base_url", base}}}},
+      {{"name", "quickbooks-books"}, {"connector", "quickbooks"},
+       {"base_url", base + "/quickbooks/v3/company"}, {"schedule", "every 5m"},
+       {"settings",
+        {{"realm_id", ids.quickbooks_realm}, {"client_id", "quickbooks-sandbox"},
+         {"client_secret", "quickbooks-sandbox-secret"}, {"auth_base_url", base}}}},
   };
 }
 
 void add_demo_integrations(caf::actor_system& sys, const engine_actor& engine,
                            const std::string& token, uint16_t sandbox_port,
-                           const std::string& drop) {
+                           const std::string& drop, const sandbox::server::vendor_ids& ids) {
   auto base = "http://127.0.0.1:" + std::to_string(sandbox_port);
   auto all = default_rest_streams();
   struct demo {
@@ -180,7 +199,7 @@ void add_demo_integrations(caf::actor_system& sys, const engine_actor& engine,
     if (r.kind != error_kind::none && r.kind != error_kind::conflict)
       spdlog::warn("demo: could not add {}: {}", d.name, r.body);
   }
-  for (auto& conf : demo_vendor_integrations(base, drop)) {
+  for (auto& conf : demo_vendor_integrations(base, drop, ids)) {
     client_request req;
     req.token = token;
     req.op = "add";
@@ -389,12 +408,14 @@ int run_service(const serve_options& o) {
               << ":" << http->port() << "/ (tokens: `ledgersync token create --role admin`)"
               << std::endl;
   if (o.demo) {
-    add_demo_integrations(sys, engine, token, sandbox_port, o.data_dir + "/demo-drop");
+    add_demo_integrations(sys, engine, token, sandbox_port, o.data_dir + "/demo-drop",
+                          sandbox->ids());
     std::cout << "ledgersync demo: sandbox upstream on http://127.0.0.1:" << sandbox_port << " ("
               << o.demo_records << " records per stream, a few changing every 20s)\n"
-              << "\nSeven integrations are syncing: three of the generic REST kind and one each of\n"
-              << "ecb_fx, stripe, odata and bank_statement (drop folder " << o.data_dir
-              << "/demo-drop). In another terminal:\n"
+              << "\nTen integrations: three of the generic REST kind, and one of each vendor kind\n"
+              << "(ecb_fx, stripe, odata, bank_statement from the drop folder " << o.data_dir
+              << "/demo-drop,\nxero signed in by client credentials; sage-books and "
+                 "quickbooks-books wait for\n`ledgersync connect NAME`). In another terminal:\n"
               << "  export LEDGERSYNC_DATA_DIR=" << o.data_dir << "\n"
               << "  ledgersync list                      # status at a glance\n"
               << "  ledgersync sync acme-accounts --wait # sync now, with progress\n"

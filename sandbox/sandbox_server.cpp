@@ -416,6 +416,10 @@ server::~server() {
   stop();
 }
 
+server::vendor_ids server::ids() const {
+  return {impl_->xero.tenant_id(), impl_->sage.business_id(), impl_->quickbooks.realm()};
+}
+
 uint16_t server::start(std::string& error) {
   auto& im = *impl_;
   beast::error_code ec;

@@ -82,6 +82,12 @@ class server {
 
   // Binds and starts serving on background threads; returns the port, or 0 with `error` set.
   uint16_t start(std::string& error);
+
+  // Who the vendors' APIs answer for (GET /_sandbox/xero/tenant and the like), for the demo.
+  struct vendor_ids {
+    std::string xero_tenant, sage_business, quickbooks_realm;
+  };
+  vendor_ids ids() const;
   void stop();
 
   struct impl;

@@ -300,16 +300,22 @@ demo_synced() {  # every vendor integration has a successful sync
   LEDGERSYNC_DATA_DIR="$work/demo" "$bin" list --json | python3 -c "
 import json, sys
 d = {s['name']: s for s in json.load(sys.stdin)}
-vendor = ['ecb-rates', 'stripe-payments', 'erp-odata', 'bank-statements']
+vendor = ['ecb-rates', 'stripe-payments', 'erp-odata', 'bank-statements', 'xero-books']
 sys.exit(0 if all(d.get(n, {}).get('last_sync') for n in vendor) else 1)"
 }
 wait_for "the demo's vendor integrations to sync" demo_synced
 check "the demo has an integration of each kind" "$(LEDGERSYNC_DATA_DIR="$work/demo" "$bin" list --json |
   python3 -c "
 import json, sys
-print(len(json.load(sys.stdin)))")" 7
+print(len(json.load(sys.stdin)))")" 10
 check "the demo's bank statements were imported from its drop folder" \
   "$(ls "$work/demo/demo-drop/processed" | wc -l)" 2
+demo_status() { LEDGERSYNC_DATA_DIR="$work/demo" "$bin" status "$1"; }
+wait_for "sage-books to ask for a sign-in" \
+  bash -c "$(declare -f demo_status); work='$work' bin='$bin'; demo_status sage-books |
+    grep -q 'ledgersync connect sage-books'"
+check "the demo's quickbooks waits for a sign-in too" \
+  "$(demo_status quickbooks-books | grep -c 'Disconnected')" 1
 
 # OAuth sign-in, against the sandbox's authorization server: the generic rest kind with
 # settings.oauth (the vendor kinds sign in the same way). `connect` with PKCE through the
