@@ -56,6 +56,9 @@ struct page_result {
   // The upstream's remaining quota is spent (its rate-limit headers say so): the engine waits
   // this long before the next request instead of running into a 429. 0: no wait.
   int64_t pause_ms = 0;
+  // The same for the budget shared with the app's other integrations (connector_kind::shared):
+  // all of them wait.
+  int64_t shared_pause_ms = 0;
 };
 
 // Where the stream stands once `page` (fetched from `c`) is committed: one more page, the

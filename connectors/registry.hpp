@@ -11,6 +11,8 @@
 // Plain data built once at first use and never changed: safe to read from any thread.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -18,6 +20,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/token_bucket.hpp"
 
 namespace ledgersync {
 
@@ -47,6 +51,27 @@ struct stream_spec {
   std::string description;
 };
 
+// How fast calls may go: `calls` every `per`, at most `burst` of them at once. A burst of 1
+// spaces the calls evenly, so no window of `per` ever holds more than `calls` (the vendors
+// count in windows, and a burst on top of the rate would overrun one).
+struct request_rate {
+  uint32_t calls = 20;
+  std::chrono::milliseconds per{1000};
+  uint32_t burst = 20;
+
+  std::chrono::nanoseconds spacing() const {
+    return std::chrono::nanoseconds(per) / std::max<uint32_t>(calls, 1);
+  }
+  std::string text() const;  // "60 per minute", "25 per second"
+};
+
+// A limit the upstream counts across integrations (Xero's 10,000 calls a minute per app): the
+// integrations whose kind gives the same key take their calls from one shared budget.
+struct shared_limit {
+  std::string key;
+  request_rate rate;
+};
+
 struct connector_kind {
   std::string name;   // what `--connector` takes: "rest"
   std::string label;  // for people: "Generic REST API"
@@ -62,6 +87,12 @@ struct connector_kind {
   // Rules the schema cannot say (a header value without line breaks, two settings that go
   // together); "" when the settings pass. Called only on settings the schema accepted.
   std::function<std::string(const nlohmann::json& settings)> check;
+  // How fast an integration of this kind calls its upstream unless its own upstream_rate_per_s
+  // / upstream_burst say otherwise; from its settings (Stripe's depend on the mode). Unset: 20
+  // a second, 20 at once.
+  std::function<request_rate(const nlohmann::json& settings)> default_rate;
+  // The budget this integration shares with others of the same app, if the vendor has one.
+  std::function<std::optional<shared_limit>(const integration_config& config)> shared;
 
   const setting_spec* setting(std::string_view key) const;
 };
@@ -84,6 +115,14 @@ std::vector<std::string> secret_setting_keys(std::string_view kind);
 // full (settings with type, default, required/secret, help; streams).
 nlohmann::json to_json(const connector_kind& kind, bool detail);
 nlohmann::json connectors_json();
+
+// The kind's default rate for `settings` (its schema's defaults filled in).
+request_rate default_rate(const connector_kind& kind, const nlohmann::json& settings);
+// The bucket an integration paces its calls with: its own upstream_rate_per_s and
+// upstream_burst where given, else its kind's default rate.
+token_bucket upstream_bucket(const integration_config& c);
+// The shared budget an integration takes from besides its own (none for most kinds).
+std::optional<shared_limit> shared_limit_of(const integration_config& c);
 
 // The kinds that ship, each defined beside its connector.
 connector_kind rest_connector_kind();
