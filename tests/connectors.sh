@@ -99,6 +99,9 @@ PY
 tenant=$(python3 -c "import json,sys,urllib.request
 print(json.load(urllib.request.urlopen(sys.argv[1] + '/_sandbox/xero/tenant'))['tenant_id'])" "$sb")
 check "connectors lists xero" "$("$bin" connectors | grep -c '^xero  *Xero ')" 1
+check "connectors xero shows its default and shared rates" \
+  "$("$bin" connectors xero | grep -cE '^(Requests: 60 per minute|Shared: 10000 per minute)')" 2
+check "stripe's follows its mode" "$("$bin" connectors stripe | grep -c '^Requests: 25 per second')" 1
 "$bin" add books --connector xero --base-url "$sb/xero/api.xro/2.0" \
   --api-key-file "$work/xero-token" --schedule manual >/dev/null 2>"$work/err"
 check "xero without a tenant id is refused" $? 2
