@@ -240,7 +240,8 @@ connector_kind stripe_connector_kind() {
   mode.type = setting_type::enumeration;
   mode.allowed = {"test", "live"};
   mode.default_value = "test";
-  mode.help = "test or live mode: Stripe allows 25 requests/s in test mode and 100/s live, the "
+  mode.help =
+      "test or live mode: Stripe allows 25 requests/s in test mode and 100/s live, the "
       "default request rate of each";
   k.settings = {version, mode};
   for (auto& s : stripe_streams())

@@ -1,15 +1,14 @@
 // Token bucket, retry policy and status model: plain classes on an injected clock.
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <thread>
+#include <vector>
 
 #include "core/retry_policy.hpp"
 #include "core/run_tally.hpp"
 #include "core/shared_budget.hpp"
 #include "core/status_model.hpp"
 #include "core/token_bucket.hpp"
-
-#include <atomic>
-#include <thread>
-#include <vector>
 
 using namespace ledgersync;
 using namespace std::chrono;

@@ -265,7 +265,6 @@ namespace {
 
 integration_config of_kind(const std::string& kind, json settings = json::object()) {
   integration_config c;
-  c.name = "x";
   c.connector = kind;
   c.base_url = "https://api.xero.com/api.xro/2.0";
   c.settings = std::move(settings);
@@ -311,6 +310,7 @@ TEST_CASE("default request rates: each kind's, unless the integration gives its 
 
 TEST_CASE("an unset rate is stored unset (the kind's), a given one is kept, a bad one refused") {
   auto c = of_kind("rest");
+  c.name = "acme";
   c.streams = default_rest_streams();
   auto j = to_json(c, true);
   CHECK_FALSE(j.contains("upstream_rate_per_s"));

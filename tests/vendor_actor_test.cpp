@@ -225,18 +225,16 @@ namespace {
 http_response xero_invoice_page(int page, int count, header_list headers = {}) {
   return answer(200,
                 R"({"Status":"OK","pagination":{"page":)" + std::to_string(page) +
-                    R"(,"pageSize":1,"pageCount":)" + std::to_string(count) +
-                    R"(,"itemCount":)" + std::to_string(count) + R"(},"Invoices":[)" +
-                    xero_invoice + "]}",
+                    R"(,"pageSize":1,"pageCount":)" + std::to_string(count) + R"(,"itemCount":)" +
+                    std::to_string(count) + R"(},"Invoices":[)" + xero_invoice + "]}",
                 std::move(headers));
 }
 
 // An empty last page that serves whichever stream asks (the integrations' calls interleave).
 http_response xero_any_empty() {
-  return answer(200,
-                R"({"Status":"OK","pagination":{"page":1,"pageSize":100,"pageCount":1,)"
-                R"("itemCount":0},"Invoices":[],"Contacts":[],"Payments":[],)"
-                R"("BankTransactions":[],"Accounts":[]})");
+  return answer(200, R"({"Status":"OK","pagination":{"page":1,"pageSize":100,"pageCount":1,)"
+                     R"("itemCount":0},"Invoices":[],"Contacts":[],"Payments":[],)"
+                     R"("BankTransactions":[],"Accounts":[]})");
 }
 
 }  // namespace
@@ -269,9 +267,9 @@ TEST_CASE(
     "app for the minute, and none of another app") {
   world w;
   w.start();
-  w.transport->scripted.push_back(xero_page("Invoices", xero_invoice,
-                                            {{"X-AppMinLimit-Remaining", "0"},
-                                             {"X-MinLimit-Remaining", "59"}}));
+  w.transport->scripted.push_back(
+      xero_page("Invoices", xero_invoice,
+                {{"X-AppMinLimit-Remaining", "0"}, {"X-MinLimit-Remaining", "59"}}));
   for (int i = 0; i < 14; ++i) w.transport->scripted.push_back(xero_any_empty());
   add_xero(w, "manual", "books");
   w.sched->run();
