@@ -13,6 +13,7 @@
 #include "actors/messages.hpp"
 #include "connectors/http_client.hpp"
 #include "core/metrics.hpp"
+#include "core/shared_budget.hpp"
 #include "core/time_util.hpp"
 #include "storage/secrets.hpp"
 
@@ -33,6 +34,8 @@ struct service_context {
   std::chrono::seconds restart_window{60};
   // Pages whose commit may be outstanding while the next one is fetched.
   int write_window = 2;
+  // What integrations of one app spend together (a connector kind's shared_limit).
+  std::shared_ptr<shared_budget> budgets = std::make_shared<shared_budget>();
 
   sys_ms now(caf::actor_clock::time_point t) const { return clock.at(t); }
 };

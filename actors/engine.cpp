@@ -168,10 +168,6 @@ reply_promise op_add(self_ptr self, const ops::add_args& args) {
   if (!kind->default_base_url.empty() &&
       (!conf.contains("base_url") || conf["base_url"] == json("")))
     conf["base_url"] = kind->default_base_url;
-  if (kind->default_rate_per_s > 0 && !conf.contains("upstream_rate_per_s"))
-    conf["upstream_rate_per_s"] = kind->default_rate_per_s;
-  if (kind->default_burst > 0 && !conf.contains("upstream_burst"))
-    conf["upstream_burst"] = kind->default_burst;
   if (!conf.contains("streams")) {
     conf["streams"] = json::array();
     auto settings = conf.contains("settings") ? conf["settings"] : json::object();

@@ -31,9 +31,8 @@ void apply_config(self_ptr self, integration_config cfg) {
   st.sched = schedule::parse(st.cfg.schedule, err);
   st.conn = make_connector(st.cfg);
   st.manual = token_bucket(st.cfg.manual_burst, std::chrono::seconds(st.cfg.manual_refill_s));
-  st.upstream = token_bucket(
-      st.cfg.upstream_burst,
-      std::chrono::nanoseconds(static_cast<int64_t>(1e9 / st.cfg.upstream_rate_per_s)));
+  st.upstream = upstream_bucket(st.cfg);
+  st.shared = shared_limit_of(st.cfg);
   st.retry = retry_policy(st.cfg.retry, st.ctx->seed ^ std::hash<std::string>{}(st.cfg.name));
 }
 
@@ -221,16 +220,33 @@ void fetch_page(self_ptr self) {
                   std::to_string((wait.count() + 999) / 1000) + "s");
     return;
   }
-  if (!st.upstream.try_take(mono(self))) {
+  if (auto wait = st.upstream.wait_time(mono(self)); wait > wait.zero()) {
     count_metric(self, "rate_limit_waits_total",
                  "waits before an upstream call: our own pacing, or the upstream's 429",
                  {{"limiter", "pacing"}});
-    auto wait = std::chrono::duration_cast<milliseconds>(st.upstream.wait_time(mono(self)));
-    arm_retry(self, std::max(wait, milliseconds(1)), "pacing upstream calls");
+    arm_retry(self, std::max(std::chrono::ceil<milliseconds>(wait), milliseconds(1)),
+              "pacing upstream calls");
     return;
   }
   if (r.adopting_token) return;
   if (needs_token(self)) return request_token(self);
+  // Taken only once our own bucket has a token for it, so a wait here wastes none of the app's.
+  if (st.shared) {
+    auto& l = *st.shared;
+    if (auto wait = st.ctx->budgets->take(l.key, l.rate.burst, l.rate.spacing(), mono(self));
+        wait > wait.zero()) {
+      count_metric(self, "rate_limit_waits_total",
+                   "waits before an upstream call: our own pacing, or the upstream's 429",
+                   {{"limiter", "shared"}});
+      auto ms = std::max(std::chrono::ceil<milliseconds>(wait), milliseconds(1));
+      arm_retry(self, ms,
+                "the app's request budget, shared with its other integrations, is spent; next "
+                "request in " +
+                    std::to_string((ms.count() + 999) / 1000) + "s");
+      return;
+    }
+  }
+  st.upstream.try_take(mono(self));
   auto& s = st.cfg.streams[r.stream_idx];
   auto req = st.conn->page_request(s, r.fetch_cursor);
   auto id = st.next_request++;
@@ -285,6 +301,8 @@ void on_page(self_ptr self, const http_response& resp) {
   r.attempt = 0;
   r.rate_waits = 0;
   if (page.pause_ms > 0) st.quota_free_at = mono(self) + milliseconds(page.pause_ms);
+  if (page.shared_pause_ms > 0 && st.shared)
+    st.ctx->budgets->pause(st.shared->key, mono(self) + milliseconds(page.shared_pause_ms));
   auto next = cursor_after(*st.conn, s, r.fetch_cursor, page);
   r.count_page(r.stream_idx, page.records.size() + page.invalid.size(), page.total,
                r.fetch_cursor.pages == 0, !page.has_more);

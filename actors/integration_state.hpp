@@ -60,6 +60,7 @@ struct integration_state {
   std::map<std::string, stream_cursor> cursors;  // committed
   token_bucket manual{2, std::chrono::minutes(5)};
   token_bucket upstream{20, milliseconds(50)};
+  std::optional<shared_limit> shared;  // the budget it shares with others of its app
   // The upstream said its quota is spent (page_result::pause_ms): no request before this
   // actor-clock time, whichever run asks.
   std::chrono::nanoseconds quota_free_at{0};

@@ -27,9 +27,10 @@ const std::vector<config_flag>& config_flags() {
       {"--manual-refill", "manual_refill_s", "SECONDS", v::whole, 1, most,
        "seconds until one more manual sync is allowed (default 300)"},
       {"--upstream-rate", "upstream_rate_per_s", "N", v::positive, 0, 0,
-       "requests per second the upstream's quota allows (default 20)"},
+       "requests per second the upstream's quota allows (default: the connector's, "
+       "`ledgersync connectors KIND`; 20 for rest)"},
       {"--upstream-burst", "upstream_burst", "N", v::whole, 1, 100000,
-       "requests allowed at once before --upstream-rate applies (default 20)"},
+       "requests allowed at once before --upstream-rate applies (default: the connector's)"},
       {"--reconcile", "reconcile", "SCHEDULE", v::text, 0, 0,
        "a schedule for full passes that mark records gone upstream as deleted, e.g. "
        "'weekly sun 03:00 UTC' (default manual: only sync --full)"},

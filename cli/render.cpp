@@ -409,6 +409,12 @@ void write_connectors(std::ostream& out, const json& kinds) {
 
 void write_connector(std::ostream& out, const json& k) {
   out << str(k, "name") << " — " << str(k, "label") << "\n" << str(k, "description", "") << "\n";
+  if (k.contains("default_rate"))
+    out << "\nRequests: " << str(k, "default_rate")
+        << " by default (an integration's own --upstream-rate / --upstream-burst win)\n";
+  if (k.contains("shared_rate"))
+    out << "Shared: " << str(k, "shared_rate")
+        << " for all integrations of the same app together\n";
   auto& settings = k["settings"];
   if (!settings.is_array() || settings.empty()) {
     out << "\nSettings: none of its own (the general ones: --base-url, --api-key-file, …).\n";

@@ -85,6 +85,14 @@ class reader {
       fail(std::string("'") + key + "' has the wrong type");
     }
   }
+  // Absent or null leaves `out` unset.
+  template <class T>
+  void get_opt(const char* key, std::optional<T>& out) {
+    bool given = j_.contains(key) && !j_[key].is_null();
+    T v{};
+    get(key, v);
+    if (given && ok()) out = v;
+  }
   const json* sub(const char* key) {
     seen_.insert(key);
     if (!ok() || !j_.contains(key) || j_[key].is_null()) return nullptr;
@@ -278,8 +286,6 @@ json to_json(const integration_config& c, bool with_secret) {
          {"headers", c.headers},
          {"manual_burst", c.manual_burst},
          {"manual_refill_s", c.manual_refill_s},
-         {"upstream_rate_per_s", c.upstream_rate_per_s},
-         {"upstream_burst", c.upstream_burst},
          {"request_timeout_ms", c.request_timeout_ms},
          {"max_body_bytes", c.max_body_bytes},
          {"retry_max_attempts", c.retry.max_attempts},
@@ -291,6 +297,8 @@ json to_json(const integration_config& c, bool with_secret) {
          {"log_retention_events", c.retention.events},
          {"log_retention_runs", c.retention.runs},
          {"created_at_ms", c.created_at_ms}};
+  if (c.upstream_rate_per_s) j["upstream_rate_per_s"] = *c.upstream_rate_per_s;
+  if (c.upstream_burst) j["upstream_burst"] = *c.upstream_burst;
   if (with_secret)
     j["api_key"] = c.api_key;
   else
@@ -333,8 +341,8 @@ std::optional<integration_config> config_from_json(const json& j, std::string& e
   r.get("headers", c.headers);
   r.get("manual_burst", c.manual_burst);
   r.get("manual_refill_s", c.manual_refill_s);
-  r.get("upstream_rate_per_s", c.upstream_rate_per_s);
-  r.get("upstream_burst", c.upstream_burst);
+  r.get_opt("upstream_rate_per_s", c.upstream_rate_per_s);
+  r.get_opt("upstream_burst", c.upstream_burst);
   r.get("request_timeout_ms", c.request_timeout_ms);
   r.get("max_body_bytes", c.max_body_bytes);
   r.get("retry_max_attempts", c.retry.max_attempts);
@@ -432,8 +440,9 @@ std::string validate(const integration_config& c) {
   }
   if (c.manual_burst < 1 || c.manual_burst > 100) return "manual_burst must be 1-100";
   if (c.manual_refill_s < 1) return "manual_refill_s must be at least 1";
-  if (!(c.upstream_rate_per_s > 0)) return "upstream_rate_per_s must be positive";
-  if (c.upstream_burst < 1) return "upstream_burst must be at least 1";
+  if (c.upstream_rate_per_s && !(*c.upstream_rate_per_s > 0))
+    return "upstream_rate_per_s must be positive";
+  if (c.upstream_burst && *c.upstream_burst < 1) return "upstream_burst must be at least 1";
   if (c.request_timeout_ms < 100) return "request_timeout_ms must be at least 100";
   if (c.max_body_bytes < 1024) return "max_body_bytes must be at least 1024";
   if (c.retry.max_attempts < 1 || c.retry.max_attempts > 20)

@@ -89,8 +89,10 @@ struct integration_config {
   std::map<std::string, std::string> headers;  // extra fixed headers (tenant ids, versions)
   uint32_t manual_burst = 2;                   // manual "sync now" token bucket
   int64_t manual_refill_s = 300;
-  double upstream_rate_per_s = 20;  // upstream-call token bucket
-  uint32_t upstream_burst = 20;
+  // The upstream-call token bucket; unset: the connector kind's default rate (see
+  // connectors/registry.hpp upstream_bucket), so a vendor's published limit is kept unasked.
+  std::optional<double> upstream_rate_per_s;
+  std::optional<uint32_t> upstream_burst;
   int64_t request_timeout_ms = 30000;
   int64_t max_body_bytes = 64ll << 20;
   retry_settings retry;

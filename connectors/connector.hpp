@@ -59,6 +59,9 @@ struct page_result {
   // Problems with what was read that are not a record's (a statement file that would not
   // parse and was set aside whole): written to the sync log with the page.
   std::vector<std::string> rejected;
+  // The same for the budget shared with the app's other integrations (connector_kind::shared):
+  // all of them wait.
+  int64_t shared_pause_ms = 0;
 };
 
 // Where the stream stands once `page` (fetched from `c`) is committed: one more page, the

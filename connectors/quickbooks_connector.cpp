@@ -429,8 +429,10 @@ connector_kind quickbooks_connector_kind() {
   k.label = "QuickBooks Online";
   k.default_base_url = qbo_default_base_url;
   // 500 requests a minute per company; bursts of at most 10 a second per company and app.
-  k.default_rate_per_s = 500.0 / 60.0;
-  k.default_burst = 10;
+  // 500 requests a minute per company, evenly spaced (Intuit counts in windows).
+  k.default_rate = [](const nlohmann::json&) {
+    return request_rate{500, std::chrono::minutes(1), 1};
+  };
   k.description =
       "QuickBooks Online with an OAuth access token: customers, invoices, payments and accounts "
       "of one company (realm), read with the query endpoint; deletions from Change Data Capture.";

@@ -181,9 +181,41 @@ std::vector<std::string> secret_setting_keys(std::string_view name) {
   return out;
 }
 
+std::string request_rate::text() const {
+  using namespace std::chrono;
+  std::string unit = per == minutes(1)   ? "minute"
+                     : per == seconds(1) ? "second"
+                     : per == hours(1)   ? "hour"
+                                         : std::to_string(per.count()) + " ms";
+  auto out = std::to_string(calls) + " per " + unit;
+  if (burst > 1) out += ", " + std::to_string(burst) + " at once";
+  return out;
+}
+
+request_rate default_rate(const connector_kind& kind, const json& settings) {
+  if (!kind.default_rate) return request_rate{};
+  return kind.default_rate(settings_with_defaults(kind, settings));
+}
+
+token_bucket upstream_bucket(const integration_config& c) {
+  auto* kind = find_connector_kind(c.connector);
+  auto rate = kind ? default_rate(*kind, c.settings) : request_rate{};
+  auto spacing = rate.spacing();
+  if (c.upstream_rate_per_s)
+    spacing = std::chrono::nanoseconds(static_cast<int64_t>(1e9 / *c.upstream_rate_per_s));
+  return token_bucket(c.upstream_burst.value_or(rate.burst), spacing);
+}
+
+std::optional<shared_limit> shared_limit_of(const integration_config& c) {
+  auto* kind = find_connector_kind(c.connector);
+  if (!kind || !kind->shared) return std::nullopt;
+  return kind->shared(c);
+}
+
 json to_json(const connector_kind& k, bool detail) {
   json j{{"name", k.name}, {"label", k.label}, {"description", k.description}};
   if (!k.default_base_url.empty()) j["default_base_url"] = k.default_base_url;
+  j["default_rate"] = default_rate(k, json::object()).text();
   json streams = json::array();
   for (auto& s : k.streams)
     streams.push_back({{"name", s.name}, {"entity", s.entity}, {"description", s.description}});
@@ -221,6 +253,11 @@ json to_json(const connector_kind& k, bool detail) {
                   {"scopes", o.scopes},
                   {"client_credentials", o.client_credentials},
                   {"optional", o.optional}};
+  if (k.shared) {
+    integration_config c;
+    c.connector = k.name;
+    c.base_url = k.default_base_url;
+    if (auto l = k.shared(c)) j["shared_rate"] = l->rate.text();
   }
   return j;
 }

@@ -11,6 +11,8 @@
 // Plain data built once at first use and never changed: safe to read from any thread.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -18,6 +20,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/token_bucket.hpp"
 
 namespace ledgersync {
 
@@ -62,6 +66,27 @@ struct oauth_flow {
   bool optional = false;
 };
 
+// How fast calls may go: `calls` every `per`, at most `burst` of them at once. A burst of 1
+// spaces the calls evenly, so no window of `per` ever holds more than `calls` (the vendors
+// count in windows, and a burst on top of the rate would overrun one).
+struct request_rate {
+  uint32_t calls = 20;
+  std::chrono::milliseconds per{1000};
+  uint32_t burst = 20;
+
+  std::chrono::nanoseconds spacing() const {
+    return std::chrono::nanoseconds(per) / std::max<uint32_t>(calls, 1);
+  }
+  std::string text() const;  // "60 per minute", "25 per second"
+};
+
+// A limit the upstream counts across integrations (Xero's 10,000 calls a minute per app): the
+// integrations whose kind gives the same key take their calls from one shared budget.
+struct shared_limit {
+  std::string key;
+  request_rate rate;
+};
+
 struct connector_kind {
   std::string name;   // what `--connector` takes: "rest"
   std::string label;  // for people: "Generic REST API"
@@ -70,10 +95,6 @@ struct connector_kind {
   std::vector<stream_spec> streams;  // what it offers; the defaults of a new integration
   // The base URL a new integration gets when the request names none ("" = it must be given).
   std::string default_base_url;
-  // The upstream-call rate and burst a new integration gets when the request names none (the
-  // vendor's documented per-tenant limit); 0 = the general defaults.
-  double default_rate_per_s = 0;
-  uint32_t default_burst = 0;
   // The stream configs a new integration gets when the request names none.
   std::function<std::vector<stream_config>()> default_streams;
   // For kinds whose streams follow from their settings (odata's entity sets): the streams a new
@@ -88,6 +109,12 @@ struct connector_kind {
   // holding a current access token (refreshed from the sealed refresh_token setting), and
   // `ledgersync connect NAME` signs in. Such a kind adds oauth_settings() to its settings.
   std::optional<oauth_flow> oauth;
+  // How fast an integration of this kind calls its upstream unless its own upstream_rate_per_s
+  // / upstream_burst say otherwise; from its settings (Stripe's depend on the mode). Unset: 20
+  // a second, 20 at once.
+  std::function<request_rate(const nlohmann::json& settings)> default_rate;
+  // The budget this integration shares with others of the same app, if the vendor has one.
+  std::function<std::optional<shared_limit>(const integration_config& config)> shared;
 
   const setting_spec* setting(std::string_view key) const;
 };
@@ -121,6 +148,13 @@ void append_oauth_settings(std::vector<setting_spec>& settings);
 // its `oauth` setting is true).
 bool uses_oauth(const integration_config& config);
 const oauth_flow* oauth_flow_of(const integration_config& config);
+// The kind's default rate for `settings` (its schema's defaults filled in).
+request_rate default_rate(const connector_kind& kind, const nlohmann::json& settings);
+// The bucket an integration paces its calls with: its own upstream_rate_per_s and
+// upstream_burst where given, else its kind's default rate.
+token_bucket upstream_bucket(const integration_config& c);
+// The shared budget an integration takes from besides its own (none for most kinds).
+std::optional<shared_limit> shared_limit_of(const integration_config& c);
 
 // The kinds that ship, each defined beside its connector.
 connector_kind rest_connector_kind();

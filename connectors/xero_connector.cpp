@@ -85,6 +85,15 @@ std::string text_setting(const nlohmann::json& settings, const char* key) {
   return settings[key].get<std::string>();
 }
 
+// "api.xero.com" of "https://api.xero.com/api.xro/2.0" (the whole URL when it has no origin).
+std::string host_of(const std::string& url) {
+  auto origin = origin_of(url);
+  auto start = origin.find("://");
+  if (start == std::string::npos) return url;
+  start += 3;
+  return origin.substr(start, origin.rfind(':') - start);
+}
+
 int64_t header_number(const http_response& r, std::string_view name) {
   auto v = r.header(name);
   if (v.empty() || v.size() > 12) return -1;
@@ -197,6 +206,7 @@ class xero_connector final : public connector {
     out.error = classify_response(resp, what);
     if (!out.error.ok()) return out;
     out.pause_ms = limits.pause_ms;
+    out.shared_pause_ms = limits.shared_pause_ms;
     simdjson::dom::element doc;
     simdjson::dom::array items;
     if (parser_.parse(resp.body).get(doc) || doc[d->collection].get_array().get(items)) {
@@ -314,7 +324,8 @@ xero_limits read_xero_limits(const http_response& r, const std::string& what) {
     auto n = header_number(r, h);
     return n >= 0 && n <= floor;
   };
-  if (spent("X-MinLimit-Remaining") || spent("X-AppMinLimit-Remaining")) out.pause_ms = 60'000;
+  if (spent("X-MinLimit-Remaining")) out.pause_ms = 60'000;
+  if (spent("X-AppMinLimit-Remaining")) out.shared_pause_ms = 60'000;
   return out;
 }
 
@@ -371,6 +382,17 @@ connector_kind xero_connector_kind() {
   k.default_streams = xero_streams;
   k.make = [](const integration_config& c) -> std::unique_ptr<connector> {
     return std::make_unique<xero_connector>(c);
+  };
+  // 60 calls a minute per organisation, evenly spaced: Xero's window never sees a 61st.
+  k.default_rate = [](const nlohmann::json&) {
+    return request_rate{60, std::chrono::minutes(1), 1};
+  };
+  // 10,000 a minute per app. The app is known by its OAuth client id once sign-in sets one;
+  // until then every integration against the same Xero host counts as one app.
+  k.shared = [](const integration_config& c) -> std::optional<shared_limit> {
+    auto id = text_setting(c.settings, "client_id");
+    std::string key = "xero:" + (id.empty() ? host_of(c.base_url) : "client:" + id);
+    return shared_limit{key, request_rate{10'000, std::chrono::minutes(1), 1}};
   };
   k.check = [](const nlohmann::json& settings) -> std::string {
     auto tenant = text_setting(settings, "tenant_id");

@@ -30,6 +30,9 @@ struct xero_limits {
   // (0: none). Only the minute limits are paced this way: when the daily one resets is known
   // only from its 429, which ends the run rather than waiting hours inside it.
   int64_t pause_ms = 0;
+  // The same for the app's minute limit (X-AppMinLimit-Remaining), which every integration of
+  // the app spends: page_result::shared_pause_ms.
+  int64_t shared_pause_ms = 0;
 };
 xero_limits read_xero_limits(const http_response& r, const std::string& what);
 

@@ -100,6 +100,9 @@ PY
 tenant=$(python3 -c "import json,sys,urllib.request
 print(json.load(urllib.request.urlopen(sys.argv[1] + '/_sandbox/xero/tenant'))['tenant_id'])" "$sb")
 check "connectors lists xero" "$("$bin" connectors | grep -c '^xero  *Xero ')" 1
+check "connectors xero shows its default and shared rates" \
+  "$("$bin" connectors xero | grep -cE '^(Requests: 60 per minute|Shared: 10000 per minute)')" 2
+check "stripe's follows its mode" "$("$bin" connectors stripe | grep -c '^Requests: 25 per second')" 1
 "$bin" add books --connector xero --base-url "$sb/xero/api.xro/2.0" \
   --api-key-file "$work/xero-token" --schedule manual >/dev/null 2>"$work/err"
 check "xero without a tenant id is refused" $? 2
@@ -198,9 +201,10 @@ check "quickbooks: --option realm_id=DIGITS is the realm id" \
     <"$work/show.json")" "('$realm', 10)"
 "$bin" configure qb --option "realm_id=$realm" >/dev/null
 check "quickbooks: ...on configure too (the kind comes from the service)" $? 0
-check "quickbooks: the request rate defaults to 500 a minute, bursts of 10" \
-  "$(json_eval "(round(d['config']['upstream_rate_per_s'] * 60), d['config']['upstream_burst'])" \
-    <"$work/show.json")" "(500, 10)"
+check "quickbooks: the request rate defaults to 500 a minute" \
+  "$("$bin" connectors quickbooks | grep -c '^Requests: 500 per minute')" 1
+check "...which the integration does not copy (the kind's default applies)" \
+  "$(json_eval "'upstream_rate_per_s' in d['config']" <"$work/show.json")" False
 "$bin" test qb --json >"$work/test.json" 2>&1
 check "quickbooks: test passes" "$(json_eval "d['ok']" <"$work/test.json")" True
 before=$(requests)

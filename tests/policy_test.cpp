@@ -1,8 +1,12 @@
 // Token bucket, retry policy and status model: plain classes on an injected clock.
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <thread>
+#include <vector>
 
 #include "core/retry_policy.hpp"
 #include "core/run_tally.hpp"
+#include "core/shared_budget.hpp"
 #include "core/status_model.hpp"
 #include "core/token_bucket.hpp"
 
@@ -35,6 +39,38 @@ TEST_CASE("a refused take leaves the bucket unchanged") {
   REQUIRE(b.try_take(t));
   for (int i = 0; i < 5; ++i) CHECK_FALSE(b.try_take(t + seconds(i)));
   CHECK(b.try_take(t + seconds(10)));
+}
+
+TEST_CASE("shared budget: one bucket per key, a pause holds every caller of the key") {
+  shared_budget b;
+  nanoseconds t{seconds(100)};
+  CHECK(b.take("app", 2, seconds(1), t) == nanoseconds::zero());
+  CHECK(b.take("app", 2, seconds(1), t) == nanoseconds::zero());
+  CHECK(b.take("app", 2, seconds(1), t) == seconds(1));
+  CHECK(b.take("other", 2, seconds(1), t) == nanoseconds::zero());  // keys apart
+  CHECK(b.take("app", 2, seconds(1), t + seconds(1)) == nanoseconds::zero());
+  b.pause("app", t + seconds(60));
+  CHECK(b.take("app", 2, seconds(1), t + seconds(10)) == seconds(50));
+  CHECK(b.take("app", 2, seconds(1), t + seconds(60)) == nanoseconds::zero());
+  CHECK(b.take("other", 2, seconds(1), t + seconds(10)) == nanoseconds::zero());
+  // A pause before any take holds the first one too; an earlier pause never shortens it.
+  b.pause("new", t + seconds(5));
+  b.pause("new", t + seconds(2));
+  CHECK(b.take("new", 1, seconds(1), t) == seconds(5));
+}
+
+TEST_CASE("shared budget: callers on many threads never take more than there is") {
+  shared_budget b;
+  nanoseconds t{seconds(100)};
+  std::atomic<int> taken{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&] {
+      for (int n = 0; n < 1000; ++n)
+        if (b.take("app", 100, seconds(1), t) == nanoseconds::zero()) ++taken;
+    });
+  for (auto& th : threads) th.join();
+  CHECK(taken == 100);
 }
 
 TEST_CASE("retry policy: full jitter under an exponential ceiling, bounded attempts") {

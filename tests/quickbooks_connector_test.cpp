@@ -106,8 +106,11 @@ TEST_CASE("quickbooks is registered: label, settings, four streams, the company'
   CHECK(k->label == "QuickBooks Online");
   CHECK(k->setting("realm_id")->required);
   CHECK(k->setting("minor_version")->default_value == 75);
-  CHECK(k->default_rate_per_s == Approx(500.0 / 60.0));
-  CHECK(k->default_burst == 10);
+  REQUIRE(k->default_rate);
+  auto rate = k->default_rate(nlohmann::json::object());
+  CHECK(rate.calls == 500);
+  CHECK(rate.per == std::chrono::minutes(1));
+  CHECK(rate.burst == 1);
   std::vector<std::pair<std::string, std::string>> names;
   for (auto& s : k->default_streams()) names.emplace_back(s.name, s.entity);
   CHECK(names == std::vector<std::pair<std::string, std::string>>{{"customers", "customer"},

@@ -279,3 +279,92 @@ TEST_CASE("connectors: a table of kinds, and one kind's settings and streams") {
   CHECK(one.str().find("secret") != std::string::npos);
   CHECK(one.str().find("customers  customer") != std::string::npos);
 }
+
+namespace {
+
+integration_config of_kind(const std::string& kind, json settings = json::object()) {
+  integration_config c;
+  c.connector = kind;
+  c.base_url = "https://api.xero.com/api.xro/2.0";
+  c.settings = std::move(settings);
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("default request rates: each kind's, unless the integration gives its own") {
+  using std::chrono::milliseconds;
+  // Spacing is what the bucket refills by; burst 1 keeps every window within the limit.
+  auto xero = upstream_bucket(of_kind("xero"));
+  CHECK(xero.refill_every() == milliseconds(1000));
+  CHECK(xero.burst() == 1);
+  auto test = upstream_bucket(of_kind("stripe"));
+  CHECK(test.refill_every() == milliseconds(40));  // 25 a second
+  CHECK(test.burst() == 1);
+  auto live = upstream_bucket(of_kind("stripe", {{"mode", "live"}}));
+  CHECK(live.refill_every() == milliseconds(10));  // 100 a second
+  for (auto kind : {"rest", "ecb_fx"}) {
+    auto b = upstream_bucket(of_kind(kind));
+    CHECK(b.refill_every() == milliseconds(50));  // 20 a second, as before
+    CHECK(b.burst() == 20);
+  }
+  // An integration's own limit wins, each half on its own.
+  auto own = of_kind("xero");
+  own.upstream_rate_per_s = 4;
+  CHECK(upstream_bucket(own).refill_every() == milliseconds(250));
+  CHECK(upstream_bucket(own).burst() == 1);
+  own.upstream_burst = 3;
+  CHECK(upstream_bucket(own).burst() == 3);
+
+  CHECK(to_json(*find_connector_kind("xero"), true)["default_rate"] == "60 per minute");
+  CHECK(to_json(*find_connector_kind("stripe"), false)["default_rate"] == "25 per second");
+  CHECK(to_json(*find_connector_kind("rest"), false)["default_rate"] ==
+        "20 per second, 20 at once");
+  std::ostringstream one;
+  cli::write_connector(one, to_json(*find_connector_kind("xero"), true));
+  CHECK(one.str().find("Requests: 60 per minute by default") != std::string::npos);
+  CHECK(one.str().find("Shared: 10000 per minute for all integrations of the same app") !=
+        std::string::npos);
+}
+
+TEST_CASE("an unset rate is stored unset (the kind's), a given one is kept, a bad one refused") {
+  auto c = of_kind("rest");
+  c.name = "acme";
+  c.streams = default_rest_streams();
+  auto j = to_json(c, true);
+  CHECK_FALSE(j.contains("upstream_rate_per_s"));
+  CHECK_FALSE(j.contains("upstream_burst"));
+  std::string err;
+  auto back = config_from_json(j, err);
+  REQUIRE(back);
+  CHECK_FALSE(back->upstream_rate_per_s);
+  j["upstream_rate_per_s"] = 2.5;
+  j["upstream_burst"] = 4;
+  back = config_from_json(j, err);
+  REQUIRE(back);
+  CHECK(*back->upstream_rate_per_s == 2.5);
+  CHECK(*back->upstream_burst == 4);
+  CHECK(to_json(*back, false)["upstream_rate_per_s"] == 2.5);
+  j["upstream_burst"] = nullptr;  // configure's way back to the kind's default
+  back = config_from_json(j, err);
+  REQUIRE(back);
+  CHECK_FALSE(back->upstream_burst);
+  back->upstream_rate_per_s = 0;
+  CHECK(validate(*back).find("upstream_rate_per_s must be positive") != std::string::npos);
+  back->upstream_rate_per_s = std::nullopt;
+  back->upstream_burst = 0;
+  CHECK(validate(*back).find("upstream_burst must be at least 1") != std::string::npos);
+}
+
+TEST_CASE("xero's shared limit: keyed by the app's client id, else by the Xero host") {
+  auto by_host = shared_limit_of(of_kind("xero", {{"tenant_id", "t1"}}));
+  REQUIRE(by_host);
+  CHECK(by_host->key == "xero:api.xero.com");
+  CHECK(by_host->rate.calls == 10000);
+  CHECK(by_host->rate.per == std::chrono::minutes(1));
+  // Another organisation of the same app: the same budget.
+  CHECK(shared_limit_of(of_kind("xero", {{"tenant_id", "t2"}}))->key == by_host->key);
+  CHECK(shared_limit_of(of_kind("xero", {{"client_id", "ABC"}}))->key == "xero:client:ABC");
+  CHECK_FALSE(shared_limit_of(of_kind("stripe")));
+  CHECK_FALSE(shared_limit_of(of_kind("rest")));
+}

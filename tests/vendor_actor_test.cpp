@@ -126,15 +126,18 @@ constexpr const char* xero_invoice =
   "Total":40.00,"AmountDue":40.00,"AmountPaid":0.00,"CurrencyCode":"NZD",
   "UpdatedDateUTC":"/Date(1541176290160+0000)/"})";
 
-void add_xero(world& w, const std::string& schedule) {
+void add_xero(world& w, const std::string& schedule, const std::string& name = "books",
+              json settings = json::object(),
+              const std::string& base = "https://api.xero.com/api.xro/2.0") {
   integration_config c;
-  c.name = "books";
+  c.name = name;
   c.connector = "xero";
-  c.base_url = "https://api.xero.com/api.xro/2.0";
+  c.base_url = base;
   c.api_key = "access-token";
   c.schedule = schedule;
   c.manual_burst = 10;
   c.settings = json{{"tenant_id", "45e4708e-d862-4111-ab3a-dd8cd03913e1"}};
+  if (settings.is_object()) c.settings.update(settings);
   c.streams = find_connector_kind("xero")->default_streams();
   auto [code, body] = w.call("add", "", {{"config", to_json(c, true)}, {"run_after_save", true}});
   INFO(body.dump());
@@ -262,4 +265,95 @@ TEST_CASE("bank_statement through the engine: files move once committed, a bad o
     }
   CHECK(rejected == 1);
   fs::remove_all(dir);
+}
+
+namespace {
+
+// Page `page` of `count`, one invoice on each (settings.page_size 1).
+http_response xero_invoice_page(int page, int count, header_list headers = {}) {
+  return answer(200,
+                R"({"Status":"OK","pagination":{"page":)" + std::to_string(page) +
+                    R"(,"pageSize":1,"pageCount":)" + std::to_string(count) + R"(,"itemCount":)" +
+                    std::to_string(count) + R"(},"Invoices":[)" + xero_invoice + "]}",
+                std::move(headers));
+}
+
+// An empty last page that serves whichever stream asks (the integrations' calls interleave).
+http_response xero_any_empty() {
+  return answer(200, R"({"Status":"OK","pagination":{"page":1,"pageSize":100,"pageCount":1,)"
+                     R"("itemCount":0},"Invoices":[],"Contacts":[],"Payments":[],)"
+                     R"("BankTransactions":[],"Accounts":[]})");
+}
+
+}  // namespace
+
+TEST_CASE("xero's default rate: 60 calls a minute, evenly spaced, so the 61st waits") {
+  world w;
+  w.start();
+  for (int p = 1; p <= 70; ++p) w.transport->scripted.push_back(xero_invoice_page(p, 70));
+  add_xero(w, "manual", "books", {{"page_size", 1}});
+  w.sched->run();
+  CHECK(w.transport->urls.size() == 1);
+  CHECK(w.status("books")["progress"]["waiting"] == "pacing upstream calls");
+  for (int s = 1; s < 60; ++s) {
+    w.sched->advance_time(seconds(1));
+    w.sched->run();
+    REQUIRE(w.transport->urls.size() == static_cast<size_t>(s + 1));
+  }
+  // 60 calls within the minute; the 61st comes only when the minute since the first is over.
+  w.sched->advance_time(milliseconds(999));
+  w.sched->run();
+  CHECK(w.transport->urls.size() == 60);
+  w.sched->advance_time(milliseconds(1));
+  w.sched->run();
+  CHECK(w.transport->urls.size() == 61);
+  CHECK(w.transport->urls[60].find("page=61") != std::string::npos);
+}
+
+TEST_CASE(
+    "xero's per-app limit: a spent X-AppMinLimit-Remaining holds every integration of the "
+    "app for the minute, and none of another app") {
+  world w;
+  w.start();
+  w.transport->scripted.push_back(
+      xero_page("Invoices", xero_invoice,
+                {{"X-AppMinLimit-Remaining", "0"}, {"X-MinLimit-Remaining", "59"}}));
+  for (int i = 0; i < 14; ++i) w.transport->scripted.push_back(xero_any_empty());
+  add_xero(w, "manual", "books");
+  w.sched->run();
+  REQUIRE(w.transport->urls.size() == 1);
+  // Another organisation of the same app (the same Xero host until sign-in names a client id):
+  // it has not called yet, but the app's minute is spent.
+  add_xero(w, "manual", "books2", {{"tenant_id", "0b1f7a5c-5e6b-4a63-9d3a-1b2c3d4e5f60"}});
+  w.sched->run();
+  CHECK(w.transport->urls.size() == 1);
+  for (auto name : {"books", "books2"}) {
+    w.sched->advance_time(seconds(1));  // past the own pacing: the shared budget holds them
+    w.sched->run();
+    INFO(name);
+    CHECK(w.status(name)["progress"]["waiting"].get<std::string>().find(
+              "shared with its other integrations") != std::string::npos);
+  }
+  CHECK(w.transport->urls.size() == 1);
+  // An integration of another app is not held.
+  add_xero(w, "manual", "elsewhere", {}, "https://xero.example.test/api.xro/2.0");
+  w.sched->run();
+  CHECK(w.transport->urls.size() == 2);
+  CHECK(w.transport->urls[1].find("https://xero.example.test/") == 0);
+  w.sched->advance_time(seconds(57));
+  w.sched->run();
+  auto held = w.transport->urls.size();
+  for (size_t i = 1; i < held; ++i)
+    CHECK(w.transport->urls[i].find("api.xero.com") == std::string::npos);
+  // The app's minute is over: both go on, and finish.
+  w.sched->advance_time(seconds(1));
+  w.sched->run();
+  w.settle();
+  for (auto name : {"books", "books2", "elsewhere"}) {
+    INFO(name);
+    CHECK(w.status(name)["status"] == "active");
+  }
+  size_t app_calls = 0;
+  for (auto& u : w.transport->urls) app_calls += u.find("api.xero.com") != std::string::npos;
+  CHECK(app_calls == 10);
 }

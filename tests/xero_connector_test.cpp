@@ -336,7 +336,11 @@ TEST_CASE("xero limits: a remaining count at its floor pauses before the next re
   auto ok = [](header_list h) { return read_xero_limits(answer(200, "{}", std::move(h)), "s"); };
   CHECK(ok({{"X-MinLimit-Remaining", "12"}, {"X-AppMinLimit-Remaining", "9000"}}).pause_ms == 0);
   CHECK(ok({{"X-MinLimit-Remaining", "1"}}).pause_ms == 60000);
-  CHECK(ok({{"X-MinLimit-Remaining", "30"}, {"X-AppMinLimit-Remaining", "0"}}).pause_ms == 60000);
+  // The app's minute is every integration's of the app: the shared budget waits, not only this.
+  auto app = ok({{"X-MinLimit-Remaining", "30"}, {"X-AppMinLimit-Remaining", "0"}});
+  CHECK(app.pause_ms == 0);
+  CHECK(app.shared_pause_ms == 60000);
+  CHECK(ok({{"X-MinLimit-Remaining", "1"}}).shared_pause_ms == 0);
   CHECK(ok({{"X-DayLimit-Remaining", "0"}}).pause_ms == 0);  // its 429 says when it resets
   CHECK(ok({}).pause_ms == 0);
 
@@ -346,6 +350,8 @@ TEST_CASE("xero limits: a remaining count at its floor pauses before the next re
   auto spent = page_of("Invoices", pages(1, 100, 1, 3));
   spent.headers = {{"X-MinLimit-Remaining", "0"}};
   CHECK(conn->parse_page(s, stream_cursor{}, spent).pause_ms == 60000);
+  spent.headers = {{"X-AppMinLimit-Remaining", "1"}};
+  CHECK(conn->parse_page(s, stream_cursor{}, spent).shared_pause_ms == 60000);
 }
 
 TEST_CASE("xero limits: a run ended by the day limit pauses scheduled runs until its reset",
