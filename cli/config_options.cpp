@@ -112,9 +112,11 @@ json config_changes(const config_opts& c, CLI::App* cmd, const std::string& kind
     // add's default kind is the service's ("rest").
     std::string k = j.contains("connector") && j["connector"].is_string()
                         ? j["connector"].get<std::string>()
-                        : !kind.empty() ? kind : std::string(cmd->get_name() == "add" ? "rest" : "");
-    auto settings = settings_from_options(c.options, c.settings_file, err,
-                                          [&](const std::string& key) { return text_setting(k, key); });
+                    : !kind.empty() ? kind
+                                    : std::string(cmd->get_name() == "add" ? "rest" : "");
+    auto settings =
+        settings_from_options(c.options, c.settings_file, err,
+                              [&](const std::string& key) { return text_setting(k, key); });
     if (!settings) die(usage, err, "`ledgersync connectors KIND` lists the settings of a kind");
     j["settings"] = *settings;
   }

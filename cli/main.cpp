@@ -139,8 +139,8 @@ int main(int argc, char** argv) {
 
   std::string demo_dir;
   size_t demo_records = 2000;
-  auto* demo =
-      app.add_subcommand("demo", "the service with a sandbox upstream and an integration of each kind");
+  auto* demo = app.add_subcommand(
+      "demo", "the service with a sandbox upstream and an integration of each kind");
   demo->add_option("--data-dir", demo_dir, "where the demo's data lives");
   demo->add_option("--records", demo_records, "records per sandbox stream")
       ->check(whole_number(1, 10000000));
@@ -323,8 +323,8 @@ int main(int argc, char** argv) {
         // Each --option is read as its setting's type, which the integration's kind says.
         auto shown = c->call("show", name);
         if (shown.code == 0 && shown.body.contains("config"))
-          changes_json = config_changes(cfg, configure,
-                                        shown.body["config"].value("connector", std::string("rest")));
+          changes_json = config_changes(
+              cfg, configure, shown.body["config"].value("connector", std::string("rest")));
       }
       r = c->call("configure", name,
                   {{"changes", changes_json}, {"run_after_save", cfg.run_after_save}});

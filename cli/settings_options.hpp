@@ -17,11 +17,9 @@
 namespace ledgersync::cli {
 
 // The `settings` object; nullopt with `error` naming the option or file at fault.
-std::optional<nlohmann::json> settings_from_options(const std::vector<std::string>& options,
-                                                    const std::string& settings_file,
-                                                    std::string& error,
-                                                    const std::function<bool(const std::string&)>&
-                                                        is_text = {});
+std::optional<nlohmann::json> settings_from_options(
+    const std::vector<std::string>& options, const std::string& settings_file, std::string& error,
+    const std::function<bool(const std::string&)>& is_text = {});
 // Whether the named kind's schema declares `key` as text (a string or an enum); false for an
 // unknown kind or key, which the service then judges.
 bool text_setting(const std::string& kind, const std::string& key);

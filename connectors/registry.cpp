@@ -4,13 +4,13 @@
 #include <cmath>
 #include <cstdint>
 
-#include "connectors/bank_statement_connector.hpp"
 #include "config/integration_config.hpp"
+#include "connectors/bank_statement_connector.hpp"
 #include "connectors/connector.hpp"
 #include "connectors/ecb_fx_connector.hpp"
+#include "connectors/odata_connector.hpp"
 #include "connectors/quickbooks_connector.hpp"
 #include "connectors/sage_connector.hpp"
-#include "connectors/odata_connector.hpp"
 #include "connectors/stripe_connector.hpp"
 #include "connectors/xero_connector.hpp"
 
@@ -47,11 +47,10 @@ const setting_spec* connector_kind::setting(std::string_view key) const {
 const std::vector<connector_kind>& connector_kinds() {
   // One line per kind: a kind added elsewhere but not listed here does not exist (a static
   // library drops self-registering objects nobody references).
-  static const std::vector<connector_kind> kinds{rest_connector_kind(), ecb_fx_connector_kind(),
-                                                  stripe_connector_kind(), xero_connector_kind(),
-                                                  sage_connector_kind(), quickbooks_connector_kind(),
-                                                  odata_connector_kind(),
-                                                  bank_statement_connector_kind()};
+  static const std::vector<connector_kind> kinds{
+      rest_connector_kind(),  ecb_fx_connector_kind(),        stripe_connector_kind(),
+      xero_connector_kind(),  sage_connector_kind(),          quickbooks_connector_kind(),
+      odata_connector_kind(), bank_statement_connector_kind()};
   return kinds;
 }
 
@@ -253,6 +252,7 @@ json to_json(const connector_kind& k, bool detail) {
                   {"scopes", o.scopes},
                   {"client_credentials", o.client_credentials},
                   {"optional", o.optional}};
+  }
   if (k.shared) {
     integration_config c;
     c.connector = k.name;

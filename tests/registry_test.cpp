@@ -187,8 +187,8 @@ TEST_CASE("secret settings are never shown, and reach the upstream's request") {
 TEST_CASE("--option KEY=VALUE: a setting the kind declares as text is taken as written") {
   std::string err;
   auto s = cli::settings_from_options(
-      {"realm_id=9130350000000000", "minor_version=75", "max_results=500"}, "",
-      err, [](const std::string& key) { return cli::text_setting("quickbooks", key); });
+      {"realm_id=9130350000000000", "minor_version=75", "max_results=500"}, "", err,
+      [](const std::string& key) { return cli::text_setting("quickbooks", key); });
   REQUIRE(s);
   CHECK((*s)["realm_id"] == "9130350000000000");  // the schema says string
   CHECK((*s)["max_results"] == 500);              // the schema says integer
