@@ -108,20 +108,24 @@ json config_changes(const config_opts& c, CLI::App* cmd, const std::string& kind
   if (cmd->count("--disabled")) j["enabled"] = false;
   if (auto key = read_key(c); !key.empty()) j["api_key"] = key;
   if (!c.options.empty() || !c.settings_file.empty()) {
-    std::string err;
     // add's default kind is the service's ("rest").
     std::string k = j.contains("connector") && j["connector"].is_string()
                         ? j["connector"].get<std::string>()
                     : !kind.empty() ? kind
                                     : std::string(cmd->get_name() == "add" ? "rest" : "");
-    auto settings =
-        settings_from_options(c.options, c.settings_file, err,
-                              [&](const std::string& key) { return text_setting(k, key); });
-    if (!settings) die(usage, err, "`ledgersync connectors KIND` lists the settings of a kind");
-    j["settings"] = *settings;
+    j["settings"] = settings_changes(c, k);
   }
   if (!c.streams_file.empty()) j["streams"] = read_streams(c.streams_file);
   return j;
+}
+
+json settings_changes(const config_opts& c, const std::string& kind) {
+  std::string err;
+  auto settings =
+      settings_from_options(c.options, c.settings_file, err,
+                            [&](const std::string& key) { return text_setting(kind, key); });
+  if (!settings) die(usage, err, "`ledgersync connectors KIND` lists the settings of a kind");
+  return *settings;
 }
 
 }  // namespace ledgersync::cli

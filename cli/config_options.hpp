@@ -25,6 +25,9 @@ void add_config_opts(CLI::App* cmd, config_opts& c);
 // `kind`: the integration's connector when the command line does not name one (configure asks
 // the service), so that each --option is read as its setting's type.
 nlohmann::json config_changes(const config_opts& c, CLI::App* cmd, const std::string& kind = "");
+// The settings part alone (--option, --settings-file), each value read as `kind` declares it;
+// reads no other file (an API key from /dev/stdin is read once, by config_changes).
+nlohmann::json settings_changes(const config_opts& c, const std::string& kind);
 
 // CLI11 puts the option's name in front of the problem ("--limit: expected ...").
 CLI::Validator whole_number(int64_t lo, int64_t hi = std::numeric_limits<int64_t>::max());

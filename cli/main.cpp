@@ -323,8 +323,8 @@ int main(int argc, char** argv) {
         // Each --option is read as its setting's type, which the integration's kind says.
         auto shown = c->call("show", name);
         if (shown.code == 0 && shown.body.contains("config"))
-          changes_json = config_changes(
-              cfg, configure, shown.body["config"].value("connector", std::string("rest")));
+          changes_json["settings"] = settings_changes(
+              cfg, shown.body["config"].value("connector", std::string("rest")));
       }
       r = c->call("configure", name,
                   {{"changes", changes_json}, {"run_after_save", cfg.run_after_save}});

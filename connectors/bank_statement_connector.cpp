@@ -1,8 +1,11 @@
 #include "connectors/bank_statement_connector.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -51,8 +54,22 @@ bool is_camt(std::string_view body) {
   return at != std::string_view::npos && body[at] == '<';
 }
 
+// Every byte of the path but the unreserved ones and '/' percent-encoded: a file name is the
+// sender's (an SFTP drop), and "..%2F..%2Fx", "a.sta#x" or a space must name exactly that file
+// in the folder once the HTTP client decodes the URL, not another file or none.
 std::string file_url(const std::string& path) {
-  return "file://" + path;
+  static const char* hex = "0123456789ABCDEF";
+  std::string out = "file://";
+  for (unsigned char ch : path) {
+    if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~' || ch == '/') {
+      out += static_cast<char>(ch);
+    } else {
+      out += '%';
+      out += hex[ch >> 4];
+      out += hex[ch & 15];
+    }
+  }
+  return out;
 }
 
 class bank_statement_connector final : public connector {
@@ -110,7 +127,13 @@ class bank_statement_connector final : public connector {
       r.url = url();
       return r;
     }
-    std::ofstream(folder_ + "/" + kProbeFile).put('\n');
+    // Not through a symlink someone with write access to the drop folder left under that name.
+    int fd = ::open((folder_ + "/" + kProbeFile).c_str(),
+                    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      [[maybe_unused]] auto n = ::write(fd, "\n", 1);
+      ::close(fd);
+    }
     r.url = file_url(folder_ + "/" + kProbeFile);
     r.allow_file = true;
     r.allowed_origin.clear();
@@ -132,6 +155,14 @@ class bank_statement_connector final : public connector {
       // Taken away since it was listed (another reader): on to the next.
       if (resp.status == 404) {
         out.next_token = ":" + file;
+        return out;
+      }
+      // A file that cannot be a statement (over max_body_bytes, not a regular file) is set
+      // aside like a malformed one: failing the run on it would hold up every file after it.
+      if (resp.status == 0 &&
+          (resp.error.permanent || resp.error.category == error_category::config)) {
+        out.rejected.push_back(file + " moved to rejected/: " + resp.error.message);
+        out.next_token = "rejected:" + file;
         return out;
       }
       out.error = classify_response(resp, what + ": " + file);

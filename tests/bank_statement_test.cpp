@@ -2,6 +2,7 @@
 // statements: camt.053 .001.02 and .001.08 and MT940 one file a page, the move to processed/
 // only once committed, a malformed file to rejected/ with its parse error and no records, a
 // statement delivered twice giving the same records, the HTTPS single-file mode and settings.
+#include <boost/url/parse.hpp>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -42,12 +43,17 @@ struct drop_folder {
     std::ofstream(dir / name, std::ios::binary) << text;
   }
 
-  // Serves a request as the transport does for file:// URLs.
+  // Serves a request as the transport does for file:// URLs: the URL's decoded path.
   http_response serve(const http_request& req) {
     REQUIRE(req.allow_file);
     REQUIRE(req.url.rfind("file://", 0) == 0);
     http_response r;
-    std::ifstream in(req.url.substr(7), std::ios::binary);
+    auto u = boost::urls::parse_uri(req.url);
+    if (!u) {
+      r.status = 404;
+      return r;
+    }
+    std::ifstream in(std::string(u->path()), std::ios::binary);
     if (!in) {
       r.status = 404;
       return r;
@@ -141,6 +147,43 @@ TEST_CASE("a drop folder: each format a page, moved to processed/ once committed
   CHECK(f.files() == std::vector<std::string>{".d-partial.xml"});
   CHECK(f.files("processed") ==
         std::vector<std::string>{"a-camt02.xml", "b-camt08.xml", "c-mt940.sta"});
+}
+
+TEST_CASE("a file name is the sender's: spaces, '#', '%' and '%2F..' name that file only",
+          "[bank_statement]") {
+  drop_folder f;
+  f.drop("Statement 1 #a %.sta", read_fixture("mt940/statement.sta"));
+  f.drop("a%2F..%2F..%2Fc.sta", read_fixture("mt940/statement.sta"));
+  auto pages = f.pass();
+  REQUIRE(pages.size() == 3);
+  CHECK(pages[0].records.size() == 6);
+  CHECK(pages[1].records.size() == 6);
+  CHECK(f.files().empty());
+  CHECK(f.files("processed") ==
+        std::vector<std::string>{"Statement 1 #a %.sta", "a%2F..%2F..%2Fc.sta"});
+}
+
+TEST_CASE("a file over the size limit is set aside in rejected/, not a stop for the folder",
+          "[bank_statement]") {
+  drop_folder f;
+  f.drop("a-big.sta", read_fixture("mt940/statement.sta"));
+  f.drop("b-ok.sta", read_fixture("mt940/statement.sta"));
+  auto& s = f.cfg.streams[0];
+  auto c = cursor_for_pass(*f.conn, s, stream_cursor{}, false, "");
+  auto req = f.conn->page_request(s, c);
+  http_response too_big;  // what the HTTP client answers past max_body_bytes
+  too_big.error = make_error_info(error_category::upstream, "a-big.sta is larger than the limit");
+  too_big.error.permanent = true;
+  auto p = f.conn->parse_page(s, c, too_big);
+  REQUIRE(p.error.ok());
+  REQUIRE(p.rejected.size() == 1);
+  CHECK(p.rejected[0].rfind("a-big.sta moved to rejected/: ", 0) == 0);
+  c = cursor_after(*f.conn, s, c, p);
+  f.conn->committed(s, c.state);
+  CHECK(f.files("rejected") == std::vector<std::string>{"a-big.sta"});
+  // The pass goes on to the next file.
+  auto next = f.conn->parse_page(s, c, f.serve(f.conn->page_request(s, c)));
+  CHECK(next.records.size() == 6);
 }
 
 TEST_CASE("a file is not moved before its page is committed; the hook may repeat",
