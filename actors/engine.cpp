@@ -225,6 +225,20 @@ reply_promise op_configure(self_ptr self, const std::string& name,
     return rp.deliver(fail(error_kind::invalid_argument,
                            "an integration cannot be renamed; add a new one")),
            rp;
+  // A new client or authorization server makes the stored sign-in one of another: its refresh
+  // token is dropped (connect again) rather than sent, with the client secret, somewhere new.
+  if (changes.contains("settings") && changes["settings"].is_object() &&
+      current->contains("settings") && (*current)["settings"].is_object()) {
+    auto& now = (*current)["settings"];
+    auto& ch = changes["settings"];
+    bool moved = false;
+    for (auto* key : {"client_id", "auth_base_url"})
+      if (ch.contains(key) && ch[key] != now.value(key, json())) moved = true;
+    if (moved && !ch.contains("refresh_token")) {
+      now.erase("refresh_token");
+      now.erase("grant");
+    }
+  }
   for (auto& [k, v] : changes.items()) {
     // The connector's settings change one by one (a JSON merge patch: null removes one), so
     // setting a tenant id keeps the token beside it.

@@ -107,6 +107,12 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
           rp.deliver(caf::make_error(caf::sec::invalid_argument, err));
           return rp;
         }
+        // Read from the store before a rotation landed, the new settings would bring back the
+        // refresh token the vendor has just spent.
+        auto& spent = self->state.spent_refresh_token;
+        if (!spent.empty() && cfg->settings.is_object() &&
+            cfg->settings.value("refresh_token", json()) == json(spent))
+          cfg->settings["refresh_token"] = self->state.cfg.settings["refresh_token"];
         bool was_enabled = self->state.cfg.enabled;
         bool new_tls = !(cfg->tls == self->state.cfg.tls);
         apply_config(self, std::move(*cfg));
@@ -156,15 +162,10 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
       },
       [=](test_atom) -> caf::typed_response_promise<std::string> {
         auto rp = self->make_response_promise<std::string>();
-        auto& st = self->state;
-        auto req = st.conn->probe_request(st.cfg.streams.front());
-        auto id = st.next_request++;
-        st.probes.emplace(id, rp);
-        auto hdl = caf::actor_cast<integration_actor>(self);
-        self->delayed_send(self, milliseconds(req.timeout_ms + 5000), deadline_atom::value, id);
-        st.transport->fetch(std::move(req), [hdl, id](http_response resp) {
-          caf::anon_send(hdl, fetched_atom::value, id, std::move(resp));
-        });
+        if (needs_token(self))
+          test_after_token(self, rp);
+        else
+          send_probe(self, rp);
         return rp;
       },
       [=](connect_atom, const std::string& args) -> caf::typed_response_promise<std::string> {
@@ -299,6 +300,14 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
           out["ok"] = false;
           p->second.deliver(out.dump());
           st.probes.erase(p);
+          return;
+        }
+        if (auto t = st.probe_tokens.find(id); t != st.probe_tokens.end()) {
+          auto out = error_json(make_error_info(error_category::timeout,
+                                                "no answer from the token endpoint in time", true));
+          out["ok"] = false;
+          t->second.deliver(out.dump());
+          st.probe_tokens.erase(t);
           return;
         }
         if (auto c = st.connects.find(id); c != st.connects.end()) {

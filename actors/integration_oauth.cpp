@@ -4,6 +4,8 @@
 // access token is used, so no crash can leave the store holding only a spent refresh token; and
 // the `connect` operation's steps (PKCE, the code exchange, client credentials).
 #include "actors/integration_state.hpp"
+#include <boost/url/parse.hpp>
+
 #include "connectors/oauth.hpp"
 
 namespace ledgersync::integration_detail {
@@ -36,8 +38,12 @@ error_info connect_again(const std::string& message) {
 
 void use_access_token(self_ptr self, const oauth::token_answer& a) {
   auto& st = self->state;
+  int64_t life_ms = (a.expires_in_s ? a.expires_in_s : default_life_s) * 1000;
   st.access_token = a.access_token;
-  st.access_expires_ms = now_ms(self) + (a.expires_in_s ? a.expires_in_s : default_life_s) * 1000;
+  st.access_expires_ms = now_ms(self) + life_ms;
+  // A token that lives less than twice the margin is replaced at half its life, not at once
+  // (which would refresh before every request, writing a rotated refresh token each time).
+  st.access_margin_ms = std::min(expiry_margin_ms, life_ms / 2);
   st.cfg.api_key = a.access_token;
 }
 
@@ -64,6 +70,7 @@ void adopt(self_ptr self, const oauth::token_answer& a, const char* what,
     return then(true);
   }
   if (!st.cfg.settings.is_object()) st.cfg.settings = json::object();
+  st.spent_refresh_token = refresh_token_of(st.cfg);
   st.cfg.settings["refresh_token"] = a.refresh_token;
   write_batch b;
   b.integration_doc = doc_of(self);
@@ -120,9 +127,14 @@ json refusal(const std::string& error, const std::string& hint = "") {
   return j;
 }
 
+// Parsed, not compared as text: "http://127.0.0.1:1@evil.example/cb" is a URL of evil.example
+// whose userinfo happens to read like a loopback address.
 bool loopback_redirect(const std::string& uri) {
-  return uri.rfind("http://127.0.0.1:", 0) == 0 || uri.rfind("http://[::1]:", 0) == 0 ||
-         uri.rfind("http://localhost:", 0) == 0;
+  auto u = boost::urls::parse_uri(uri);
+  if (!u || u->scheme() != "http" || u->has_userinfo() || !u->has_port() || u->port().empty())
+    return false;
+  auto host = std::string(u->encoded_host_address());
+  return host == "127.0.0.1" || host == "::1" || host == "localhost";
 }
 
 }  // namespace
@@ -130,7 +142,7 @@ bool loopback_redirect(const std::string& uri) {
 bool needs_token(self_ptr self) {
   auto& st = self->state;
   if (!uses_oauth(st.cfg)) return false;
-  return st.access_token.empty() || now_ms(self) + expiry_margin_ms >= st.access_expires_ms;
+  return st.access_token.empty() || now_ms(self) + st.access_margin_ms >= st.access_expires_ms;
 }
 
 void request_token(self_ptr self) {
@@ -149,6 +161,7 @@ void request_token(self_ptr self) {
                                         " (no refresh token)"));
   req.timeout_ms = st.cfg.request_timeout_ms;
   st.token_request = r.request_id = send_token_request(self, std::move(req));
+  st.token_requests.insert(st.token_request);
 }
 
 bool reauthorize(self_ptr self) {
@@ -180,8 +193,67 @@ void carry_access_token(self_ptr self, const integration_config& before) {
   st.cfg.api_key = st.access_token;
 }
 
+void send_probe(self_ptr self, caf::typed_response_promise<std::string> rp) {
+  auto& st = self->state;
+  auto req = st.conn->probe_request(st.cfg.streams.front());
+  auto id = st.next_request++;
+  st.probes.emplace(id, rp);
+  auto hdl = caf::actor_cast<integration_actor>(self);
+  self->delayed_send(self, milliseconds(req.timeout_ms + 5000), deadline_atom::value, id);
+  st.transport->fetch(std::move(req), [hdl, id](http_response resp) {
+    caf::anon_send(hdl, fetched_atom::value, id, std::move(resp));
+  });
+}
+
+void test_after_token(self_ptr self, caf::typed_response_promise<std::string> rp) {
+  auto& st = self->state;
+  auto e = oauth::endpoints_for(st.cfg);
+  auto refresh = refresh_token_of(st.cfg);
+  bool by_client = st.cfg.settings.value("grant", "") == "client_credentials";
+  http_request req;
+  if (by_client && e.client_credentials && !e.client_secret.empty()) {
+    req = oauth::client_credentials_request(e);
+  } else if (!by_client && !refresh.empty()) {
+    req = oauth::refresh_request(e, refresh);
+  } else {
+    auto out = error_json(connect_again(st.cfg.name + " is not signed in to " + st.cfg.connector +
+                                        " (no refresh token)"));
+    out["ok"] = false;
+    rp.deliver(out.dump());
+    return;
+  }
+  req.timeout_ms = st.cfg.request_timeout_ms;
+  st.probe_tokens.emplace(send_token_request(self, std::move(req)), rp);
+}
+
 bool on_token_fetched(self_ptr self, uint64_t id, const http_response& resp) {
   auto& st = self->state;
+  if (auto t = st.probe_tokens.find(id); t != st.probe_tokens.end()) {
+    auto rp = t->second;
+    st.probe_tokens.erase(t);
+    auto a = oauth::parse_token_response(resp);
+    if (!a.ok()) {
+      auto err = a.grant_refused() ? connect_again(a.message)
+                                   : make_error_info(error_category::auth,
+                                                     "the token endpoint: " + a.message);
+      auto out = error_json(err);
+      out["ok"] = false;
+      out["status"] = resp.status;
+      rp.deliver(out.dump());
+      return true;
+    }
+    // A rotated refresh token is stored before the new access token is used, as in a run.
+    adopt(self, a, "token_refreshed", "signed in again for a connection test",
+          [self, rp](bool ok) mutable {
+            if (ok) return send_probe(self, rp);
+            auto out = error_json(make_error_info(error_category::storage,
+                                                  "the vendor's new refresh token could not be "
+                                                  "stored; the test stops before using it"));
+            out["ok"] = false;
+            rp.deliver(out.dump());
+          });
+    return true;
+  }
   if (auto c = st.connects.find(id); c != st.connects.end()) {
     auto rp = c->second;
     st.connects.erase(c);
@@ -231,9 +303,20 @@ bool on_token_fetched(self_ptr self, uint64_t id, const http_response& resp) {
         });
     return true;
   }
-  if (id == 0 || id != st.token_request) return false;
+  if (id == 0 || !st.token_requests.erase(id)) return false;
+  if (id != st.token_request || !st.run || st.run->request_id != id) {
+    // An answer no run waits for any more (it timed out, the run ended, the integration was
+    // disabled): the vendor may have spent the old refresh token already, so a rotated one
+    // in it is stored all the same.
+    if (id == st.token_request) st.token_request = 0;
+    auto a = oauth::parse_token_response(resp);
+    if (a.ok())
+      adopt(self, a, "token_refreshed",
+            "a late token answer: its rotated refresh token is stored", [](bool) {});
+    return true;
+  }
   st.token_request = 0;
-  if (st.run && st.run->request_id == id) on_run_token(self, resp);
+  on_run_token(self, resp);
   return true;
 }
 

@@ -91,6 +91,13 @@ struct integration_state {
   std::string access_token;
   int64_t access_expires_ms = 0;
   uint64_t token_request = 0;  // the run's token request in flight, 0 = none
+  int64_t access_margin_ms = 60'000;  // replaced this long before it expires
+  // Every run token request not yet answered, the timed-out ones too: a late answer may carry
+  // the only valid (rotated) refresh token.
+  std::set<uint64_t> token_requests;
+  // The refresh token the last rotation replaced: a configure built from an older read of the
+  // store must not bring it back.
+  std::string spent_refresh_token;
   // `connect`: the sign-in begun and not yet finished (its PKCE verifier never leaves here).
   struct pending_sign_in {
     std::string state, verifier, redirect_uri;
@@ -99,6 +106,9 @@ struct integration_state {
   std::optional<pending_sign_in> sign_in;
   // `connect`'s own token requests, by request id, with who waits for each.
   std::map<uint64_t, caf::typed_response_promise<std::string>> connects;
+  // `test`'s token requests (an OAuth integration without a current access token gets one
+  // first, as a run would), by request id, with who waits for the test's answer.
+  std::map<uint64_t, caf::typed_response_promise<std::string>> probe_tokens;
   // Skipped scheduled fires are logged once per reason, not once a minute.
   std::string last_skip_reason;
   static inline const char* name = "integration";
@@ -138,6 +148,11 @@ bool needs_token(self_ptr self);
 void request_token(self_ptr self);
 // An answer to a token request (the run's or connect's); false when `id` is none of them.
 bool on_token_fetched(self_ptr self, uint64_t id, const http_response& resp);
+// `test` of an OAuth integration without a current access token: fetches one (stored as a
+// run's would be), then sends the probe; a sign-in that is missing or refused is the answer.
+void test_after_token(self_ptr self, caf::typed_response_promise<std::string> rp);
+// Sends the connection test's probe request; its answer comes back as fetched_atom.
+void send_probe(self_ptr self, caf::typed_response_promise<std::string> rp);
 // A page answered 401: true when a fresh token is being fetched for one more try.
 bool reauthorize(self_ptr self);
 // The `connect` operation's steps (JSON in, JSON out; see ops::connect_args).

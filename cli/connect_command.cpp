@@ -177,18 +177,22 @@ int run_connect(service_client& c, const std::string& name, const connect_option
       answer(sock, http::status::not_found, page("Not found", "This is not the sign-in page."));
       continue;
     }
-    // One redirect is accepted; whatever it says ends the sign-in.
-    if (!cb.error.empty()) {
-      answer(sock, http::status::bad_request, page("Sign-in failed", cb.error + "."));
-      die(failed, "connect: " + cb.error, "run `ledgersync connect " + name + "` again");
-    }
+    // Only the redirect that carries this sign-in's state is acted on: any other local process
+    // or web page can reach this port, and must not end (or abort) the sign-in.
     if (cb.state != state) {
       answer(sock, http::status::bad_request,
              page("Sign-in refused",
                   "This redirect does not belong to the sign-in that "
                   "ledgersync started; nothing was stored."));
-      die(failed, "connect: the redirect's state does not match this sign-in; nothing was stored",
-          "run `ledgersync connect " + name + "` again");
+      continue;
+    }
+    if (!cb.error.empty()) {
+      // The vendor's words, without what a terminal would interpret.
+      std::string said;
+      for (char ch : cb.error.substr(0, 300))
+        said += static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f ? ' ' : ch;
+      answer(sock, http::status::bad_request, page("Sign-in failed", said + "."));
+      die(failed, "connect: " + said, "run `ledgersync connect " + name + "` again");
     }
     auto r = c.call("connect", name, {{"step", "finish"}, {"code", cb.code}, {"state", cb.state}});
     if (r.code == 0)

@@ -1,6 +1,7 @@
 #include "connectors/registry.hpp"
 
 #include <algorithm>
+#include <boost/url/parse.hpp>
 #include <cmath>
 #include <cstdint>
 
@@ -161,6 +162,18 @@ std::string validate_settings(const connector_kind& kind, const json& settings) 
     if (s.required && (!settings.contains(s.key) || settings[s.key].is_null() ||
                        (settings[s.key].is_string() && settings[s.key].get<std::string>().empty())))
       return "settings." + s.key + " is required for " + kind.name + " (" + s.help + ")";
+  // The client secret and the refresh token go to this server: never in clear over a network.
+  if (kind.oauth && settings.contains("auth_base_url") && settings["auth_base_url"].is_string() &&
+      !settings["auth_base_url"].get<std::string>().empty()) {
+    auto text = settings["auth_base_url"].get<std::string>();  // the view below points into it
+    auto u = boost::urls::parse_uri(text);
+    auto host = u ? std::string(u->encoded_host_address()) : "";
+    bool loopback = host == "127.0.0.1" || host == "::1" || host == "localhost";
+    if (!u || u->has_userinfo() ||
+        !(u->scheme() == "https" || (u->scheme() == "http" && loopback)))
+      return "settings.auth_base_url must be an https:// URL (http:// only to this machine: "
+             "127.0.0.1, [::1], localhost), without user:password@";
+  }
   if (kind.check) return kind.check(settings_with_defaults(kind, settings));
   return "";
 }

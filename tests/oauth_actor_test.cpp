@@ -15,7 +15,7 @@ using namespace ledgersync::testing;
 
 namespace {
 
-// The sandbox's OAuth server at http://auth.test/oauth/…, and the dataset at
+// The sandbox's OAuth server at https://auth.test/oauth/…, and the dataset at
 // http://sandbox.test/…, which admits a valid access token only.
 struct oauth_upstream {
   std::function<int64_t()> now = [] { return int64_t{0}; };
@@ -32,9 +32,9 @@ class oauth_transport final : public http_transport {
     std::string auth;
     for (auto& [k, v] : req.headers)
       if (k == "Authorization") auth = v;
-    if (req.url.rfind("http://auth.test/", 0) == 0) {
+    if (req.url.rfind("https://auth.test/", 0) == 0) {
       sandbox::vendor_request vr;
-      sandbox::make_request(req.method, req.url.substr(std::string("http://auth.test").size()), vr);
+      sandbox::make_request(req.method, req.url.substr(std::string("https://auth.test").size()), vr);
       if (!auth.empty()) vr.headers["authorization"] = auth;
       vr.body = req.body;
       for (auto& [k, v] : sandbox::parse_form(req.body))
@@ -85,7 +85,7 @@ void add_signed_in_rest(world& w, const std::string& client = "sage-sandbox",
   c.settings = {{"oauth", true},
                 {"client_id", client},
                 {"client_secret", secret},
-                {"auth_base_url", "http://auth.test"}};
+                {"auth_base_url", "https://auth.test"}};
   auto [code, body] = w.call("add", "", {{"config", to_json(c, true)}});
   INFO(body.dump());
   REQUIRE(code == 0);
@@ -99,10 +99,10 @@ void connect_with_pkce(world& w, oauth_upstream& up) {
   INFO(begun.dump());
   REQUIRE(code == 0);
   auto url = begun["authorize_url"].get<std::string>();
-  REQUIRE(url.rfind("http://auth.test/oauth/authorize?", 0) == 0);
+  REQUIRE(url.rfind("https://auth.test/oauth/authorize?", 0) == 0);
   CHECK(url.find("code_challenge_method=S256") != std::string::npos);
   sandbox::vendor_request vr;
-  REQUIRE(sandbox::make_request("GET", url.substr(std::string("http://auth.test").size()), vr));
+  REQUIRE(sandbox::make_request("GET", url.substr(std::string("https://auth.test").size()), vr));
   auto redirect = up.server.handle(vr);
   REQUIRE(redirect.status == 302);
   boost::urls::url back(redirect.header("Location"));
@@ -162,6 +162,10 @@ TEST_CASE(
   CHECK_FALSE(stored_config(w).value("settings_sealed", json::object()).contains("refresh_token"));
   // A redirect that is not loopback is refused before anything starts.
   CHECK(w.call("connect", "crm", {{"step", "begin"}, {"redirect_uri", "https://evil.example/cb"}})
+            .first == 1);
+  // ...also when its userinfo reads like a loopback address.
+  CHECK(w.call("connect", "crm",
+               {{"step", "begin"}, {"redirect_uri", "http://127.0.0.1:1@evil.example/cb"}})
             .first == 1);
 
   connect_with_pkce(w, *up);
@@ -353,4 +357,60 @@ TEST_CASE("oauth: client credentials sign in with no browser and no refresh toke
   auto [c2, b2] = w.call("connect", "plain", {{"step", "client_credentials"}});
   CHECK(c2 == 1);
   CHECK(b2["error"].get<std::string>().find("does not sign in with OAuth") != std::string::npos);
+}
+
+TEST_CASE(
+    "oauth: `test` of a signed-in integration without an access token signs in first (the "
+    "rotated refresh token stored), and one that is not signed in says to connect") {
+  auto up = std::make_shared<oauth_upstream>();
+  std::string doc;
+  {
+    world w;
+    use_upstream(w, up);
+    w.start();
+    add_signed_in_rest(w);
+    auto [code, out] = w.call("test", "crm");
+    INFO(out.dump());
+    CHECK(out["ok"] == false);
+    CHECK(out["action"]["op"] == "connect");
+    CHECK(count(up->log, "page:") == 0);  // no probe sent without a token
+    connect_with_pkce(w, *up);
+    doc = *w.lmdb->integration_doc("crm");
+  }
+  // A restart: the access token is gone, the sealed refresh token (Sage's: single-use) is stored.
+  world w2;
+  use_upstream(w2, up);
+  write_batch b;
+  b.integration = "crm";
+  b.integration_doc = doc;
+  batch_result r;
+  REQUIRE(w2.lmdb->apply(b, r).ok());
+  w2.start();
+  auto before = stored_refresh_token(w2);
+  auto from = up->log.size();
+  auto [code, out] = w2.call("test", "crm");
+  INFO(out.dump());
+  CHECK(out["ok"] == true);
+  REQUIRE(up->log.size() == from + 2);
+  CHECK(up->log[from] == "token:refresh_token");
+  CHECK(up->log[from + 1].rfind("page:Bearer ", 0) == 0);
+  CHECK(stored_refresh_token(w2) != before);  // rotated, and stored before the probe used it
+}
+
+TEST_CASE(
+    "oauth: a new client_id drops the stored refresh token (connect again); other settings keep "
+    "it") {
+  auto up = std::make_shared<oauth_upstream>();
+  world w;
+  use_upstream(w, up);
+  w.start();
+  add_signed_in_rest(w);
+  connect_with_pkce(w, *up);
+  REQUIRE(!stored_refresh_token(w).empty());
+  REQUIRE(w.call("configure", "crm", {{"changes", {{"settings", {{"grant", "authorization_code"}}}}}})
+              .first == 0);
+  CHECK(!stored_refresh_token(w).empty());
+  REQUIRE(w.call("configure", "crm", {{"changes", {{"settings", {{"client_id", "xero-pkce"}}}}}})
+              .first == 0);
+  CHECK_FALSE(stored_config(w).value("settings_sealed", json::object()).contains("refresh_token"));
 }

@@ -177,5 +177,16 @@ TEST_CASE("the registry's OAuth description: endpoints from auth_base_url, rest 
   CHECK(validate_settings(*rest, {{"oauth", true}, {"client_id", "x"}, {"auth_base_url", "ftp:x"}})
             .find("http://") != std::string::npos);
   CHECK(validate_settings(
-            *rest, {{"oauth", true}, {"client_id", "x"}, {"auth_base_url", "http://h"}}) == "");
+            *rest, {{"oauth", true}, {"client_id", "x"}, {"auth_base_url", "https://h"}}) == "");
+  // The client secret and the refresh token never go in clear over a network.
+  CHECK(validate_settings(*rest, {{"oauth", true},
+                                  {"client_id", "x"},
+                                  {"auth_base_url", "http://login.example.com"}})
+            .find("must be an https:// URL") != std::string::npos);
+  CHECK(validate_settings(*rest, {{"oauth", true},
+                                  {"client_id", "x"},
+                                  {"auth_base_url", "http://127.0.0.1:9@evil.example"}})
+            .find("must be an https:// URL") != std::string::npos);
+  CHECK(validate_settings(*find_connector_kind("xero"),
+                          {{"tenant_id", "t"}, {"auth_base_url", "http://127.0.0.1:9"}}) == "");
 }
