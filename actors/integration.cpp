@@ -86,9 +86,9 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
           auto until = st.facts.rate_limited_until_ms, wait = until - now_ms(self);
           auto& why = st.facts.last_error.message;
           return {sync_outcome::rate_limited, 0, wait,
-                  "the upstream's rate limit is used up" + (why.empty() ? "" : " (" + why + ")") +
-                      ": syncs resume at " + format_iso(from_ms(until)) + ", in " +
-                      std::to_string((wait + 999) / 1000) + "s"};
+                  (why.empty() ? std::string("the upstream's rate limit is used up") : why) +
+                      "; syncs resume at " + format_iso(from_ms(until)) + " (in " +
+                      std::to_string((wait + 999) / 1000) + "s)"};
         }
         if (req.kind == sync_kind::manual && !st.manual.try_take(mono(self))) {
           count_metric(self, "manual_syncs_refused_total",

@@ -425,8 +425,11 @@ TEST_CASE(
     }
   CHECK(logged);
   // Sync now is refused with when syncs resume, not sent to Xero.
-  CHECK(w.call("sync", "books").first != 0);
+  auto refused = w.call("sync", "books");
+  CHECK(refused.first != 0);
   CHECK(w.last_kind == error_kind::rate_limited);
+  CHECK(refused.second.dump().find("Xero's daily limit") != std::string::npos);
+  CHECK(refused.second.dump().find("syncs resume at 2026-11-23T11:00:01") != std::string::npos);
   CHECK(w.last_retry_after_ms > 3'500'000);
   CHECK(w.transport->urls.size() == 2);
   // Three scheduled fires within the hour: none calls.
