@@ -80,6 +80,16 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
             return {sync_outcome::skipped, 0, 0, why};
           }
         }
+        // The upstream said when it takes calls again (a daily quota spent): a run by hand
+        // before then would only be refused, or spend what little the upstream has left.
+        if (req.kind == sync_kind::manual && now_ms(self) < st.facts.rate_limited_until_ms) {
+          auto until = st.facts.rate_limited_until_ms, wait = until - now_ms(self);
+          auto& why = st.facts.last_error.message;
+          return {sync_outcome::rate_limited, 0, wait,
+                  (why.empty() ? std::string("the upstream's rate limit is used up") : why) +
+                      "; syncs resume at " + format_iso(from_ms(until)) + " (in " +
+                      std::to_string((wait + 999) / 1000) + "s)"};
+        }
         if (req.kind == sync_kind::manual && !st.manual.try_take(mono(self))) {
           count_metric(self, "manual_syncs_refused_total",
                        "Sync now requests refused by the manual-sync limit");

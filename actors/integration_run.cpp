@@ -294,15 +294,17 @@ void on_page(self_ptr self, const http_response& resp) {
   auto& s = st.cfg.streams[r.stream_idx];
   if (resp.status == 401 && reauthorize(self)) return;
   auto page = st.conn->parse_page(s, r.fetch_cursor, resp);
+  // Before the error: a 429 that names the app's limit holds every integration of the app.
+  if (page.pause_ms > 0) st.quota_free_at = mono(self) + milliseconds(page.pause_ms);
+  if (page.shared_pause_ms > 0 && st.shared)
+    st.ctx->budgets->pause(st.shared->key, mono(self) + milliseconds(page.shared_pause_ms));
   if (!page.error.ok()) return on_page_error(self, page.error);
   if (auto loop = r.guard.check(s.name, r.fetch_cursor.pages, page.has_more, page.next_token);
       !loop.ok())
     return fail_run(self, loop);
   r.attempt = 0;
   r.rate_waits = 0;
-  if (page.pause_ms > 0) st.quota_free_at = mono(self) + milliseconds(page.pause_ms);
-  if (page.shared_pause_ms > 0 && st.shared)
-    st.ctx->budgets->pause(st.shared->key, mono(self) + milliseconds(page.shared_pause_ms));
+  auto stop = std::move(page.stop_after);
   auto next = cursor_after(*st.conn, s, r.fetch_cursor, page);
   r.count_page(r.stream_idx, page.records.size() + page.invalid.size(), page.total,
                r.fetch_cursor.pages == 0, !page.has_more);
@@ -366,6 +368,9 @@ void on_page(self_ptr self, const http_response& resp) {
         st.run->commits.clear();  // nothing of these pages was stored; the cursor stays
         fail_run(self, make_error_info(error_category::storage, caf::to_string(err)));
       });
+  // No more calls for hours (a daily quota spent): the page above still commits, then the run
+  // ends with the reason, which holds back the next runs (run_tally::settle).
+  if (!stop.ok()) return fail_run(self, std::move(stop));
   fetch_page(self);
 }
 

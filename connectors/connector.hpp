@@ -60,8 +60,13 @@ struct page_result {
   // parse and was set aside whole): written to the sync log with the page.
   std::vector<std::string> rejected;
   // The same for the budget shared with the app's other integrations (connector_kind::shared):
-  // all of them wait.
+  // all of them wait. Both pauses are honoured on an error page too (a 429 that names the
+  // app's limit holds every integration of the app, not only the one it answered).
   int64_t shared_pause_ms = 0;
+  // The upstream takes no more calls for longer than a run waits (Xero's daily quota is spent):
+  // this page is committed, then the run ends with this error, whose retry_after_s holds back
+  // the next runs. Ok: go on.
+  error_info stop_after;
 };
 
 // Where the stream stands once `page` (fetched from `c`) is committed: one more page, the

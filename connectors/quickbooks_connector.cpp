@@ -18,6 +18,9 @@ namespace {
 constexpr const char* qbo_default_base_url = "https://quickbooks.api.intuit.com/v3/company";
 constexpr int64_t qbo_default_minor_version = 75;  // the oldest Intuit still serves
 constexpr int64_t qbo_max_results = 1000;          // the query endpoint's maximum
+// Intuit's rule for any throttle (https://developer.intuit.com/app/developer/qbo/docs/learn/
+// limits-and-throttles): "wait 60 seconds before retrying"; QuickBooks sends no Retry-After.
+constexpr int qbo_throttle_wait_s = 60;
 // Change Data Capture looks 30 days back at most; a day's margin for clocks and slow passes.
 constexpr int64_t qbo_cdc_reach_s = 29 * 86400;
 // The token that moves a pass from the query endpoint to Change Data Capture.
@@ -157,7 +160,7 @@ error_info fault_error(simdjson::dom::element doc, int status, const std::string
       type == "AuthenticationFault" || type == "AUTHENTICATION" || type == "AuthorizationFault";
   if (status == 429 || code == "3001" || type == "ThrottleExceeded") {
     out.category = error_category::rate_limited;
-    out.retry_after_s = 60;  // QuickBooks's documented wait; it sends no Retry-After
+    out.retry_after_s = qbo_throttle_wait_s;
   } else if (auth_type || status == 401 || status == 403) {
     out.category = error_category::auth;
     out.specific_hint =
@@ -275,6 +278,10 @@ class quickbooks_connector final : public connector {
       }
     }
     out.error = classify_response(resp, what);
+    // A 429 without a Fault body (a gateway's, or one cut short) is a throttle all the same: not
+    // the retry policy's sub-second backoff, which would only be throttled again.
+    if (out.error.category == error_category::rate_limited && out.error.retry_after_s < 0)
+      out.error.retry_after_s = qbo_throttle_wait_s;
     if (!out.error.ok()) return out;
     auto entity = entity_of(s);
     // A default dom::array may not be iterated: `found` says whether `items` holds one.

@@ -197,6 +197,7 @@ class xero_connector final : public connector {
     auto limits = read_xero_limits(resp, what);
     if (!limits.refused.ok()) {
       out.error = limits.refused;
+      out.shared_pause_ms = limits.shared_pause_ms;
       return out;
     }
     if (auto e = explain_xero_refusal(resp, what); !e.ok()) {
@@ -207,6 +208,7 @@ class xero_connector final : public connector {
     if (!out.error.ok()) return out;
     out.pause_ms = limits.pause_ms;
     out.shared_pause_ms = limits.shared_pause_ms;
+    out.stop_after = limits.day_spent;
     simdjson::dom::element doc;
     simdjson::dom::array items;
     if (parser_.parse(resp.body).get(doc) || doc[d->collection].get_array().get(items)) {
@@ -299,6 +301,12 @@ std::vector<stream_config> xero_streams() {
 
 }  // namespace
 
+// Xero's limits (https://developer.xero.com/documentation/guides/oauth2/limits/ and
+// https://developer.xero.com/faq/limits): per organisation and app 5 calls at once, 60 a minute
+// and 5,000 in a rolling 24 hours; per app 10,000 a minute across its organisations. Every
+// answer carries X-MinLimit-Remaining, X-DayLimit-Remaining and X-AppMinLimit-Remaining, the
+// calls left under each; a 429 names the limit hit in X-Rate-Limit-Problem (minute, day,
+// appminute, or one not listed) and gives Retry-After in seconds for the minute and day limits.
 xero_limits read_xero_limits(const http_response& r, const std::string& what) {
   xero_limits out;
   if (r.status == 429) {
@@ -314,6 +322,14 @@ xero_limits read_xero_limits(const http_response& r, const std::string& what) {
       e.specific_hint =
           "Xero's daily call limit for this organisation is used up: syncing resumes when it "
           "resets; fewer streams or a less frequent schedule use fewer calls";
+    // The app's minute is spent for every organisation the app reads, not only this one: the
+    // shared budget holds them all for as long as Xero asks (its window is a minute).
+    if (problem == "appminute") {
+      out.shared_pause_ms = e.retry_after_s >= 0 ? int64_t{e.retry_after_s} * 1000 : 60'000;
+      e.specific_hint =
+          "Xero's per-app limit (10,000 calls a minute across every organisation this app "
+          "reads) was reached: every integration of the app waits, then goes on";
+    }
     out.refused = std::move(e);
     return out;
   }
@@ -326,6 +342,22 @@ xero_limits read_xero_limits(const http_response& r, const std::string& what) {
   };
   if (spent("X-MinLimit-Remaining")) out.pause_ms = 60'000;
   if (spent("X-AppMinLimit-Remaining")) out.shared_pause_ms = 60'000;
+  // The day's last call is spent: the next would be refused. When the rolling window frees one
+  // depends on when the day's earliest calls were made, which no header says; an hour, as for
+  // a day-limit 429 without Retry-After, after which the next call either goes through or is
+  // refused with the exact Retry-After.
+  if (header_number(r, "X-DayLimit-Remaining") == 0) {
+    auto e = make_error_info(error_category::rate_limited,
+                             what +
+                                 ": Xero's daily limit of 5,000 calls for this organisation is "
+                                 "spent (X-DayLimit-Remaining: 0); what was fetched is kept");
+    e.retry_after_s = 3600;
+    e.specific_hint =
+        "Xero counts calls over a rolling 24 hours: syncs resume when Xero's rolling day frees "
+        "calls, tried again in an hour (Xero then names the exact time if it still refuses); "
+        "fewer streams or a less frequent schedule use fewer calls";
+    out.day_spent = std::move(e);
+  }
   return out;
 }
 

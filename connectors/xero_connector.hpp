@@ -6,8 +6,10 @@
 // deleted documents become tombstones.
 //
 // Xero's limits (UPSTREAM-PROTOCOLS.md): a 429's X-Rate-Limit-Problem and Retry-After decide the
-// wait; a daily limit's wait, hours long, ends the run instead (its error carries the reset),
-// and a remaining-quota header at its floor asks the engine to pause before the next request.
+// wait (an app-minute 429 holds every integration of the app); a daily limit's wait, hours
+// long, ends the run instead (its error carries the reset), and so does an X-DayLimit-Remaining
+// of 0, after its page is committed and before any call is refused; a minute's remaining count
+// at its floor asks the engine to pause before the next request.
 #pragma once
 
 #include <cstdint>
@@ -27,12 +29,16 @@ struct xero_limits {
   // Retry-After, or to an hour for a daily limit that names no reset.
   error_info refused;
   // Milliseconds to wait before the next request because a remaining count is at its floor
-  // (0: none). Only the minute limits are paced this way: when the daily one resets is known
-  // only from its 429, which ends the run rather than waiting hours inside it.
+  // (0: none). Only the minute limits are paced this way: the daily one frees calls hours
+  // later, so the run ends rather than waiting inside it (day_spent).
   int64_t pause_ms = 0;
-  // The same for the app's minute limit (X-AppMinLimit-Remaining), which every integration of
-  // the app spends: page_result::shared_pause_ms.
+  // The same for the app's minute limit (X-AppMinLimit-Remaining, or a 429 whose
+  // X-Rate-Limit-Problem is appminute: its Retry-After), which every integration of the app
+  // spends: page_result::shared_pause_ms.
   int64_t shared_pause_ms = 0;
+  // X-DayLimit-Remaining is 0: the run ends after this answer's page (page_result::stop_after)
+  // with this error, whose retry_after_s holds back the next runs. Ok while calls are left.
+  error_info day_spent;
 };
 xero_limits read_xero_limits(const http_response& r, const std::string& what);
 

@@ -333,12 +333,15 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     } else if (path == "/_sandbox/xero/fault" || path == "/_sandbox/stripe/fault") {
       auto kind = param("kind");
       auto count = static_cast<size_t>(std::max(1L, num("count", 1)));
-      bool ok = path == "/_sandbox/stripe/fault" ? stripe.fault(kind, count) : kind == "day_limit";
-      if (ok && path == "/_sandbox/xero/fault") xero.fault_day_limit(count);
+      bool ok = path == "/_sandbox/stripe/fault" ? stripe.fault(kind, count)
+                                                 : kind == "day_limit" || kind == "day_remaining";
+      bool to_xero = ok && path == "/_sandbox/xero/fault";
+      if (to_xero && kind == "day_limit") xero.fault_day_limit(count);
+      if (to_xero && kind == "day_remaining") xero.spend_day_limit(count);
       if (!ok) {
         res.result(http::status::bad_request);
         res.body() = path == "/_sandbox/xero/fault"
-                         ? R"({"error":{"message":"kind must be day_limit"}})"
+                         ? R"({"error":{"message":"kind must be day_limit or day_remaining"}})"
                          : R"({"error":{"message":"kind must be rate_limit or lock_timeout"}})";
         return true;
       }

@@ -40,6 +40,7 @@
 //        Xero: remove voids or deletes (contacts: archives); Stripe: every change adds an event,
 //        remove deletes customers only (customer.deleted); the others are never deleted.
 //   POST /_sandbox/xero/fault?kind=day_limit&count=N      429 X-Rate-Limit-Problem: day
+//   POST /_sandbox/xero/fault?kind=day_remaining&count=N  only N of today's calls left
 //   POST /_sandbox/stripe/fault?kind=rate_limit|lock_timeout&count=N   429, no Retry-After
 //   POST /_sandbox/oauth/fail_next_refresh                the next refresh is invalid_grant
 //   GET  /_sandbox/xero/tenant                            {"tenant_id":…}

@@ -290,6 +290,12 @@ void xero_api::fault_day_limit(size_t count) {
   day_faults_ += count;
 }
 
+void xero_api::spend_day_limit(size_t left) {
+  std::lock_guard lock(mu_);
+  int64_t now = now_(), ignored = 0;
+  while (day_.remaining(opts_.tenant_id, now) > left) day_.take(opts_.tenant_id, now, ignored);
+}
+
 std::vector<std::string> xero_api::records(const std::string& collection) {
   std::vector<std::string> out;
   auto c = index_of(collections(), collection);

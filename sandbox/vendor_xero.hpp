@@ -10,7 +10,8 @@
 // another tenant: 403 AuthorizationUnsuccessful). Every response carries X-DayLimit-Remaining,
 // X-MinLimit-Remaining and X-AppMinLimit-Remaining; over 60/min per tenant is 429 with
 // X-Rate-Limit-Problem: minute and Retry-After (seconds to the next minute); over the day limit
-// (or the day_limit fault) 429 with X-Rate-Limit-Problem: day and Retry-After to UTC midnight.
+// (or the day_limit fault) 429 with X-Rate-Limit-Problem: day and Retry-After to UTC midnight;
+// the day_remaining fault leaves only N of the day's calls.
 // Removed invoices and bank transactions become VOIDED or DELETED, payments and accounts DELETED,
 // contacts ARCHIVED; some records start that way.
 #pragma once
@@ -44,6 +45,9 @@ class xero_api {
   long control(vendor_collection::action a, const std::string& collection, size_t count);
   // The next `count` requests get a day-limit 429.
   void fault_day_limit(size_t count);
+  // Spends today's quota but `left` calls: X-DayLimit-Remaining counts down from there, and
+  // the call after the last is a day-limit 429 (a client that reads the header never makes it).
+  void spend_day_limit(size_t left);
 
   const std::string& tenant_id() const { return opts_.tenant_id; }
   static const std::vector<std::string>& collections();  // Invoices, Contacts, …, Accounts

@@ -134,6 +134,16 @@ check "the second xero sync updates only the three changed invoices" \
   "$(json_eval "(d['inserted'], d['updated'], d['deleted'])" <"$work/xsync2.json")" "(0, 3, 0)"
 check "...fetching only what changed since (If-Modified-Since)" \
   "$(json_eval "d['fetched'] < 20" <"$work/xsync2.json")" True
+# Two of the day's calls left: the run stops once an answer says X-DayLimit-Remaining: 0, before
+# Xero would refuse one, and a sync by hand is refused until syncs resume.
+ctl "/_sandbox/xero/fault?kind=day_remaining&count=2"
+"$bin" sync books --wait --json >"$work/xsync3.json" 2>&1
+check "xero: the day's quota spent ends the run as rate_limited" \
+  "$(json_eval "(d['status'], d['fetched'] < 20, 'daily limit of 5,000' in str(d))" \
+    <"$work/xsync3.json")" "('failed', True, True)"
+"$bin" sync books >/dev/null 2>"$work/err"
+check "...and holds Sync now" $? 3
+check "...saying when syncs resume" "$(grep -c 'syncs resume at' "$work/err")" 1
 # sage and quickbooks against `ledgersync sandbox`: an access token from the sandbox's OAuth
 # server (client credentials), paging to the end, then an incremental second run that fetches
 # only what changed and turns deletions into tombstones.

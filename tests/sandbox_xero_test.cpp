@@ -174,4 +174,12 @@ TEST_CASE("Xero limits: remaining headers, 60 per minute, the day-limit switch",
   CHECK(day.header("X-Rate-Limit-Problem") == "day");
   CHECK(std::stol(day.header("Retry-After")) > 3600);
   CHECK(w.get("/Accounts").status == 200);
+
+  // The day_remaining switch: two of the day's calls left, counted down, then the day's 429.
+  w.xero.spend_day_limit(2);
+  CHECK(w.get("/Accounts").header("X-DayLimit-Remaining") == "1");
+  CHECK(w.get("/Accounts").header("X-DayLimit-Remaining") == "0");
+  auto spent = w.get("/Accounts");
+  CHECK(spent.status == 429);
+  CHECK(spent.header("X-Rate-Limit-Problem") == "day");
 }

@@ -1,12 +1,13 @@
 // Vendor connectors driven through the real integration actor in virtual time: what the engine
-// makes of their answers (an ECB 304, a Stripe 429 without Retry-After, a drop folder's files
-// moved only once their page is committed).
+// makes of their answers (an ECB 304, each vendor's 429 and rate-limit headers, a drop folder's
+// files moved only once their page is committed).
 #include <filesystem>
 #include <fstream>
 
 #include "connectors/registry.hpp"
 #include "sandbox/vendor_bank.hpp"
 #include "tests/actor_world.hpp"
+#include "tests/model_fixtures.hpp"
 
 using namespace ledgersync;
 using namespace ledgersync::testing;
@@ -356,4 +357,278 @@ TEST_CASE(
   size_t app_calls = 0;
   for (auto& u : w.transport->urls) app_calls += u.find("api.xero.com") != std::string::npos;
   CHECK(app_calls == 10);
+}
+
+TEST_CASE(
+    "xero's per-app limit: a 429 naming appminute holds every integration of the app for its "
+    "Retry-After, not only the one it answered") {
+  world w;
+  w.start();
+  w.transport->scripted.push_back(
+      answer(429, "", {{"Retry-After", "20"}, {"X-Rate-Limit-Problem", "appminute"}}));
+  for (int i = 0; i < 10; ++i) w.transport->scripted.push_back(xero_any_empty());
+  add_xero(w, "manual", "books");
+  w.sched->run();
+  REQUIRE(w.transport->urls.size() == 1);
+  CHECK(w.status("books")["progress"]["waiting"].get<std::string>().find("rate limited") !=
+        std::string::npos);
+  // Another organisation of the same app starts now: it has never been refused, yet waits.
+  add_xero(w, "manual", "books2", {{"tenant_id", "0b1f7a5c-5e6b-4a63-9d3a-1b2c3d4e5f60"}});
+  w.sched->run();
+  CHECK(w.transport->urls.size() == 1);
+  CHECK(w.status("books2")["progress"]["waiting"].get<std::string>().find(
+            "shared with its other integrations") != std::string::npos);
+  w.sched->advance_time(seconds(19));
+  w.sched->run();
+  CHECK(w.transport->urls.size() == 1);
+  // Retry-After is over: both go on (the app's calls spaced 6 ms apart), and finish.
+  w.sched->advance_time(seconds(1));
+  w.sched->run();
+  CHECK(w.transport->urls.size() == 2);
+  w.sched->advance_time(milliseconds(6));
+  w.sched->run();
+  CHECK(w.transport->urls.size() == 3);
+  w.settle();
+  for (auto name : {"books", "books2"}) {
+    INFO(name);
+    CHECK(w.status(name)["status"] == "active");
+  }
+  CHECK(w.transport->urls.size() == 11);
+}
+
+TEST_CASE(
+    "xero through the engine: X-DayLimit-Remaining 0 commits its page, ends the run before "
+    "Xero refuses a call, and holds scheduled and manual runs for the hour") {
+  world w;
+  w.start();
+  w.transport->scripted.push_back(xero_invoice_page(1, 3, {{"X-DayLimit-Remaining", "1"}}));
+  w.transport->scripted.push_back(xero_invoice_page(2, 3, {{"X-DayLimit-Remaining", "0"}}));
+  add_xero(w, "every 15m", "books", {{"page_size", 1}});
+  w.settle(minutes(1));
+  auto s = w.status("books");
+  CHECK(s["running"] == false);
+  CHECK(w.transport->urls.size() == 2);  // no third call to be refused
+  CHECK(w.lmdb->record_counts("books")["invoices"] == 1);
+  CHECK(s["last_error"]["category"] == "rate_limited");
+  CHECK(s["last_error"]["message"].get<std::string>().find(
+            "Xero's daily limit of 5,000 calls for this organisation is spent") !=
+        std::string::npos);
+  CHECK(s["paused"].get<std::string>().find("rate limit is used up") != std::string::npos);
+  bool logged = false;
+  for (auto& e : w.call("logs", "books").second)
+    if (e["event"] == "run_finished") {
+      logged = true;
+      CHECK(e["category"] == "rate_limited");
+      CHECK(e["counts"]["fetched"] == 2);
+      CHECK(e["hint"].get<std::string>().find("syncs resume when Xero's rolling day frees calls") !=
+            std::string::npos);
+    }
+  CHECK(logged);
+  // Sync now is refused with when syncs resume, not sent to Xero.
+  auto refused = w.call("sync", "books");
+  CHECK(refused.first != 0);
+  CHECK(w.last_kind == error_kind::rate_limited);
+  CHECK(refused.second.dump().find("Xero's daily limit") != std::string::npos);
+  CHECK(refused.second.dump().find("syncs resume at 2026-11-23T11:00:01") != std::string::npos);
+  CHECK(w.last_retry_after_ms > 3'500'000);
+  CHECK(w.transport->urls.size() == 2);
+  // Three scheduled fires within the hour: none calls.
+  for (int i = 0; i < 3; ++i) {
+    w.sched->advance_time(minutes(15));
+    w.sched->run();
+  }
+  CHECK(w.transport->urls.size() == 2);
+  w.transport->scripted.push_back(xero_invoice_page(3, 3));
+  for (auto coll : {"Contacts", "Payments", "BankTransactions", "Accounts"})
+    w.transport->scripted.push_back(xero_page(coll, ""));
+  for (int i = 0; i < 2 && w.transport->urls.size() == 2; ++i) {
+    w.sched->advance_time(minutes(15));
+    w.sched->run();
+  }
+  w.settle();
+  // The hour is over: the next run resumes the pass at its third page.
+  REQUIRE(w.transport->urls.size() == 7);
+  CHECK(w.transport->urls[2].find("page=3") != std::string::npos);
+  CHECK(w.status("books")["status"] == "active");
+}
+
+namespace {
+
+void add_kind(world& w, const std::string& name, const std::string& kind, const std::string& base,
+              json settings) {
+  integration_config c;
+  c.name = name;
+  c.connector = kind;
+  c.base_url = base;
+  c.api_key = "access-token";
+  c.schedule = "manual";
+  c.manual_burst = 10;
+  c.settings = std::move(settings);
+  c.streams = find_connector_kind(kind)->default_streams();
+  auto [code, body] = w.call("add", "", {{"config", to_json(c, true)}, {"run_after_save", true}});
+  INFO(body.dump());
+  REQUIRE(code == 0);
+}
+
+http_response sage_list(json items) {
+  return answer(200, json{{"$total", items.size()},
+                          {"$page", 1},
+                          {"$next", nullptr},
+                          {"$back", nullptr},
+                          {"$itemsPerPage", 200},
+                          {"$items", items}}
+                         .dump());
+}
+
+// The contacts page and the four empty lists that follow it in a first sage pass.
+void script_sage_pass(world& w) {
+  auto contact = json::parse(read_fixture("sage/contact.json"));
+  auto other = contact;
+  other["id"] = "9a4d3b0fd2f211e9b2c40b7bb2b2c2d2";
+  other["name"] = "Bolt Supplies Ltd";
+  w.transport->scripted.push_back(sage_list(json::array({contact, other})));
+  for (int i = 0; i < 4; ++i) w.transport->scripted.push_back(sage_list(json::array()));
+}
+
+json finished_counts(world& w, const std::string& name) {
+  for (auto& e : w.call("logs", name).second)
+    if (e["event"] == "run_finished") return e["counts"];
+  return nullptr;
+}
+
+constexpr const char* sage_base = "https://api.accounting.sage.com/v3.1";
+const json sage_settings = {{"business_id", "b1b2b3"}};
+
+}  // namespace
+
+TEST_CASE("sage through the engine: a 429 waits exactly its Retry-After, then reads to the end") {
+  world w;
+  w.start();
+  w.transport->scripted.push_back(answer(
+      429,
+      R"([{"$severity":"error","$dataCode":"TooManyRequests","$message":"Too many requests"}])",
+      {{"Retry-After", "42"}}));
+  script_sage_pass(w);
+  add_kind(w, "sagebooks", "sage", sage_base, sage_settings);
+  w.sched->run();
+  REQUIRE(w.transport->urls.size() == 1);
+  CHECK(w.status("sagebooks")["progress"]["waiting"].get<std::string>().find("rate limited") !=
+        std::string::npos);
+  w.sched->advance_time(seconds(41));
+  w.sched->run();
+  CHECK(w.transport->urls.size() == 1);
+  w.sched->advance_time(seconds(1));
+  w.sched->run();
+  CHECK(w.transport->urls.size() > 1);
+  w.settle();
+  REQUIRE(w.transport->urls.size() == 6);
+  CHECK(w.transport->urls[0] == w.transport->urls[1]);  // the same page again
+  CHECK(w.status("sagebooks")["status"] == "active");
+  CHECK(w.lmdb->record_counts("sagebooks")["contacts"] == 2);
+  auto counts = finished_counts(w, "sagebooks");
+  CHECK(counts["fetched"] == 2);
+  CHECK(counts["inserted"] == 2);
+  CHECK(counts["invalid"] == 0);
+}
+
+TEST_CASE("sage through the engine: an unreadable Retry-After falls back to the policy's backoff") {
+  world w;
+  w.start();
+  w.transport->scripted.push_back(answer(429, "", {{"Retry-After", "in a while"}}));
+  script_sage_pass(w);
+  add_kind(w, "sagebooks", "sage", sage_base, sage_settings);
+  w.sched->run();
+  REQUIRE(w.transport->urls.size() == 1);
+  // Full jitter under the first ceiling (500 ms), not a wait read from the header.
+  w.sched->advance_time(milliseconds(500));
+  w.sched->run();
+  CHECK(w.transport->urls.size() > 1);
+  w.settle();
+  CHECK(w.status("sagebooks")["status"] == "active");
+  CHECK(finished_counts(w, "sagebooks")["inserted"] == 2);
+}
+
+namespace {
+
+constexpr const char* qbo_base = "https://quickbooks.api.intuit.com/v3/company";
+const json qbo_settings = {{"realm_id", "9130350000000000"}};
+
+// A query answer without "time": the pass then ends without Change Data Capture.
+http_response qbo_list(const std::string& entity, json items) {
+  json qr = json::object();
+  if (!items.empty()) qr[entity] = items;
+  return answer(200, json{{"QueryResponse", qr}}.dump());
+}
+
+std::string qbo_throttle_fault() {
+  return R"({"Fault":{"Error":[{"Message":"message=ThrottleExceeded; errorCode=003001; )"
+         R"(statusCode=429","Detail":"The request limit was reached.","code":"3001"}],)"
+         R"("type":"ThrottleExceeded"},"time":"2026-11-23T02:00:00.000-08:00"})";
+}
+
+void script_qbo_pass(world& w) {
+  auto customer = json::parse(read_fixture("quickbooks/customer.json"));
+  w.transport->scripted.push_back(qbo_list("Customer", json::array({customer})));
+  for (auto e : {"Invoice", "Payment", "Account"})
+    w.transport->scripted.push_back(qbo_list(e, json::array()));
+}
+
+}  // namespace
+
+TEST_CASE(
+    "quickbooks through the engine: a throttle Fault inside an HTTP 200 and a 429 are retried, "
+    "not stored, after Intuit's 60 s or the Retry-After given") {
+  world w;
+  w.start();
+  w.transport->scripted.push_back(answer(200, qbo_throttle_fault()));
+  w.transport->scripted.push_back(answer(429, qbo_throttle_fault(), {{"Retry-After", "7"}}));
+  script_qbo_pass(w);
+  add_kind(w, "qbo", "quickbooks", qbo_base, qbo_settings);
+  w.sched->run();
+  REQUIRE(w.transport->urls.size() == 1);
+  CHECK(w.status("qbo")["progress"]["waiting"].get<std::string>().find("rate limited") !=
+        std::string::npos);
+  w.sched->advance_time(seconds(59));
+  w.sched->run();
+  CHECK(w.transport->urls.size() == 1);
+  w.sched->advance_time(seconds(1));
+  w.sched->run();
+  REQUIRE(w.transport->urls.size() == 2);
+  w.sched->advance_time(seconds(6));
+  w.sched->run();
+  CHECK(w.transport->urls.size() == 2);
+  w.sched->advance_time(seconds(1));
+  w.sched->run();
+  CHECK(w.transport->urls.size() == 3);
+  w.settle();
+  REQUIRE(w.transport->urls.size() == 6);
+  CHECK(w.transport->urls[0] == w.transport->urls[2]);
+  CHECK(w.status("qbo")["status"] == "active");
+  CHECK(w.lmdb->record_counts("qbo")["customers"] == 1);
+  auto counts = finished_counts(w, "qbo");
+  CHECK(counts["fetched"] == 1);
+  CHECK(counts["inserted"] == 1);
+  CHECK(counts["invalid"] == 0);
+}
+
+TEST_CASE(
+    "quickbooks through the engine: a 429 without a Fault body or a readable Retry-After waits "
+    "Intuit's 60 s") {
+  world w;
+  w.start();
+  w.transport->scripted.push_back(
+      answer(429, "<html><body>Too Many Requests</body></html>", {{"Retry-After", "soon"}}));
+  script_qbo_pass(w);
+  add_kind(w, "qbo", "quickbooks", qbo_base, qbo_settings);
+  w.sched->run();
+  REQUIRE(w.transport->urls.size() == 1);
+  w.sched->advance_time(seconds(59));
+  w.sched->run();
+  CHECK(w.transport->urls.size() == 1);
+  w.sched->advance_time(seconds(1));
+  w.sched->run();
+  CHECK(w.transport->urls.size() == 2);
+  w.settle();
+  CHECK(w.status("qbo")["status"] == "active");
+  CHECK(w.lmdb->record_counts("qbo")["customers"] == 1);
 }

@@ -342,7 +342,7 @@ TEST_CASE("xero limits: a remaining count at its floor pauses before the next re
   CHECK(app.pause_ms == 0);
   CHECK(app.shared_pause_ms == 60000);
   CHECK(ok({{"X-MinLimit-Remaining", "1"}}).shared_pause_ms == 0);
-  CHECK(ok({{"X-DayLimit-Remaining", "0"}}).pause_ms == 0);  // its 429 says when it resets
+  CHECK(ok({{"X-DayLimit-Remaining", "0"}}).pause_ms == 0);  // the day ends the run instead
   CHECK(ok({}).pause_ms == 0);
 
   auto c = xero_config();
@@ -374,4 +374,70 @@ TEST_CASE("xero limits: a run ended by the day limit pauses scheduled runs until
   run_tally ok;
   ok.settle(kept, t0 + 43'300'000);
   CHECK(kept.rate_limited_until_ms == 0);
+}
+
+TEST_CASE("xero limits: an app-minute 429 pauses the app's shared budget for its Retry-After",
+          "[xero]") {
+  auto app = read_xero_limits(
+      answer(429, "", {{"Retry-After", "17"}, {"X-Rate-Limit-Problem", "appminute"}}), "stream x");
+  CHECK(app.refused.category == error_category::rate_limited);
+  CHECK(app.refused.retry_after_s == 17);
+  CHECK(app.shared_pause_ms == 17000);
+  CHECK(app.pause_ms == 0);
+  CHECK(app.refused.hint().find("every integration of the app waits") != std::string::npos);
+  // Retry-After is promised for the minute and day limits only: the app's window is a minute.
+  CHECK(read_xero_limits(answer(429, "", {{"X-Rate-Limit-Problem", "appminute"}}), "s")
+            .shared_pause_ms == 60000);
+  // The organisation's own minute is this integration's alone.
+  CHECK(read_xero_limits(
+            answer(429, "", {{"Retry-After", "17"}, {"X-Rate-Limit-Problem", "minute"}}), "s")
+            .shared_pause_ms == 0);
+
+  auto c = xero_config();
+  auto conn = make_connector(c);
+  auto& s = stream_named(c, "invoices");
+  auto page = conn->parse_page(
+      s, stream_cursor{},
+      answer(429, "", {{"Retry-After", "17"}, {"X-Rate-Limit-Problem", "appminute"}}));
+  CHECK(page.error.category == error_category::rate_limited);
+  CHECK(page.shared_pause_ms == 17000);
+}
+
+TEST_CASE("xero limits: X-DayLimit-Remaining 0 keeps the page and stops the run after it",
+          "[xero]") {
+  auto ok = [](header_list h) { return read_xero_limits(answer(200, "{}", std::move(h)), "s"); };
+  CHECK(ok({{"X-DayLimit-Remaining", "1"}}).day_spent.ok());
+  CHECK(ok({{"X-DayLimit-Remaining", "junk"}}).day_spent.ok());
+  CHECK(ok({}).day_spent.ok());
+  auto spent = ok({{"X-DayLimit-Remaining", "0"}, {"X-MinLimit-Remaining", "40"}}).day_spent;
+  CHECK(spent.category == error_category::rate_limited);
+  CHECK(spent.message ==
+        "s: Xero's daily limit of 5,000 calls for this organisation is spent "
+        "(X-DayLimit-Remaining: 0); what was fetched is kept");
+  CHECK(spent.hint().find("syncs resume when Xero's rolling day frees calls") != std::string::npos);
+  // No header says when the rolling day frees a call: an hour, as for a 429 that names none.
+  CHECK(spent.retry_after_s == 3600);
+  // Longer than a run waits: the run ends, its error holding back the next runs.
+  retry_policy policy;
+  CHECK_FALSE(policy.next_delay(spent, 0, 0));
+  run_tally run;
+  run.error = spent;
+  status_facts facts;
+  const int64_t t0 = 1'790'000'000'000;
+  run.settle(facts, t0);
+  CHECK(facts.rate_limited_until_ms == t0 + 3'600'000);
+
+  auto c = xero_config();
+  auto conn = make_connector(c);
+  auto& s = stream_named(c, "invoices");
+  auto answer_page = page_of("Invoices", pages(1, 2, 2, 3), {0, 1});
+  answer_page.headers = {{"X-DayLimit-Remaining", "0"}};
+  auto page = conn->parse_page(s, stream_cursor{}, answer_page);
+  CHECK(page.error.ok());  // the page itself is good: it is committed
+  CHECK(page.records.size() == 2);
+  CHECK(page.has_more);
+  CHECK(page.stop_after.category == error_category::rate_limited);
+  CHECK(page.stop_after.message.rfind("stream invoices: Xero's daily limit", 0) == 0);
+  answer_page.headers = {{"X-DayLimit-Remaining", "4999"}};
+  CHECK(conn->parse_page(s, stream_cursor{}, answer_page).stop_after.ok());
 }
