@@ -1,6 +1,7 @@
 // What an upstream's answer means for the sync: the HTTP status decides the category, the body
 // supplies the vendor's words for the message. Also the small HTTP value rules (Host, Link,
 // Retry-After, totals, HTTP-dates) that connectors and the client share.
+#include <algorithm>
 #include <boost/url/parse.hpp>
 #include <chrono>
 #include <cstdio>
@@ -66,15 +67,57 @@ std::string origin_of(std::string_view url) {
   return scheme + "://" + host + ":" + port;
 }
 
-int parse_retry_after(std::string_view v) {
+int64_t parse_http_date(std::string_view v) {
+  // IMF-fixdate only, the form RFC 9110 requires senders to use: "Sun, 06 Nov 1994 08:49:37 GMT".
+  if (v.size() != 29 || v.substr(3, 2) != ", " || v.substr(25) != " GMT") return -1;
+  static const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  auto number = [&](size_t at, size_t len) {
+    int n = 0;
+    for (size_t i = at; i < at + len; ++i) {
+      if (v[i] < '0' || v[i] > '9') return -1;
+      n = n * 10 + (v[i] - '0');
+    }
+    return n;
+  };
+  int month = -1;
+  for (int m = 0; m < 12; ++m)
+    if (v.substr(8, 3) == months[m]) month = m;
+  int day = number(5, 2), year = number(12, 4), h = number(17, 2), mi = number(20, 2),
+      sec = number(23, 2);
+  if (month < 0 || day < 1 || day > 31 || year < 1970 || h > 23 || mi > 59 || sec > 60 ||
+      v[7] != ' ' || v[11] != ' ' || v[16] != ' ' || v[19] != ':' || v[22] != ':')
+    return -1;
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month;
+  tm.tm_mday = day;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+int parse_retry_after(std::string_view v, std::string_view date) {
+  constexpr int64_t cap_s = 2 * 24 * 3600;
   while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-  if (v.empty() || v.size() > 9) return -1;
-  int n = 0;
-  for (char c : v) {
-    if (c < '0' || c > '9') return -1;
-    n = n * 10 + (c - '0');
+  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  if (v.empty()) return -1;
+  if (v.front() >= '0' && v.front() <= '9') {
+    int64_t n = 0;
+    for (char c : v) {
+      if (c < '0' || c > '9') return -1;
+      n = std::min<int64_t>(n * 10 + (c - '0'), cap_s);
+    }
+    return static_cast<int>(n);
   }
-  return n;
+  auto at = parse_http_date(v), now = parse_http_date(date);
+  if (at < 0 || now < 0) return -1;
+  return static_cast<int>(std::clamp<int64_t>(at - now, 0, cap_s));
+}
+
+int retry_after_of(const http_response& r) {
+  return parse_retry_after(r.header("Retry-After"), r.header("Date"));
 }
 
 std::string host_header_for(std::string_view scheme, std::string_view host, std::string_view port) {
@@ -139,7 +182,7 @@ error_info classify_response(const http_response& r, const std::string& what) {
   std::string msg = what + ": HTTP " + std::to_string(r.status) + (vm.empty() ? "" : " — " + vm);
   error_info e;
   e.message = msg;
-  e.retry_after_s = parse_retry_after(r.header("Retry-After"));
+  e.retry_after_s = retry_after_of(r);
   if (r.status == 401 || r.status == 403)
     e.category = error_category::auth;
   else if (r.status == 429)

@@ -49,8 +49,16 @@ struct http_response {
 // own error text when the body carries one.
 error_info classify_response(const http_response& r, const std::string& what);
 
-// Parses Retry-After (delta-seconds only; an HTTP-date counts as absent).
-int parse_retry_after(std::string_view v);
+// Parses Retry-After (RFC 9110 §10.2.3) into seconds from now, -1 when absent or unreadable.
+// Delta-seconds as given; an HTTP-date counts from the answer's own Date header (`date`), so
+// neither our clock nor its skew from the vendor's enters; an HTTP-date with no readable Date
+// counts as absent. Capped at two days: no vendor we speak asks for longer than its daily
+// limit, and a broken or hostile answer must not switch an integration off for years.
+int parse_retry_after(std::string_view v, std::string_view date = {});
+// The same, read from an answer's Retry-After and Date headers.
+int retry_after_of(const http_response& r);
+// An IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") as seconds since the epoch; -1 otherwise.
+int64_t parse_http_date(std::string_view v);
 
 // The Host header for a request (RFC 9110 §7.2): the port is there whenever it is not the
 // scheme's default (80 for http, 443 for https), since servers build absolute links from it.

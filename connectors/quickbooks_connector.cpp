@@ -271,7 +271,7 @@ class quickbooks_connector final : public connector {
     // A Fault may come inside an HTTP 200: the body decides before the status does.
     if (parsed) {
       if (auto fault = fault_error(doc, resp.status, what); !fault.ok()) {
-        if (int ra = parse_retry_after(resp.header("Retry-After")); ra >= 0)
+        if (int ra = retry_after_of(resp); ra >= 0)
           fault.retry_after_s = ra;
         out.error = std::move(fault);
         return out;

@@ -314,7 +314,7 @@ xero_limits read_xero_limits(const http_response& r, const std::string& what) {
     auto e = make_error_info(error_category::rate_limited,
                              what + ": Xero's " + (problem.empty() ? "rate" : problem) +
                                  " limit was reached (HTTP 429)");
-    e.retry_after_s = parse_retry_after(r.header("Retry-After"));
+    e.retry_after_s = retry_after_of(r);
     // The daily limit resets hours later; without its time, an hour keeps the next attempt
     // from spending calls on refusals while not losing a day.
     if (problem == "day" && e.retry_after_s < 0) e.retry_after_s = 3600;

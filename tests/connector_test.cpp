@@ -198,7 +198,33 @@ TEST_CASE("HTTP statuses map to categories with the vendor's message") {
   r.status = 0;
   r.error = make_error_info(error_category::timeout, "timed out", true);
   CHECK(classify_response(r, "x").transport);
+}
+
+TEST_CASE("Retry-After: delta-seconds, or an HTTP-date counted from the answer's Date; capped") {
+  CHECK(parse_retry_after("120") == 120);
+  CHECK(parse_retry_after(" 7 ") == 7);
+  CHECK(parse_retry_after("") == -1);
+  CHECK(parse_retry_after("soon") == -1);
+  CHECK(parse_retry_after("12s") == -1);
+  // The date is read against the vendor's own clock, never ours.
+  CHECK(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", "Wed, 21 Oct 2015 07:26:30 GMT") == 90);
+  CHECK(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", "Thu, 22 Oct 2015 00:00:00 GMT") == 0);
   CHECK(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == -1);
+  CHECK(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", "yesterday") == -1);
+  CHECK(parse_retry_after("Wednesday, 21-Oct-15 07:28:00 GMT", "Wed, 21 Oct 2015 07:26:30 GMT") ==
+        -1);
+  // A hostile or broken answer cannot hold an integration back for years.
+  CHECK(parse_retry_after("999999999999999999999") == 2 * 24 * 3600);
+  CHECK(parse_retry_after("Fri, 01 Jan 2100 00:00:00 GMT", "Wed, 21 Oct 2015 07:26:30 GMT") ==
+        2 * 24 * 3600);
+  CHECK(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT") == 784111777);
+  CHECK(parse_http_date("Sun, 06 Nov 1994 08:49:37 UTC") == -1);
+  CHECK(parse_http_date("Sun, 36 Nov 1994 08:49:37 GMT") == -1);
+  http_response r;
+  r.status = 429;
+  r.headers = {{"Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT"},
+               {"Date", "Wed, 21 Oct 2015 07:27:00 GMT"}};
+  CHECK(classify_response(r, "x").retry_after_s == 60);
 }
 
 TEST_CASE("stream cursor survives a JSON round trip; the connector's state is opaque to it") {

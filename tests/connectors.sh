@@ -9,7 +9,7 @@ bin=$(readlink -f "$1")
 fixtures=$(cd "$(dirname "$0")/fixtures" && pwd)
 work=$(mktemp -d /tmp/ledgersync-connectors-XXXXXX)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"; }
 trap cleanup EXIT
 export LEDGERSYNC_DATA_DIR="$work/data"
 on_wait_timeout() { tail -5 "$work/serve.log"; }
