@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "connectors/connector.hpp"
+#include "connectors/json_state.hpp"
 #include "model/camt053.hpp"
 #include "model/mt940.hpp"
 
@@ -26,22 +27,13 @@ using nlohmann::json;
 // Where the statements stream stands in a drop folder: `after` is the last file of this pass
 // (the next page is the first name after it), and `move` where it goes once its page is
 // committed ("processed" or "rejected"; "" for none).
-struct folder_state {
+struct folder_state : json_state<folder_state> {
   std::string after, move;
 
-  static folder_state parse(const std::string& text) {
-    folder_state st;
-    auto j = json::parse(text, nullptr, false);
-    if (!j.is_object()) return st;
-    if (auto v = j.find("after"); v != j.end() && v->is_string()) st.after = *v;
-    if (auto v = j.find("move"); v != j.end() && v->is_string()) st.move = *v;
-    return st;
-  }
-  std::string dump() const {
-    json j = json::object();
-    if (!after.empty()) j["after"] = after;
-    if (!move.empty()) j["move"] = move;
-    return j.dump();
+  template <class S, class F>
+  static void each_field(S& s, F&& f) {
+    f("after", s.after);
+    f("move", s.move);
   }
 };
 

@@ -113,6 +113,23 @@ class connector {
   virtual void committed(const stream_config&, const std::string& /*state*/) {}
 };
 
+// What every vendor connector's requests start from: the integration's timeout and body limit,
+// links followed only on the base URL's origin, `accept`, the bearer token (the API key, or the
+// access token that sign-in keeps there), the vendor's own headers (tenant, business, API
+// version), and last the headers the user configured.
+inline http_request vendor_base_request(const integration_config& c, header_list vendor,
+                                        std::string accept = "application/json") {
+  http_request r;
+  r.timeout_ms = c.request_timeout_ms;
+  r.max_body_bytes = c.max_body_bytes;
+  r.allowed_origin = origin_of(c.base_url);
+  r.headers.emplace_back("Accept", std::move(accept));
+  if (!c.api_key.empty()) r.headers.emplace_back("Authorization", "Bearer " + c.api_key);
+  for (auto& h : vendor) r.headers.push_back(std::move(h));
+  for (auto& [k, v] : c.headers) r.headers.emplace_back(k, v);
+  return r;
+}
+
 // `config` must outlive the connector. Returns nullptr for an unknown connector name.
 std::unique_ptr<connector> make_connector(const integration_config& config);
 

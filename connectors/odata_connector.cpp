@@ -8,6 +8,7 @@
 
 #include "config/integration_config.hpp"
 #include "connectors/connector.hpp"
+#include "connectors/json_state.hpp"
 #include "connectors/json_text.hpp"
 #include "connectors/paging.hpp"
 #include "connectors/watermark.hpp"
@@ -25,29 +26,15 @@ using nlohmann::json;
 // finished pass; `since`: what this pass filters by ("" in a full pass or the first one);
 // `pass_max`: the newest seen in this pass, which becomes `newest` once the pass ends (a pass
 // cut short must not move the filter past records it never read).
-struct odata_state {
+struct odata_state : json_state<odata_state> {
   std::string newest, since, pass_max, page_token;
 
-  static odata_state parse(const std::string& text) {
-    odata_state st;
-    auto j = json::parse(text, nullptr, false);
-    if (!j.is_object()) return st;
-    auto get = [&](const char* k, std::string& to) {
-      if (auto v = j.find(k); v != j.end() && v->is_string()) to = *v;
-    };
-    get("newest", st.newest);
-    get("since", st.since);
-    get("pass_max", st.pass_max);
-    get("page_token", st.page_token);
-    return st;
-  }
-  std::string dump() const {
-    json j = json::object();
-    if (!newest.empty()) j["newest"] = newest;
-    if (!since.empty()) j["since"] = since;
-    if (!pass_max.empty()) j["pass_max"] = pass_max;
-    if (!page_token.empty()) j["page_token"] = page_token;
-    return j.dump();
+  template <class S, class F>
+  static void each_field(S& s, F&& f) {
+    f("newest", s.newest);
+    f("since", s.since);
+    f("pass_max", s.pass_max);
+    f("page_token", s.page_token);
   }
 };
 
@@ -317,19 +304,12 @@ class odata_connector final : public connector {
   }
 
   http_request base_request() const {
-    http_request r;
-    r.timeout_ms = c_.request_timeout_ms;
-    r.max_body_bytes = c_.max_body_bytes;
-    r.allowed_origin = origin_of(c_.base_url);
     // IEEE754Compatible: Edm.Decimal comes as a string, so no amount passes through a double.
-    r.headers.emplace_back("Accept",
-                           "application/json;odata.metadata=minimal;IEEE754Compatible=true");
-    r.headers.emplace_back("OData-Version", "4.0");
-    r.headers.emplace_back("OData-MaxVersion", "4.0");
-    r.headers.emplace_back("Prefer", "odata.maxpagesize=" + std::to_string(page_size_));
-    if (!c_.api_key.empty()) r.headers.emplace_back("Authorization", "Bearer " + c_.api_key);
-    for (auto& [k, v] : c_.headers) r.headers.emplace_back(k, v);
-    return r;
+    return vendor_base_request(c_,
+                               {{"OData-Version", "4.0"},
+                                {"OData-MaxVersion", "4.0"},
+                                {"Prefer", "odata.maxpagesize=" + std::to_string(page_size_)}},
+                               "application/json;odata.metadata=minimal;IEEE754Compatible=true");
   }
 
   const integration_config& c_;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/connector.hpp"
+#include "connectors/json_state.hpp"
 #include "connectors/json_text.hpp"
 #include "connectors/watermark.hpp"
 #include "model/map_quickbooks.hpp"
@@ -33,38 +34,19 @@ constexpr const char* cdc_token = "cdc";
 // <pass_start>" from the first page, or "cdc <pass_start>"; `cdc`: the pass reads Change Data
 // Capture now; `pass_max`: the newest LastUpdatedTime committed in this pass; `synced_from`: the
 // server's time when the last completed pass began (what its CDC covered changes from).
-struct qbo_state {
+struct qbo_state : json_state<qbo_state> {
   std::string watermark, since, pass_start, token, pass_max, synced_from;
   bool cdc = false;
 
-  static qbo_state parse(const std::string& text) {
-    qbo_state st;
-    auto j = nlohmann::json::parse(text, nullptr, false);
-    if (!j.is_object()) return st;
-    auto str = [&](const char* k) {
-      auto v = j.find(k);
-      return v != j.end() && v->is_string() ? v->get<std::string>() : std::string();
-    };
-    st.watermark = str("watermark");
-    st.since = str("since");
-    st.pass_start = str("pass_start");
-    st.token = str("token");
-    st.pass_max = str("pass_max");
-    st.synced_from = str("synced_from");
-    st.cdc = j.value("cdc", false);
-    return st;
-  }
-  std::string dump() const {
-    nlohmann::json j = nlohmann::json::object();
-    for (auto [k, v] : {std::pair{"watermark", &watermark},
-                        {"since", &since},
-                        {"pass_start", &pass_start},
-                        {"token", &token},
-                        {"pass_max", &pass_max},
-                        {"synced_from", &synced_from}})
-      if (!v->empty()) j[k] = *v;
-    if (cdc) j["cdc"] = true;
-    return j.dump();
+  template <class S, class F>
+  static void each_field(S& s, F&& f) {
+    f("watermark", s.watermark);
+    f("since", s.since);
+    f("pass_start", s.pass_start);
+    f("token", s.token);
+    f("pass_max", s.pass_max);
+    f("synced_from", s.synced_from);
+    f("cdc", s.cdc);
   }
 };
 
@@ -271,8 +253,7 @@ class quickbooks_connector final : public connector {
     // A Fault may come inside an HTTP 200: the body decides before the status does.
     if (parsed) {
       if (auto fault = fault_error(doc, resp.status, what); !fault.ok()) {
-        if (int ra = retry_after_of(resp); ra >= 0)
-          fault.retry_after_s = ra;
+        if (int ra = retry_after_of(resp); ra >= 0) fault.retry_after_s = ra;
         out.error = std::move(fault);
         return out;
       }
@@ -386,16 +367,7 @@ class quickbooks_connector final : public connector {
     return b + "/" + realm_;
   }
 
-  http_request base_request() const {
-    http_request r;
-    r.timeout_ms = c_.request_timeout_ms;
-    r.max_body_bytes = c_.max_body_bytes;
-    r.allowed_origin = origin_of(c_.base_url);
-    r.headers.emplace_back("Accept", "application/json");
-    if (!c_.api_key.empty()) r.headers.emplace_back("Authorization", "Bearer " + c_.api_key);
-    for (auto& [k, v] : c_.headers) r.headers.emplace_back(k, v);
-    return r;
-  }
+  http_request base_request() const { return vendor_base_request(c_, {}); }
 
   const integration_config& c_;
   std::string realm_;

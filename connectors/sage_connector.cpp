@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/connector.hpp"
+#include "connectors/json_state.hpp"
 #include "connectors/json_text.hpp"
 #include "connectors/paging.hpp"
 #include "connectors/watermark.hpp"
@@ -28,33 +29,17 @@ constexpr const char* deletions_token = "deleted_since";
 // in a first or full pass, which lists everything and has no deletions to ask for);
 // `deletions`: this pass has moved on to deleted_since; `page_token`: the `$next` link to
 // fetch; `pass_max`: the newest updated_at committed in this pass.
-struct sage_state {
+struct sage_state : json_state<sage_state> {
   std::string watermark, since, page_token, pass_max;
   bool deletions = false;
 
-  static sage_state parse(const std::string& text) {
-    sage_state st;
-    auto j = nlohmann::json::parse(text, nullptr, false);
-    if (!j.is_object()) return st;
-    auto str = [&](const char* k) {
-      auto v = j.find(k);
-      return v != j.end() && v->is_string() ? v->get<std::string>() : std::string();
-    };
-    st.watermark = str("watermark");
-    st.since = str("since");
-    st.page_token = str("page_token");
-    st.pass_max = str("pass_max");
-    st.deletions = j.value("deletions", false);
-    return st;
-  }
-  std::string dump() const {
-    nlohmann::json j = nlohmann::json::object();
-    if (!watermark.empty()) j["watermark"] = watermark;
-    if (!since.empty()) j["since"] = since;
-    if (!page_token.empty()) j["page_token"] = page_token;
-    if (!pass_max.empty()) j["pass_max"] = pass_max;
-    if (deletions) j["deletions"] = true;
-    return j.dump();
+  template <class S, class F>
+  static void each_field(S& s, F&& f) {
+    f("watermark", s.watermark);
+    f("since", s.since);
+    f("page_token", s.page_token);
+    f("pass_max", s.pass_max);
+    f("deletions", s.deletions);
   }
 };
 
@@ -270,16 +255,8 @@ class sage_connector final : public connector {
   }
 
   http_request base_request() const {
-    http_request r;
-    r.timeout_ms = c_.request_timeout_ms;
-    r.max_body_bytes = c_.max_body_bytes;
-    r.allowed_origin = origin_of(c_.base_url);
-    r.headers.emplace_back("Accept", "application/json");
-    if (!c_.api_key.empty()) r.headers.emplace_back("Authorization", "Bearer " + c_.api_key);
-    // Without it Sage silently answers for the user's lead business.
-    r.headers.emplace_back("X-Business", business_);
-    for (auto& [k, v] : c_.headers) r.headers.emplace_back(k, v);
-    return r;
+    // Without X-Business Sage silently answers for the user's lead business.
+    return vendor_base_request(c_, {{"X-Business", business_}});
   }
 
   const integration_config& c_;

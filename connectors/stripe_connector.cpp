@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/connector.hpp"
+#include "connectors/json_state.hpp"
 #include "connectors/json_text.hpp"
 #include "connectors/paging.hpp"
 #include "model/dates.hpp"
@@ -21,29 +22,18 @@ namespace {
 // incremental pass reads events from: "" until a first list pass has completed. `events`: this
 // pass reads the event feed rather than the list. `pass_max`: the newest `created` committed in
 // this pass.
-struct stripe_state {
+struct stripe_state : json_state<stripe_state> {
   std::string events_since;
   bool events = false;
   std::string page_token;
   int64_t pass_max = 0;
 
-  static stripe_state parse(const std::string& text) {
-    stripe_state st;
-    auto j = nlohmann::json::parse(text, nullptr, false);
-    if (!j.is_object()) return st;
-    st.events_since = j.value("events_since", "");
-    st.events = j.value("events", false);
-    st.page_token = j.value("page_token", "");
-    st.pass_max = j.value("pass_max", int64_t{0});
-    return st;
-  }
-  std::string dump() const {
-    nlohmann::json j = nlohmann::json::object();
-    if (!events_since.empty()) j["events_since"] = events_since;
-    if (events) j["events"] = true;
-    if (!page_token.empty()) j["page_token"] = page_token;
-    if (pass_max) j["pass_max"] = pass_max;
-    return j.dump();
+  template <class S, class F>
+  static void each_field(S& s, F&& f) {
+    f("events_since", s.events_since);
+    f("events", s.events);
+    f("page_token", s.page_token);
+    f("pass_max", s.pass_max);
   }
 };
 
@@ -190,15 +180,7 @@ class stripe_connector final : public connector {
   }
 
   http_request base_request() const {
-    http_request r;
-    r.timeout_ms = c_.request_timeout_ms;
-    r.max_body_bytes = c_.max_body_bytes;
-    r.allowed_origin = origin_of(c_.base_url);
-    r.headers.emplace_back("Accept", "application/json");
-    if (!c_.api_key.empty()) r.headers.emplace_back("Authorization", "Bearer " + c_.api_key);
-    r.headers.emplace_back("Stripe-Version", version_);
-    for (auto& [k, v] : c_.headers) r.headers.emplace_back(k, v);
-    return r;
+    return vendor_base_request(c_, {{"Stripe-Version", version_}});
   }
 
   const integration_config& c_;

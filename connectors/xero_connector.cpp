@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/connector.hpp"
+#include "connectors/json_state.hpp"
 #include "connectors/json_text.hpp"
 #include "connectors/paging.hpp"
 #include "connectors/watermark.hpp"
@@ -23,26 +24,15 @@ namespace {
 // ("" = everything), fixed for the pass so its pages agree. `pass_max`: the newest UpdatedDateUTC
 // this pass has committed; it becomes `since` only when the pass ends, so a pass cut short
 // leaves the watermark where every earlier change is known to be stored.
-struct xero_state {
+struct xero_state : json_state<xero_state> {
   std::string since, filter, page_token, pass_max;
 
-  static xero_state parse(const std::string& text) {
-    xero_state st;
-    auto j = nlohmann::json::parse(text, nullptr, false);
-    if (!j.is_object()) return st;
-    st.since = j.value("since", "");
-    st.filter = j.value("filter", "");
-    st.page_token = j.value("page_token", "");
-    st.pass_max = j.value("pass_max", "");
-    return st;
-  }
-  std::string dump() const {
-    nlohmann::json j = nlohmann::json::object();
-    if (!since.empty()) j["since"] = since;
-    if (!filter.empty()) j["filter"] = filter;
-    if (!page_token.empty()) j["page_token"] = page_token;
-    if (!pass_max.empty()) j["pass_max"] = pass_max;
-    return j.dump();
+  template <class S, class F>
+  static void each_field(S& s, F&& f) {
+    f("since", s.since);
+    f("filter", s.filter);
+    f("page_token", s.page_token);
+    f("pass_max", s.pass_max);
   }
 };
 
@@ -265,15 +255,7 @@ class xero_connector final : public connector {
   }
 
   http_request base_request() const {
-    http_request r;
-    r.timeout_ms = c_.request_timeout_ms;
-    r.max_body_bytes = c_.max_body_bytes;
-    r.allowed_origin = origin_of(c_.base_url);
-    r.headers.emplace_back("Accept", "application/json");
-    if (!c_.api_key.empty()) r.headers.emplace_back("Authorization", "Bearer " + c_.api_key);
-    r.headers.emplace_back("xero-tenant-id", tenant_);
-    for (auto& [k, v] : c_.headers) r.headers.emplace_back(k, v);
-    return r;
+    return vendor_base_request(c_, {{"xero-tenant-id", tenant_}});
   }
 
   const integration_config& c_;

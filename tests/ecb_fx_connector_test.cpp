@@ -7,6 +7,7 @@
 
 #include "config/integration_config.hpp"
 #include "connectors/connector.hpp"
+#include "tests/connector_fixtures.hpp"
 #include "tests/model_fixtures.hpp"
 
 using namespace ledgersync;
@@ -16,26 +17,7 @@ namespace {
 
 integration_config ecb_config(json settings = json::object(),
                               std::string base = "https://www.ecb.europa.eu/stats/eurofxref") {
-  integration_config c;
-  c.name = "fx";
-  c.connector = "ecb_fx";
-  c.base_url = std::move(base);
-  c.settings = std::move(settings);
-  c.streams = find_connector_kind("ecb_fx")->default_streams();
-  return c;
-}
-
-http_response answer(int status, std::string body) {
-  http_response r;
-  r.status = status;
-  r.body = std::move(body);
-  return r;
-}
-
-std::string header_of(const http_request& r, const std::string& name) {
-  for (auto& [k, v] : r.headers)
-    if (k == name) return v;
-  return "";
+  return kind_config("ecb_fx", "fx", std::move(base), std::move(settings), "");
 }
 
 std::string newest_of(const stream_cursor& c) {

@@ -9,6 +9,7 @@
 #include "config/integration_config.hpp"
 #include "connectors/connector.hpp"
 #include "sandbox/vendor_odata.hpp"
+#include "tests/connector_fixtures.hpp"
 
 using namespace ledgersync;
 using nlohmann::json;
@@ -59,12 +60,6 @@ http_response page(const std::vector<json>& items, const std::string& next = "",
   r.status = 200;
   r.body = body.dump();
   return r;
-}
-
-std::string header_of(const http_request& r, const std::string& name) {
-  for (auto& [k, v] : r.headers)
-    if (k == name) return v;
-  return "";
 }
 
 // Runs one page through the connector as the engine does, returning the cursor after it.

@@ -8,6 +8,7 @@
 
 #include "config/integration_config.hpp"
 #include "connectors/connector.hpp"
+#include "tests/connector_fixtures.hpp"
 
 using namespace ledgersync;
 using nlohmann::json;
@@ -17,26 +18,8 @@ namespace {
 const char* const kCompany = "https://quickbooks.api.intuit.com/v3/company/9130350000000000";
 
 integration_config qbo_config(json settings = json{{"realm_id", "9130350000000000"}}) {
-  integration_config c;
-  c.name = "qb";
-  c.connector = "quickbooks";
-  c.base_url = "https://quickbooks.api.intuit.com/v3/company";
-  c.api_key = "access-1";
-  c.settings = std::move(settings);
-  c.streams = find_connector_kind("quickbooks")->default_streams();
-  return c;
-}
-
-const stream_config& stream_named(const integration_config& c, const std::string& name) {
-  for (auto& s : c.streams)
-    if (s.name == name) return s;
-  throw std::runtime_error("no stream " + name);
-}
-
-std::string header_of(const http_request& r, const std::string& name) {
-  for (auto& [k, v] : r.headers)
-    if (k == name) return v;
-  return "";
+  return kind_config("quickbooks", "qb", "https://quickbooks.api.intuit.com/v3/company",
+                     std::move(settings));
 }
 
 json invoice(const std::string& id, const std::string& updated, bool total = true) {

@@ -8,6 +8,7 @@
 
 #include "config/integration_config.hpp"
 #include "connectors/connector.hpp"
+#include "tests/connector_fixtures.hpp"
 
 using namespace ledgersync;
 using nlohmann::json;
@@ -17,26 +18,7 @@ namespace {
 const char* const kBase = "https://api.accounting.sage.com/v3.1";
 
 integration_config sage_config(json settings = json{{"business_id", "b4e1c0ffee"}}) {
-  integration_config c;
-  c.name = "books";
-  c.connector = "sage";
-  c.base_url = kBase;
-  c.api_key = "access-1";
-  c.settings = std::move(settings);
-  c.streams = find_connector_kind("sage")->default_streams();
-  return c;
-}
-
-const stream_config& stream_named(const integration_config& c, const std::string& name) {
-  for (auto& s : c.streams)
-    if (s.name == name) return s;
-  throw std::runtime_error("no stream " + name);
-}
-
-std::string header_of(const http_request& r, const std::string& name) {
-  for (auto& [k, v] : r.headers)
-    if (k == name) return v;
-  return "";
+  return kind_config("sage", "books", kBase, std::move(settings));
 }
 
 json sage_link(const std::string& id, const std::string& shown) {

@@ -8,6 +8,7 @@
 #include "config/integration_config.hpp"
 #include "connectors/connector.hpp"
 #include "core/retry_policy.hpp"
+#include "tests/connector_fixtures.hpp"
 #include "tests/model_fixtures.hpp"
 
 using namespace ledgersync;
@@ -16,20 +17,7 @@ using nlohmann::json;
 namespace {
 
 integration_config stripe_config(json settings = json::object()) {
-  integration_config c;
-  c.name = "pay";
-  c.connector = "stripe";
-  c.base_url = "https://api.stripe.com";
-  c.api_key = "sk_test_123";
-  c.settings = std::move(settings);
-  c.streams = find_connector_kind("stripe")->default_streams();
-  return c;
-}
-
-const stream_config& stream_named(const integration_config& c, const std::string& name) {
-  for (auto& s : c.streams)
-    if (s.name == name) return s;
-  throw std::runtime_error("no stream " + name);
+  return kind_config("stripe", "pay", "https://api.stripe.com", std::move(settings), "sk_test_123");
 }
 
 json fixture(const std::string& name) {
@@ -51,12 +39,6 @@ json event(const std::string& id, const std::string& type, int64_t created, json
               {"created", created},
               {"api_version", "2024-06-20"},
               {"data", {{"object", std::move(object)}}}};
-}
-
-std::string header_of(const http_request& r, const std::string& name) {
-  for (auto& [k, v] : r.headers)
-    if (k == name) return v;
-  return "";
 }
 
 std::string since_of(const stream_cursor& c) {

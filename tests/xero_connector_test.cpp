@@ -11,6 +11,7 @@
 #include "core/retry_policy.hpp"
 #include "core/run_tally.hpp"
 #include "core/status_model.hpp"
+#include "tests/connector_fixtures.hpp"
 #include "tests/model_fixtures.hpp"
 
 using namespace ledgersync;
@@ -22,20 +23,7 @@ constexpr const char* kTenant = "45e4708e-d862-4111-ab3a-dd8cd03913e1";
 constexpr const char* kBase = "https://api.xero.com/api.xro/2.0";
 
 integration_config xero_config(json settings = json{{"tenant_id", kTenant}}) {
-  integration_config c;
-  c.name = "books";
-  c.connector = "xero";
-  c.base_url = kBase;
-  c.api_key = "access-token";
-  c.settings = std::move(settings);
-  c.streams = find_connector_kind("xero")->default_streams();
-  return c;
-}
-
-const stream_config& stream_named(const integration_config& c, const std::string& name) {
-  for (auto& s : c.streams)
-    if (s.name == name) return s;
-  throw std::runtime_error("no stream " + name);
+  return kind_config("xero", "books", kBase, std::move(settings), "access-token");
 }
 
 // A spec example's page, with its pagination block replaced (null: none) and its records
@@ -62,28 +50,8 @@ json pages(int page, int size, int count, int items) {
   return json{{"page", page}, {"pageSize", size}, {"pageCount", count}, {"itemCount", items}};
 }
 
-std::string header_of(const http_request& r, const std::string& name) {
-  for (auto& [k, v] : r.headers)
-    if (k == name) return v;
-  return "";
-}
-
-bool has_header(const http_request& r, const std::string& name) {
-  for (auto& [k, v] : r.headers)
-    if (k == name) return true;
-  return false;
-}
-
 std::string since_of(const stream_cursor& c) {
   return json::parse(c.state).value("since", "");
-}
-
-http_response answer(int status, std::string body, header_list headers = {}) {
-  http_response r;
-  r.status = status;
-  r.body = std::move(body);
-  r.headers = std::move(headers);
-  return r;
 }
 
 }  // namespace
