@@ -118,6 +118,24 @@ std::string pagination_name(pagination_style p);
 // streams file.
 std::vector<stream_config> default_rest_streams();
 
+// What replacing an integration's streams `before` with `after` (a configure; odata's follow
+// its entity_sets) does to where each stood. `added`: no cursor yet, the first run reads them
+// in full. `removed`: no longer synced; their records stay (readable by --stream), their
+// cursors go, so adding one back reads it in full again. `restarted`: same name, but they read
+// something else now (path, entity, id, modified field or incremental parameter changed): their
+// cursor would not fit, so it goes and the next run reads them in full. `kept`: unchanged in
+// what they read (paging or page size may differ); they go on incrementally from their cursor.
+struct stream_changes {
+  std::vector<std::string> added, removed, restarted, kept;
+  // Whether the list of streams a run walks, or a cursor, changes.
+  bool moves() const { return !added.empty() || !removed.empty() || !restarted.empty(); }
+  // The streams whose cursors are dropped: removed and restarted.
+  std::vector<std::string> dropped_cursors() const;
+};
+stream_changes compare_streams(const std::vector<stream_config>& before,
+                               const std::vector<stream_config>& after);
+nlohmann::json to_json(const stream_changes& c);  // {added, removed, restarted} (names)
+
 // JSON conversion. `from_json` rejects unknown keys and wrong types with a message naming the
 // key, so a typo in a streams file is an error rather than a silently ignored setting.
 nlohmann::json to_json(const stream_config& s);
@@ -133,6 +151,13 @@ std::optional<integration_config> config_from_json(const nlohmann::json& j, std:
 // The retention a stored config document asks for (defaults for keys it lacks): what the log
 // writer reads without decoding the whole config.
 retention_settings retention_of(const nlohmann::json& config);
+
+// Configs stored before per-kind default rates always carried upstream_rate_per_s and
+// upstream_burst (20 and 20 unless set), which now would override the kind's default (xero's
+// 60 a minute). Drops from a stored `config` each of the two that holds exactly that old
+// written default, when both are present (newer code writes them only when set, so a lone
+// one is the user's). True when it changed `config`. Idempotent; storage runs it once at open.
+bool drop_old_rate_defaults(nlohmann::json& config);
 
 // Everything a save must refuse: bad name, URL, connector, schedule, streams, limits.
 // Returns an empty string when valid.

@@ -15,6 +15,12 @@
 // -> u64 hold how many sync-log events and runs an integration has, kept in the transaction that
 // adds or deletes them, so "keep the newest N" needs no scan. A database from before them is
 // counted once at open ("history.counted" marks it done).
+//
+// Format of the stored documents: meta "format" -> u64, the migrations done at open, in order.
+// 0 (absent): written before per-kind default rates, each config carrying the old written
+// default rate (upstream_rate_per_s 20, upstream_burst 20); 1: those dropped
+// (drop_old_rate_defaults), so the connector kind's rate applies. Each step runs once, in the
+// opening transaction; a value written after it is the user's and stays.
 #include <lmdb.h>
 
 #include <cerrno>
@@ -24,6 +30,7 @@
 #include <nlohmann/json.hpp>
 #include <shared_mutex>
 
+#include "config/integration_config.hpp"
 #include "core/status_model.hpp"
 #include "core/time_util.hpp"
 #include "storage/storage.hpp"
@@ -150,6 +157,10 @@ class lmdb_storage final : public storage {
                                {&meta_, "meta"}})
         check(mdb_dbi_open(t.txn, name, MDB_CREATE, dbi), "mdb_dbi_open");
       if (get_u64(t.txn, "history.counted") == 0) count_history(t.txn);
+      if (get_u64(t.txn, "format") < 1) {
+        drop_rate_defaults(t.txn);
+        put_u64(t.txn, "format", 1);
+      }
       check(mdb_txn_commit(t.txn), "mdb_txn_commit");
       t.txn = nullptr;
     } catch (const lmdb_error& e) {
@@ -727,6 +738,26 @@ class lmdb_storage final : public storage {
     }
     if (deleted) put_u64(txn, count_key, count);
     return deleted;
+  }
+
+  // Format 0 -> 1 (see the top of this file).
+  void drop_rate_defaults(MDB_txn* txn) {
+    std::vector<std::pair<std::string, std::string>> changed;
+    {
+      cursor_guard c;
+      check(mdb_cursor_open(txn, integrations_, &c.c), "cursor");
+      MDB_val k, v;
+      for (int rc = mdb_cursor_get(c.c, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+           rc = mdb_cursor_get(c.c, &k, &v, MDB_NEXT)) {
+        auto doc = nlohmann::json::parse(view(v), nullptr, false);
+        if (doc.is_object() && doc.contains("config") && drop_old_rate_defaults(doc["config"]))
+          changed.emplace_back(std::string(view(k)), doc.dump());
+      }
+    }
+    for (auto& [name, doc] : changed) {
+      MDB_val k = val(name), v = val(doc);
+      check(mdb_put(txn, integrations_, &k, &v, 0), "put integration");
+    }
   }
 
   // Counts every integration's events and runs: once, for a database from before the counts.
