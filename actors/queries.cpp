@@ -192,6 +192,35 @@ std::map<std::string, std::string> stream_entities(storage& store, const std::st
   return out;
 }
 
+// The streams of `name` that may hold `entity` records, in name order, each with whether its
+// records must be checked one by one: a stream of one entity is read as it is; one whose kind
+// says it holds others too (a bank statement's balances beside its entries), or one only a past
+// configuration had (a removed OData entity set), by each record's own entity. `entities`
+// gets every entity the integration's streams hold.
+std::vector<std::pair<std::string, bool>> entity_streams(storage& store, const std::string& name,
+                                                         const std::string& entity,
+                                                         std::set<std::string>& entities) {
+  auto doc = json::parse(store.integration_doc(name).value_or("{}"), nullptr, false);
+  auto config = doc.is_object() ? doc.value("config", json::object()) : json::object();
+  auto* kind = find_connector_kind(config.value("connector", std::string(default_connector_kind)));
+  std::map<std::string, std::pair<bool, bool>> streams;  // name -> (may hold it, check each)
+  for (auto& [stream, own] : stream_entities(store, name)) {
+    std::set<std::string> held{own};
+    if (kind)
+      for (auto& spec : kind->streams)
+        if (spec.name == stream)
+          held.insert(spec.other_entities.begin(), spec.other_entities.end());
+    entities.insert(held.begin(), held.end());
+    streams[stream] = {held.count(entity) > 0, held.size() > 1};
+  }
+  for (auto& [stream, n] : store.record_counts(name))
+    if (n > 0 && !streams.count(stream)) streams[stream] = {true, true};
+  std::vector<std::pair<std::string, bool>> out;
+  for (auto& [stream, how] : streams)
+    if (how.first) out.emplace_back(stream, how.second);
+  return out;
+}
+
 client_reply feed_reply(self_ptr self, const feed_page& p) {
   // Each entry names the entity of its stream, when the stream has one: a reader of invoices
   // follows the feed without knowing each integration's stream names.
@@ -406,11 +435,7 @@ client_reply op_records(self_ptr self, const std::string& name, const ops::recor
   } else {
     // The entity's streams in name order, each read from where the last page stopped.
     std::set<std::string> entities;
-    std::vector<std::string> streams;
-    for (auto& [stream, entity] : stream_entities(store, name)) {
-      entities.insert(entity);
-      if (entity == args.entity) streams.push_back(stream);
-    }
+    auto streams = entity_streams(store, name, args.entity, entities);
     if (streams.empty()) {
       std::string list;
       for (auto& e : entities) list += (list.empty() ? "" : ", ") + e;
@@ -418,12 +443,29 @@ client_reply op_records(self_ptr self, const std::string& name, const ops::recor
                                              " records; its entities are " +
                                              (list.empty() ? "none" : list));
     }
-    for (auto& s : streams) {
+    for (auto& [s, check_each] : streams) {
       if (!args.after_stream.empty() && s < args.after_stream) continue;
       auto after = s == args.after_stream ? args.after_id : std::string();
-      auto more = store.records(name, s, s == args.after_stream ? s : "", after,
-                                args.limit + 1 - rows.size(), args.include_deleted);
-      rows.insert(rows.end(), more.begin(), more.end());
+      if (!check_each) {
+        auto more = store.records(name, s, after.empty() ? "" : s, after,
+                                  args.limit + 1 - rows.size(), args.include_deleted);
+        rows.insert(rows.end(), more.begin(), more.end());
+      } else {
+        // Read on in chunks until the page is full or the stream ends.
+        constexpr size_t chunk = 256;
+        for (;;) {
+          auto more =
+              store.records(name, s, after.empty() ? "" : s, after, chunk, args.include_deleted);
+          for (auto& r : more) {
+            auto body = json::parse(r.body, nullptr, false);
+            if (body.is_object() && body.contains("entity") && body["entity"] == args.entity)
+              rows.push_back(r);
+            if (rows.size() > args.limit) break;
+          }
+          if (rows.size() > args.limit || more.size() < chunk) break;
+          after = more.back().id;
+        }
+      }
       if (rows.size() > args.limit) break;
     }
   }
