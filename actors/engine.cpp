@@ -239,6 +239,9 @@ reply_promise op_configure(self_ptr self, const std::string& name,
       now.erase("grant");
     }
   }
+  std::string err;
+  auto streams_before = streams_from_json(current->value("streams", json::array()), err)
+                            .value_or(std::vector<stream_config>{});
   for (auto& [k, v] : changes.items()) {
     // The connector's settings change one by one (a JSON merge patch: null removes one), so
     // setting a tenant id keeps the token beside it.
@@ -248,11 +251,33 @@ reply_promise op_configure(self_ptr self, const std::string& name,
     else
       (*current)[k] = v;
   }
-  std::string err;
+  // Where a kind's streams follow from its settings (odata's entity sets), they follow every
+  // change of them, as at add; the integration actor keeps the cursors of the streams that
+  // stay the same.
+  auto* kind =
+      find_connector_kind(current->value("connector", std::string(default_connector_kind)));
+  if (kind && kind->streams_from_settings && !changes.contains("streams")) {
+    json streams = json::array();
+    for (auto& st : kind->streams_from_settings(current->value("settings", json::object())))
+      streams.push_back(to_json(st));
+    (*current)["streams"] = std::move(streams);
+  }
+  err.clear();
   auto cfg = config_from_json(*current, err);
   if (!cfg) return rp.deliver(fail(error_kind::invalid_argument, err)), rp;
   if (auto v = validate(*cfg); !v.empty())
     return rp.deliver(fail(error_kind::invalid_argument, "invalid settings: " + v)), rp;
+  json body{{"configured", name}};
+  if (auto moved = compare_streams(streams_before, cfg->streams); moved.moves()) {
+    body["streams"] = to_json(moved);
+    if (!moved.removed.empty()) {
+      std::string list;
+      for (auto& s : moved.removed) list += (list.empty() ? "" : ", ") + s;
+      body["streams_note"] = "no longer synced: " + list +
+                             "; their records are kept (`ledgersync records " + name +
+                             " --stream " + moved.removed.front() + "` reads them)";
+    }
+  }
   if (!e.hdl) {  // stopped after crashes: new settings get a fresh start
     e.restarts.clear();
     auto doc = self->state.ctx->store->integration_doc(name);
@@ -262,10 +287,10 @@ reply_promise op_configure(self_ptr self, const std::string& name,
   auto text = to_json(*cfg, true).dump();
   self->request(e.hdl, std::chrono::seconds(30), configure_atom::value, text)
       .then(
-          [self, rp, name, run](bool) mutable {
+          [self, rp, name, run, body](bool) mutable {
             if (auto doc = self->state.ctx->store->integration_doc(name))
               schedule_of(self, name, *doc, false);
-            after_save(self, rp, name, run, json{{"configured", name}});
+            after_save(self, rp, name, run, std::move(body));
           },
           [rp](const caf::error& err) mutable {
             rp.deliver(fail(error_kind::unavailable, "could not save: " + caf::to_string(err)));

@@ -115,6 +115,13 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
           cfg->settings["refresh_token"] = self->state.cfg.settings["refresh_token"];
         bool was_enabled = self->state.cfg.enabled;
         bool new_tls = !(cfg->tls == self->state.cfg.tls);
+        auto moved = compare_streams(self->state.cfg.streams, cfg->streams);
+        // A run walks the streams by position: one under way stops (what it committed stays)
+        // rather than go on through a list that changed under it.
+        if (moved.moves() && self->state.run && !self->state.run->cancelled) {
+          self->state.run->cancelled = true;
+          fail_run(self, {});
+        }
         apply_config(self, std::move(*cfg));
         // A fetch in flight keeps the old transport alive until it answers.
         if (new_tls) self->state.transport = self->state.ctx->make_transport(self->state.cfg.tls);
@@ -131,6 +138,14 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
         }
         write_batch b;
         b.integration_doc = doc_of(self);
+        // Dropped with the settings, in one transaction: a removed stream's records stay.
+        for (auto& stream : moved.dropped_cursors()) {
+          self->state.cursors.erase(stream);
+          b.cursors[stream] = "";
+          if (self->state.run)
+            for (auto& c : self->state.run->commits)
+              if (c.stream == stream) c.adopt = false;
+        }
         b.log_events.push_back(event(self, "info", "configured", "settings saved").dump());
         write(
             self, std::move(b), [rp](const batch_result&) mutable { rp.deliver(true); },
