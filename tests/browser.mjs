@@ -263,6 +263,13 @@ try {
     await connectCrm();
     await page.locator('#toast', { hasText: 'crm is connected.' }).waitFor({ timeout: WAIT });
     expect(!/[?&](code|state)=/.test(page.url()), `the code leaves the URL (${page.url()})`);
+    // Signed in and not yet synced since: waiting for its first sync, no error to show.
+    await tile(page, 'crm').locator('[data-testid="badge"]', { hasText: 'Pending' })
+      .waitFor({ timeout: WAIT });
+    const text = await tile(page, 'crm').innerText();
+    expect(/Not yet synced/.test(text), `health says not yet synced (${text})`);
+    expect(!/Error|Disconnected|Warning/.test(text), `no error, nor a warning (${text})`);
+    expect(await tile(page, 'crm').locator('.problem').count() === 0, 'no problem shown');
     await shot(page, 'desktop-connected');
     await tile(page, 'crm').locator('[data-action="sync"]').click();
     // The sync succeeds with the new grant: a last successful sync (its two invalid payments
