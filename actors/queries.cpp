@@ -5,7 +5,6 @@
 // owns it, by message: the engine names the running integration actors, each tells its status;
 // an integration with no running actor is described from storage.
 #include <algorithm>
-#include <set>
 
 #include "actors/context.hpp"
 #include "actors/requests.hpp"
@@ -180,62 +179,8 @@ client_reply op_show(self_ptr self, const std::string& name) {
 // (answering it at once instead would turn its follower into a busy poll).
 constexpr size_t max_parked = 1000;
 
-// Each stream's canonical entity (invoice, payment, …), from the integration's settings.
-std::map<std::string, std::string> stream_entities(storage& store, const std::string& name) {
-  std::map<std::string, std::string> out;
-  auto doc = json::parse(store.integration_doc(name).value_or("{}"), nullptr, false);
-  if (!doc.is_object()) return out;
-  for (auto& s : doc.value("config", json::object()).value("streams", json::array()))
-    if (s.is_object() && s.contains("entity") && s["entity"].is_string() &&
-        !s["entity"].get<std::string>().empty())
-      out[s.value("name", "")] = s["entity"].get<std::string>();
-  return out;
-}
-
-// The streams of `name` that may hold `entity` records, in name order, each with whether its
-// records must be checked one by one: a stream of one entity is read as it is; one whose kind
-// says it holds others too (a bank statement's balances beside its entries), or one only a past
-// configuration had (a removed OData entity set), by each record's own entity. `entities`
-// gets every entity the integration's streams hold.
-std::vector<std::pair<std::string, bool>> entity_streams(storage& store, const std::string& name,
-                                                         const std::string& entity,
-                                                         std::set<std::string>& entities) {
-  auto doc = json::parse(store.integration_doc(name).value_or("{}"), nullptr, false);
-  auto config = doc.is_object() ? doc.value("config", json::object()) : json::object();
-  auto* kind = find_connector_kind(config.value("connector", std::string(default_connector_kind)));
-  std::map<std::string, std::pair<bool, bool>> streams;  // name -> (may hold it, check each)
-  for (auto& [stream, own] : stream_entities(store, name)) {
-    std::set<std::string> held{own};
-    if (kind)
-      for (auto& spec : kind->streams)
-        if (spec.name == stream)
-          held.insert(spec.other_entities.begin(), spec.other_entities.end());
-    entities.insert(held.begin(), held.end());
-    streams[stream] = {held.count(entity) > 0, held.size() > 1};
-  }
-  for (auto& [stream, n] : store.record_counts(name))
-    if (n > 0 && !streams.count(stream)) streams[stream] = {true, true};
-  std::vector<std::pair<std::string, bool>> out;
-  for (auto& [stream, how] : streams)
-    if (how.first) out.emplace_back(stream, how.second);
-  return out;
-}
-
 client_reply feed_reply(self_ptr self, const feed_page& p) {
-  // Each entry names the entity of its stream, when the stream has one: a reader of invoices
-  // follows the feed without knowing each integration's stream names.
-  std::map<std::string, std::map<std::string, std::string>> entities;
-  auto changes = p.changes;
-  for (auto& c : changes) {
-    auto integration = c.value("integration", "");
-    auto it = entities.find(integration);
-    if (it == entities.end())
-      it = entities.emplace(integration, stream_entities(*self->state.ctx->store, integration))
-               .first;
-    if (auto e = it->second.find(c.value("stream", "")); e != it->second.end())
-      c["entity"] = e->second;
-  }
-  return reply(json{{"changes", changes},
+  return reply(json{{"changes", p.changes},
                     {"next_since", p.next_since},
                     {"last_seq", self->state.ctx->store->last_change_seq()}});
 }
@@ -288,34 +233,6 @@ reply_promise op_changes(self_ptr self, const ops::changes_args& args) {
   q.since = page.next_since;
   await_feed(self, rp, q, self->clock().now() + std::chrono::milliseconds(wait_ms));
   return rp;
-}
-
-// `records NAME --id ID [--stream S]`: the record in that stream, or in every stream that has
-// one by that id.
-client_reply read_record(self_ptr self, const std::string& name, const ops::records_args& args) {
-  auto& store = *self->state.ctx->store;
-  auto id = args.id.value_or("");
-  auto& stream = args.stream;
-  std::vector<std::string> streams;
-  if (!stream.empty())
-    streams.push_back(stream);
-  else
-    for (auto& [s, n] : store.record_counts(name)) streams.push_back(s);
-  json out = json::array();
-  bool with_deleted = args.include_deleted;
-  for (auto& s : streams)
-    if (auto r = store.record(name, s, id); r && (!r->deleted || with_deleted)) {
-      json row{{"stream", r->stream},
-               {"id", r->id},
-               {"updated_at", r->updated_at},
-               {"record", json::parse(r->body, nullptr, false)}};
-      if (r->deleted) row["deleted"] = true;
-      out.push_back(std::move(row));
-    }
-  if (out.empty())
-    return fail(error_kind::not_found, "no record '" + id + "' in " + name +
-                                           (stream.empty() ? "" : "'s stream '" + stream + "'"));
-  return reply(json{{"records", std::move(out)}, {"next", nullptr}});
 }
 
 int level_rank(const std::string& level) {
@@ -403,85 +320,11 @@ reply_promise op_wait(self_ptr self, const std::string& name, const ops::wait_ar
   return rp;
 }
 
+// Records by stream, by entity or by id: storage/feed_reader.hpp.
 client_reply op_records(self_ptr self, const std::string& name, const ops::records_args& args) {
-  auto& store = *self->state.ctx->store;
-  if (!args.stream.empty()) {
-    auto& stream = args.stream;
-    // The configured streams, and any a past configuration left records in.
-    std::set<std::string> streams;
-    auto doc = json::parse(store.integration_doc(name).value_or("{}"), nullptr, false);
-    for (auto& s : doc.value("config", json::object()).value("streams", json::array()))
-      if (s.is_object()) streams.insert(s.value("name", ""));
-    for (auto& [s, n] : store.record_counts(name))
-      if (n > 0) streams.insert(s);
-    if (!streams.count(stream)) {
-      std::string list;
-      for (auto& s : streams) list += (list.empty() ? "" : ", ") + s;
-      auto extra = ops::hint_with_action("Show lists its streams.", "show", name);
-      extra["streams"] = streams;
-      return fail(error_kind::not_found,
-                  "no stream '" + stream + "' in " + name + "; its streams are " +
-                      (list.empty() ? "none" : list),
-                  extra);
-    }
-  }
-  if (args.id) return read_record(self, name, args);
-  // One row more than asked for tells whether another page follows, so a reader stops on
-  // `next` being null instead of asking once more for an empty page.
-  std::vector<record_row> rows;
-  if (args.entity.empty()) {
-    rows = store.records(name, args.stream, args.after_stream, args.after_id, args.limit + 1,
-                         args.include_deleted);
-  } else {
-    // The entity's streams in name order, each read from where the last page stopped.
-    std::set<std::string> entities;
-    auto streams = entity_streams(store, name, args.entity, entities);
-    if (streams.empty()) {
-      std::string list;
-      for (auto& e : entities) list += (list.empty() ? "" : ", ") + e;
-      return fail(error_kind::not_found, "no stream of " + name + " holds " + args.entity +
-                                             " records; its entities are " +
-                                             (list.empty() ? "none" : list));
-    }
-    for (auto& [s, check_each] : streams) {
-      if (!args.after_stream.empty() && s < args.after_stream) continue;
-      auto after = s == args.after_stream ? args.after_id : std::string();
-      if (!check_each) {
-        auto more = store.records(name, s, after.empty() ? "" : s, after,
-                                  args.limit + 1 - rows.size(), args.include_deleted);
-        rows.insert(rows.end(), more.begin(), more.end());
-      } else {
-        // Read on in chunks until the page is full or the stream ends.
-        constexpr size_t chunk = 256;
-        for (;;) {
-          auto more =
-              store.records(name, s, after.empty() ? "" : s, after, chunk, args.include_deleted);
-          for (auto& r : more) {
-            auto body = json::parse(r.body, nullptr, false);
-            if (body.is_object() && body.contains("entity") && body["entity"] == args.entity)
-              rows.push_back(r);
-            if (rows.size() > args.limit) break;
-          }
-          if (rows.size() > args.limit || more.size() < chunk) break;
-          after = more.back().id;
-        }
-      }
-      if (rows.size() > args.limit) break;
-    }
-  }
-  bool more = rows.size() > args.limit;
-  if (more) rows.pop_back();
-  json out = json::array();
-  for (auto& r : rows) {
-    json row{{"stream", r.stream},
-             {"id", r.id},
-             {"updated_at", r.updated_at},
-             {"record", json::parse(r.body, nullptr, false)}};
-    if (r.deleted) row["deleted"] = true;
-    out.push_back(std::move(row));
-  }
-  json next = more ? json(rows.back().stream + "/" + rows.back().id) : json(nullptr);
-  return reply(json{{"records", std::move(out)}, {"next", std::move(next)}});
+  auto r = read_records(*self->state.ctx->store, name, args);
+  if (!r.not_found.empty()) return fail(error_kind::not_found, r.not_found, std::move(r.body));
+  return reply(std::move(r.body));
 }
 
 // The read operations, chosen by the type of their parsed arguments. Writes are the

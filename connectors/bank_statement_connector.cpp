@@ -237,6 +237,7 @@ class bank_statement_connector final : public connector {
       record_write w;
       w.stream = stream;
       w.id = rec.id;
+      w.entity = rec.entity;
       w.updated_at = std::move(updated);
       w.body = model::to_json_text(rec);
       out.records.push_back(std::move(w));

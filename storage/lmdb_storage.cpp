@@ -65,6 +65,22 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+// The entity of a stored canonical record (model/entities.hpp writes its keys in order:
+// {"deleted":…,"entity":"…",…}), read off its first bytes: a tombstone's change entry carries
+// it without parsing the body. "" for a body of another shape (a rest stream's upstream record).
+std::string canonical_entity(std::string_view body) {
+  for (std::string_view head : {R"({"deleted":false,"entity":")", R"({"deleted":true,"entity":")"})
+    if (body.substr(0, head.size()) == head) {
+      auto rest = body.substr(head.size());
+      auto end = rest.find('"');
+      if (end == std::string_view::npos || end > 64) return "";
+      auto name = rest.substr(0, end);
+      if (name.find('\\') != std::string_view::npos) return "";
+      return std::string(name);
+    }
+  return "";
+}
+
 std::string be64(uint64_t v) {
   std::string s(8, '\0');
   for (int i = 7; i >= 0; --i, v >>= 8) s[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
@@ -375,7 +391,7 @@ class lmdb_storage final : public storage {
     MDB_val v = val(value);
     check(mdb_put(txn, records_, &k, &v, 0), "put tombstone");
     record_write rw{stream, row.id, std::string(updated_at.empty() ? row.updated_at : updated_at),
-                    "", true};
+                    "", true, canonical_entity(row.body)};
     append_change(txn, b, rw, "delete", ++seq_changes);
     return true;
   }
@@ -592,7 +608,7 @@ class lmdb_storage final : public storage {
                       row.body, true);
         MDB_val nv = val(value);
         check(mdb_cursor_put(c.c, &k, &nv, MDB_CURRENT), "put tombstone");
-        record_write rw{stream, row.id, row.updated_at, "", true};
+        record_write rw{stream, row.id, row.updated_at, "", true, canonical_entity(row.body)};
         append_change(txn, b, rw, "delete", ++seq_changes);
         ++res.deleted;
         --count_delta[stream];
@@ -640,7 +656,12 @@ class lmdb_storage final : public storage {
     append_json_string(v, r.id);
     v += ",\"op\":\"";
     v += op;
-    v += "\",\"updated_at\":";
+    v += '"';
+    if (!r.entity.empty()) {
+      v += ",\"entity\":";
+      append_json_string(v, r.entity);
+    }
+    v += ",\"updated_at\":";
     append_json_string(v, r.updated_at);
     v += ",\"at_ms\":";
     v += std::to_string(b.at_ms);
@@ -661,7 +682,8 @@ class lmdb_storage final : public storage {
         int rc = mdb_cursor_get(c.c, &k, &v, MDB_SET_RANGE);
         if (rc != MDB_SUCCESS || view(k).substr(0, prefix.size()) != prefix) break;
         auto row = decode_record(b.integration, view(k), view(v));
-        record_write rw{row.stream, row.id, row.updated_at, "", true};
+        record_write rw{row.stream, row.id, row.updated_at, "", true,
+                        canonical_entity(row.body)};
         append_change(txn, b, rw, "delete", ++seq_changes);
         check(mdb_cursor_del(c.c, 0), "delete record");
       }

@@ -378,6 +378,45 @@ TEST_CASE("the feed reads on from a sequence, one integration or all, with recor
   CHECK(with.changes[1]["record"].is_null());  // deleted since
 }
 
+TEST_CASE("each feed entry carries its record's entity: as written, from a tombstone's body, or "
+          "its stream's") {
+  temp_dir d;
+  std::string err;
+  auto s = open_lmdb_storage(d.path, err);
+  REQUIRE(s);
+  // A statements stream holds entries and balances; the stored config names its entity.
+  write_batch cfg;
+  cfg.integration = "bank";
+  cfg.integration_doc = R"({"config":{"streams":[{"name":"statements",)"
+                        R"("entity":"bank_transaction"},{"name":"raw"}]}})";
+  batch_result r;
+  REQUIRE(s->apply(cfg, r).ok());
+  write_batch b;
+  b.integration = "bank";
+  b.records.push_back({"statements", "e1", "", R"({"deleted":false,"entity":"bank_transaction"})",
+                       false, "bank_transaction"});
+  b.records.push_back(
+      {"statements", "b1", "", R"({"deleted":false,"entity":"balance","fields":{}})", false,
+       "balance"});
+  b.records.push_back({"statements", "old", "", R"({"v":1})", false});  // written before entities
+  b.records.push_back({"raw", "x", "", R"({"v":1})", false});
+  REQUIRE(s->apply(b, r).ok());
+  write_batch del;  // the connector names no entity for these deletes: the stored bodies do
+  del.integration = "bank";
+  del.records.push_back({"statements", "b1", "", "", true});
+  del.records.push_back({"statements", "old", "", "", true});
+  REQUIRE(s->apply(del, r).ok());
+  auto feed = read_feed(*s, {});
+  REQUIRE(feed.changes.size() == 6);
+  CHECK(feed.changes[0]["entity"] == "bank_transaction");
+  CHECK(feed.changes[1]["entity"] == "balance");
+  CHECK(feed.changes[2]["entity"] == "bank_transaction");  // the stream's
+  CHECK_FALSE(feed.changes[3].contains("entity"));        // a stream with none
+  CHECK(feed.changes[4]["op"] == "delete");
+  CHECK(feed.changes[4]["entity"] == "balance");
+  CHECK(feed.changes[5]["entity"] == "bank_transaction");
+}
+
 TEST_CASE("sealed keys open only with the same master key") {
   temp_dir d;
   std::string err;

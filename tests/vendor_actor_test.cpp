@@ -290,6 +290,18 @@ TEST_CASE("bank_statement through the engine: files move once committed, a bad o
     if (after.is_null()) break;
   }
   CHECK(paged == static_cast<size_t>(balances));
+  // The change feed says the same: each entry its record's own entity, not the stream's.
+  auto [fc, feed] =
+      w.call("changes", "", {{"integration", "bank"}, {"limit", 1000}, {"with_records", true}});
+  REQUIRE(fc == 0);
+  int fed_balances = 0;
+  for (auto& c : feed["changes"]) {
+    INFO(c.dump());
+    if (c["op"] != "upsert" || c["record"].is_null()) continue;
+    CHECK(c["entity"] == c["record"]["entity"]);
+    fed_balances += c["entity"] == "balance";
+  }
+  CHECK(fed_balances >= balances);
   auto [nc, none] = w.call("records", "bank", {{"entity", "invoice"}});
   CHECK(nc == 4);
   CHECK(none["error"].get<std::string>().find("its entities are balance, bank_transaction") !=
