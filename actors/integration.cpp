@@ -7,6 +7,7 @@
 // fetched while the previous commit is outstanding (at most `write_window` pages), which keeps
 // both the network and the disk busy without unbounded mailboxes.
 #include "actors/integration_state.hpp"
+#include "config/config_change.hpp"
 
 namespace ledgersync {
 

@@ -394,40 +394,6 @@ retention_settings retention_of(const json& config) {
   return r;
 }
 
-std::vector<std::string> stream_changes::dropped_cursors() const {
-  auto out = removed;
-  out.insert(out.end(), restarted.begin(), restarted.end());
-  return out;
-}
-
-stream_changes compare_streams(const std::vector<stream_config>& before,
-                               const std::vector<stream_config>& after) {
-  stream_changes out;
-  auto find = [](const std::vector<stream_config>& in, const std::string& name) {
-    auto it = std::find_if(in.begin(), in.end(), [&](auto& s) { return s.name == name; });
-    return it == in.end() ? nullptr : &*it;
-  };
-  for (auto& s : after) {
-    auto* old = find(before, s.name);
-    if (!old)
-      out.added.push_back(s.name);
-    else if (old->path != s.path || old->entity != s.entity || old->id_pointer != s.id_pointer ||
-             old->updated_pointer != s.updated_pointer ||
-             old->incremental_param != s.incremental_param ||
-             old->incremental_header != s.incremental_header)
-      out.restarted.push_back(s.name);
-    else
-      out.kept.push_back(s.name);
-  }
-  for (auto& s : before)
-    if (!find(after, s.name)) out.removed.push_back(s.name);
-  return out;
-}
-
-json to_json(const stream_changes& c) {
-  return json{{"added", c.added}, {"removed", c.removed}, {"restarted", c.restarted}};
-}
-
 bool drop_old_rate_defaults(json& config) {
   if (!config.is_object() || !config.contains("upstream_rate_per_s") ||
       !config.contains("upstream_burst"))

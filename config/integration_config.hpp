@@ -118,24 +118,6 @@ std::string pagination_name(pagination_style p);
 // streams file.
 std::vector<stream_config> default_rest_streams();
 
-// What replacing an integration's streams `before` with `after` (a configure; odata's follow
-// its entity_sets) does to where each stood. `added`: no cursor yet, the first run reads them
-// in full. `removed`: no longer synced; their records stay (readable by --stream), their
-// cursors go, so adding one back reads it in full again. `restarted`: same name, but they read
-// something else now (path, entity, id, modified field or incremental parameter changed): their
-// cursor would not fit, so it goes and the next run reads them in full. `kept`: unchanged in
-// what they read (paging or page size may differ); they go on incrementally from their cursor.
-struct stream_changes {
-  std::vector<std::string> added, removed, restarted, kept;
-  // Whether the list of streams a run walks, or a cursor, changes.
-  bool moves() const { return !added.empty() || !removed.empty() || !restarted.empty(); }
-  // The streams whose cursors are dropped: removed and restarted.
-  std::vector<std::string> dropped_cursors() const;
-};
-stream_changes compare_streams(const std::vector<stream_config>& before,
-                               const std::vector<stream_config>& after);
-nlohmann::json to_json(const stream_changes& c);  // {added, removed, restarted} (names)
-
 // JSON conversion. `from_json` rejects unknown keys and wrong types with a message naming the
 // key, so a typo in a streams file is an error rather than a silently ignored setting.
 nlohmann::json to_json(const stream_config& s);

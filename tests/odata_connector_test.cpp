@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "config/config_change.hpp"
 #include "config/integration_config.hpp"
 #include "connectors/connector.hpp"
 #include "sandbox/vendor_odata.hpp"
