@@ -13,6 +13,7 @@
 
 #include "actors/context.hpp"
 #include "actors/requests.hpp"
+#include "config/config_change.hpp"
 #include "config/integration_config.hpp"
 #include "config/schedule.hpp"
 #include "connectors/registry.hpp"
@@ -149,9 +150,9 @@ json connector_names() {
 reply_promise op_add(self_ptr self, const ops::add_args& args) {
   auto rp = self->make_response_promise<client_reply>();
   std::string err;
-  // A new integration's defaults live here, for every surface: its connector kind's default
-  // streams, base URL and request rate unless the request names its own (config_from_json
-  // defaults the rest).
+  // A new integration's defaults, for every surface: its connector kind's streams and base URL
+  // unless the request names its own (config/config_change.hpp; config_from_json defaults the
+  // rest).
   auto conf = args.config;
   auto kind_name = conf.is_object() && conf.contains("connector") && conf["connector"].is_string()
                        ? conf["connector"].get<std::string>()
@@ -165,16 +166,7 @@ reply_promise op_add(self_ptr self, const ops::add_args& args) {
                                 {"action", {{"op", "connectors"}, {"name", ""}}},
                                 {"connectors", connector_names()}})),
            rp;
-  if (!kind->default_base_url.empty() &&
-      (!conf.contains("base_url") || conf["base_url"] == json("")))
-    conf["base_url"] = kind->default_base_url;
-  if (!conf.contains("streams")) {
-    conf["streams"] = json::array();
-    auto settings = conf.contains("settings") ? conf["settings"] : json::object();
-    for (auto& st : kind->streams_from_settings ? kind->streams_from_settings(settings)
-                                                : kind->default_streams())
-      conf["streams"].push_back(to_json(st));
-  }
+  conf = with_kind_defaults(std::move(conf), *kind);
   auto cfg = config_from_json(conf, err);
   if (!cfg) return rp.deliver(fail(error_kind::invalid_argument, err)), rp;
   if (auto v = validate(*cfg); !v.empty())
@@ -220,39 +212,10 @@ reply_promise op_configure(self_ptr self, const std::string& name,
   auto current = stored_config(*self->state.ctx, name);
   auto& e = self->state.live[name];
   if (!current) return self->state.live.erase(name), rp.deliver(no_integration(name)), rp;
-  auto& changes = args.changes;
-  if (changes.contains("name") && changes["name"] != name)
-    return rp.deliver(fail(error_kind::invalid_argument,
-                           "an integration cannot be renamed; add a new one")),
-           rp;
-  // A new client or authorization server makes the stored sign-in one of another: its refresh
-  // token is dropped (connect again) rather than sent, with the client secret, somewhere new.
-  if (changes.contains("settings") && changes["settings"].is_object() &&
-      current->contains("settings") && (*current)["settings"].is_object()) {
-    auto& now = (*current)["settings"];
-    auto& ch = changes["settings"];
-    bool moved = false;
-    for (auto* key : {"client_id", "auth_base_url"})
-      if (ch.contains(key) && ch[key] != now.value(key, json())) moved = true;
-    if (moved && !ch.contains("refresh_token")) {
-      now.erase("refresh_token");
-      now.erase("grant");
-    }
-  }
-  for (auto& [k, v] : changes.items()) {
-    // The connector's settings change one by one (a JSON merge patch: null removes one), so
-    // setting a tenant id keeps the token beside it.
-    if (k == "settings" && v.is_object() && current->contains("settings") &&
-        (*current)["settings"].is_object())
-      (*current)["settings"].merge_patch(v);
-    else
-      (*current)[k] = v;
-  }
-  std::string err;
-  auto cfg = config_from_json(*current, err);
-  if (!cfg) return rp.deliver(fail(error_kind::invalid_argument, err)), rp;
-  if (auto v = validate(*cfg); !v.empty())
-    return rp.deliver(fail(error_kind::invalid_argument, "invalid settings: " + v)), rp;
+  auto change = change_config(name, std::move(*current), args.changes);
+  if (!change.config) return rp.deliver(fail(error_kind::invalid_argument, change.error)), rp;
+  auto& cfg = change.config;
+  auto body = std::move(change.answer);
   if (!e.hdl) {  // stopped after crashes: new settings get a fresh start
     e.restarts.clear();
     auto doc = self->state.ctx->store->integration_doc(name);
@@ -262,10 +225,10 @@ reply_promise op_configure(self_ptr self, const std::string& name,
   auto text = to_json(*cfg, true).dump();
   self->request(e.hdl, std::chrono::seconds(30), configure_atom::value, text)
       .then(
-          [self, rp, name, run](bool) mutable {
+          [self, rp, name, run, body](bool) mutable {
             if (auto doc = self->state.ctx->store->integration_doc(name))
               schedule_of(self, name, *doc, false);
-            after_save(self, rp, name, run, json{{"configured", name}});
+            after_save(self, rp, name, run, std::move(body));
           },
           [rp](const caf::error& err) mutable {
             rp.deliver(fail(error_kind::unavailable, "could not save: " + caf::to_string(err)));

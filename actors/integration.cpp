@@ -7,6 +7,7 @@
 // fetched while the previous commit is outstanding (at most `write_window` pages), which keeps
 // both the network and the disk busy without unbounded mailboxes.
 #include "actors/integration_state.hpp"
+#include "config/config_change.hpp"
 
 namespace ledgersync {
 
@@ -125,6 +126,13 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
           cfg->settings["refresh_token"] = self->state.cfg.settings["refresh_token"];
         bool was_enabled = self->state.cfg.enabled;
         bool new_tls = !(cfg->tls == self->state.cfg.tls);
+        auto moved = compare_streams(self->state.cfg.streams, cfg->streams);
+        // A run walks the streams by position: one under way stops (what it committed stays)
+        // rather than go on through a list that changed under it.
+        if (moved.moves() && self->state.run && !self->state.run->cancelled) {
+          self->state.run->cancelled = true;
+          fail_run(self, {});
+        }
         apply_config(self, std::move(*cfg));
         // A fetch in flight keeps the old transport alive until it answers.
         if (new_tls) self->state.transport = self->state.ctx->make_transport(self->state.cfg.tls);
@@ -141,6 +149,14 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
         }
         write_batch b;
         b.integration_doc = doc_of(self);
+        // Dropped with the settings, in one transaction: a removed stream's records stay.
+        for (auto& stream : moved.dropped_cursors()) {
+          self->state.cursors.erase(stream);
+          b.cursors[stream] = "";
+          if (self->state.run)
+            for (auto& c : self->state.run->commits)
+              if (c.stream == stream) c.adopt = false;
+        }
         b.log_events.push_back(event(self, "info", "configured", "settings saved").dump());
         write(
             self, std::move(b), [rp](const batch_result&) mutable { rp.deliver(true); },

@@ -350,7 +350,7 @@ void on_page(self_ptr self, const http_response& resp) {
         auto& r = *st.run;
         auto c = std::move(r.commits.front());
         r.commits.pop_front();
-        st.cursors[c.stream] = c.cursor;
+        if (c.adopt) st.cursors[c.stream] = c.cursor;
         for (auto& s : st.cfg.streams)
           if (s.name == c.stream) st.conn->committed(s, c.cursor.state);
         r.inserted += res.inserted;

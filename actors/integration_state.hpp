@@ -29,6 +29,7 @@ struct pending_commit {
   std::string stream;
   stream_cursor cursor;
   bool stream_done = false;
+  bool adopt = true;  // false once a configure dropped the stream's cursor
 };
 
 // The run's counts and outcome live in the plain run_tally; this adds where the run stands.

@@ -142,7 +142,8 @@ typename Inspector::result_type inspect(Inspector& f, http_response& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, record_write& x) {
-  return f(caf::meta::type_name("record_write"), x.stream, x.id, x.updated_at, x.body, x.deleted);
+  return f(caf::meta::type_name("record_write"), x.stream, x.id, x.updated_at, x.body, x.deleted,
+           x.entity);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, set_aside_write& x) {

@@ -5,7 +5,6 @@
 // owns it, by message: the engine names the running integration actors, each tells its status;
 // an integration with no running actor is described from storage.
 #include <algorithm>
-#include <set>
 
 #include "actors/context.hpp"
 #include "actors/requests.hpp"
@@ -180,33 +179,8 @@ client_reply op_show(self_ptr self, const std::string& name) {
 // (answering it at once instead would turn its follower into a busy poll).
 constexpr size_t max_parked = 1000;
 
-// Each stream's canonical entity (invoice, payment, …), from the integration's settings.
-std::map<std::string, std::string> stream_entities(storage& store, const std::string& name) {
-  std::map<std::string, std::string> out;
-  auto doc = json::parse(store.integration_doc(name).value_or("{}"), nullptr, false);
-  if (!doc.is_object()) return out;
-  for (auto& s : doc.value("config", json::object()).value("streams", json::array()))
-    if (s.is_object() && s.contains("entity") && s["entity"].is_string() &&
-        !s["entity"].get<std::string>().empty())
-      out[s.value("name", "")] = s["entity"].get<std::string>();
-  return out;
-}
-
 client_reply feed_reply(self_ptr self, const feed_page& p) {
-  // Each entry names the entity of its stream, when the stream has one: a reader of invoices
-  // follows the feed without knowing each integration's stream names.
-  std::map<std::string, std::map<std::string, std::string>> entities;
-  auto changes = p.changes;
-  for (auto& c : changes) {
-    auto integration = c.value("integration", "");
-    auto it = entities.find(integration);
-    if (it == entities.end())
-      it = entities.emplace(integration, stream_entities(*self->state.ctx->store, integration))
-               .first;
-    if (auto e = it->second.find(c.value("stream", "")); e != it->second.end())
-      c["entity"] = e->second;
-  }
-  return reply(json{{"changes", changes},
+  return reply(json{{"changes", p.changes},
                     {"next_since", p.next_since},
                     {"last_seq", self->state.ctx->store->last_change_seq()}});
 }
@@ -259,34 +233,6 @@ reply_promise op_changes(self_ptr self, const ops::changes_args& args) {
   q.since = page.next_since;
   await_feed(self, rp, q, self->clock().now() + std::chrono::milliseconds(wait_ms));
   return rp;
-}
-
-// `records NAME --id ID [--stream S]`: the record in that stream, or in every stream that has
-// one by that id.
-client_reply read_record(self_ptr self, const std::string& name, const ops::records_args& args) {
-  auto& store = *self->state.ctx->store;
-  auto id = args.id.value_or("");
-  auto& stream = args.stream;
-  std::vector<std::string> streams;
-  if (!stream.empty())
-    streams.push_back(stream);
-  else
-    for (auto& [s, n] : store.record_counts(name)) streams.push_back(s);
-  json out = json::array();
-  bool with_deleted = args.include_deleted;
-  for (auto& s : streams)
-    if (auto r = store.record(name, s, id); r && (!r->deleted || with_deleted)) {
-      json row{{"stream", r->stream},
-               {"id", r->id},
-               {"updated_at", r->updated_at},
-               {"record", json::parse(r->body, nullptr, false)}};
-      if (r->deleted) row["deleted"] = true;
-      out.push_back(std::move(row));
-    }
-  if (out.empty())
-    return fail(error_kind::not_found, "no record '" + id + "' in " + name +
-                                           (stream.empty() ? "" : "'s stream '" + stream + "'"));
-  return reply(json{{"records", std::move(out)}, {"next", nullptr}});
 }
 
 int level_rank(const std::string& level) {
@@ -374,72 +320,11 @@ reply_promise op_wait(self_ptr self, const std::string& name, const ops::wait_ar
   return rp;
 }
 
+// Records by stream, by entity or by id: storage/feed_reader.hpp.
 client_reply op_records(self_ptr self, const std::string& name, const ops::records_args& args) {
-  auto& store = *self->state.ctx->store;
-  if (!args.stream.empty()) {
-    auto& stream = args.stream;
-    // The configured streams, and any a past configuration left records in.
-    std::set<std::string> streams;
-    auto doc = json::parse(store.integration_doc(name).value_or("{}"), nullptr, false);
-    for (auto& s : doc.value("config", json::object()).value("streams", json::array()))
-      if (s.is_object()) streams.insert(s.value("name", ""));
-    for (auto& [s, n] : store.record_counts(name))
-      if (n > 0) streams.insert(s);
-    if (!streams.count(stream)) {
-      std::string list;
-      for (auto& s : streams) list += (list.empty() ? "" : ", ") + s;
-      auto extra = ops::hint_with_action("Show lists its streams.", "show", name);
-      extra["streams"] = streams;
-      return fail(error_kind::not_found,
-                  "no stream '" + stream + "' in " + name + "; its streams are " +
-                      (list.empty() ? "none" : list),
-                  extra);
-    }
-  }
-  if (args.id) return read_record(self, name, args);
-  // One row more than asked for tells whether another page follows, so a reader stops on
-  // `next` being null instead of asking once more for an empty page.
-  std::vector<record_row> rows;
-  if (args.entity.empty()) {
-    rows = store.records(name, args.stream, args.after_stream, args.after_id, args.limit + 1,
-                         args.include_deleted);
-  } else {
-    // The entity's streams in name order, each read from where the last page stopped.
-    std::set<std::string> entities;
-    std::vector<std::string> streams;
-    for (auto& [stream, entity] : stream_entities(store, name)) {
-      entities.insert(entity);
-      if (entity == args.entity) streams.push_back(stream);
-    }
-    if (streams.empty()) {
-      std::string list;
-      for (auto& e : entities) list += (list.empty() ? "" : ", ") + e;
-      return fail(error_kind::not_found, "no stream of " + name + " holds " + args.entity +
-                                             " records; its entities are " +
-                                             (list.empty() ? "none" : list));
-    }
-    for (auto& s : streams) {
-      if (!args.after_stream.empty() && s < args.after_stream) continue;
-      auto after = s == args.after_stream ? args.after_id : std::string();
-      auto more = store.records(name, s, s == args.after_stream ? s : "", after,
-                                args.limit + 1 - rows.size(), args.include_deleted);
-      rows.insert(rows.end(), more.begin(), more.end());
-      if (rows.size() > args.limit) break;
-    }
-  }
-  bool more = rows.size() > args.limit;
-  if (more) rows.pop_back();
-  json out = json::array();
-  for (auto& r : rows) {
-    json row{{"stream", r.stream},
-             {"id", r.id},
-             {"updated_at", r.updated_at},
-             {"record", json::parse(r.body, nullptr, false)}};
-    if (r.deleted) row["deleted"] = true;
-    out.push_back(std::move(row));
-  }
-  json next = more ? json(rows.back().stream + "/" + rows.back().id) : json(nullptr);
-  return reply(json{{"records", std::move(out)}, {"next", std::move(next)}});
+  auto r = read_records(*self->state.ctx->store, name, args);
+  if (!r.not_found.empty()) return fail(error_kind::not_found, r.not_found, std::move(r.body));
+  return reply(std::move(r.body));
 }
 
 // The read operations, chosen by the type of their parsed arguments. Writes are the

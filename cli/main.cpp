@@ -331,6 +331,13 @@ int main(int argc, char** argv) {
     }
     return report(r, co.json_out, [&](const json& b) {
       std::cout << (add->parsed() ? "added " : "saved ") << name << "\n";
+      if (b.contains("streams"))
+        for (auto* what : {"added", "restarted", "removed"})
+          for (auto& s : b["streams"].value(what, json::array()))
+            std::cout << "stream " << s.get<std::string>() << ": " << what
+                      << (std::string(what) == "removed" ? "" : " (its next sync reads it in full)")
+                      << "\n";
+      if (b.contains("streams_note")) std::cout << b["streams_note"].get<std::string>() << "\n";
       if (b.contains("sync")) std::cout << "sync: " << b["sync"].value("message", "") << "\n";
     });
   }

@@ -394,6 +394,19 @@ retention_settings retention_of(const json& config) {
   return r;
 }
 
+bool drop_old_rate_defaults(json& config) {
+  if (!config.is_object() || !config.contains("upstream_rate_per_s") ||
+      !config.contains("upstream_burst"))
+    return false;
+  bool changed = false;
+  for (auto* key : {"upstream_rate_per_s", "upstream_burst"})
+    if (config[key].is_number() && config[key].get<double>() == 20.0) {
+      config.erase(key);
+      changed = true;
+    }
+  return changed;
+}
+
 bool valid_integration_name(const std::string& n) {
   if (n.empty() || n.size() > 64) return false;
   for (char ch : n)

@@ -134,6 +134,13 @@ std::optional<integration_config> config_from_json(const nlohmann::json& j, std:
 // writer reads without decoding the whole config.
 retention_settings retention_of(const nlohmann::json& config);
 
+// Configs stored before per-kind default rates always carried upstream_rate_per_s and
+// upstream_burst (20 and 20 unless set), which now would override the kind's default (xero's
+// 60 a minute). Drops from a stored `config` each of the two that holds exactly that old
+// written default, when both are present (newer code writes them only when set, so a lone
+// one is the user's). True when it changed `config`. Idempotent; storage runs it once at open.
+bool drop_old_rate_defaults(nlohmann::json& config);
+
 // Everything a save must refuse: bad name, URL, connector, schedule, streams, limits.
 // Returns an empty string when valid.
 std::string validate(const integration_config& c);

@@ -229,6 +229,7 @@ class bank_statement_connector final : public connector {
       record_write w;
       w.stream = stream;
       w.id = rec.id;
+      w.entity = rec.entity;
       w.updated_at = std::move(updated);
       w.body = model::to_json_text(rec);
       out.records.push_back(std::move(w));
@@ -320,8 +321,10 @@ connector_kind bank_statement_connector_kind() {
   format.default_value = "auto";
   format.help = "the files' format: auto (XML is camt.053, anything else MT940), camt053 or mt940";
   k.settings = {folder, file, format};
-  k.streams = {{"statements", "bank_transaction",
-                "statement entries (bank_transaction) and balances (balance)"}};
+  k.streams = {{"statements",
+                "bank_transaction",
+                "statement entries (bank_transaction) and balances (balance)",
+                {"balance"}}};
   k.default_streams = bank_statement_streams;
   k.make = [](const integration_config& c) -> std::unique_ptr<connector> {
     return std::make_unique<bank_statement_connector>(c);

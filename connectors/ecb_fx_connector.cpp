@@ -121,6 +121,7 @@ class ecb_fx_connector final : public connector {
       record_write w;
       w.stream = s.name;
       w.id = rec.id;
+      w.entity = rec.entity;
       w.updated_at = std::move(updated);
       w.body = model::to_json_text(rec);
       out.records.push_back(std::move(w));

@@ -263,6 +263,7 @@ class odata_connector final : public connector {
         record_write w;
         w.stream = s.name;
         w.id = m.record.id;
+        w.entity = m.record.entity;
         w.updated_at = modified;
         w.deleted = m.record.deleted;
         if (!w.deleted) w.body = model::to_json_text(m.record);

@@ -312,6 +312,7 @@ class quickbooks_connector final : public connector {
         record_write w;
         w.stream = s.name;
         w.id = m.record.id;
+        w.entity = m.record.entity;
         w.deleted = m.record.deleted;
         if (auto v = item.at_pointer("/MetaData/LastUpdatedTime"); !v.error())
           w.updated_at = scalar_text(v.value_unsafe());

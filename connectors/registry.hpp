@@ -49,6 +49,9 @@ struct stream_spec {
   std::string name;
   std::string entity;  // the canonical entity its records are (customer, invoice, …)
   std::string description;
+  // Entities its records may be besides `entity` (a statement's balances beside its entries):
+  // a reader by entity then checks each record's own.
+  std::vector<std::string> other_entities = {};
 };
 
 // How a kind signs in with OAuth 2.0 (connectors/oauth.hpp). The vendor's own endpoints are the

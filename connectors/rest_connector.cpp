@@ -212,6 +212,7 @@ class rest_connector final : public connector {
       record_write w;
       w.stream = s.name;
       w.id = std::move(id);
+      w.entity = s.entity;  // the stream's: its bodies are the upstream's own
       w.updated_at = std::move(updated);
       if (!s.deleted_pointer.empty())
         if (auto v = rec.at_pointer(s.deleted_pointer); !v.error()) {

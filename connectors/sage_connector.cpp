@@ -195,6 +195,7 @@ class sage_connector final : public connector {
       record_write w;
       w.stream = s.name;
       w.id = m.record.id;
+      w.entity = m.record.entity;
       w.deleted = m.record.deleted;
       if (auto v = item[st.deletions ? "deleted_at" : "updated_at"]; !v.error())
         w.updated_at = scalar_text(v.value_unsafe());

@@ -159,6 +159,7 @@ class stripe_connector final : public connector {
       record_write w;
       w.stream = s.name;
       w.id = m.record.id;
+      w.entity = m.record.entity;
       w.updated_at = model::datetime_from_unix(created);
       w.deleted = m.record.deleted;
       if (!w.deleted) w.body = model::to_json_text(m.record);

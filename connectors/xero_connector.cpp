@@ -227,6 +227,7 @@ class xero_connector final : public connector {
       record_write w;
       w.stream = s.name;
       w.id = m.record.id;
+      w.entity = m.record.entity;
       w.updated_at = updated;
       w.deleted = m.record.deleted;
       if (!w.deleted) w.body = model::to_json_text(m.record);

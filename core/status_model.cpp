@@ -113,10 +113,13 @@ std::string status_word(const status_inputs& in) {
   if (!in.facts.crash.empty()) return "error";
   auto& e = in.facts.last_error;
   if (in.facts.last_outcome == "failed" && category_disconnects(e.category)) return "disconnected";
-  if (in.facts.last_outcome == "failed") return "error";
+  if (in.facts.last_outcome == "failed" && !e.ok()) return "error";
   // Set-aside records keep it in Error until each is imported or dismissed, whatever later
   // runs did: a run that merely did not see them again proves nothing.
   if (in.facts.set_aside > 0) return "error";
+  // A failure whose error is gone was answered by new settings or a new sign-in (which clear
+  // it): the next run gives the verdict; "error" with no error to show would say nothing.
+  if (in.facts.last_outcome == "failed") return "pending";
   if (in.facts.last_outcome.empty() || in.facts.last_success_ms == 0) return "pending";
   return "active";
 }
@@ -125,7 +128,9 @@ std::string health_word(const status_inputs& in) {
   auto word = status_word(in);
   if (word == "disabled") return "off";
   if (word == "disconnected" || !in.facts.crash.empty()) return "failure";
-  if (word == "pending") return is_stale(in) ? "warning" : "unknown";
+  // Pending after earlier successes (signed in again): what it synced then is still there.
+  if (word == "pending")
+    return is_stale(in) ? "warning" : in.facts.last_success_ms ? "healthy" : "unknown";
   if (word == "active" && !is_stale(in)) return "healthy";
   return "warning";
 }

@@ -84,7 +84,8 @@ nlohmann::json log_event(int64_t at_ms, const char* level, const std::string& ev
 // An error event: the above plus the error's category and the hint that says what to do.
 nlohmann::json log_error_event(int64_t at_ms, const error_info& e, const std::string& event);
 
-// "pending" (no run has ended yet) | "active" | "error" | "disconnected" | "disabled"
+// "pending" (no run has ended yet, or none since new settings or a sign-in answered a
+// failure) | "active" | "error" | "disconnected" | "disabled"
 std::string status_word(const status_inputs& in);
 // "healthy" | "warning" | "failure", "unknown" while pending, "off" when disabled.
 std::string health_word(const status_inputs& in);

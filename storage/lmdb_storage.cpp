@@ -15,6 +15,12 @@
 // -> u64 hold how many sync-log events and runs an integration has, kept in the transaction that
 // adds or deletes them, so "keep the newest N" needs no scan. A database from before them is
 // counted once at open ("history.counted" marks it done).
+//
+// Format of the stored documents: meta "format" -> u64, the migrations done at open, in order.
+// 0 (absent): written before per-kind default rates, each config carrying the old written
+// default rate (upstream_rate_per_s 20, upstream_burst 20); 1: those dropped
+// (drop_old_rate_defaults), so the connector kind's rate applies. Each step runs once, in the
+// opening transaction; a value written after it is the user's and stays.
 #include <lmdb.h>
 
 #include <cerrno>
@@ -24,6 +30,7 @@
 #include <nlohmann/json.hpp>
 #include <shared_mutex>
 
+#include "config/integration_config.hpp"
 #include "core/status_model.hpp"
 #include "core/time_util.hpp"
 #include "storage/storage.hpp"
@@ -56,6 +63,22 @@ void append_json_string(std::string& out, std::string_view s) {
     }
   }
   out += '"';
+}
+
+// The entity of a stored canonical record (model/entities.hpp writes its keys in order:
+// {"deleted":…,"entity":"…",…}), read off its first bytes: a tombstone's change entry carries
+// it without parsing the body. "" for a body of another shape (a rest stream's upstream record).
+std::string canonical_entity(std::string_view body) {
+  for (std::string_view head : {R"({"deleted":false,"entity":")", R"({"deleted":true,"entity":")"})
+    if (body.substr(0, head.size()) == head) {
+      auto rest = body.substr(head.size());
+      auto end = rest.find('"');
+      if (end == std::string_view::npos || end > 64) return "";
+      auto name = rest.substr(0, end);
+      if (name.find('\\') != std::string_view::npos) return "";
+      return std::string(name);
+    }
+  return "";
 }
 
 std::string be64(uint64_t v) {
@@ -150,6 +173,10 @@ class lmdb_storage final : public storage {
                                {&meta_, "meta"}})
         check(mdb_dbi_open(t.txn, name, MDB_CREATE, dbi), "mdb_dbi_open");
       if (get_u64(t.txn, "history.counted") == 0) count_history(t.txn);
+      if (get_u64(t.txn, "format") < 1) {
+        drop_rate_defaults(t.txn);
+        put_u64(t.txn, "format", 1);
+      }
       check(mdb_txn_commit(t.txn), "mdb_txn_commit");
       t.txn = nullptr;
     } catch (const lmdb_error& e) {
@@ -364,7 +391,7 @@ class lmdb_storage final : public storage {
     MDB_val v = val(value);
     check(mdb_put(txn, records_, &k, &v, 0), "put tombstone");
     record_write rw{stream, row.id, std::string(updated_at.empty() ? row.updated_at : updated_at),
-                    "", true};
+                    "", true, canonical_entity(row.body)};
     append_change(txn, b, rw, "delete", ++seq_changes);
     return true;
   }
@@ -581,7 +608,7 @@ class lmdb_storage final : public storage {
                       row.body, true);
         MDB_val nv = val(value);
         check(mdb_cursor_put(c.c, &k, &nv, MDB_CURRENT), "put tombstone");
-        record_write rw{stream, row.id, row.updated_at, "", true};
+        record_write rw{stream, row.id, row.updated_at, "", true, canonical_entity(row.body)};
         append_change(txn, b, rw, "delete", ++seq_changes);
         ++res.deleted;
         --count_delta[stream];
@@ -629,7 +656,12 @@ class lmdb_storage final : public storage {
     append_json_string(v, r.id);
     v += ",\"op\":\"";
     v += op;
-    v += "\",\"updated_at\":";
+    v += '"';
+    if (!r.entity.empty()) {
+      v += ",\"entity\":";
+      append_json_string(v, r.entity);
+    }
+    v += ",\"updated_at\":";
     append_json_string(v, r.updated_at);
     v += ",\"at_ms\":";
     v += std::to_string(b.at_ms);
@@ -650,7 +682,8 @@ class lmdb_storage final : public storage {
         int rc = mdb_cursor_get(c.c, &k, &v, MDB_SET_RANGE);
         if (rc != MDB_SUCCESS || view(k).substr(0, prefix.size()) != prefix) break;
         auto row = decode_record(b.integration, view(k), view(v));
-        record_write rw{row.stream, row.id, row.updated_at, "", true};
+        record_write rw{row.stream, row.id, row.updated_at, "", true,
+                        canonical_entity(row.body)};
         append_change(txn, b, rw, "delete", ++seq_changes);
         check(mdb_cursor_del(c.c, 0), "delete record");
       }
@@ -727,6 +760,26 @@ class lmdb_storage final : public storage {
     }
     if (deleted) put_u64(txn, count_key, count);
     return deleted;
+  }
+
+  // Format 0 -> 1 (see the top of this file).
+  void drop_rate_defaults(MDB_txn* txn) {
+    std::vector<std::pair<std::string, std::string>> changed;
+    {
+      cursor_guard c;
+      check(mdb_cursor_open(txn, integrations_, &c.c), "cursor");
+      MDB_val k, v;
+      for (int rc = mdb_cursor_get(c.c, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+           rc = mdb_cursor_get(c.c, &k, &v, MDB_NEXT)) {
+        auto doc = nlohmann::json::parse(view(v), nullptr, false);
+        if (doc.is_object() && doc.contains("config") && drop_old_rate_defaults(doc["config"]))
+          changed.emplace_back(std::string(view(k)), doc.dump());
+      }
+    }
+    for (auto& [name, doc] : changed) {
+      MDB_val k = val(name), v = val(doc);
+      check(mdb_put(txn, integrations_, &k, &v, 0), "put integration");
+    }
   }
 
   // Counts every integration's events and runs: once, for a database from before the counts.

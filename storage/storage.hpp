@@ -23,6 +23,9 @@ struct record_write {
   std::string updated_at;
   std::string body;  // the raw upstream record, as received (minified JSON)
   bool deleted = false;
+  // The record's canonical entity (a statement's balance beside its entries), as the connector
+  // knows it: the change feed carries it without reading the body again. "" = the stream's.
+  std::string entity = {};
 };
 
 // A record that failed validation, kept (raw) until a later run imports it or an admin dismisses
@@ -78,7 +81,7 @@ struct record_row {
 struct change_row {
   uint64_t seq = 0;
   // JSON: seq, integration, stream, id, op, updated_at, at_ms (epoch ms, compact on disk;
-  // readers show it as ISO 8601 `at`, see feed_reader.hpp)
+  // readers show it as ISO 8601 `at`, see feed_reader.hpp), entity (when known at write)
   std::string doc;
 };
 

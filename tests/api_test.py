@@ -278,6 +278,19 @@ try:
                                      call("GET", "/api/v1/integrations/acme/config", viewer)[2]["config"]),
           (200, False))
 
+    # New streams: the answer says what moved (checked against the spec like every answer).
+    streams = call("GET", "/api/v1/integrations/acme/config", viewer)[2]["config"]["streams"]
+    status, _, doc = call("PATCH", "/api/v1/integrations/acme", admin, {"streams": streams[:-1]})
+    gone = streams[-1]["name"]
+    check("streams removed on PATCH: the answer names them",
+          (status, doc.get("streams"), "--stream " + gone in doc.get("streams_note", "")),
+          (200, {"added": [], "removed": [gone], "restarted": []}, True))
+    status, _, doc = call("PATCH", "/api/v1/integrations/acme", admin, {"streams": streams})
+    check("...and added back", (status, doc.get("streams"), "streams_note" in doc),
+          (200, {"added": [gone], "removed": [], "restarted": []}, False))
+    status, _, doc = call("PATCH", "/api/v1/integrations/acme", admin, {"schedule": "manual"})
+    check("no stream moved: no streams in the answer", (status, doc), (200, {"configured": "acme"}))
+
     # Bad requests: each gets the one error shape and a status that says what was wrong.
     bad = [("GET", "/api/v1/integrations/nope", viewer, None, None, {}, 404),
            ("GET", "/api/v1/nothing-here", viewer, None, None, {}, 404),

@@ -217,6 +217,82 @@ try {
   });
   await closeDialogs(page);
 
+  // Connect…: the sandbox's authorization server plays the vendor. What the page receives is
+  // kept, to show the refresh token (the sandbox's start "rt_") never reaches it.
+  const received = [];
+  page.on('response', async (r) => {
+    if (!r.url().startsWith(base)) return;
+    try { received.push(await r.text()); } catch { /* a redirect or an aborted body */ }
+  });
+  const refreshToken = /rt_[A-Za-z0-9_-]{8,}/;
+  const connectCrm = async () => {
+    await tile(page, 'crm').locator('[data-action="configure"]').click();
+    await page.locator('#configure[open]').waitFor({ timeout: WAIT });
+    await page.locator('#cfg-connect').waitFor({ state: 'visible', timeout: WAIT });
+    await page.locator('#cfg-connect').click();
+  };
+
+  await check('Connect…: a sign-in the vendor refuses (access_denied) shows its message', async () => {
+    // Not signed in, a sync finds no grant: Disconnected.
+    await tile(page, 'crm').locator('[data-action="sync"]').click();
+    await tile(page, 'crm').locator('[data-testid="badge"]', { hasText: 'Disconnected' })
+      .waitFor({ timeout: WAIT });
+    // The vendor's answer when the user declines: back to the redirect URI with the error.
+    await page.route(/\/oauth\/authorize\?/, async (route) => {
+      const asked = new URL(route.request().url());
+      const back = new URL(asked.searchParams.get('redirect_uri'));
+      back.searchParams.set('error', 'access_denied');
+      back.searchParams.set('error_description', 'The user declined access');
+      back.searchParams.set('state', asked.searchParams.get('state'));
+      await route.fulfill({ status: 302, headers: { location: back.href } });
+    });
+    try {
+      await connectCrm();
+      await page.locator('#toast', { hasText: 'Sign-in to crm failed: The user declined access' })
+        .waitFor({ timeout: WAIT });
+    } finally {
+      await page.unroute(/\/oauth\/authorize\?/);
+    }
+    expect(!page.url().includes('error='), `the URL is cleaned (${page.url()})`);
+    expect(/Disconnected/.test(await tile(page, 'crm').locator('[data-testid="badge"]').innerText()),
+      'still Disconnected');
+  });
+  await closeDialogs(page);
+
+  await check('Connect…: the vendor sends the browser back, the page finishes the sign-in', async () => {
+    await connectCrm();
+    await page.locator('#toast', { hasText: 'crm is connected.' }).waitFor({ timeout: WAIT });
+    expect(!/[?&](code|state)=/.test(page.url()), `the code leaves the URL (${page.url()})`);
+    // Signed in and not yet synced since: waiting for its first sync, no error to show.
+    await tile(page, 'crm').locator('[data-testid="badge"]', { hasText: 'Pending' })
+      .waitFor({ timeout: WAIT });
+    const text = await tile(page, 'crm').innerText();
+    expect(/Not yet synced/.test(text), `health says not yet synced (${text})`);
+    expect(!/Error|Disconnected|Warning/.test(text), `no error, nor a warning (${text})`);
+    expect(await tile(page, 'crm').locator('.problem').count() === 0, 'no problem shown');
+    await shot(page, 'desktop-connected');
+    await tile(page, 'crm').locator('[data-action="sync"]').click();
+    // The sync succeeds with the new grant: a last successful sync (its two invalid payments
+    // set aside make it Error, not Disconnected).
+    await page.waitForFunction(() => {
+      const dd = document.querySelector('li.tile[data-name="crm"] dd');
+      return dd && !/never/.test(dd.textContent);
+    }, null, { timeout: 60000 });
+    await tile(page, 'crm').locator('[data-testid="badge"]', { hasText: /Active|Error/ })
+      .waitFor({ timeout: WAIT });
+    expect(!/Disconnected/.test(await tile(page, 'crm').innerText()), 'no longer Disconnected');
+    await tile(page, 'crm').locator('[data-action="configure"]').click();
+    await page.locator('#configure[open]').waitFor({ timeout: WAIT });
+    await page.waitForFunction(() => document.querySelector('#cfg-base-url').value !== '');
+    const html = await page.content();
+    expect(!refreshToken.test(html), 'the refresh token is not in the page');
+    const leaked = received.filter((t) => refreshToken.test(t));
+    expect(received.length > 0 && leaked.length === 0,
+      `no answer the page received carries it (${leaked.length} of ${received.length} do)`);
+    await page.locator('#cfg-cancel').click();
+  });
+  await closeDialogs(page);
+
   const phone = await browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true });
   const small = await phone.newPage();
   await check('the page fits a phone (375 px): no sideways scrolling', async () => {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Integrations page in real headless Chromium: a sandbox upstream and a real service with
-# its HTTP API, four integrations made with the CLI, an admin and a viewer token, then
+# its HTTP API, five integrations made with the CLI (one signing in with OAuth), an admin and a viewer token, then
 # tests/browser.mjs (playwright-core driving Debian's chromium; both from scripts/setup).
 # Screenshots go to $LEDGERSYNC_ARTEFACTS (default build/artefacts/).
 set -euo pipefail
@@ -41,6 +41,11 @@ url="http://127.0.0.1:$sb_port"
   --manual-burst 1 --manual-refill 300 >/dev/null
 "$bin" add payroll --base-url "$url" --api-key-file "$work/key" --schedule "weekly mon 06:00 UTC" >/dev/null
 "$bin" add bank-feed --base-url "$url" --api-key-file "$work/bad-key" --schedule manual >/dev/null
+# crm signs in with OAuth at the sandbox's authorization server (Configure's Connect…); not
+# signed in yet, and not synced, so that it is not yet Disconnected.
+"$bin" add crm --base-url "$url" --schedule manual --option oauth=true \
+  --option client_id=xero-sandbox --option client_secret=xero-sandbox-secret \
+  --option auth_base_url="$url" >/dev/null
 # arrears: synced, two records set aside (Error); bank-feed: the key refused (Disconnected).
 "$bin" sync arrears --wait >/dev/null || true
 "$bin" sync payroll --wait >/dev/null || true

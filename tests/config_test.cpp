@@ -186,3 +186,31 @@ TEST_CASE("totals from a header and the watermark's format survive JSON and are 
   CHECK_FALSE(parse(R"([{"name":"a","path":"/a","total_header":5}])"));
   CHECK(err.find("'total_header' has the wrong type") != std::string::npos);
 }
+
+TEST_CASE("a config stored before per-kind rates loses the old written default rate, once") {
+  // The old code's document: both keys always, 20 and 20 unless the user set them.
+  auto old = to_json(valid(), false);
+  old["upstream_rate_per_s"] = 20.0;
+  old["upstream_burst"] = 20;
+  CHECK(drop_old_rate_defaults(old));
+  CHECK_FALSE(old.contains("upstream_rate_per_s"));
+  CHECK_FALSE(old.contains("upstream_burst"));
+  std::string err;
+  auto back = config_from_json(old, err);
+  REQUIRE(back);
+  CHECK_FALSE(back->upstream_rate_per_s);    // the kind's default rate applies
+  CHECK_FALSE(drop_old_rate_defaults(old));  // idempotent
+  // A rate the user set in the old code stays; its burst beside it was the old default.
+  auto own = to_json(valid(), false);
+  own["upstream_rate_per_s"] = 5.0;
+  own["upstream_burst"] = 20;
+  CHECK(drop_old_rate_defaults(own));
+  CHECK(own["upstream_rate_per_s"] == 5.0);
+  CHECK_FALSE(own.contains("upstream_burst"));
+  // The newer code writes only what is set: a lone 20 is the user's.
+  auto c = valid();
+  c.upstream_rate_per_s = 20;
+  auto lone = to_json(c, false);
+  CHECK_FALSE(drop_old_rate_defaults(lone));
+  CHECK(lone["upstream_rate_per_s"] == 20.0);
+}

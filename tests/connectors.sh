@@ -269,6 +269,43 @@ ctl "/_sandbox/mutate?stream=odata/Customers&count=3"
 "$bin" sync erp --wait --json >"$work/sync2.json"
 check "odata: the next sync fetches only the changes" \
   "$(json_eval "(d['inserted'], d['updated'], d['unchanged'])" <"$work/sync2.json")" "(0, 3, 0)"
+# Editing entity_sets changes the streams: a new set is read in full, the kept one goes on
+# incrementally from its cursor, a removed one stops and its records stay.
+cat >"$work/sets2.json" <<'JSON'
+[{"name": "Customers", "entity": "customer", "modified_field": "Modified", "id_field": "No",
+  "field_map": {"fields": {"name": "Name", "email": "Email", "currency": "CurrencyCode"},
+                "deleted": "IsDeleted"}},
+ {"name": "Invoices", "entity": "invoice", "modified_field": "Modified", "id_field": "No",
+  "field_map": {"deleted": "IsDeleted", "fields": {"customer_id": "/Customer/No", "number": "No",
+    "currency": "CurrencyCode", "total": "AmountIncludingVAT", "amount_due": "RemainingAmount",
+    "issue_date": "DocumentDate", "due_date": "DueDate", "status": "Status"}}}]
+JSON
+"$bin" configure erp --option entity_sets=@"$work/sets2.json" >"$work/cfg.out" 2>&1
+check "configure adds the Invoices set" $? 0
+check "...and says its next sync reads it in full" \
+  "$(grep -c '^stream Invoices: added (its next sync reads it in full)' "$work/cfg.out")" 1
+check "the streams are the sets" \
+  "$("$bin" show erp --json | json_eval "[s['name'] for s in d['config']['streams']]")" \
+  "['Customers', 'Invoices']"
+ctl "/_sandbox/mutate?stream=odata/Customers&count=2"
+"$bin" sync erp --wait --json >"$work/sync3.json"
+check "odata: every invoice, and only the changed customers" \
+  "$(json_eval "(d['status'], d['inserted'], d['updated'])" <"$work/sync3.json")" "('ok', 50, 2)"
+check "...the invoices stored as invoices" \
+  "$("$bin" records erp --entity invoice --limit 100 --json | grep -c '"entity":"invoice"')" 50
+"$bin" configure erp --option 'entity_sets=[{"name":"Invoices","entity":"invoice","modified_field":"Modified","id_field":"No","field_map":{"deleted":"IsDeleted","fields":{"customer_id":"/Customer/No","number":"No","currency":"CurrencyCode","total":"AmountIncludingVAT","amount_due":"RemainingAmount","issue_date":"DocumentDate","due_date":"DueDate","status":"Status"}}}]' \
+  >"$work/cfg.out" 2>&1
+check "configure removes the Customers set" $? 0
+check "...and says its records are kept" \
+  "$(grep -c 'no longer synced: Customers; their records are kept' "$work/cfg.out")" 1
+ctl "/_sandbox/mutate?stream=odata/Customers&count=2"
+ctl "/_sandbox/mutate?stream=odata/Invoices&count=4"
+"$bin" sync erp --wait --json >"$work/sync4.json"
+check "odata: only the kept set's changes, incrementally" \
+  "$(json_eval "(d['status'], d['inserted'], d['updated'], d['fetched'])" <"$work/sync4.json")" \
+  "('ok', 0, 4, 4)"
+check "the removed set's records stay readable" \
+  "$("$bin" records erp --stream Customers --limit 100 --json | grep -c '"entity":"customer"')" 50
 
 check "connectors lists bank_statement" \
   "$("$bin" connectors | grep -c '^bank_statement  *Bank statements (camt.053, MT940)')" 1
@@ -298,6 +335,13 @@ check "6 entries and 4 balances stored" "$(python3 -c "
 import collections, json, sys
 print(sorted(collections.Counter(json.loads(l)['record']['entity'] for l in open(sys.argv[1])).items()))
 " "$work/records.json")" "[('balance', 4), ('bank_transaction', 6)]"
+# By entity: balances share the statements' stream with the entries, each record says which.
+check "records --entity balance finds the balances" \
+  "$("$bin" records bank --entity balance --json | grep -c '"entity":"balance"')" 4
+check "...and only them" "$("$bin" records bank --entity balance --json | wc -l)" 4
+check "records --entity bank_transaction finds only the entries" \
+  "$("$bin" records bank --entity bank_transaction --json | grep -c '"entity":"bank_transaction"')" 6
+check "...and only them" "$("$bin" records bank --entity bank_transaction --json | wc -l)" 6
 ctl "/_sandbox/statements?format=camt053&n=1"
 "$bin" sync bank --wait --json >"$work/sync2.json"
 check "the same statement again changes nothing" \

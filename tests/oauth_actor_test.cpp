@@ -175,7 +175,13 @@ TEST_CASE(
   CHECK(doc.find(refresh) == std::string::npos);             // sealed
   CHECK_FALSE(stored_config(w).contains("api_key_sealed"));  // the access token: not at all
   CHECK_FALSE(stored_config(w).contains("api_key"));
-  CHECK(w.status("crm")["last_error"].is_null());  // signing in is the fix
+  // Signing in is the fix: connected, waiting for its first sync (not an Error with nothing
+  // to say, nor still Disconnected).
+  s = w.status("crm");
+  CHECK(s["last_error"].is_null());
+  CHECK(s["status"] == "pending");
+  CHECK(s["health"] == "unknown");
+  CHECK(s["last_sync"].is_null());
 
   CHECK(w.call("sync", "crm").first == 0);
   w.settle();
@@ -323,9 +329,13 @@ TEST_CASE(
   CHECK(count(up->log, "page:", from) == 0);
   CHECK(count(up->log, "token:", from) == 1);  // refused is final: not retried
 
-  // Connecting again is the fix.
+  // Connecting again is the fix: waiting for the next sync, what it synced before still there.
   connect_with_pkce(w, *up);
-  CHECK(w.status("crm")["last_error"].is_null());
+  s = w.status("crm");
+  CHECK(s["last_error"].is_null());
+  CHECK(s["status"] == "pending");
+  CHECK(s["health"] == "healthy");
+  CHECK_FALSE(s["last_sync"].is_null());
   CHECK(w.call("sync", "crm").first == 0);
   w.settle();
   CHECK(w.status("crm")["status"] == "active");

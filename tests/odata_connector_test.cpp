@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "config/config_change.hpp"
 #include "config/integration_config.hpp"
 #include "connectors/connector.hpp"
 #include "sandbox/vendor_odata.hpp"
@@ -85,6 +86,44 @@ TEST_CASE("odata is registered; its streams are the configured entity sets", "[o
   CHECK(cfg.streams[0].name == "Customers");
   CHECK(cfg.streams[0].entity == "customer");
   CHECK(validate(cfg) == "");
+}
+
+TEST_CASE("odata's streams follow a change of entity_sets: new read in full, kept keep on",
+          "[odata]") {
+  auto* k = find_connector_kind("odata");
+  // Sets of another name read the same shape of entity here.
+  auto invoices = customers_set(), payments = customers_set();
+  invoices["name"] = "Invoices";
+  payments["name"] = "Payments";
+  payments["entity"] = "gl_account";
+  payments["field_map"] = {{"fields", {{"name", "Name"}, {"class", "Class"}}}};
+  auto before = k->streams_from_settings(
+      {{"entity_sets", json::array({customers_set(), invoices})}, {"max_page_size", 2}});
+  // Customers stays as it was (a new field map and page size read the same set), Invoices
+  // goes, Payments comes.
+  auto customers = customers_set();
+  customers["field_map"]["fields"]["name"] = "DisplayName";
+  auto after = k->streams_from_settings(
+      {{"entity_sets", json::array({customers, payments})}, {"max_page_size", 50}});
+  REQUIRE(after.size() == 2);
+  CHECK(after[1].name == "Payments");
+  CHECK(after[1].entity == "gl_account");
+  auto moved = compare_streams(before, after);
+  CHECK(moved.kept == std::vector<std::string>{"Customers"});
+  CHECK(moved.added == std::vector<std::string>{"Payments"});
+  CHECK(moved.removed == std::vector<std::string>{"Invoices"});
+  CHECK(moved.restarted.empty());
+  CHECK(moved.dropped_cursors() == std::vector<std::string>{"Invoices"});
+  CHECK(moved.moves());
+  // Another modified field: the stored watermark belongs to the old one, so it restarts.
+  customers["modified_field"] = "LastChanged";
+  auto other = k->streams_from_settings({{"entity_sets", json::array({customers, payments})}});
+  auto again = compare_streams(after, other);
+  CHECK(again.restarted == std::vector<std::string>{"Customers"});
+  CHECK(again.kept == std::vector<std::string>{"Payments"});
+  CHECK(again.dropped_cursors() == std::vector<std::string>{"Customers"});
+  CHECK_FALSE(compare_streams(other, other).moves());
+  CHECK(to_json(again)["restarted"] == json::array({"Customers"}));
 }
 
 TEST_CASE("odata pages by nextLink to the end, with count as the total", "[odata]") {

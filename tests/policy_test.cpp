@@ -147,6 +147,19 @@ TEST_CASE("status model: words, health and staleness") {
   CHECK(status_word(in) == "disconnected");
   CHECK(status_json(in)["last_error"]["hint"].get<std::string>().find("check the API base URL") !=
         std::string::npos);
+  // New settings or a new sign-in clear the error the failure left: pending the next run's
+  // verdict, not an Error with no error to show.
+  in.facts.last_error = {};
+  in.stale_after_ms = 0;  // a manual schedule: never stale
+  CHECK(status_word(in) == "pending");
+  CHECK(status_json(in)["last_error"].is_null());
+  in.facts.last_success_ms = in.now_ms - 1000;  // synced before: its data is fresh
+  CHECK(health_word(in) == "healthy");
+  in.facts.last_success_ms = 0;  // never synced
+  CHECK(health_word(in) == "unknown");
+  in.facts.set_aside = 2;  // set-aside records still keep it in Error
+  CHECK(status_word(in) == "error");
+  in.facts.set_aside = 0;
   in.enabled = false;
   CHECK(status_word(in) == "disabled");
   CHECK(health_word(in) == "off");  // disabled is not a warning

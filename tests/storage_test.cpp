@@ -378,6 +378,45 @@ TEST_CASE("the feed reads on from a sequence, one integration or all, with recor
   CHECK(with.changes[1]["record"].is_null());  // deleted since
 }
 
+TEST_CASE("each feed entry carries its record's entity: as written, from a tombstone's body, or "
+          "its stream's") {
+  temp_dir d;
+  std::string err;
+  auto s = open_lmdb_storage(d.path, err);
+  REQUIRE(s);
+  // A statements stream holds entries and balances; the stored config names its entity.
+  write_batch cfg;
+  cfg.integration = "bank";
+  cfg.integration_doc = R"({"config":{"streams":[{"name":"statements",)"
+                        R"("entity":"bank_transaction"},{"name":"raw"}]}})";
+  batch_result r;
+  REQUIRE(s->apply(cfg, r).ok());
+  write_batch b;
+  b.integration = "bank";
+  b.records.push_back({"statements", "e1", "", R"({"deleted":false,"entity":"bank_transaction"})",
+                       false, "bank_transaction"});
+  b.records.push_back(
+      {"statements", "b1", "", R"({"deleted":false,"entity":"balance","fields":{}})", false,
+       "balance"});
+  b.records.push_back({"statements", "old", "", R"({"v":1})", false});  // written before entities
+  b.records.push_back({"raw", "x", "", R"({"v":1})", false});
+  REQUIRE(s->apply(b, r).ok());
+  write_batch del;  // the connector names no entity for these deletes: the stored bodies do
+  del.integration = "bank";
+  del.records.push_back({"statements", "b1", "", "", true});
+  del.records.push_back({"statements", "old", "", "", true});
+  REQUIRE(s->apply(del, r).ok());
+  auto feed = read_feed(*s, {});
+  REQUIRE(feed.changes.size() == 6);
+  CHECK(feed.changes[0]["entity"] == "bank_transaction");
+  CHECK(feed.changes[1]["entity"] == "balance");
+  CHECK(feed.changes[2]["entity"] == "bank_transaction");  // the stream's
+  CHECK_FALSE(feed.changes[3].contains("entity"));        // a stream with none
+  CHECK(feed.changes[4]["op"] == "delete");
+  CHECK(feed.changes[4]["entity"] == "balance");
+  CHECK(feed.changes[5]["entity"] == "bank_transaction");
+}
+
 TEST_CASE("sealed keys open only with the same master key") {
   temp_dir d;
   std::string err;
@@ -390,4 +429,65 @@ TEST_CASE("sealed keys open only with the same master key") {
   CHECK(*again->unseal(sealed) == "sk_live_abcdef");
   CHECK_FALSE(secret_box::with_key("other").unseal(sealed));
   CHECK_FALSE(box->unseal("not base64!"));
+}
+
+TEST_CASE("opening a database from before per-kind rates drops the old written default rate once") {
+  temp_dir d;
+  std::string err;
+  auto doc = [](nlohmann::json config) {
+    return nlohmann::json{{"config", config}, {"status", nlohmann::json::object()}}.dump();
+  };
+  auto put = [&](storage& s, const std::string& name, nlohmann::json config) {
+    write_batch b;
+    b.integration = name;
+    b.integration_doc = doc(config);
+    batch_result r;
+    REQUIRE(s.apply(b, r).ok());
+  };
+  auto config_of = [&](storage& s, const std::string& name) {
+    return nlohmann::json::parse(*s.integration_doc(name))["config"];
+  };
+  {
+    auto s = open_lmdb_storage(d.path, err);
+    REQUIRE(s);
+    // The old code's shape: both always written, 20 and 20 unless set.
+    put(*s, "old", {{"name", "old"}, {"upstream_rate_per_s", 20.0}, {"upstream_burst", 20}});
+    put(*s, "old-own", {{"name", "old-own"}, {"upstream_rate_per_s", 5.0}, {"upstream_burst", 20}});
+    // Newer code writes them only when set: a lone 20 is the user's.
+    put(*s, "new-own", {{"name", "new-own"}, {"upstream_rate_per_s", 20.0}});
+  }
+  // As a database written before the format marker: no "format" in meta.
+  {
+    MDB_env* env = nullptr;
+    REQUIRE(mdb_env_create(&env) == 0);
+    mdb_env_set_maxdbs(env, 16);
+    REQUIRE(mdb_env_open(env, d.path.c_str(), 0, 0600) == 0);
+    MDB_txn* txn = nullptr;
+    REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
+    MDB_dbi meta;
+    REQUIRE(mdb_dbi_open(txn, "meta", 0, &meta) == 0);
+    std::string k = "format";
+    MDB_val key{k.size(), k.data()};
+    CHECK(mdb_del(txn, meta, &key, nullptr) == 0);
+    REQUIRE(mdb_txn_commit(txn) == 0);
+    mdb_env_close(env);
+  }
+  {
+    auto s = open_lmdb_storage(d.path, err);
+    REQUIRE(s);
+    auto old = config_of(*s, "old");
+    CHECK_FALSE(old.contains("upstream_rate_per_s"));
+    CHECK_FALSE(old.contains("upstream_burst"));
+    CHECK(old["name"] == "old");
+    auto own = config_of(*s, "old-own");
+    CHECK(own["upstream_rate_per_s"] == 5.0);
+    CHECK_FALSE(own.contains("upstream_burst"));
+    CHECK(config_of(*s, "new-own")["upstream_rate_per_s"] == 20.0);
+    // After the migration a user's explicit 20 and 20 are theirs.
+    put(*s, "old", {{"name", "old"}, {"upstream_rate_per_s", 20.0}, {"upstream_burst", 20}});
+  }
+  auto s = open_lmdb_storage(d.path, err);
+  REQUIRE(s);
+  CHECK(config_of(*s, "old")["upstream_rate_per_s"] == 20.0);
+  CHECK(config_of(*s, "old")["upstream_burst"] == 20);
 }

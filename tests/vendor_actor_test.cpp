@@ -265,7 +265,121 @@ TEST_CASE("bank_statement through the engine: files move once committed, a bad o
       CHECK(e["message"].get<std::string>().rfind("b.sta moved to rejected/: MT940: ", 0) == 0);
     }
   CHECK(rejected == 1);
+  // By entity: balances share the statements' stream with the entries; each record says which.
+  int entries = 0, balances = 0;
+  auto all = w.call("records", "bank", {{"limit", 100}}).second;
+  for (auto& r : all["records"]) ++(r["record"]["entity"] == "balance" ? balances : entries);
+  REQUIRE(balances > 0);
+  REQUIRE(entries > 0);
+  auto [bc, bal] = w.call("records", "bank", {{"entity", "balance"}, {"limit", 100}});
+  REQUIRE(bc == 0);
+  CHECK(bal["records"].size() == static_cast<size_t>(balances));
+  for (auto& r : bal["records"]) CHECK(r["record"]["entity"] == "balance");
+  auto [tc, tx] = w.call("records", "bank", {{"entity", "bank_transaction"}, {"limit", 100}});
+  REQUIRE(tc == 0);
+  CHECK(tx["records"].size() == static_cast<size_t>(entries));
+  // Paged one at a time, the filter still reads on past the other entity's records.
+  size_t paged = 0;
+  json after = nullptr;
+  for (int i = 0; i < 10; ++i) {
+    json args{{"entity", "balance"}, {"limit", 1}};
+    if (!after.is_null()) args["after"] = after;
+    auto [pc, one] = w.call("records", "bank", args);
+    REQUIRE(pc == 0);
+    paged += one["records"].size();
+    after = one["next"];
+    if (after.is_null()) break;
+  }
+  CHECK(paged == static_cast<size_t>(balances));
+  // The change feed says the same: each entry its record's own entity, not the stream's.
+  auto [fc, feed] =
+      w.call("changes", "", {{"integration", "bank"}, {"limit", 1000}, {"with_records", true}});
+  REQUIRE(fc == 0);
+  int fed_balances = 0;
+  for (auto& c : feed["changes"]) {
+    INFO(c.dump());
+    if (c["op"] != "upsert" || c["record"].is_null()) continue;
+    CHECK(c["entity"] == c["record"]["entity"]);
+    fed_balances += c["entity"] == "balance";
+  }
+  CHECK(fed_balances >= balances);
+  auto [nc, none] = w.call("records", "bank", {{"entity", "invoice"}});
+  CHECK(nc == 4);
+  CHECK(none["error"].get<std::string>().find("its entities are balance, bank_transaction") !=
+        std::string::npos);
   fs::remove_all(dir);
+}
+
+namespace {
+
+std::string odata_collection(const std::string& set, const std::string& modified) {
+  return R"({"@odata.context":"$metadata#)" + set + R"(","value":[{"No":"1","Name":"A",)" +
+         R"("Email":"a@example.com","CurrencyCode":"EUR","Modified":")" + modified + R"("}]})";
+}
+
+json odata_set(const std::string& name) {
+  return {{"name", name},
+          {"entity", "customer"},
+          {"modified_field", "Modified"},
+          {"id_field", "No"},
+          {"field_map", {{"fields", {{"name", "Name"}, {"email", "Email"}}}}}};
+}
+
+}  // namespace
+
+TEST_CASE("configuring odata's entity_sets: a new set reads in full, a kept one incrementally") {
+  world w;
+  w.start();
+  integration_config c;
+  c.name = "erp";
+  c.connector = "odata";
+  c.base_url = "https://erp.example/odata";
+  c.schedule = "manual";
+  c.manual_burst = 10;
+  c.settings = {{"entity_sets", json::array({odata_set("Customers"), odata_set("Vendors")})}};
+  w.transport->scripted.push_back(
+      answer(200, odata_collection("Customers", "2026-11-20T10:00:00Z")));
+  w.transport->scripted.push_back(answer(200, odata_collection("Vendors", "2026-11-20T11:00:00Z")));
+  auto conf = to_json(c, true);
+  conf.erase("streams");  // as the CLI adds it: the streams come from entity_sets
+  auto [code, body] = w.call("add", "", {{"config", conf}, {"run_after_save", true}});
+  INFO(body.dump());
+  REQUIRE(code == 0);
+  w.settle();
+  REQUIRE(w.transport->urls.size() == 2);
+  CHECK(w.lmdb->cursors("erp").count("Vendors") == 1);
+
+  // Customers stays, Vendors goes, Contacts comes.
+  auto sets = json::array({odata_set("Customers"), odata_set("Contacts")});
+  auto [cc, cb] =
+      w.call("configure", "erp", {{"changes", {{"settings", {{"entity_sets", sets}}}}}});
+  INFO(cb.dump());
+  REQUIRE(cc == 0);
+  CHECK(cb["streams"]["added"] == json::array({"Contacts"}));
+  CHECK(cb["streams"]["removed"] == json::array({"Vendors"}));
+  CHECK(cb["streams"]["restarted"].empty());
+  CHECK(cb["streams_note"].get<std::string>().find("their records are kept") != std::string::npos);
+  auto shown = w.call("show", "erp").second["config"]["streams"];
+  REQUIRE(shown.size() == 2);
+  CHECK(shown[1]["name"] == "Contacts");
+  CHECK(w.lmdb->cursors("erp").count("Vendors") == 0);
+  CHECK(w.lmdb->cursors("erp").count("Customers") == 1);
+
+  w.transport->scripted.push_back(
+      answer(200, odata_collection("Customers", "2026-11-21T10:00:00Z")));
+  w.transport->scripted.push_back(
+      answer(200, odata_collection("Contacts", "2026-11-21T11:00:00Z")));
+  REQUIRE(w.call("sync", "erp").first == 0);
+  w.settle();
+  REQUIRE(w.transport->urls.size() == 4);
+  // The kept set from its watermark, the new one in full; the removed one is not asked.
+  CHECK(w.transport->urls[2].find("/Customers?$filter=Modified%20gt%202026-11-20T10:00:00Z") !=
+        std::string::npos);
+  CHECK(w.transport->urls[3].find("/Contacts?") != std::string::npos);
+  CHECK(w.transport->urls[3].find("$filter") == std::string::npos);
+  CHECK(w.status("erp")["status"] == "active");
+  // The removed set's records stay.
+  CHECK(w.lmdb->record_counts("erp")["Vendors"] == 1);
 }
 
 namespace {
