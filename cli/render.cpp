@@ -96,6 +96,13 @@ std::string streams_text(const json& p) {
   return text;
 }
 
+// The page's words for health (web/format.js HEALTH): "unknown" is an integration that has not
+// synced yet, which is how a user should read it.
+std::string health_label(const json& s) {
+  auto health = str(s, "health");
+  return health == "unknown" ? "Not yet synced" : capitalised(health);
+}
+
 }  // namespace
 
 render_env render_env::local() {
@@ -147,8 +154,7 @@ void write_status_table(std::ostream& out, const json& statuses, const render_en
       error = shorten(
           std::string(1, '[').append(str(e, "category")).append("] ") + str(e, "message"), 60);
     }
-    rows.push_back({str(s, "name"), status, capitalised(str(s, "health")),
-                    when(s, "last_sync", env, "never"),
+    rows.push_back({str(s, "name"), status, health_label(s), when(s, "last_sync", env, "never"),
                     // A paused schedule's next slot would not run: say so rather than when.
                     s.contains("paused") && s["paused"].is_string()
                         ? std::string(str(s, "paused").rfind("waiting", 0) == 0 ? "paused: new key"
@@ -190,7 +196,7 @@ std::string hint_text(const json& holder, const std::string& name) {
 
 void write_status_detail(std::ostream& out, const json& s, const render_env& env) {
   out << str(s, "name", "") << ": " << status_label(s) << "\n"
-      << "  health:               " << capitalised(str(s, "health")) << "\n"
+      << "  health:               " << health_label(s) << "\n"
       << "  last successful sync: " << when(s, "last_sync", env, "never") << "\n"
       << "  last attempt:         " << when(s, "last_attempt", env, "never") << "\n"
       << "  schedule:             " << str(s, "schedule");

@@ -14,6 +14,7 @@
 #include "core/status_model.hpp"
 #include "ops/operations.hpp"
 #include "sandbox/sandbox_data.hpp"
+#include "tests/connector_fixtures.hpp"
 #include "tests/faulty_storage.hpp"
 
 namespace ledgersync::testing {
@@ -49,14 +50,6 @@ class dataset_transport final : public http_transport {
  private:
   sandbox::dataset& data_;
 };
-
-inline http_response answer(int status, std::string body, header_list h = {}) {
-  http_response r;
-  r.status = status;
-  r.body = std::move(body);
-  r.headers = std::move(h);
-  return r;
-}
 
 struct world {
   temp_dir dir;

@@ -131,6 +131,10 @@ TEST_CASE("an integration's detail reads as sentences, with local times") {
   CHECK(text.find("(stale)") == std::string::npos);
   CHECK(text.find("(failure)") == std::string::npos);
   CHECK(text.find("  health:               Failure\n") != std::string::npos);
+  s["health"] = "unknown";  // signed in, its first sync still to come: the page's words
+  std::ostringstream pending;
+  write_status_detail(pending, s, env);
+  CHECK(pending.str().find("  health:               Not yet synced\n") != std::string::npos);
   CHECK(text.find("  last attempt:         3m ago, 08:57 today\n") != std::string::npos);
   CHECK(text.find("next run in 16h31m, 01:31 tomorrow") != std::string::npos);
   CHECK(text.find("[auth] the upstream refused the API key (401)") != std::string::npos);
@@ -194,8 +198,8 @@ TEST_CASE("numeric options say what they expected and what they got") {
 }
 
 TEST_CASE("progress shows each stream against its own total, never a run total against one") {
-  json s = {{"name", "big"},       {"status", "active"}, {"health", "healthy"},
-            {"stale", false},      {"running", true},    {"schedule", "manual"},
+  json s = {{"name", "big"},         {"status", "active"},  {"health", "healthy"},
+            {"stale", false},        {"running", true},     {"schedule", "manual"},
             {"last_error", nullptr}, {"next_run", nullptr}, {"last_sync", nullptr}};
   s["progress"] = {{"run_id", 4},
                    {"kind", "manual"},
@@ -204,12 +208,21 @@ TEST_CASE("progress shows each stream against its own total, never a run total a
                    {"total", nullptr},
                    {"percent", nullptr},
                    {"streams",
-                    {{{"name", "invoices"}, {"fetched", 20000}, {"total", 20000}, {"percent", 100},
+                    {{{"name", "invoices"},
+                      {"fetched", 20000},
+                      {"total", 20000},
+                      {"percent", 100},
                       {"done", true}},
-                     {{"name", "payments"}, {"fetched", 10500}, {"total", 20000}, {"percent", 52},
+                     {{"name", "payments"},
+                      {"fetched", 10500},
+                      {"total", 20000},
+                      {"percent", 52},
                       {"done", false}},
-                     {{"name", "customers"}, {"fetched", 0}, {"total", nullptr},
-                      {"percent", nullptr}, {"done", false}}}}};
+                     {{"name", "customers"},
+                      {"fetched", 0},
+                      {"total", nullptr},
+                      {"percent", nullptr},
+                      {"done", false}}}}};
   std::ostringstream out;
   write_status_detail(out, s, render_env{*parse_iso("2026-11-25T10:00:00Z"), nullptr});
   auto text = out.str();
