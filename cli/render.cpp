@@ -103,6 +103,12 @@ std::string health_label(const json& s) {
   return health == "unknown" ? "Not yet synced" : capitalised(health);
 }
 
+// The NEXT RUN column of a paused schedule: what it waits for, in two words.
+std::string paused_label(const std::string& paused) {
+  if (paused.rfind("waiting for a sign-in", 0) == 0) return "paused: sign-in";
+  return paused.rfind("waiting", 0) == 0 ? "paused: new key" : "backing off";
+}
+
 }  // namespace
 
 render_env render_env::local() {
@@ -156,10 +162,8 @@ void write_status_table(std::ostream& out, const json& statuses, const render_en
     }
     rows.push_back({str(s, "name"), status, health_label(s), when(s, "last_sync", env, "never"),
                     // A paused schedule's next slot would not run: say so rather than when.
-                    s.contains("paused") && s["paused"].is_string()
-                        ? std::string(str(s, "paused").rfind("waiting", 0) == 0 ? "paused: new key"
-                                                                                : "backing off")
-                        : next_run(s, env, "-"),
+                    s.contains("paused") && s["paused"].is_string() ? paused_label(str(s, "paused"))
+                                                                    : next_run(s, env, "-"),
                     str(s, "schedule"), error});
   }
   out << format_table(rows);

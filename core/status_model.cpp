@@ -95,9 +95,14 @@ int64_t scheduled_backoff_ms(uint32_t failures) {
 }
 
 std::string scheduled_pause(const status_facts& f, int64_t now_ms) {
-  if (f.awaiting_key)
+  if (f.awaiting_key) {
+    auto fix = f.last_error.settings_to_fix();
+    if (std::find(fix.begin(), fix.end(), "refresh_token") != fix.end())
+      return "waiting for a sign-in: scheduled syncs are paused until the integration is "
+             "connected again, or a sync is started by hand";
     return "waiting for a new API key: scheduled syncs are paused until the key is "
            "reconfigured, a connection test succeeds, or a sync is started by hand";
+  }
   if (now_ms < f.rate_limited_until_ms)
     return "the upstream's rate limit is used up: no scheduled attempt before " +
            format_iso(from_ms(f.rate_limited_until_ms));

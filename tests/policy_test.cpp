@@ -230,6 +230,10 @@ TEST_CASE("refused keys pause scheduled syncs; other failures back off to once a
   in.facts = f;
   in.facts.awaiting_key = true;
   CHECK(status_json(in)["paused"].get<std::string>().find("waiting for a new API key") == 0);
+  // A sign-in the vendor refused is not fixed by a key: the pause says what is.
+  in.facts.last_error = make_error_info(error_category::auth, "refused");
+  in.facts.last_error.fix_settings = {"refresh_token"};
+  CHECK(status_json(in)["paused"].get<std::string>().find("waiting for a sign-in") == 0);
 }
 
 TEST_CASE("progress is per stream; a percentage only when true, never backwards or past 100") {

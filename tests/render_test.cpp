@@ -112,6 +112,16 @@ TEST_CASE("the status table stays aligned whatever a schedule's length, and name
   std::ostringstream due;
   write_status_table(due, json::array({a}), env);
   CHECK(lines(due.str())[1].find("due now, 08:59 today") != std::string::npos);
+
+  // A paused schedule says what it waits for instead of a time that would not run.
+  for (auto [paused, shown] : {std::pair{"waiting for a new API key: ...", "paused: new key"},
+                               {"waiting for a sign-in: ...", "paused: sign-in"},
+                               {"backing off after 2 failed run(s): ...", "backing off"}}) {
+    a["paused"] = paused;
+    std::ostringstream p;
+    write_status_table(p, json::array({a}), env);
+    CHECK(lines(p.str())[1].find(shown) != std::string::npos);
+  }
 }
 
 TEST_CASE("an integration's detail reads as sentences, with local times") {
