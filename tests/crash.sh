@@ -146,10 +146,20 @@ while [ "$landed" -lt "$kills" ]; do
   svc=""
   start_service
   wait_for "the service to finish the resumed run" idle
-  "$bin" show crashy --json >"$work/show.json"
-  "$bin" records crashy --json >"$work/records.json"
-  python3 "$work/idle_checks.py" "$work/show.json" "$work/records.json" "$records" "${run_id:-0}" \
-    >"$work/idle.out"
+  look() {
+    "$bin" show crashy --json >"$work/show.json"
+    "$bin" records crashy --json >"$work/records.json"
+    python3 "$work/idle_checks.py" "$work/show.json" "$work/records.json" "$records" \
+      "${run_id:-0}" >"$work/idle.out"
+  }
+  look
+  # The schedule may start a run between the idle check and the look: that run is running for
+  # real, so wait for it and look again. A run the crash left marked running stays so while the
+  # service is idle, and is still reported.
+  if grep -q '^problem: run .* is still running' "$work/idle.out" && ! idle; then
+    wait_for "the scheduled run to finish" idle
+    look
+  fi
   resumed=""
   if grep -qx 'newest_run resume' "$work/idle.out"; then resumed=", resumed after the restart"; fi
   if [ -z "$run_id" ]; then
