@@ -14,6 +14,17 @@ trap cleanup EXIT
 export LEDGERSYNC_DATA_DIR="$work/data"
 on_wait_timeout() { tail -5 "$work/serve.log"; }
 source "$(dirname "$0")/lib.sh"
+# Starts `ledgersync sandbox` with ARGS on a free port; sets sb_port and sb. The log is emptied
+# here rather than by the background job's own redirect, which may come only after the wait
+# has read the previous section's sandbox line, and so its port.
+start_sandbox() {
+  : >"$work/sandbox.log"
+  "$bin" sandbox --port 0 "$@" >"$work/sandbox.log" 2>&1 &
+  pids+=($!)
+  wait_for "sandbox" grep -qE "http://127.0.0.1:[0-9]+ " "$work/sandbox.log"
+  sb_port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/sandbox.log" | head -1)
+  sb="http://127.0.0.1:$sb_port"
+}
 
 "$bin" serve --data-dir "$work/data" --listen 127.0.0.1:0 >>"$work/serve.log" 2>&1 &
 pids+=($!)
@@ -86,11 +97,7 @@ check "...naming it" "$(grep -c 'settings.stripe_version must be a date YYYY-MM-
 # xero against `ledgersync sandbox`: the token from its OAuth server's client-credentials grant
 # (no sign-in flow), the tenant id from its control API; paging to the end, then an incremental
 # second run that fetches only what changed.
-"$bin" sandbox --port 0 --records 250 --seed 7 >"$work/sandbox.log" 2>&1 &
-pids+=($!)
-wait_for "sandbox" grep -q "http://" "$work/sandbox.log"
-sb_port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/sandbox.log")
-sb="http://127.0.0.1:$sb_port"
+start_sandbox --records 250 --seed 7
 python3 - "$sb" >"$work/xero-token" <<'PY'
 import json, sys, urllib.request, urllib.parse
 form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": "xero-sandbox",
@@ -147,11 +154,7 @@ check "...saying when syncs resume" "$(grep -c 'syncs resume at' "$work/err")" 1
 # sage and quickbooks against `ledgersync sandbox`: an access token from the sandbox's OAuth
 # server (client credentials), paging to the end, then an incremental second run that fetches
 # only what changed and turns deletions into tombstones.
-"$bin" sandbox --port 0 --records 45 --seed 3 >"$work/sandbox.log" 2>&1 &
-pids+=($!)
-wait_for "sandbox" grep -q "http://" "$work/sandbox.log"
-sb_port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/sandbox.log" | head -1)
-sb="http://127.0.0.1:$sb_port"
+start_sandbox --records 45 --seed 3
 token() {  # token CLIENT SECRET: an access token by the client credentials grant
   curl -s -X POST "$sb/oauth/token" -d grant_type=client_credentials -d "client_id=$1" \
     -d "client_secret=$2" | json_eval "d['access_token']"
@@ -237,11 +240,7 @@ check "quickbooks: a Fault inside a 200 is retried, and the run succeeds" \
 # odata and bank_statement against the sandbox: its OData service, and statement files it writes
 # into a drop folder on request.
 mkdir -p "$work/drop"
-"$bin" sandbox --port 0 --records 50 --seed 7 --statements-dir "$work/drop" \
-  >"$work/sandbox.log" 2>&1 &
-pids+=($!)
-wait_for "sandbox" grep -q "http://" "$work/sandbox.log"
-sb_port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/sandbox.log")
+start_sandbox --records 50 --seed 7 --statements-dir "$work/drop"
 ctl() { curl -sf -X POST "http://127.0.0.1:$sb_port$1" >/dev/null; }
 
 cat >"$work/sets.json" <<'JSON'
@@ -379,11 +378,7 @@ check "the demo's quickbooks waits for a sign-in too" \
 # settings.oauth (the vendor kinds sign in the same way). `connect` with PKCE through the
 # loopback redirect (a script plays the browser), a sync that needs a new access token (the
 # sandbox expires them), client credentials, and a revoked grant making it Disconnected.
-"$bin" sandbox --port 0 --records 30 --seed 7 >"$work/sandbox.log" 2>&1 &
-pids+=($!)
-wait_for "sandbox" grep -q "http://" "$work/sandbox.log"
-sb_port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\).*|\1|p' "$work/sandbox.log")
-sb="http://127.0.0.1:$sb_port"
+start_sandbox --records 30 --seed 7
 "$bin" add crm --base-url "$sb" --schedule manual --manual-burst 20 --option oauth=true \
   --option client_id=xero-sandbox --option client_secret=xero-sandbox-secret \
   --option auth_base_url="$sb" >/dev/null 2>"$work/err"
