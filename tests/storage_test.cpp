@@ -28,6 +28,25 @@ write_batch page(const std::string& integ, int from, int to, const std::string& 
   b.cursors["customers"] = "{\"page_token\":\"" + std::to_string(to) + "\"}";
   return b;
 }
+// Makes the database at `path` look as an older version left it: these meta keys, which that
+// version did not write, are deleted with raw LMDB (the storage is closed meanwhile).
+void forget_meta(const std::string& path, const std::vector<std::string>& keys) {
+  MDB_env* env = nullptr;
+  REQUIRE(mdb_env_create(&env) == 0);
+  mdb_env_set_maxdbs(env, 16);
+  REQUIRE(mdb_env_open(env, path.c_str(), 0, 0600) == 0);
+  MDB_txn* txn = nullptr;
+  REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
+  MDB_dbi meta;
+  REQUIRE(mdb_dbi_open(txn, "meta", 0, &meta) == 0);
+  for (auto k : keys) {
+    MDB_val key{k.size(), k.data()};
+    CHECK(mdb_del(txn, meta, &key, nullptr) == 0);
+  }
+  REQUIRE(mdb_txn_commit(txn) == 0);
+  mdb_env_close(env);
+}
+
 }  // namespace
 
 TEST_CASE("a page, its cursor and its change entries commit together; unchanged writes nothing") {
@@ -297,23 +316,8 @@ TEST_CASE("history counts follow removal and reopening; an older database is cou
     CHECK(s->history("a").runs == 1);
   }
   // As a database written before the counts existed: no counts, no marker.
-  {
-    MDB_env* env = nullptr;
-    REQUIRE(mdb_env_create(&env) == 0);
-    mdb_env_set_maxdbs(env, 16);
-    REQUIRE(mdb_env_open(env, d.path.c_str(), 0, 0600) == 0);
-    MDB_txn* txn = nullptr;
-    REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
-    MDB_dbi meta;
-    REQUIRE(mdb_dbi_open(txn, "meta", 0, &meta) == 0);
-    for (std::string k : {std::string("history.counted"), std::string("history.events\0a", 16),
-                          std::string("history.runs\0a", 14)}) {
-      MDB_val key{k.size(), k.data()};
-      CHECK(mdb_del(txn, meta, &key, nullptr) == 0);
-    }
-    REQUIRE(mdb_txn_commit(txn) == 0);
-    mdb_env_close(env);
-  }
+  forget_meta(d.path, {std::string("history.counted"), std::string("history.events\0a", 16),
+                       std::string("history.runs\0a", 14)});
   auto s = open_lmdb_storage(d.path, err);
   REQUIRE(s);
   CHECK(s->history("a").events == 7);
@@ -378,8 +382,9 @@ TEST_CASE("the feed reads on from a sequence, one integration or all, with recor
   CHECK(with.changes[1]["record"].is_null());  // deleted since
 }
 
-TEST_CASE("each feed entry carries its record's entity: as written, from a tombstone's body, or "
-          "its stream's") {
+TEST_CASE(
+    "each feed entry carries its record's entity: as written, from a tombstone's body, or "
+    "its stream's") {
   temp_dir d;
   std::string err;
   auto s = open_lmdb_storage(d.path, err);
@@ -395,9 +400,8 @@ TEST_CASE("each feed entry carries its record's entity: as written, from a tombs
   b.integration = "bank";
   b.records.push_back({"statements", "e1", "", R"({"deleted":false,"entity":"bank_transaction"})",
                        false, "bank_transaction"});
-  b.records.push_back(
-      {"statements", "b1", "", R"({"deleted":false,"entity":"balance","fields":{}})", false,
-       "balance"});
+  b.records.push_back({"statements", "b1", "",
+                       R"({"deleted":false,"entity":"balance","fields":{}})", false, "balance"});
   b.records.push_back({"statements", "old", "", R"({"v":1})", false});  // written before entities
   b.records.push_back({"raw", "x", "", R"({"v":1})", false});
   REQUIRE(s->apply(b, r).ok());
@@ -411,7 +415,7 @@ TEST_CASE("each feed entry carries its record's entity: as written, from a tombs
   CHECK(feed.changes[0]["entity"] == "bank_transaction");
   CHECK(feed.changes[1]["entity"] == "balance");
   CHECK(feed.changes[2]["entity"] == "bank_transaction");  // the stream's
-  CHECK_FALSE(feed.changes[3].contains("entity"));        // a stream with none
+  CHECK_FALSE(feed.changes[3].contains("entity"));         // a stream with none
   CHECK(feed.changes[4]["op"] == "delete");
   CHECK(feed.changes[4]["entity"] == "balance");
   CHECK(feed.changes[5]["entity"] == "bank_transaction");
@@ -457,21 +461,7 @@ TEST_CASE("opening a database from before per-kind rates drops the old written d
     put(*s, "new-own", {{"name", "new-own"}, {"upstream_rate_per_s", 20.0}});
   }
   // As a database written before the format marker: no "format" in meta.
-  {
-    MDB_env* env = nullptr;
-    REQUIRE(mdb_env_create(&env) == 0);
-    mdb_env_set_maxdbs(env, 16);
-    REQUIRE(mdb_env_open(env, d.path.c_str(), 0, 0600) == 0);
-    MDB_txn* txn = nullptr;
-    REQUIRE(mdb_txn_begin(env, nullptr, 0, &txn) == 0);
-    MDB_dbi meta;
-    REQUIRE(mdb_dbi_open(txn, "meta", 0, &meta) == 0);
-    std::string k = "format";
-    MDB_val key{k.size(), k.data()};
-    CHECK(mdb_del(txn, meta, &key, nullptr) == 0);
-    REQUIRE(mdb_txn_commit(txn) == 0);
-    mdb_env_close(env);
-  }
+  forget_meta(d.path, {"format"});
   {
     auto s = open_lmdb_storage(d.path, err);
     REQUIRE(s);
