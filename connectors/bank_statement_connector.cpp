@@ -50,18 +50,7 @@ bool is_camt(std::string_view body) {
 // sender's (an SFTP drop), and "..%2F..%2Fx", "a.sta#x" or a space must name exactly that file
 // in the folder once the HTTP client decodes the URL, not another file or none.
 std::string file_url(const std::string& path) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out = "file://";
-  for (unsigned char ch : path) {
-    if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~' || ch == '/') {
-      out += static_cast<char>(ch);
-    } else {
-      out += '%';
-      out += hex[ch >> 4];
-      out += hex[ch & 15];
-    }
-  }
-  return out;
+  return "file://" + percent_encode(path, "/");
 }
 
 class bank_statement_connector final : public connector {

@@ -73,6 +73,10 @@ int64_t total_from_header(std::string_view value);
 // never skips a change); empty when `iso` is not such a time.
 std::string http_date_of(std::string_view iso);
 
+// Percent-encodes every byte but RFC 3986's unreserved characters and those in `keep`
+// (upper-case hex), so the text arrives byte for byte as the server decodes it.
+std::string percent_encode(std::string_view s, std::string_view keep = {});
+
 // Extracts the URL with rel="next" from an RFC 8288 Link header; empty when none.
 std::string link_next(std::string_view link_header);
 

@@ -138,18 +138,7 @@ model::result<std::vector<entity_set>> read_entity_sets(const json& settings) {
 
 // Query text: everything but unreserved characters and the few an OData URL shows as they are.
 std::string query_escape(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':' || c == '\'') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
+  return percent_encode(s, ":'");
 }
 
 std::string text_of(simdjson::dom::element doc, const char* key) {

@@ -53,18 +53,7 @@ struct qbo_state : json_state<qbo_state> {
 // Percent-encodes everything but RFC 3986's unreserved characters: the query's spaces, quotes,
 // '*', '>' and the time's '+' and ':' all arrive as QuickBooks parses them.
 std::string url_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char ch : s) {
-    if (isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-      out += static_cast<char>(ch);
-    } else {
-      out += '%';
-      out += hex[ch >> 4];
-      out += hex[ch & 15];
-    }
-  }
-  return out;
+  return percent_encode(s);
 }
 
 // Accounts have no mapper in the model: Classification is the canonical class, AccountType the

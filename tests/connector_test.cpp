@@ -200,6 +200,13 @@ TEST_CASE("HTTP statuses map to categories with the vendor's message") {
   CHECK(classify_response(r, "x").transport);
 }
 
+TEST_CASE("percent_encode keeps RFC 3986's unreserved characters and those asked for") {
+  CHECK(percent_encode("aZ09-._~ /:'%") == "aZ09-._~%20%2F%3A%27%25");
+  CHECK(percent_encode("/drop/a b%2F..", "/") == "/drop/a%20b%252F..");
+  CHECK(percent_encode("Modified gt '2024'", ":'") == "Modified%20gt%20'2024'");
+  CHECK(percent_encode("\xC3\xA9") == "%C3%A9");
+}
+
 TEST_CASE("Retry-After: delta-seconds, or an HTTP-date counted from the answer's Date; capped") {
   CHECK(parse_retry_after("120") == 120);
   CHECK(parse_retry_after(" 7 ") == 7);

@@ -34,7 +34,8 @@ class oauth_transport final : public http_transport {
       if (k == "Authorization") auth = v;
     if (req.url.rfind("https://auth.test/", 0) == 0) {
       sandbox::vendor_request vr;
-      sandbox::make_request(req.method, req.url.substr(std::string("https://auth.test").size()), vr);
+      sandbox::make_request(req.method, req.url.substr(std::string("https://auth.test").size()),
+                            vr);
       if (!auth.empty()) vr.headers["authorization"] = auth;
       vr.body = req.body;
       for (auto& [k, v] : sandbox::parse_form(req.body))
@@ -133,6 +134,18 @@ size_t count(const std::vector<std::string>& log, const std::string& prefix, siz
   size_t n = 0;
   for (size_t i = from; i < log.size(); ++i) n += log[i].rfind(prefix, 0) == 0;
   return n;
+}
+
+// A restarted service: `w` (not started yet) holds what the last one stored of crm, `doc`,
+// and talks to the same upstream; the access token died with the old process.
+void restart_with(world& w, const std::shared_ptr<oauth_upstream>& up, const std::string& doc) {
+  use_upstream(w, up);
+  write_batch b;
+  b.integration = "crm";
+  b.integration_doc = doc;
+  batch_result r;
+  REQUIRE(w.lmdb->apply(b, r).ok());
+  w.start();
 }
 
 }  // namespace
@@ -269,13 +282,7 @@ TEST_CASE(
   }
   up->hang_pages = false;
   world w2;
-  use_upstream(w2, up);
-  write_batch b;
-  b.integration = "crm";
-  b.integration_doc = doc;
-  batch_result r;
-  REQUIRE(w2.lmdb->apply(b, r).ok());
-  w2.start();
+  restart_with(w2, up, doc);
   auto from = up->log.size();
   // The access token died with the process: the stored refresh token (single-use, the one
   // before it is spent) is what signs in.
@@ -389,13 +396,7 @@ TEST_CASE(
   }
   // A restart: the access token is gone, the sealed refresh token (Sage's: single-use) is stored.
   world w2;
-  use_upstream(w2, up);
-  write_batch b;
-  b.integration = "crm";
-  b.integration_doc = doc;
-  batch_result r;
-  REQUIRE(w2.lmdb->apply(b, r).ok());
-  w2.start();
+  restart_with(w2, up, doc);
   auto before = stored_refresh_token(w2);
   auto from = up->log.size();
   auto [code, out] = w2.call("test", "crm");
@@ -417,8 +418,9 @@ TEST_CASE(
   add_signed_in_rest(w);
   connect_with_pkce(w, *up);
   REQUIRE(!stored_refresh_token(w).empty());
-  REQUIRE(w.call("configure", "crm", {{"changes", {{"settings", {{"grant", "authorization_code"}}}}}})
-              .first == 0);
+  REQUIRE(
+      w.call("configure", "crm", {{"changes", {{"settings", {{"grant", "authorization_code"}}}}}})
+          .first == 0);
   CHECK(!stored_refresh_token(w).empty());
   REQUIRE(w.call("configure", "crm", {{"changes", {{"settings", {{"client_id", "xero-pkce"}}}}}})
               .first == 0);
