@@ -26,6 +26,7 @@
 namespace ledgersync {
 
 class connector;
+class push_writer;
 struct integration_config;
 struct stream_config;
 
@@ -105,6 +106,9 @@ struct connector_kind {
   std::function<std::vector<stream_config>(const nlohmann::json& settings)> streams_from_settings;
   // `config` outlives the connector.
   std::function<std::unique_ptr<connector>(const integration_config& config)> make;
+  // The writing half (connectors/push.hpp), for the kinds that can push records; `config`
+  // outlives the writer. Unset: the kind only reads.
+  std::function<std::unique_ptr<push_writer>(const integration_config& config)> make_writer;
   // Rules the schema cannot say (a header value without line breaks, two settings that go
   // together); "" when the settings pass. Called only on settings the schema accepted.
   std::function<std::string(const nlohmann::json& settings)> check;

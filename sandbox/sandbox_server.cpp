@@ -50,6 +50,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   std::atomic<uint64_t> requests{0}, faults_served{0};
 
   oauth_server oauth;
+  // Declared before the vendors, which count their writes in it.
+  effect_log effects;
   xero_api xero;
   stripe_api stripe;
   sage_api sage;
@@ -385,6 +387,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
       res.body() = "{\"business_id\":\"" + sage.business_id() + "\"}";
     } else if (path == "/_sandbox/xero/tenant") {
       res.body() = "{\"tenant_id\":\"" + xero.tenant_id() + "\"}";
+    } else if (path == "/_sandbox/effects") {
+      res.body() = effects.to_json();
     } else if (path == "/_sandbox/stats") {
       std::lock_guard lock(mu);
       res.body() = "{\"requests\":" + std::to_string(requests.load()) +

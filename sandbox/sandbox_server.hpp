@@ -43,6 +43,8 @@
 //   POST /_sandbox/xero/fault?kind=day_remaining&count=N  only N of today's calls left
 //   POST /_sandbox/stripe/fault?kind=rate_limit|lock_timeout&count=N   429, no Retry-After
 //   POST /_sandbox/oauth/fail_next_refresh                the next refresh is invalid_grant
+//   GET  /_sandbox/effects                                what pushes did, per vendor, entity and
+//        external reference: {"xero":{"customer":{"C-1":{"creates":1,"updates":0}}}}
 //   GET  /_sandbox/xero/tenant                            {"tenant_id":…}
 //   GET  /_sandbox/sage/business                          {"business_id":…}
 //   POST /_sandbox/quickbooks/fault?kind=throttle|fault_in_200&count=N

@@ -237,4 +237,47 @@ bool read_action(std::string_view name, vendor_collection::action& a) {
   return false;
 }
 
+void effect_log::count(const std::string& vendor, const std::string& entity,
+                       const std::string& ref, effect e) {
+  std::lock_guard lock(mu_);
+  auto& c = counts_[vendor][entity][ref];
+  (e == effect::create ? c.first : c.second) += 1;
+}
+
+std::string effect_log::to_json() const {
+  std::lock_guard lock(mu_);
+  std::string out = "{";
+  for (const auto& [vendor, entities] : counts_) {
+    if (out.size() > 1) out += ',';
+    out += "\"" + json_escape(vendor) + "\":{";
+    bool first_entity = true;
+    for (const auto& [entity, refs] : entities) {
+      if (!first_entity) out += ',';
+      first_entity = false;
+      out += "\"" + json_escape(entity) + "\":{";
+      bool first_ref = true;
+      for (const auto& [ref, c] : refs) {
+        if (!first_ref) out += ',';
+        first_ref = false;
+        out += "\"" + json_escape(ref) + "\":{\"creates\":" + std::to_string(c.first) +
+               ",\"updates\":" + std::to_string(c.second) + "}";
+      }
+      out += "}";
+    }
+    out += "}";
+  }
+  return out + "}";
+}
+
+size_t effect_log::creates(const std::string& vendor, const std::string& entity,
+                           const std::string& ref) const {
+  std::lock_guard lock(mu_);
+  auto v = counts_.find(vendor);
+  if (v == counts_.end()) return 0;
+  auto e = v->second.find(entity);
+  if (e == v->second.end()) return 0;
+  auto r = e->second.find(ref);
+  return r == e->second.end() ? 0 : r->second.first;
+}
+
 }  // namespace ledgersync::sandbox

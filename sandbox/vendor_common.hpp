@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -109,6 +110,29 @@ class vendor_collection {
  private:
   size_t next_ = 0;
   int64_t clock_ms_ = 0;
+};
+
+// What the vendors' write endpoints did, for the tests that prove each push had one effect:
+// per vendor, entity and external reference (the application's key as the vendor stores it:
+// Xero ContactNumber, Stripe metadata[external_id], …), how many records were created and how
+// many times one was changed. A request replayed under an idempotency key counts nothing.
+// Shared by every vendor of one server; thread-safe.
+class effect_log {
+ public:
+  enum class effect { create, update };
+  void count(const std::string& vendor, const std::string& entity, const std::string& ref,
+             effect e);
+  // {"xero":{"customer":{"C-1":{"creates":1,"updates":0}}}, …}
+  std::string to_json() const;
+  // Creates of one reference (tests).
+  size_t creates(const std::string& vendor, const std::string& entity,
+                 const std::string& ref) const;
+
+ private:
+  mutable std::mutex mu_;
+  // vendor -> entity -> ref -> (creates, updates)
+  std::map<std::string, std::map<std::string, std::map<std::string, std::pair<size_t, size_t>>>>
+      counts_;
 };
 
 // "mutate" | "invalid" | "repair" | "remove" -> action; false for anything else.
