@@ -106,6 +106,9 @@ class push_writer {
   // "" when the vendor takes `op` on `entity`, else why not, in words for the user ("Xero
   // payments cannot be changed once made; push a new payment instead").
   virtual std::string refuses(const std::string& entity, push_op op) const = 0;
+  // What the vendor's own rules refuse in `item` before it is accepted, each as
+  // "fields.NAME: why" ("fields.name: Xero takes at most 255 characters"); none: accepted.
+  virtual std::vector<std::string> check(const push_item& item) const = 0;
   // The vendor's version in a stored (synced) record's body, "" when it has none: the base an
   // update is checked against when the application gives none.
   virtual std::string version_of(const std::string& entity, std::string_view stored_body) const = 0;
