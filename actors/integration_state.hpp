@@ -13,6 +13,7 @@
 #include "config/schedule.hpp"
 #include "connectors/connector.hpp"
 #include "connectors/paging_guard.hpp"
+#include "connectors/push.hpp"
 #include "connectors/registry.hpp"
 #include "core/metrics.hpp"
 #include "core/retry_policy.hpp"
@@ -49,6 +50,13 @@ struct active_run : run_tally {
   // OAuth: a page answered 401 and a fresh access token was fetched for it; a second 401 is
   // the upstream's verdict.
   bool reauthorized = false;
+  // Write-back (actors/integration_push.cpp): a run drains the outbox before its streams and
+  // again before it ends; a push run (sync_kind::push) only drains it.
+  bool pushing = false;
+  bool streams_started = false;
+  uint64_t push_seq = 0;              // the item being pushed, 0 = none
+  std::optional<push_step> push_at;   // its next request
+  int push_writes = 0;                // its writes on their way to the store
 };
 
 struct integration_state {
@@ -110,6 +118,16 @@ struct integration_state {
   // `test`'s token requests (an OAuth integration without a current access token gets one
   // first, as a run would), by request id, with who waits for the test's answer.
   std::map<uint64_t, caf::typed_response_promise<std::string>> probe_tokens;
+  // Write-back: the writing half of the connector (null: the kind only reads), the outbox's
+  // open items (pending, sending) in the order they are sent, and the store's counts.
+  std::unique_ptr<push_writer> writer;
+  std::map<uint64_t, push_item> outbox;
+  std::map<std::string, uint64_t> push_counts;
+  // Pushes are accepted one request at a time: each reads the store's newest item of its
+  // external ids, which must include the previous request's.
+  std::deque<std::pair<std::string, caf::typed_response_promise<std::string>>> push_queue;
+  bool push_accepting = false;
+  bool push_retry_armed = false;  // a push run is due after a wait
   // Skipped scheduled fires are logged once per reason, not once a minute.
   std::string last_skip_reason;
   static inline const char* name = "integration";
@@ -140,6 +158,27 @@ void on_page_error(self_ptr self, const error_info& e);
 void maybe_finish(self_ptr self);
 void close_interrupted(self_ptr self);
 sync_reply start_run(self_ptr self, const sync_request& req);
+void arm_retry(self_ptr self, milliseconds delay, std::string text);
+// Waits as the upstream's quota, our pacing, the sign-in and the app's shared budget require;
+// false when a wait was armed (the call comes again from fetch_page).
+bool may_call(self_ptr self);
+void start_stream(self_ptr self);
+
+// ---- write-back (actors/integration_push.cpp) ----------------------------------------------
+// The `push` operation (ops::push_args as JSON): items checked, made durable, a run to send them.
+caf::typed_response_promise<std::string> accept_push(self_ptr self, std::string args);
+// The open items from the store, at start-up.
+void load_outbox(self_ptr self);
+// Whether the outbox has an item a run can send now.
+bool has_push_work(self_ptr self);
+// Sends the next item (the run's push phase); the phase ends when none is left.
+void next_push(self_ptr self);
+// The current item's request, once may_call allowed it.
+void send_push(self_ptr self);
+void on_push_answer(self_ptr self, const http_response& resp);
+void on_push_error(self_ptr self, const error_info& e);
+// After a run: open items that remain get a push run later (a wait, then sync_kind::push).
+void arm_push_retry(self_ptr self);
 
 // ---- OAuth sign-in (actors/integration_oauth.cpp) ----------------------------------------------
 // The run needs a (fresh) access token before its next request.

@@ -43,10 +43,12 @@ using feed_batch_atom = caf::atom_constant<caf::atom("feedbatch")>;
 using source_atom = caf::atom_constant<caf::atom("source")>;
 using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
 using connect_atom = caf::atom_constant<caf::atom("connect")>;
+using push_atom = caf::atom_constant<caf::atom("push")>;
 
 // ---- message types ---------------------------------------------------------------------------
 
-enum class sync_kind : uint8_t { manual, scheduled, after_save, resume };
+// push: a run that only sends the outbox's items (accepted pushes, or ones a failure held).
+enum class sync_kind : uint8_t { manual, scheduled, after_save, resume, push };
 inline const char* sync_kind_name(sync_kind k) {
   switch (k) {
     case sync_kind::manual:
@@ -57,6 +59,8 @@ inline const char* sync_kind_name(sync_kind k) {
       return "after_save";
     case sync_kind::resume:
       return "resume";
+    case sync_kind::push:
+      return "push";
   }
   return "manual";
 }
@@ -153,12 +157,16 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, write_batch& x) {
   return f(caf::meta::type_name("write_batch"), x.integration, x.at_ms, x.records, x.cursors,
            x.log_events, x.run_id, x.run_patch, x.integration_doc, x.remove_integration,
-           x.set_aside, x.dismiss, x.actor, x.seen_pass, x.sweep);
+           x.set_aside, x.dismiss, x.actor, x.seen_pass, x.sweep, x.outbox);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, outbox_write& x) {
+  return f(caf::meta::type_name("outbox_write"), x.seq, x.entity, x.external_id, x.status, x.doc);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batch_result& x) {
   return f(caf::meta::type_name("batch_result"), x.inserted, x.updated, x.unchanged, x.deleted,
-           x.set_aside_cleared, x.set_aside_dismissed, x.set_aside_total);
+           x.set_aside_cleared, x.set_aside_dismissed, x.set_aside_total, x.outbox_seqs);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, sync_request& x) {
@@ -226,6 +234,11 @@ using integration_actor = caf::typed_actor<
     // An admin (`by`) accepts set-aside record (stream, id) as unfixable; JSON
     // {dismissed, set_aside} or {error} when no such entry is counted.
     caf::replies_to<dismiss_atom, std::string, std::string, std::string>::with<std::string>,
+    // Push records (ops::push_args as JSON): the items checked by the canonical model and the
+    // vendor's rules, then committed to the outbox, then a run sends them. JSON {accepted,
+    // unchanged, items:[{seq, external_id, status, revision}], run_id, held?} or {error,
+    // problems:[…]} when anything is refused (then nothing is accepted).
+    caf::replies_to<push_atom, std::string>::with<std::string>,
     // Answered when run `run_id` is over and its end is durable, or after `timeout_ms`,
     // whichever comes first: JSON {done, status} (status as status_json, with the progress
     // while the run goes on). A run that is not active (over, or unknown) is done at once.

@@ -40,13 +40,15 @@ const char* push_status_name(push_status s) {
       return "failed";
     case push_status::conflict:
       return "conflict";
+    case push_status::superseded:
+      return "superseded";
   }
   return "pending";
 }
 
 std::optional<push_status> push_status_from(std::string_view s) {
   for (auto st : {push_status::pending, push_status::sending, push_status::succeeded,
-                  push_status::failed, push_status::conflict})
+                  push_status::failed, push_status::conflict, push_status::superseded})
     if (s == push_status_name(st)) return st;
   return std::nullopt;
 }

@@ -29,13 +29,14 @@ enum class push_op : uint8_t { create, update, upsert };
 const char* push_op_name(push_op op);
 std::optional<push_op> push_op_from(std::string_view s);
 
-// pending: accepted, not sent. sending: a write may have reached the vendor. The last three
-// are final until the application pushes the external_id again (or `push --retry`).
-enum class push_status : uint8_t { pending, sending, succeeded, failed, conflict };
+// pending: accepted, not sent. sending: a write may have reached the vendor. succeeded, failed
+// and conflict are final; a failed or conflicting item that a new push of its external_id (or
+// `push --retry`) replaced is superseded, so it no longer counts as refused.
+enum class push_status : uint8_t { pending, sending, succeeded, failed, conflict, superseded };
 const char* push_status_name(push_status s);
 std::optional<push_status> push_status_from(std::string_view s);
 inline bool is_final(push_status s) {
-  return s == push_status::succeeded || s == push_status::failed || s == push_status::conflict;
+  return s != push_status::pending && s != push_status::sending;
 }
 
 // One thing the vendor refused, by our field name where the writer can tell which.

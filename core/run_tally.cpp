@@ -58,7 +58,7 @@ json run_tally::streams_json() const {
 std::string run_tally::outcome() const {
   if (cancelled) return "cancelled";
   if (!error.ok()) return "failed";
-  if (invalid > 0) return "error";
+  if (invalid > 0 || push_failed > 0) return "error";
   return "ok";
 }
 
@@ -66,7 +66,10 @@ std::string run_tally::summary() const {
   return "run " + std::to_string(id) + " " + outcome() + ": " + std::to_string(fetched) +
          " fetched, " + std::to_string(inserted) + " new, " + std::to_string(updated) +
          " updated, " + std::to_string(unchanged) + " unchanged, " + std::to_string(deleted) +
-         " deleted, " + std::to_string(invalid) + " set aside";
+         " deleted, " + std::to_string(invalid) + " set aside" +
+         (pushed || push_failed ? ", " + std::to_string(pushed) + " pushed, " +
+                                      std::to_string(push_failed) + " push(es) refused"
+                                : std::string());
 }
 
 json run_tally::progress_record() const {
@@ -87,6 +90,10 @@ json run_tally::progress_record() const {
                 : json(total.get<uint64_t>() + s["total"].get<uint64_t>());
   j["total"] = total;
   if (resumes) j["resumes"] = resumes;
+  if (pushed || push_failed) {
+    j["pushed"] = pushed;
+    j["push_failed"] = push_failed;
+  }
   return j;
 }
 
@@ -110,6 +117,10 @@ json run_tally::final_event(int64_t now_ms) const {
   ev["run_id"] = id;
   ev["counts"] = {{"fetched", fetched},     {"inserted", inserted}, {"updated", updated},
                   {"unchanged", unchanged}, {"deleted", deleted},   {"invalid", invalid}};
+  if (pushed || push_failed) {
+    ev["counts"]["pushed"] = pushed;
+    ev["counts"]["push_failed"] = push_failed;
+  }
   return ev;
 }
 
@@ -119,7 +130,8 @@ void run_tally::settle(status_facts& f, int64_t now_ms) const {
   f.last_outcome = word;
   f.last_run_id = id;
   // A run that set records aside still synced everything else: it counts as a success.
-  if (word == "ok" || word == "error") f.last_success_ms = now_ms;
+  // A push run reads nothing: the data is no fresher for it.
+  if ((word == "ok" || word == "error") && kind != "push") f.last_success_ms = now_ms;
   if (word == "ok") f.last_error = {};
   // Set-aside records speak through the set-aside count, which outlives this run.
   if (word == "error") f.last_error = {};

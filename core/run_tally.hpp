@@ -25,11 +25,13 @@ struct stream_tally {
 struct run_tally {
   uint64_t id = 0;
   uint64_t resumes = 0;  // the interrupted run this one continues, 0 = none
-  std::string kind;      // manual | scheduled | after_save | resume
+  std::string kind;      // manual | scheduled | after_save | resume | push
   bool full = false;
   int64_t started_ms = 0;
   uint64_t fetched = 0, invalid = 0, pages = 0, total = 0;
   uint64_t inserted = 0, updated = 0, unchanged = 0, deleted = 0;
+  // Write-back: items the vendor took, and items it refused (failed or conflict).
+  uint64_t pushed = 0, push_failed = 0;
   error_info error;  // set: the run ends with this failure
   bool cancelled = false;
   std::vector<stream_tally> streams;  // one per configured stream, in run order

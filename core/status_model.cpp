@@ -24,6 +24,8 @@ json status_facts::to_json() const {
               {"crash", crash},
               {"active_run_id", active_run_id},
               {"set_aside", set_aside},
+              {"push_failed", push_failed},
+              {"push_open", push_open},
               {"awaiting_key", awaiting_key},
               {"consecutive_failures", consecutive_failures},
               {"rate_limited_until_ms", rate_limited_until_ms}};
@@ -41,6 +43,8 @@ status_facts status_facts::from_json(const json& j) {
   f.crash = j.value("crash", "");
   f.active_run_id = j.value("active_run_id", uint64_t{0});
   f.set_aside = j.value("set_aside", uint64_t{0});
+  f.push_failed = j.value("push_failed", uint64_t{0});
+  f.push_open = j.value("push_open", uint64_t{0});
   f.awaiting_key = j.value("awaiting_key", false);
   f.consecutive_failures = j.value("consecutive_failures", uint32_t{0});
   f.rate_limited_until_ms = j.value("rate_limited_until_ms", int64_t{0});
@@ -62,6 +66,17 @@ error_info set_aside_error(uint64_t count, const std::string& name) {
                          std::to_string(count) + (count == 1 ? " record" : " records") +
                              " set aside (validation); the set-aside list of " + name +
                              " names the fields they lack");
+}
+
+error_info push_failed_error(uint64_t count, const std::string& name) {
+  auto e = make_error_info(error_category::validation,
+                           std::to_string(count) + (count == 1 ? " pushed record" : " pushed records") +
+                               " refused by the vendor (failed or conflict); `ledgersync pushes " +
+                               name + " --status failed` names the fields to correct");
+  e.specific_hint =
+      "correct each item and push it again with the same external_id (or `ledgersync push " +
+      name + " --retry ID` once the vendor's side is fixed)";
+  return e;
 }
 
 json error_json(const error_info& e) {
@@ -122,6 +137,8 @@ std::string status_word(const status_inputs& in) {
   // Set-aside records keep it in Error until each is imported or dismissed, whatever later
   // runs did: a run that merely did not see them again proves nothing.
   if (in.facts.set_aside > 0) return "error";
+  // Pushes the vendor refused count the same way: each waits for a corrected push.
+  if (in.facts.push_failed > 0) return "error";
   // A failure whose error is gone was answered by new settings or a new sign-in (which clear
   // it): the next run gives the verdict; "error" with no error to show would say nothing.
   if (in.facts.last_outcome == "failed") return "pending";
@@ -197,10 +214,14 @@ json status_json(const status_inputs& in) {
   } else if (in.facts.set_aside > 0) {
     j["last_error"] = error_json(set_aside_error(in.facts.set_aside, in.name));
     j["last_error"]["action"] = {{"op", "set_aside"}, {"name", in.name}};
+  } else if (in.facts.push_failed > 0) {
+    j["last_error"] = error_json(push_failed_error(in.facts.push_failed, in.name));
+    j["last_error"]["action"] = {{"op", "pushes"}, {"name", in.name}};
   } else {
     j["last_error"] = nullptr;
   }
   j["set_aside"] = in.facts.set_aside;
+  j["pushes"] = {{"failed", in.facts.push_failed}, {"open", in.facts.push_open}};
   auto pause = in.enabled && in.scheduled ? scheduled_pause(in.facts, in.now_ms) : "";
   j["paused"] = pause.empty() ? json(nullptr) : json(pause);
   return j;

@@ -25,6 +25,9 @@ struct status_facts {
   std::string crash;           // set by the engine when restarts were exhausted
   uint64_t active_run_id = 0;  // the run under way; still set at start-up = a crash ended it
   uint64_t set_aside = 0;      // records set aside and not yet imported (nor dismissed)
+  // Pushed records the vendor refused (failed or conflict) and not pushed again since; and
+  // those still to send (pending, sending). The outbox's counts, kept here for the status.
+  uint64_t push_failed = 0, push_open = 0;
   // Refused credentials pause scheduled syncs until the settings change, `test` succeeds or a
   // sync is started by hand: calling again with the same key only fails again.
   bool awaiting_key = false;
@@ -74,6 +77,7 @@ struct status_inputs {
 
 // What the status says while records are set aside: "3 records set aside (validation)…".
 error_info set_aside_error(uint64_t count, const std::string& name);
+error_info push_failed_error(uint64_t count, const std::string& name);
 
 // How every surface shows an error: {"category", "message", "hint"}.
 nlohmann::json error_json(const error_info& e);

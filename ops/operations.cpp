@@ -53,6 +53,12 @@ class reader {
       out = static_cast<T>(n);
     }
   }
+  void array(const char* key, json& out) {
+    if (auto* v = take(key)) {
+      if (!v->is_array()) return problem(key, "an array");
+      out = *v;
+    }
+  }
   void object(const char* key, json& out, bool required) {
     if (required && !args_.contains(key) && !err_) return problem(key, "an object", true);
     if (auto* v = take(key)) {
@@ -267,6 +273,47 @@ std::variant<op_args, op_error> parse_connect(const json& a) {
   return op_args{std::move(x)};
 }
 
+std::variant<op_args, op_error> parse_push(const json& a) {
+  reader r("push", a);
+  push_args x;
+  r.text("entity", x.entity);
+  r.text("ndjson", x.ndjson);
+  r.whole("retry", x.retry, 1, std::numeric_limits<int64_t>::max());
+  r.text("by", x.by);
+  r.array("items", x.items);
+  if (auto e = r.done()) return *e;
+  int sources = !x.ndjson.empty() + !x.items.is_null() + (x.retry != 0);
+  if (sources != 1)
+    return op_error{error_kind::invalid_argument,
+                    "push: give exactly one of items, ndjson or retry", "items"};
+  if (x.retry == 0 && x.entity != "customer" && x.entity != "invoice" && x.entity != "payment")
+    return op_error{error_kind::invalid_argument,
+                    "push: entity must be customer, invoice or payment", "entity"};
+  if (x.ndjson.size() > (size_t{16} << 20))
+    return op_error{error_kind::invalid_argument, "push: at most 16 MiB of items at once",
+                    "ndjson"};
+  return op_args{std::move(x)};
+}
+
+std::variant<op_args, op_error> parse_pushes(const json& a) {
+  reader r("pushes", a);
+  pushes_args x;
+  r.text("status", x.status);
+  r.text("entity", x.entity);
+  r.text("external_id", x.external_id);
+  r.whole("after", x.after, 0, std::numeric_limits<int64_t>::max());
+  r.whole("limit", x.limit, 1, 1000);
+  if (auto e = r.done()) return *e;
+  static const char* statuses[] = {"",       "pending",  "sending",
+                                   "succeeded", "failed", "conflict", "superseded"};
+  if (std::find(std::begin(statuses), std::end(statuses), x.status) == std::end(statuses))
+    return op_error{error_kind::invalid_argument,
+                    "pushes: status must be pending, sending, succeeded, failed, conflict or "
+                    "superseded",
+                    "status"};
+  return op_args{std::move(x)};
+}
+
 using k = error_kind;
 
 }  // namespace
@@ -321,6 +368,8 @@ const std::vector<op_spec>& operations() {
        n::required,
        {k::not_found, k::conflict, k::upstream_failed},
        parse_connect},
+      {"push", r::admin, to::supervisor, n::required, {k::not_found, k::conflict}, parse_push},
+      {"pushes", r::viewer, to::queries, n::required, {k::not_found}, parse_pushes},
   };
   return table;
 }

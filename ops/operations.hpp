@@ -107,11 +107,29 @@ struct connect_args {
   std::string step;  // begin, finish, client_credentials
   std::string redirect_uri, code, state;
 };
+// Push records to the vendor (connectors/push.hpp): `entity` and its items, as NDJSON text (the
+// CLI's file) or a JSON array (the HTTP API); or `retry` one failed or conflicting item as it
+// was. Accepted items are durable in the outbox before the reply.
+struct push_args {
+  std::string entity;                     // customer, invoice, payment
+  std::string ndjson;                     // one item per line
+  nlohmann::json items = nullptr;         // or: an array of items
+  uint64_t retry = 0;                     // or: the item to send again
+  std::string by;                         // who pushes (recorded on each item)
+};
+// The outbox of one integration: items in order, filtered.
+struct pushes_args {
+  std::string status;       // pending, sending, succeeded, failed, conflict ("" = all)
+  std::string entity;       // "" = all
+  std::string external_id;  // one record's items
+  uint64_t after = 0;       // paging: items after this seq
+  uint64_t limit = 100;     // 1..1000
+};
 using op_args =
     std::variant<ping_args, list_args, status_args, show_args, add_args, configure_args,
                  enable_args, disable_args, remove_args, test_args, sync_args, logs_args,
                  records_args, run_args, wait_args, set_aside_args, dismiss_args, changes_args,
-                 connectors_args, connect_args>;
+                 connectors_args, connect_args, push_args, pushes_args>;
 
 // A refusal as every surface reports it. `field` names the argument at fault, if one is.
 struct op_error {

@@ -33,6 +33,8 @@
 #include "config/integration_config.hpp"
 #include "core/status_model.hpp"
 #include "core/time_util.hpp"
+#include "storage/lmdb_outbox.hpp"
+#include "storage/lmdb_support.hpp"
 #include "storage/storage.hpp"
 
 namespace ledgersync {
@@ -44,6 +46,8 @@ uint64_t content_hash(const std::string& body) {
 }
 
 namespace {
+
+using namespace lmdb_detail;
 
 // Appends `s` as a JSON string literal. Upstream ids are arbitrary text, so everything JSON
 // forbids raw (quotes, backslashes, control characters) is escaped.
@@ -79,59 +83,6 @@ std::string canonical_entity(std::string_view body) {
       return std::string(name);
     }
   return "";
-}
-
-std::string be64(uint64_t v) {
-  std::string s(8, '\0');
-  for (int i = 7; i >= 0; --i, v >>= 8) s[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
-  return s;
-}
-uint64_t from_be64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
-
-std::string join(std::initializer_list<std::string_view> parts) {
-  std::string k;
-  bool first = true;
-  for (auto p : parts) {
-    if (!first) k.push_back('\0');
-    k.append(p);
-    first = false;
-  }
-  return k;
-}
-
-MDB_val val(std::string_view s) {
-  return MDB_val{s.size(), const_cast<char*>(s.data())};
-}
-std::string_view view(const MDB_val& v) {
-  return {static_cast<const char*>(v.mv_data), v.mv_size};
-}
-
-struct txn_guard {
-  MDB_txn* txn = nullptr;
-  ~txn_guard() {
-    if (txn) mdb_txn_abort(txn);
-  }
-};
-struct cursor_guard {
-  MDB_cursor* c = nullptr;
-  ~cursor_guard() {
-    if (c) mdb_cursor_close(c);
-  }
-};
-
-class lmdb_error : public std::runtime_error {
- public:
-  lmdb_error(int rc, const std::string& what)
-      : std::runtime_error(what + ": " + mdb_strerror(rc)), rc(rc) {}
-  int rc;
-};
-
-void check(int rc, const char* what) {
-  if (rc != MDB_SUCCESS) throw lmdb_error(rc, what);
 }
 
 class lmdb_storage final : public storage {
@@ -170,8 +121,11 @@ class lmdb_storage final : public storage {
                                {&runs_, "runs"},
                                {&set_aside_, "set_aside"},
                                {&seen_, "seen"},
-                               {&meta_, "meta"}})
+                               {&meta_, "meta"},
+                               {&outbox_.items, "outbox"},
+                               {&outbox_.index, "outbox_index"}})
         check(mdb_dbi_open(t.txn, name, MDB_CREATE, dbi), "mdb_dbi_open");
+      outbox_.meta = meta_;
       if (get_u64(t.txn, "history.counted") == 0) count_history(t.txn);
       if (get_u64(t.txn, "format") < 1) {
         drop_rate_defaults(t.txn);
@@ -322,6 +276,29 @@ class lmdb_storage final : public storage {
     });
   }
 
+  std::vector<outbox_row> outbox(const std::string& integration, uint64_t after_seq, size_t limit,
+                                 const std::string& status) override {
+    std::vector<outbox_row> out;
+    read([&](MDB_txn* txn) { out = outbox_scan(txn, outbox_, integration, after_seq, limit, status); });
+    return out;
+  }
+  std::optional<outbox_row> outbox_item(const std::string& integration, uint64_t seq) override {
+    std::optional<outbox_row> out;
+    read([&](MDB_txn* txn) { out = outbox_get(txn, outbox_, integration, seq); });
+    return out;
+  }
+  std::optional<outbox_row> outbox_latest(const std::string& integration, const std::string& entity,
+                                          const std::string& external_id) override {
+    std::optional<outbox_row> out;
+    read([&](MDB_txn* txn) { out = outbox_newest(txn, outbox_, integration, entity, external_id); });
+    return out;
+  }
+  std::map<std::string, uint64_t> outbox_counts(const std::string& integration) override {
+    std::map<std::string, uint64_t> out;
+    read([&](MDB_txn* txn) { out = outbox_count(txn, outbox_, integration); });
+    return out;
+  }
+
   history_stats history(const std::string& integration) override {
     history_stats h;
     auto prefix = integration + std::string(1, '\0');
@@ -435,6 +412,7 @@ class lmdb_storage final : public storage {
       append_change(txn, b, r, "upsert", ++seq_changes);
     }
     apply_set_aside(txn, b, res, seq_log);
+    outbox_apply(txn, outbox_, b.integration, b.outbox, res.outbox_seqs);
     for (auto& [stream, pass] : b.sweep) sweep(txn, b, stream, pass, res, count_delta, seq_changes);
     for (auto& [stream, delta] : count_delta) {
       auto ck = join({"count", b.integration, stream});
@@ -689,6 +667,7 @@ class lmdb_storage final : public storage {
       }
     }
     for (MDB_dbi dbi : {cursors_, log_, runs_, set_aside_, seen_}) delete_prefix(txn, dbi, prefix);
+    outbox_remove(txn, outbox_, b.integration);
     delete_prefix(txn, meta_, join({"count", b.integration, ""}));
     {
       auto k0 = join({"setaside", b.integration});
@@ -908,6 +887,7 @@ class lmdb_storage final : public storage {
   MDB_env* env_ = nullptr;
   MDB_dbi integrations_{}, records_{}, cursors_{}, changes_{}, log_{}, runs_{}, set_aside_{},
       seen_{}, meta_{};
+  outbox_dbs outbox_;
   std::string change_buf_;  // reused by append_change (writes come from one thread)
   size_t map_size_ = 0;
   std::shared_mutex resize_;

@@ -37,6 +37,22 @@ struct set_aside_write {
   std::vector<std::string> missing;
 };
 
+// One item of an integration's outbox (write-back, connectors/push.hpp) written as it is now.
+// seq 0: a new item, given the next sequence number (batch_result::outbox_seqs says which). The
+// index (integration, entity, external_id) -> seq always names the newest item written for the
+// external_id. The store counts items per status, so status and `pushes` need no scan.
+struct outbox_write {
+  uint64_t seq = 0;
+  std::string entity, external_id;
+  std::string status;  // pending | sending | succeeded | failed | conflict
+  std::string doc;     // the item as JSON; readers take its seq from the key
+};
+
+struct outbox_row {
+  uint64_t seq = 0;
+  std::string doc;
+};
+
 // Everything one page (or one control change) writes. Applied atomically: all of it or none.
 struct write_batch {
   std::string integration;
@@ -61,6 +77,7 @@ struct write_batch {
   // dropped. A pass that never completes never sweeps, so it deletes nothing.
   std::string seen_pass;
   std::vector<std::pair<std::string, std::string>> sweep;  // (stream, pass id)
+  std::vector<outbox_write> outbox;
 };
 
 struct batch_result {
@@ -71,6 +88,7 @@ struct batch_result {
   uint64_t set_aside_cleared = 0;    // entries this batch took off the list (imported)
   uint64_t set_aside_dismissed = 0;  // entries this batch dismissed
   uint64_t set_aside_total = 0;      // the integration's entries still counted, after the batch
+  std::vector<uint64_t> outbox_seqs;  // the seq of each outbox write, in order
 };
 
 struct record_row {
@@ -139,6 +157,17 @@ class storage {
   // Set-aside entries of one integration in key order, dismissed ones included: JSON
   // {stream, id, missing, first_seen, last_seen, run_id, dismissed, record}.
   virtual std::vector<std::string> set_aside(const std::string& integration) = 0;
+
+  // The outbox of one integration in seq order, after `after_seq`; `status` "" = every status.
+  virtual std::vector<outbox_row> outbox(const std::string& integration, uint64_t after_seq,
+                                         size_t limit, const std::string& status = "") = 0;
+  virtual std::optional<outbox_row> outbox_item(const std::string& integration, uint64_t seq) = 0;
+  // The newest item written for (entity, external_id).
+  virtual std::optional<outbox_row> outbox_latest(const std::string& integration,
+                                                  const std::string& entity,
+                                                  const std::string& external_id) = 0;
+  // Items per status (statuses with none are absent).
+  virtual std::map<std::string, uint64_t> outbox_counts(const std::string& integration) = 0;
 
   // Deletes, oldest first, `integration`'s sync-log events and runs that `limits` let go, at
   // most `max_deletes` keys in one durable transaction, so a caller can interleave it with page

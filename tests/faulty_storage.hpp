@@ -105,6 +105,20 @@ class faulty_storage final : public storage {
     return inner_.prune(i, l, max, out);
   }
   history_stats history(const std::string& i) override { return inner_.history(i); }
+  std::vector<outbox_row> outbox(const std::string& i, uint64_t a, size_t l,
+                                 const std::string& s = "") override {
+    return inner_.outbox(i, a, l, s);
+  }
+  std::optional<outbox_row> outbox_item(const std::string& i, uint64_t s) override {
+    return inner_.outbox_item(i, s);
+  }
+  std::optional<outbox_row> outbox_latest(const std::string& i, const std::string& e,
+                                          const std::string& x) override {
+    return inner_.outbox_latest(i, e, x);
+  }
+  std::map<std::string, uint64_t> outbox_counts(const std::string& i) override {
+    return inner_.outbox_counts(i);
+  }
 
  private:
   storage& inner_;

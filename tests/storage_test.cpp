@@ -481,3 +481,70 @@ TEST_CASE("opening a database from before per-kind rates drops the old written d
   CHECK(config_of(*s, "old")["upstream_rate_per_s"] == 20.0);
   CHECK(config_of(*s, "old")["upstream_burst"] == 20);
 }
+
+TEST_CASE("the outbox: new items get the next seq, the index names the newest, counts follow") {
+  temp_dir d;
+  std::string err;
+  auto s = open_lmdb_storage(d.path, err);
+  REQUIRE(s);
+  write_batch b;
+  b.integration = "a";
+  b.outbox = {{0, "customer", "C-1", "pending", R"({"v":1})"},
+              {0, "customer", "C-2", "pending", R"({"v":2})"}};
+  batch_result r;
+  REQUIRE(s->apply(b, r).ok());
+  REQUIRE(r.outbox_seqs == std::vector<uint64_t>{1, 2});
+  CHECK(s->outbox_counts("a") == std::map<std::string, uint64_t>{{"pending", 2}});
+  // C-1 is sent and succeeds; a second push of it is a new item, the newest for C-1.
+  b.outbox = {{1, "customer", "C-1", "succeeded", R"({"v":3})"},
+              {0, "customer", "C-1", "pending", R"({"v":4})"}};
+  REQUIRE(s->apply(b, r).ok());
+  CHECK(r.outbox_seqs == std::vector<uint64_t>{1, 3});
+  CHECK(s->outbox_latest("a", "customer", "C-1")->seq == 3);
+  CHECK(s->outbox_latest("a", "customer", "C-1")->doc == R"({"v":4})");
+  CHECK_FALSE(s->outbox_latest("a", "invoice", "C-1"));
+  CHECK(s->outbox_counts("a") == std::map<std::string, uint64_t>{{"pending", 2}, {"succeeded", 1}});
+  // Rewriting an older item leaves the index on the newest.
+  b.outbox = {{1, "customer", "C-1", "succeeded", R"({"v":5})"}};
+  REQUIRE(s->apply(b, r).ok());
+  CHECK(s->outbox_latest("a", "customer", "C-1")->seq == 3);
+  CHECK(s->outbox("a", 0, 10).size() == 3);
+  CHECK(s->outbox("a", 1, 10).front().seq == 2);
+  CHECK(s->outbox("a", 0, 10, "succeeded").size() == 1);
+  CHECK(s->outbox_item("a", 2)->doc == R"({"v":2})");
+  // Another integration's outbox is its own, with sequence numbers from the same counter.
+  write_batch other;
+  other.integration = "ab";
+  other.outbox = {{0, "customer", "C-1", "pending", "{}"}};
+  REQUIRE(s->apply(other, r).ok());
+  CHECK(r.outbox_seqs == std::vector<uint64_t>{4});
+  CHECK(s->outbox("a", 0, 10).size() == 3);
+  // Removing the integration removes its outbox, and only its.
+  write_batch rm;
+  rm.integration = "a";
+  rm.remove_integration = true;
+  REQUIRE(s->apply(rm, r).ok());
+  CHECK(s->outbox("a", 0, 10).empty());
+  CHECK(s->outbox_counts("a").empty());
+  CHECK_FALSE(s->outbox_latest("a", "customer", "C-1"));
+  CHECK(s->outbox("ab", 0, 10).size() == 1);
+}
+
+TEST_CASE("an outbox write commits with its batch, or not at all") {
+  temp_dir d;
+  std::string err;
+  auto s = open_lmdb_storage(d.path, err);
+  REQUIRE(s);
+  auto bad = page("a", 0, 1);
+  bad.records.push_back({"customers", std::string(600, 'x'), "", "{}", false});  // key too long
+  bad.outbox = {{0, "customer", "C-1", "pending", "{}"}};
+  batch_result r;
+  CHECK_FALSE(s->apply(bad, r).ok());
+  CHECK(s->outbox("a", 0, 10).empty());
+  CHECK(s->outbox_counts("a").empty());
+  write_batch good;
+  good.integration = "a";
+  good.outbox = {{0, "customer", "C-1", "pending", "{}"}};
+  REQUIRE(s->apply(good, r).ok());
+  CHECK(r.outbox_seqs == std::vector<uint64_t>{1});  // the failed batch took no number
+}
