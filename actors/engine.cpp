@@ -317,6 +317,7 @@ reply_promise now(self_ptr self, client_reply r) {
 struct dispatch {
   self_ptr self;
   const std::string& name;
+  const std::string& by;  // who asks (the request's), for what records it
 
   reply_promise operator()(const ops::ping_args&) {
     return now(self, reply(json{{"service", "ledgersync"},
@@ -394,6 +395,25 @@ struct dispatch {
         },
         connect_atom::value, args.dump());
   }
+  reply_promise operator()(const ops::push_args& a) {
+    // The request's own `by` (the API token's name, the CLI's user) over what the arguments say.
+    json args{{"by", !by.empty() ? by : a.by.empty() ? std::string("an unnamed client") : a.by}};
+    if (a.retry)
+      args["retry"] = a.retry;
+    else
+      args["entity"] = a.entity;
+    if (!a.ndjson.empty()) args["ndjson"] = a.ndjson;
+    if (a.items.is_array()) args["items"] = a.items;
+    return ask_actor<std::string>(
+        self, name, std::chrono::seconds(60),
+        [](const std::string& s) {
+          auto j = json::parse(s, nullptr, false);
+          if (!j.is_object()) return fail(error_kind::internal, "push: unreadable answer");
+          if (!j.contains("error")) return reply(j);
+          return fail(error_kind::invalid_argument, j.value("error", ""), j);
+        },
+        push_atom::value, args.dump());
+  }
   template <class Read>
   reply_promise operator()(const Read&) {
     return now(self, fail(error_kind::internal, "reads are answered by the queries, not here"));
@@ -454,7 +474,7 @@ engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_
                             std::move(audit))
                   .then([](const batch_result&) {}, [](const caf::error&) {});
             }
-            return std::visit(dispatch{self, req.name}, std::get<ops::op_args>(admitted));
+            return std::visit(dispatch{self, req.name, req.by}, std::get<ops::op_args>(admitted));
           },
           [=](live_atom) {
             live_integrations out;

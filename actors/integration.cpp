@@ -39,12 +39,16 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
   for (auto& [stream, c] : ctx->store->cursors(st.cfg.name))
     st.cursors[stream] = stream_cursor::from_json(c);
   close_interrupted(self);
+  load_outbox(self);
   // Continue a run a crash interrupted: its pass resumes from the last committed page.
   bool interrupted =
       std::any_of(st.cursors.begin(), st.cursors.end(), [](auto& kv) { return kv.second.in_pass; });
   if (interrupted && st.cfg.enabled)
     caf::anon_send(caf::actor_cast<integration_actor>(self), sync_atom::value,
                    sync_request{sync_kind::resume, false});
+  else if (has_push_work(self))  // pushes a stop left unsent go out now
+    caf::anon_send(caf::actor_cast<integration_actor>(self), sync_atom::value,
+                   sync_request{sync_kind::push, false});
   publish_status(self);  // a new integration shows at once
 
   return {
@@ -52,6 +56,16 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
         auto& st = self->state;
         if (!st.cfg.enabled)
           return {sync_outcome::disabled, 0, 0, st.cfg.name + " is disabled; enable it to sync"};
+        if (req.kind == sync_kind::push) {
+          st.push_retry_armed = false;
+          if (st.run) return {sync_outcome::joined, st.run->id, 0, "the active run sends them"};
+          if (!has_push_work(self)) return {sync_outcome::skipped, 0, 0, "nothing to push"};
+          if (st.facts.awaiting_key || now_ms(self) < st.facts.rate_limited_until_ms) {
+            arm_push_retry(self);
+            return {sync_outcome::skipped, 0, 0, "pushes wait: " + scheduled_pause(st.facts, now_ms(self))};
+          }
+          return start_run(self, req);
+        }
         if (st.run) {
           if (req.kind == sync_kind::scheduled) {
             write_batch b;
@@ -103,6 +117,7 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
         }
         return start_run(self, req);
       },
+      [=](push_atom, std::string& args) { return accept_push(self, std::move(args)); },
       [=](status_atom) -> caf::result<std::string> {
         if (self->state.ends_in_flight > 0) {
           self->state.status_waiting.push_back(self->make_response_promise<std::string>());
@@ -184,6 +199,9 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
         write(
             self, std::move(b), [rp](const batch_result&) mutable { rp.deliver(true); },
             [rp](const caf::error& e) mutable { rp.deliver(e); });
+        if (on && !st.run && has_push_work(self))  // what the pause held goes out now
+          caf::anon_send(caf::actor_cast<integration_actor>(self), sync_atom::value,
+                         sync_request{sync_kind::push, false});
         return rp;
       },
       [=](test_atom) -> caf::typed_response_promise<std::string> {
@@ -307,7 +325,10 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
         if (on_token_fetched(self, id, resp)) return;
         if (!st.run || st.run->request_id != id) return;  // late answer to an abandoned request
         st.run->request_id = 0;
-        on_page(self, resp);
+        if (st.run->pushing && st.run->push_seq)
+          on_push_answer(self, resp);
+        else
+          on_page(self, resp);
         publish_status(self);  // fetched counts, or the wait a 429 or a retry began
       },
       [=](retry_atom, uint64_t gen) {
@@ -345,8 +366,12 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
         if (st.token_request == id) st.token_request = 0;
         if (!st.run || st.run->request_id != id) return;
         st.run->request_id = 0;
-        on_page_error(self, make_error_info(error_category::timeout,
-                                            "no answer from the upstream in time", true));
+        auto late = make_error_info(error_category::timeout, "no answer from the upstream in time",
+                                    true);
+        if (st.run->pushing && st.run->push_seq)
+          on_push_error(self, late);
+        else
+          on_page_error(self, late);
       }};
 }
 

@@ -30,6 +30,7 @@ void apply_config(self_ptr self, integration_config cfg) {
   std::string err;
   st.sched = schedule::parse(st.cfg.schedule, err);
   st.conn = make_connector(st.cfg);
+  st.writer = make_push_writer(st.cfg);
   st.manual = token_bucket(st.cfg.manual_burst, std::chrono::seconds(st.cfg.manual_refill_s));
   st.upstream = upstream_bucket(st.cfg);
   st.shared = shared_limit_of(st.cfg);
@@ -205,11 +206,9 @@ void arm_retry(self_ptr self, milliseconds delay, std::string text) {
   self->delayed_send(self, delay, retry_atom::value, ++self->state.timer_gen);
 }
 
-void fetch_page(self_ptr self) {
+bool may_call(self_ptr self) {
   auto& st = self->state;
   auto& r = *st.run;
-  if (r.request_id || r.waiting || r.stream_fetched_all || !r.error.ok() || r.cancelled) return;
-  if (static_cast<int>(r.commits.size()) >= st.ctx->write_window) return;  // backpressure
   if (auto now = mono(self); now < st.quota_free_at) {
     count_metric(self, "rate_limit_waits_total",
                  "waits before an upstream call: our own pacing, or the upstream's 429",
@@ -218,7 +217,7 @@ void fetch_page(self_ptr self) {
     arm_retry(self, wait,
               "the upstream's quota is spent, next request in " +
                   std::to_string((wait.count() + 999) / 1000) + "s");
-    return;
+    return false;
   }
   if (auto wait = st.upstream.wait_time(mono(self)); wait > wait.zero()) {
     count_metric(self, "rate_limit_waits_total",
@@ -226,10 +225,13 @@ void fetch_page(self_ptr self) {
                  {{"limiter", "pacing"}});
     arm_retry(self, std::max(std::chrono::ceil<milliseconds>(wait), milliseconds(1)),
               "pacing upstream calls");
-    return;
+    return false;
   }
-  if (r.adopting_token) return;
-  if (needs_token(self)) return request_token(self);
+  if (r.adopting_token) return false;
+  if (needs_token(self)) {
+    request_token(self);
+    return false;
+  }
   // Taken only once our own bucket has a token for it, so a wait here wastes none of the app's.
   if (st.shared) {
     auto& l = *st.shared;
@@ -243,10 +245,26 @@ void fetch_page(self_ptr self) {
                 "the app's request budget, shared with its other integrations, is spent; next "
                 "request in " +
                     std::to_string((ms.count() + 999) / 1000) + "s");
-      return;
+      return false;
     }
   }
   st.upstream.try_take(mono(self));
+  return true;
+}
+
+void fetch_page(self_ptr self) {
+  auto& st = self->state;
+  auto& r = *st.run;
+  if (r.request_id || r.waiting || !r.error.ok() || r.cancelled) return;
+  // Pushes and pages take turns on the same buckets: the outbox's item first.
+  if (r.pushing) {
+    if (!r.push_seq || !r.push_at || r.push_writes) return;
+    if (may_call(self)) send_push(self);
+    return;
+  }
+  if (r.stream_fetched_all) return;
+  if (static_cast<int>(r.commits.size()) >= st.ctx->write_window) return;  // backpressure
+  if (!may_call(self)) return;
   auto& s = st.cfg.streams[r.stream_idx];
   auto req = st.conn->page_request(s, r.fetch_cursor);
   auto id = st.next_request++;
@@ -381,8 +399,13 @@ void maybe_finish(self_ptr self) {
   bool done_streams = r.stream_idx >= st.cfg.streams.size();
   bool stopping = !r.error.ok() || r.cancelled;
   if (!(done_streams || stopping) || !r.commits.empty() || r.request_id || r.ending ||
-      r.adopting_token)
+      r.adopting_token || r.push_writes || (r.pushing && !stopping))
     return;
+  // Items pushed while the streams ran go out before the run ends.
+  if (!stopping && has_push_work(self)) {
+    r.pushing = true;
+    return next_push(self);
+  }
   r.ending = true;
   auto now = now_ms(self);
   r.settle(st.facts, now);
@@ -404,6 +427,7 @@ void maybe_finish(self_ptr self) {
   spdlog::info("{}: {}", st.cfg.name, r.summary());
   st.run.reset();
   persist_run_end(self, std::move(b));
+  arm_push_retry(self);  // items a failure held go out later
 }
 
 // Runs that a crash ended (of the process, or of this actor) still read "running" in the
@@ -469,12 +493,20 @@ sync_reply start_run(self_ptr self, const sync_request& req) {
   b.integration_doc = doc_of(self);
   write(
       self, std::move(b), [](const batch_result&) {}, [](const caf::error&) {});
-  st.run->stream_idx = 0;
-  if (st.cfg.streams.empty()) {
-    maybe_finish(self);
-    return {sync_outcome::started, st.facts.last_run_id, 0, "nothing to sync"};
-  }
   auto id = st.run->id;
+  // A push run only sends the outbox: its streams count as done.
+  bool push_only = req.kind == sync_kind::push;
+  st.run->stream_idx = push_only ? st.cfg.streams.size() : 0;
+  if (has_push_work(self)) {  // the outbox first, so the run's reading sees what it wrote
+    st.run->pushing = true;
+    next_push(self);
+    return {sync_outcome::started, id, 0, "run " + std::to_string(id) + " started"};
+  }
+  if (st.cfg.streams.empty() || push_only) {
+    maybe_finish(self);
+    return {sync_outcome::started, id, 0, push_only ? "nothing to push" : "nothing to sync"};
+  }
+  st.run->streams_started = true;
   start_stream(self);
   return {sync_outcome::started, id, 0, "run " + std::to_string(id) + " started"};
 }

@@ -56,6 +56,7 @@ struct active_run : run_tally {
   bool streams_started = false;
   uint64_t push_seq = 0;              // the item being pushed, 0 = none
   std::optional<push_step> push_at;   // its next request
+  push_item push_sent;                // the item as the writer sees it (references resolved)
   int push_writes = 0;                // its writes on their way to the store
 };
 

@@ -271,6 +271,47 @@ client_reply op_set_aside(self_ptr self, const std::string& name, const ops::set
   return reply(json{{"integration", name}, {"set_aside", entries}});
 }
 
+// The outbox in order, filtered; `next_after` pages on. Items show their times as ISO 8601 and
+// leave out the idempotency key (a vendor-side detail of no use to read).
+client_reply op_pushes(self_ptr self, const std::string& name, const ops::pushes_args& args) {
+  json items = json::array();
+  uint64_t after = args.after, scanned_to = args.after;
+  bool more = false;
+  auto* store = self->state.ctx->store;
+  // Filtering reads ahead in steps; a page ends at `limit` items or the outbox's end.
+  while (items.size() < args.limit) {
+    auto rows = store->outbox(name, after, 500, args.status);
+    if (rows.empty()) break;
+    for (auto& row : rows) {
+      after = row.seq;
+      auto j = json::parse(row.doc, nullptr, false);
+      if (!j.is_object()) continue;
+      if (!args.entity.empty() && j.value("entity", "") != args.entity) continue;
+      if (!args.external_id.empty() && j.value("external_id", "") != args.external_id) continue;
+      if (items.size() == args.limit) {
+        more = true;
+        break;
+      }
+      j["seq"] = row.seq;
+      j.erase("idempotency_key");
+      for (auto [ms, iso] : {std::pair{"accepted_ms", "accepted"}, {"updated_ms", "updated"}}) {
+        if (auto v = j.find(ms); v != j.end() && v->is_number_integer()) {
+          j[iso] = format_iso(from_ms(v->get<int64_t>()));
+          j.erase(ms);
+        }
+      }
+      scanned_to = row.seq;
+      items.push_back(std::move(j));
+    }
+    if (more || rows.size() < 500) break;
+  }
+  json counts = json::object();
+  for (auto& [k, v] : store->outbox_counts(name)) counts[k] = v;
+  json out{{"integration", name}, {"items", items}, {"counts", counts}};
+  out["next_after"] = more ? json(scanned_to) : json(nullptr);
+  return reply(out);
+}
+
 client_reply op_run(self_ptr self, const std::string& name, const ops::run_args& args) {
   if (args.run_id == 0) {
     json runs = json::array();
@@ -351,6 +392,9 @@ struct dispatch {
     return now(self, op_set_aside(self, name, a));
   }
   reply_promise operator()(const ops::changes_args& a) { return op_changes(self, a); }
+  reply_promise operator()(const ops::pushes_args& a) {
+    return now(self, op_pushes(self, name, a));
+  }
   reply_promise operator()(const ops::connectors_args& a) {
     if (a.kind.empty()) return now(self, reply(connectors_json()));
     if (auto* kind = find_connector_kind(a.kind)) return now(self, reply(to_json(*kind, true)));

@@ -46,6 +46,10 @@ int exit_code_for(error_kind kind) {
 void set_json_errors(bool on) {
   json_errors = on;
 }
+bool json_errors_on() {
+  return json_errors;
+}
+
 
 void write_error(std::ostream& out, bool as_json, int code, const std::string& error,
                  std::string hint, const json& extra) {

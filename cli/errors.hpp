@@ -21,6 +21,7 @@ int exit_code_for(error_kind kind);
 // Chosen once from the command line, before anything can fail, so every error path (a parse
 // error, a refused request, a dead service) answers a script in the form it asked for.
 void set_json_errors(bool on);
+bool json_errors_on();
 
 // `hint` empty: a default for the code, if there is one (JSON: null). `extra`: more fields for
 // the JSON form, such as a refused sync's retry_after_ms.

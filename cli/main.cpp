@@ -16,6 +16,7 @@
 #include "cli/client.hpp"
 #include "cli/config_options.hpp"
 #include "cli/connect_command.hpp"
+#include "cli/push_command.hpp"
 #include "cli/errors.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/render.hpp"
@@ -257,6 +258,28 @@ int main(int argc, char** argv) {
                     "each entry carries the record's current body (null when gone)");
   add_client_opts(changes, co, true);
 
+  push_options push_opts;
+  auto* push = app.add_subcommand(
+      "push", "send records to the vendor (customers, invoices, payments), each exactly once");
+  push->add_option("NAME", name)->required();
+  push->add_option("--entity", push_opts.entity, "what the file holds: customer, invoice or payment")
+      ->check(CLI::IsMember({"customer", "invoice", "payment"}));
+  push->add_option("--file", push_opts.file,
+                   "NDJSON, one item per line: {\"external_id\", \"op\", \"fields\"} (- = stdin)");
+  push->add_option("--retry", push_opts.retry, "send a failed or conflicting item again")
+      ->check(whole_number(1));
+  push->add_flag("--wait", push_opts.wait, "wait until the items are sent and show each outcome");
+  add_client_opts(push, co, true);
+  pushes_options pushes_opts;
+  auto* pushes = app.add_subcommand("pushes", "pushed items and their status");
+  pushes->add_option("NAME", name)->required();
+  pushes->add_option("--status", pushes_opts.status, "only items with this status")
+      ->check(CLI::IsMember({"pending", "sending", "succeeded", "failed", "conflict", "superseded"}));
+  pushes->add_option("--entity", pushes_opts.entity, "only items of this entity");
+  pushes->add_option("--external-id", pushes_opts.external_id, "one record's items");
+  pushes->add_option("--limit", pushes_opts.limit, "at most N items")->check(whole_number(1));
+  add_client_opts(pushes, co, true);
+
   bool json_errors = false;
   for (int i = 1; i < argc; ++i) json_errors = json_errors || std::string(argv[i]) == "--json";
   set_json_errors(json_errors);
@@ -388,6 +411,14 @@ int main(int argc, char** argv) {
         } else
           std::cout << cmd << (cmd == "remove" ? "d " : "d ") << name << "\n";
       });
+  if (push->parsed()) {
+    push_opts.json_out = co.json_out;
+    return run_push(*c, name, push_opts);
+  }
+  if (pushes->parsed()) {
+    pushes_opts.json_out = co.json_out;
+    return run_pushes(*c, name, pushes_opts);
+  }
   if (connect_cmd->parsed()) {
     conn_opts.json_out = co.json_out;
     return run_connect(*c, name, conn_opts);

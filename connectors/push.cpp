@@ -302,7 +302,7 @@ push_input parse_push_items(const std::string& entity, std::string_view ndjson) 
   return in;
 }
 
-push_input parse_push_items(const std::string& entity, const json& array) {
+push_input parse_push_array(const std::string& entity, const json& array) {
   push_input in;
   if (!array.is_array()) {
     in.problems.push_back("items: must be an array");

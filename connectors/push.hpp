@@ -130,7 +130,7 @@ struct push_input {
   std::vector<std::string> problems;  // "line 3: fields.currency: must be an ISO 4217 code"
 };
 push_input parse_push_items(const std::string& entity, std::string_view ndjson);
-push_input parse_push_items(const std::string& entity, const nlohmann::json& array);
+push_input parse_push_array(const std::string& entity, const nlohmann::json& array);
 // The problems of one item's fields for `entity` and `op`: shapes by the canonical model,
 // what a create needs, invoice lines.
 std::vector<std::string> check_push_fields(const std::string& entity, push_op op,

@@ -62,6 +62,18 @@ std::vector<status_event> status_events::next(const json& docs) {
       data["newly_set_aside"] = d.value("set_aside", 0) - before.value("set_aside", 0);
       out.push_back({"set_aside", data});
     }
+    // Pushed records the vendor refused since the last reading (a new failed or conflicting
+    // item; a corrected push of one lowers the count, and announces nothing).
+    auto refused = [](const json& doc) -> uint64_t {
+      auto p = doc.find("pushes");
+      return p != doc.end() && p->is_object() ? p->value("failed", uint64_t{0}) : 0;
+    };
+    if (refused(d) > refused(before)) {
+      auto data = brief(d);
+      data["push_failed"] = refused(d);
+      data["newly_failed"] = refused(d) - refused(before);
+      out.push_back({"push_failed", data});
+    }
   }
   primed_ = true;
   for (auto a = announced_run_.begin(); a != announced_run_.end();)

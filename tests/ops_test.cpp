@@ -73,6 +73,14 @@ TEST_CASE("good arguments of every operation parse") {
         {"integration", "acme"},
         {"with_records", true},
         {"wait_ms", 60000}}},
+      {"push", "acme", {{"entity", "customer"}, {"ndjson", "{}"}, {"by", "alice"}}},
+      {"push", "acme", {{"entity", "invoice"}, {"items", json::array({json::object()})}}},
+      {"push", "acme", {{"retry", 7}}},
+      {"pushes", "acme", json::object()},
+      {"pushes",
+       "acme",
+       {{"status", "failed"}, {"entity", "customer"}, {"external_id", "C-1"}, {"after", 3},
+        {"limit", 1000}}},
   };
   for (auto& c : cases) {
     INFO(c.op << " " << c.args.dump());
@@ -139,6 +147,14 @@ TEST_CASE("each bad argument gives invalid_argument naming the field") {
       {"changes", "", {{"since", 18446744073709551615ull}}, "since"},
       {"changes", "acme", json::object(), "name"},
       {"status", "acme", json::array(), "args"},
+      {"push", "", {{"entity", "customer"}, {"ndjson", "{}"}}, "name"},
+      {"push", "acme", {{"entity", "vendor"}, {"ndjson", "{}"}}, "entity"},
+      {"push", "acme", {{"entity", "customer"}}, "items"},  // nothing to push
+      {"push", "acme", {{"entity", "customer"}, {"ndjson", "{}"}, {"retry", 1}}, "items"},
+      {"push", "acme", {{"entity", "customer"}, {"items", json::object()}}, "items"},
+      {"push", "acme", {{"retry", 0}}, "retry"},
+      {"pushes", "acme", {{"status", "lost"}}, "status"},
+      {"pushes", "acme", {{"limit", 1001}}, "limit"},
   };
   for (auto& c : cases) {
     INFO(c.op << " '" << c.name << "' " << c.args.dump());
@@ -158,16 +174,17 @@ TEST_CASE("the table: every operation once, writes need admin, reads go to the q
                                           "add",     "configure", "enable",     "disable",
                                           "remove",  "test",      "sync",       "logs",
                                           "records", "run",       "wait",       "set_aside",
-                                          "dismiss", "changes",   "connectors", "connect"});
-  for (auto w :
-       {"add", "configure", "enable", "disable", "remove", "sync", "dismiss", "test", "connect"}) {
+                                          "dismiss", "changes",   "connectors", "connect",
+                                          "push",    "pushes"});
+  for (auto w : {"add", "configure", "enable", "disable", "remove", "sync", "dismiss", "test",
+                 "connect", "push"}) {
     INFO(w);
     CHECK(ops::find(w)->needs == ops::role::admin);
     CHECK(ops::find(w)->route == ops::route::supervisor);
   }
   for (auto r :
        {"list", "status", "show", "logs", "records", "run", "wait", "set_aside", "changes",
-        "connectors"}) {
+        "connectors", "pushes"}) {
     INFO(r);
     CHECK(ops::find(r)->needs == ops::role::viewer);
     CHECK(ops::find(r)->route == ops::route::queries);

@@ -52,3 +52,20 @@ TEST_CASE("webhook events come from what the status documents say changed", "[no
   CHECK(w.next(json::array()).empty());
   CHECK(w.next("not an array").empty());
 }
+
+TEST_CASE("a pushed record the vendor refuses is a push_failed event; a correction is none",
+          "[notify]") {
+  status_events w;
+  auto with_refused = [](uint64_t n) {
+    auto d = doc("active", 1, "ok");
+    d["pushes"] = {{"failed", n}, {"open", 0}};
+    return d;
+  };
+  CHECK(w.next(json::array({with_refused(0)})).empty());
+  auto evs = w.next(json::array({with_refused(2)}));
+  REQUIRE(types(evs) == std::vector<std::string>{"push_failed"});
+  CHECK(evs[0].data["newly_failed"] == 2);
+  CHECK(evs[0].data["push_failed"] == 2);
+  CHECK(w.next(json::array({with_refused(1)})).empty());  // one corrected and pushed again
+  CHECK(types(w.next(json::array({with_refused(3)}))) == std::vector<std::string>{"push_failed"});
+}
