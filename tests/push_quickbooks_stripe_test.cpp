@@ -473,6 +473,8 @@ TEST_CASE("QuickBooks sandbox: a create, its replay, write_lost, a stale update,
   CHECK(listed.size() == 6);
   CHECK(listed.back()["DisplayName"] == "Pushed Ltd");
   CHECK(listed.back()["Notes"] == "APP-1");
+  CHECK(listed.back()["SyncToken"] == "0");  // what the synced copy's base_version will be
+  CHECK(listed.back()["MetaData"]["LastUpdatedTime"].is_string());
 
   // write_lost: the customer is made, the answer is a 500; the retry replays the first answer.
   REQUIRE(w.qbo.fault("write_lost", 1));
