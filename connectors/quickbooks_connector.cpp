@@ -9,6 +9,7 @@
 #include "connectors/connector.hpp"
 #include "connectors/json_state.hpp"
 #include "connectors/json_text.hpp"
+#include "connectors/push.hpp"
 #include "connectors/watermark.hpp"
 #include "model/map_quickbooks.hpp"
 
@@ -428,6 +429,7 @@ connector_kind quickbooks_connector_kind() {
     k.streams.push_back(
         {s.name, s.entity, "SELECT * FROM " + entity_of(s) + ", deletions from /cdc"});
   k.default_streams = qbo_streams;
+  k.make_writer = make_quickbooks_writer;
   k.make = [](const integration_config& c) -> std::unique_ptr<connector> {
     return std::make_unique<quickbooks_connector>(c);
   };

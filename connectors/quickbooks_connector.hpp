@@ -10,5 +10,7 @@
 namespace ledgersync {
 
 connector_kind quickbooks_connector_kind();
+// The writing half (connectors/quickbooks_writer.cpp); `config` outlives it.
+std::unique_ptr<push_writer> make_quickbooks_writer(const integration_config& config);
 
 }  // namespace ledgersync

@@ -11,6 +11,7 @@
 #include "connectors/json_state.hpp"
 #include "connectors/json_text.hpp"
 #include "connectors/paging.hpp"
+#include "connectors/push.hpp"
 #include "model/dates.hpp"
 #include "model/map_stripe.hpp"
 
@@ -230,6 +231,7 @@ connector_kind stripe_connector_kind() {
   for (auto& s : stripe_streams())
     k.streams.push_back({s.name, s.entity, "/v1/" + s.name + ", changes from /v1/events"});
   k.default_streams = stripe_streams;
+  k.make_writer = make_stripe_writer;
   k.make = [](const integration_config& c) -> std::unique_ptr<connector> {
     return std::make_unique<stripe_connector>(c);
   };

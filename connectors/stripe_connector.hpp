@@ -10,5 +10,7 @@
 namespace ledgersync {
 
 connector_kind stripe_connector_kind();
+// The writing half (connectors/stripe_writer.cpp); `config` outlives it.
+std::unique_ptr<push_writer> make_stripe_writer(const integration_config& config);
 
 }  // namespace ledgersync

@@ -85,7 +85,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
               s.api_key = opts.api_key;
               return s;
             }(),
-            &wall_ms),
+            &wall_ms, effects),
         sage(
             [&] {
               sage_options s;
@@ -101,7 +101,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
               q.seed = opts.seed;
               return q;
             }(),
-            oauth, &wall_ms),
+            oauth, &wall_ms, effects),
         ecb(opts.seed, &wall_ms),
         odata(
             [&] {
@@ -344,7 +344,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
         res.result(http::status::bad_request);
         res.body() = path == "/_sandbox/xero/fault"
                          ? R"({"error":{"message":"kind must be day_limit or day_remaining"}})"
-                         : R"({"error":{"message":"kind must be rate_limit or lock_timeout"}})";
+                         : R"({"error":{"message":"kind must be rate_limit, lock_timeout, )"
+                           R"(write_500, write_lost or write_429"}})";
         return true;
       }
       res.body() = "{\"queued\":\"" + kind + "\",\"count\":" + std::to_string(count) + "}";
@@ -362,7 +363,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
       auto count = static_cast<size_t>(std::max(1L, num("count", 1)));
       if (!quickbooks.fault(kind, count)) {
         res.result(http::status::bad_request);
-        res.body() = R"({"error":{"message":"kind must be throttle or fault_in_200"}})";
+        res.body() = R"({"error":{"message":"kind must be throttle, fault_in_200, write_500, )"
+                     R"(write_lost or write_429"}})";
         return true;
       }
       res.body() = "{\"queued\":\"" + kind + "\",\"count\":" + std::to_string(count) + "}";

@@ -42,12 +42,14 @@
 //   POST /_sandbox/xero/fault?kind=day_limit&count=N      429 X-Rate-Limit-Problem: day
 //   POST /_sandbox/xero/fault?kind=day_remaining&count=N  only N of today's calls left
 //   POST /_sandbox/stripe/fault?kind=rate_limit|lock_timeout&count=N   429, no Retry-After
+//   POST /_sandbox/{stripe|quickbooks}/fault?kind=write_500|write_lost|write_429&count=N
+//        the next N writes fail (write_lost: the write takes effect, the answer is a 500)
 //   POST /_sandbox/oauth/fail_next_refresh                the next refresh is invalid_grant
 //   GET  /_sandbox/effects                                what pushes did, per vendor, entity and
 //        external reference: {"xero":{"customer":{"C-1":{"creates":1,"updates":0}}}}
 //   GET  /_sandbox/xero/tenant                            {"tenant_id":…}
 //   GET  /_sandbox/sage/business                          {"business_id":…}
-//   POST /_sandbox/quickbooks/fault?kind=throttle|fault_in_200&count=N
+//   POST /_sandbox/quickbooks/fault?kind=throttle|fault_in_200|write_…&count=N
 //   GET  /_sandbox/quickbooks/realm                       {"realm":…}
 //   POST /_sandbox/statements?format=camt053|mt940|malformed&n=N   writes statement N into
 //        --statements-dir (the same N again: a duplicate delivery)      vendor_bank.hpp

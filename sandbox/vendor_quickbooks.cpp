@@ -34,8 +34,13 @@ const std::vector<std::string>& quickbooks_api::entities() {
   return e;
 }
 
-quickbooks_api::quickbooks_api(quickbooks_options o, oauth_server& auth, clock_fn now)
-    : opts_(std::move(o)), auth_(auth), now_(std::move(now)), minute_(opts_.minute_limit, 60'000) {
+quickbooks_api::quickbooks_api(quickbooks_options o, oauth_server& auth, clock_fn now,
+                               effect_log& effects)
+    : opts_(std::move(o)),
+      auth_(auth),
+      now_(std::move(now)),
+      minute_(opts_.minute_limit, 60'000),
+      effects_(effects) {
   if (opts_.realm.empty())
     opts_.realm = std::to_string(4620816365000000000ull + mix64(opts_.seed) % 1000000000ull);
   int64_t now_ms = now_();
@@ -45,6 +50,9 @@ quickbooks_api::quickbooks_api(quickbooks_options o, oauth_server& auth, clock_f
 
 void quickbooks_api::render(size_t e, size_t idx, std::string& out) const {
   const auto& r = colls_[e].recs[idx];
+  if (auto s = stored_.find({e, idx});
+      s != stored_.end() && !(r.deleted && e != customer && e != account))
+    return render_stored(e, idx, s->second, out);
   const size_t n = std::max<size_t>(opts_.records, 1);
   uint64_t h = mix64(opts_.seed ^ mix64(e * 1000003 + idx) ^ (uint64_t(r.version) << 40));
   uint64_t fixed = mix64(opts_.seed ^ mix64(e * 1000003 + idx));
@@ -142,6 +150,7 @@ vendor_response quickbooks_api::handle(const vendor_request& req) {
     return fail(200, fault_body("SystemFault", "10000",
                                 "An application error has occurred while processing your request",
                                 "System Failure Error: sandbox fault", now));
+  if (op != "query" && op != "cdc") return entity_request(req, op, now);
   if (req.method != "GET")
     return fail(405, fault_body("ValidationFault", "405", "Only GET is served here", "", now));
 
@@ -276,8 +285,12 @@ long quickbooks_api::control(vendor_collection::action a, const std::string& ent
 }
 
 bool quickbooks_api::fault(const std::string& kind, size_t count) {
-  if (kind != "throttle" && kind != "fault_in_200") return false;
   std::lock_guard lock(mu_);
+  if (kind == "write_500" || kind == "write_lost" || kind == "write_429") {
+    write_faults_.insert(write_faults_.end(), count, kind);
+    return true;
+  }
+  if (kind != "throttle" && kind != "fault_in_200") return false;
   faults_.insert(faults_.end(), count, kind);
   return true;
 }

@@ -35,8 +35,11 @@ const std::vector<std::string>& stripe_api::collections() {
   return c;
 }
 
-stripe_api::stripe_api(stripe_options o, clock_fn now)
-    : opts_(std::move(o)), now_(std::move(now)), per_second_(opts_.per_second_limit, 1000) {
+stripe_api::stripe_api(stripe_options o, clock_fn now, effect_log& effects)
+    : opts_(std::move(o)),
+      now_(std::move(now)),
+      per_second_(opts_.per_second_limit, 1000),
+      effects_(effects) {
   int64_t now_ms = now_() / 1000 * 1000;
   // Created ten minutes apart, the newest a minute ago; Stripe's times are whole seconds.
   for (size_t c = 0; c < collections().size(); ++c) {
@@ -66,6 +69,11 @@ void stripe_api::add_event(size_t c, size_t idx, const std::string& type, int64_
 
 void stripe_api::render(size_t c, size_t idx, std::string& out) const {
   const auto& r = colls_[c].recs[idx];
+  if (c == customers)
+    if (auto s = stored_.find(idx); s != stored_.end()) {
+      out += s->second.dump();
+      return;
+    }
   const size_t n = std::max<size_t>(opts_.records, 1);
   uint64_t h = mix64(opts_.seed ^ mix64(c * 1000003 + idx) ^ (uint64_t(r.version) << 40));
   uint64_t fixed = mix64(opts_.seed ^ mix64(c * 1000003 + idx));  // what never changes
@@ -202,6 +210,8 @@ vendor_response stripe_api::handle(const vendor_request& req) {
                                       : "Too many requests hit the API too quickly. We "
                                         "recommend an exponential backoff of your requests."));
   }
+  if (req.method == "POST" || req.path.rfind("/customers/", 0) == 0)
+    return customer_request(req, now, std::move(r));
   if (req.method != "GET")
     return fail(405, stripe_error("invalid_request_error", "", "Only GET is served here"));
   std::string name = req.path.empty() ? "" : req.path.substr(1);
@@ -338,8 +348,12 @@ long stripe_api::control(vendor_collection::action a, const std::string& collect
 }
 
 bool stripe_api::fault(const std::string& kind, size_t count) {
-  if (kind != "rate_limit" && kind != "lock_timeout") return false;
   std::lock_guard lock(mu_);
+  if (kind == "write_500" || kind == "write_lost" || kind == "write_429") {
+    write_faults_.insert(write_faults_.end(), count, kind);
+    return true;
+  }
+  if (kind != "rate_limit" && kind != "lock_timeout") return false;
   faults_.insert(faults_.end(), count, kind);
   return true;
 }

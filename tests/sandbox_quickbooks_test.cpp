@@ -16,12 +16,13 @@ namespace {
 struct qbo_world {
   int64_t now = 1'790'000'000'000;
   oauth_server auth{oauth_options::defaults(), [this] { return now; }};
+  effect_log effects;
   quickbooks_api qbo{[] {
                        quickbooks_options o;
                        o.records = 30;
                        return o;
                      }(),
-                     auth, [this] { return now; }};
+                     auth, [this] { return now; }, effects};
   std::string token;
 
   qbo_world() {

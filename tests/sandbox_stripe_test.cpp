@@ -15,13 +15,14 @@ namespace {
 
 struct stripe_world {
   int64_t now = 1'790'000'000'000;
+  effect_log effects;
   stripe_api stripe{[] {
                       stripe_options o;
                       o.records = 30;
                       o.seed = 3;
                       return o;
                     }(),
-                    [this] { return now; }};
+                    [this] { return now; }, effects};
 
   vendor_response get(const std::string& target, const std::string& key = "sk_test_sandbox") {
     vendor_request r;
