@@ -430,9 +430,9 @@ connector_kind xero_connector_kind() {
   flow.authorize_url = "https://login.xero.com/identity/connect/authorize";
   flow.token_url = "https://identity.xero.com/connect/token";
   flow.revoke_url = "https://identity.xero.com/connect/revocation";
+  // Pushes write contacts, invoices and payments: the write scopes (which include reading).
   flow.scopes =
-      "offline_access accounting.transactions.read accounting.contacts.read "
-      "accounting.settings.read";
+      "offline_access accounting.transactions accounting.contacts accounting.settings.read";
   flow.client_credentials = true;
   k.oauth = flow;
   return k;
