@@ -271,8 +271,11 @@ class xero_writer final : public push_writer {
     s.request.method = id.empty() ? "PUT" : "POST";
     s.request.url = url(item, id);
     s.request.headers.emplace_back("Content-Type", "application/json");
+    // An upsert whose create landed unanswered finds the record when resumed and updates it:
+    // under the create's key Xero would refuse that other request, so updates take their own.
     if (!item.idempotency_key.empty())
-      s.request.headers.emplace_back("Idempotency-Key", item.idempotency_key);
+      s.request.headers.emplace_back("Idempotency-Key",
+                                     item.idempotency_key + (id.empty() ? "" : "-u"));
     s.request.body =
         item.entity == "customer"  ? model::xero_contact_body(item.fields, item.external_id, id)
         : item.entity == "invoice" ? model::xero_invoice_body(item.fields, item.external_id, id)

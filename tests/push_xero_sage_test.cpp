@@ -465,6 +465,19 @@ TEST_CASE("Xero sandbox: a lost answer and the retry under the same key make one
   CHECK(v.list("/Contacts?page=1&pageSize=100", true)["Contacts"].size() == 11);  // 10 seeded + 1
 }
 
+TEST_CASE("Xero sandbox: an upsert whose create was lost is found and finished, not made twice",
+          "[push][xero][sandbox]") {
+  vendors v;
+  auto w = make_push_writer(v.xcfg);
+  auto it = item("customer", push_op::upsert, "C-9", {{"name", "Member Nine"}});
+  REQUIRE(v.xero.fault("write_lost", 1));
+  CHECK(v.run(*w, it, false).error.retryable());
+  auto again = v.run(*w, it, true);
+  REQUIRE(again.status == push_status::succeeded);
+  CHECK(v.effects.creates("xero", "customer", "C-9") == 1);
+  CHECK(v.list("/Contacts?where=ContactNumber%3D%3D%22C-9%22", true)["Contacts"].size() == 1);
+}
+
 TEST_CASE("Xero sandbox: invoice, payment, validation and a conflict", "[push][xero][sandbox]") {
   vendors v;
   auto w = make_push_writer(v.xcfg);
