@@ -10,6 +10,7 @@
 #include "connectors/json_state.hpp"
 #include "connectors/json_text.hpp"
 #include "connectors/paging.hpp"
+#include "connectors/push.hpp"
 #include "connectors/watermark.hpp"
 #include "model/map_sage.hpp"
 
@@ -318,6 +319,7 @@ connector_kind sage_connector_kind() {
   k.make = [](const integration_config& c) -> std::unique_ptr<connector> {
     return std::make_unique<sage_connector>(c);
   };
+  k.make_writer = make_sage_writer;
   k.check = [](const nlohmann::json& settings) -> std::string {
     auto id = settings.value("business_id", "");
     bool header_safe =

@@ -5,10 +5,14 @@
 // deleted since then (deleted_since), whose entries become tombstones.
 #pragma once
 
+#include <memory>
+
 #include "connectors/registry.hpp"
 
 namespace ledgersync {
 
 connector_kind sage_connector_kind();
+// The writing half (connectors/sage_writer.cpp): contacts, sales invoices, contact payments.
+std::unique_ptr<push_writer> make_sage_writer(const integration_config& config);
 
 }  // namespace ledgersync

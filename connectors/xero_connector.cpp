@@ -10,6 +10,7 @@
 #include "connectors/json_state.hpp"
 #include "connectors/json_text.hpp"
 #include "connectors/paging.hpp"
+#include "connectors/push.hpp"
 #include "connectors/watermark.hpp"
 #include "model/currency.hpp"
 #include "model/dates.hpp"
@@ -398,6 +399,7 @@ connector_kind xero_connector_kind() {
   k.make = [](const integration_config& c) -> std::unique_ptr<connector> {
     return std::make_unique<xero_connector>(c);
   };
+  k.make_writer = make_xero_writer;
   // 60 calls a minute per organisation, evenly spaced: Xero's window never sees a 61st.
   k.default_rate = [](const nlohmann::json&) {
     return request_rate{60, std::chrono::minutes(1), 1};
@@ -428,9 +430,9 @@ connector_kind xero_connector_kind() {
   flow.authorize_url = "https://login.xero.com/identity/connect/authorize";
   flow.token_url = "https://identity.xero.com/connect/token";
   flow.revoke_url = "https://identity.xero.com/connect/revocation";
+  // Pushes write contacts, invoices and payments: the write scopes (which include reading).
   flow.scopes =
-      "offline_access accounting.transactions.read accounting.contacts.read "
-      "accounting.settings.read";
+      "offline_access accounting.transactions accounting.contacts accounting.settings.read";
   flow.client_credentials = true;
   k.oauth = flow;
   return k;

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "connectors/http_types.hpp"
@@ -21,6 +22,8 @@
 namespace ledgersync {
 
 connector_kind xero_connector_kind();
+// The writing half (connectors/xero_writer.cpp): contacts, invoices, payments.
+std::unique_ptr<push_writer> make_xero_writer(const integration_config& config);
 
 // What a Xero answer's rate-limit headers mean for the sync. Plain function of the answer,
 // tested on its own.

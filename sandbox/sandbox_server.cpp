@@ -76,7 +76,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
               x.seed = opts.seed;
               return x;
             }(),
-            oauth, &wall_ms),
+            oauth, &wall_ms, effects),
         stripe(
             [&] {
               stripe_options s;
@@ -93,7 +93,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
               s.seed = opts.seed;
               return s;
             }(),
-            oauth, &wall_ms),
+            oauth, &wall_ms, effects),
         quickbooks(
             [&] {
               quickbooks_options q;
@@ -335,17 +335,27 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     } else if (path == "/_sandbox/xero/fault" || path == "/_sandbox/stripe/fault") {
       auto kind = param("kind");
       auto count = static_cast<size_t>(std::max(1L, num("count", 1)));
-      bool ok = path == "/_sandbox/stripe/fault" ? stripe.fault(kind, count)
-                                                 : kind == "day_limit" || kind == "day_remaining";
+      bool ok = path == "/_sandbox/stripe/fault"
+                    ? stripe.fault(kind, count)
+                    : kind == "day_limit" || kind == "day_remaining" || xero.fault(kind, count);
       bool to_xero = ok && path == "/_sandbox/xero/fault";
       if (to_xero && kind == "day_limit") xero.fault_day_limit(count);
       if (to_xero && kind == "day_remaining") xero.spend_day_limit(count);
       if (!ok) {
         res.result(http::status::bad_request);
-        res.body() = path == "/_sandbox/xero/fault"
-                         ? R"({"error":{"message":"kind must be day_limit or day_remaining"}})"
-                         : R"({"error":{"message":"kind must be rate_limit, lock_timeout, )"
-                           R"(write_500, write_lost or write_429"}})";
+        res.body() =
+            path == "/_sandbox/xero/fault"
+                ? R"({"error":{"message":"kind must be day_limit, day_remaining, write_500, write_lost or write_429"}})"
+                : R"({"error":{"message":"kind must be rate_limit, lock_timeout, write_500, write_lost or write_429"}})";
+        return true;
+      }
+      res.body() = "{\"queued\":\"" + kind + "\",\"count\":" + std::to_string(count) + "}";
+    } else if (path == "/_sandbox/sage/fault") {
+      auto kind = param("kind");
+      auto count = static_cast<size_t>(std::max(1L, num("count", 1)));
+      if (!sage.fault(kind, count)) {
+        res.result(http::status::bad_request);
+        res.body() = R"({"error":{"message":"kind must be write_500, write_lost or write_429"}})";
         return true;
       }
       res.body() = "{\"queued\":\"" + kind + "\",\"count\":" + std::to_string(count) + "}";

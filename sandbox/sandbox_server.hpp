@@ -41,6 +41,8 @@
 //        remove deletes customers only (customer.deleted); the others are never deleted.
 //   POST /_sandbox/xero/fault?kind=day_limit&count=N      429 X-Rate-Limit-Problem: day
 //   POST /_sandbox/xero/fault?kind=day_remaining&count=N  only N of today's calls left
+//   POST /_sandbox/{xero|sage}/fault?kind=write_500|write_lost|write_429&count=N   the next N
+//        writes: 500 with no effect; the effect, then 500; a 429 with Retry-After, no effect
 //   POST /_sandbox/stripe/fault?kind=rate_limit|lock_timeout&count=N   429, no Retry-After
 //   POST /_sandbox/{stripe|quickbooks}/fault?kind=write_500|write_lost|write_429&count=N
 //        the next N writes fail (write_lost: the write takes effect, the answer is a 500)

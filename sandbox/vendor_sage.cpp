@@ -67,6 +67,16 @@ std::string escape_query(const std::string& v) {
   return out;
 }
 
+// A written record as a list without attributes=all shows it: {id, displayed_as, $path}.
+std::string written_summary(const std::string& full) {
+  auto j = nlohmann::json::parse(full, nullptr, false);
+  if (!j.is_object()) return full;
+  return nlohmann::json{{"id", j.value("id", "")},
+                        {"displayed_as", j.value("displayed_as", "")},
+                        {"$path", j.value("$path", "")}}
+      .dump();
+}
+
 }  // namespace
 
 const std::vector<std::string>& sage_api::collections() {
@@ -76,7 +86,18 @@ const std::vector<std::string>& sage_api::collections() {
 }
 
 sage_api::sage_api(sage_options o, oauth_server& auth, clock_fn now)
-    : opts_(std::move(o)), auth_(auth), now_(std::move(now)), minute_(opts_.minute_limit, 60'000) {
+    : sage_api(std::move(o), auth, std::move(now), *new effect_log) {
+  own_effects_.reset(&effects_);  // a test's API counts for itself
+}
+
+sage_api::sage_api(sage_options o, oauth_server& auth, clock_fn now, effect_log& effects)
+    : opts_(std::move(o)),
+      auth_(auth),
+      now_(std::move(now)),
+      minute_(opts_.minute_limit, 60'000),
+      effects_(effects),
+      written_(collections().size()),
+      shadowed_(collections().size()) {
   if (opts_.business_id.empty()) {
     opts_.business_id = stable_uuid(mix64(opts_.seed) ^ 0x5a9e);
     std::erase(opts_.business_id, '-');
@@ -219,8 +240,8 @@ vendor_response sage_api::handle(const vendor_request& req) {
     r.set("Retry-After", std::to_string((retry_ms + 999) / 1000));
     return fail(429, sage_error("TooManyRequests", "Too many requests, please try again later."));
   }
-  if (req.method != "GET")
-    return fail(405, sage_error("MethodNotAllowed", "Only GET is served here."));
+  if (req.method != "GET") return write(req, now);
+  if (auto one = read_one(req.path)) return *one;
   auto& names = collections();
   std::string name = req.path.empty() ? "" : req.path.substr(1);
   auto found = std::find(names.begin(), names.end(), name);
@@ -253,11 +274,25 @@ vendor_response sage_api::handle(const vendor_request& req) {
     since = to_ms(*t);
   }
   const auto& recs = colls_[c].recs;
-  std::vector<size_t> hits;
-  for (size_t i = 0; i < recs.size(); ++i)
-    if (recs[i].deleted == deleted_mode && recs[i].updated_ms >= since) hits.push_back(i);
-  std::sort(hits.begin(), hits.end(), [&](size_t a, size_t b) {
-    return std::pair(recs[a].updated_ms, a) < std::pair(recs[b].updated_ms, b);
+  auto search = req.param("search");
+  for (auto& ch : search) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  // (updated, order, body): seeded records by index (body rendered for the page only), written
+  // ones after them; a search renders to match.
+  std::vector<std::tuple<int64_t, size_t, std::string>> hits;
+  for (size_t i = 0; i < recs.size(); ++i) {
+    if (recs[i].deleted != deleted_mode || recs[i].updated_ms < since || shadowed_[c].count(i))
+      continue;
+    if (!search.empty()) {
+      std::string text;
+      render(c, i, true, text);
+      for (auto& ch : text) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      if (text.find(search) == std::string::npos) continue;
+    }
+    hits.emplace_back(recs[i].updated_ms, i, std::string());
+  }
+  if (!deleted_mode) written_in_list(c, since, search, hits);
+  std::sort(hits.begin(), hits.end(), [](const auto& a, const auto& b) {
+    return std::pair(std::get<0>(a), std::get<1>(a)) < std::pair(std::get<0>(b), std::get<1>(b));
   });
   size_t total = hits.size(),
          pages = std::max<size_t>(1, (total + per - 1) / static_cast<size_t>(per));
@@ -276,11 +311,14 @@ vendor_response sage_api::handle(const vendor_request& req) {
   bool full = req.param("attributes") == "all";
   for (size_t k = from; k < std::min(total, from + static_cast<size_t>(per)); ++k) {
     if (k > from) r.body += ',';
+    size_t at = std::get<1>(hits[k]);
     if (deleted_mode)
-      r.body += "{\"id\":\"" + id_of(c, hits[k]) + "\",\"deleted_at\":\"" +
-                iso_time(recs[hits[k]].updated_ms) + "\"}";
+      r.body += "{\"id\":\"" + id_of(c, at) + "\",\"deleted_at\":\"" +
+                iso_time(recs[at].updated_ms) + "\"}";
+    else if (!std::get<2>(hits[k]).empty())
+      r.body += full ? std::get<2>(hits[k]) : written_summary(std::get<2>(hits[k]));
     else
-      render(c, hits[k], full, r.body);
+      render(c, at, full, r.body);
   }
   r.body += "]}";
   return r;

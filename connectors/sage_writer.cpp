@@ -1,0 +1,255 @@
+// The writing half of the Sage connector (connectors/push.hpp): contacts, sales invoices and
+// contact payments through Sage Business Cloud Accounting v3.1. Sage has no idempotency key,
+// so the application's external_id is the record's `reference`: a create that may already have
+// landed (resumed) and an upsert with no known Sage id first look the record up by it. Sage
+// checks no version on PUT either: an update first reads the record and compares its
+// updated_at with the item's base_version.
+#include <boost/url/url.hpp>
+
+#include "connectors/connector.hpp"
+#include "connectors/push.hpp"
+#include "connectors/sage_connector.hpp"
+#include "model/entities.hpp"
+#include "model/push_sage.hpp"
+#include "model/push_xero.hpp"
+
+namespace ledgersync {
+
+namespace {
+
+using nlohmann::json;
+
+std::string str(const json& j, const char* key) {
+  auto v = j.find(key);
+  return v != j.end() && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+class sage_writer final : public push_writer {
+ public:
+  explicit sage_writer(const integration_config& c) : c_(c) {
+    if (c.settings.is_object()) business_ = str(c.settings, "business_id");
+    base_ = c.base_url;
+    while (!base_.empty() && base_.back() == '/') base_.pop_back();
+  }
+
+  std::string refuses(const std::string& entity, push_op) const override {
+    if (entity != "customer" && entity != "invoice" && entity != "payment")
+      return "Sage takes pushes of customers (contacts), invoices (sales_invoices) and payments "
+             "(contact_payments), not " +
+             entity;
+    return "";
+  }
+
+  std::vector<std::string> check(const push_item& item) const override {
+    std::vector<std::string> out;
+    const auto& f = item.fields;
+    bool creating = item.op != push_op::update && item.vendor_id.empty();
+    auto needs = [&](std::initializer_list<const char*> keys, const std::string& why) {
+      for (const char* k : keys)
+        if (f.contains(k)) return;
+      out.push_back("fields." + std::string(*keys.begin()) + ": " + why);
+    };
+    if (item.entity == "customer") {
+      if (creating) needs({"name"}, "is missing (Sage requires a contact's name)");
+    } else if (item.entity == "invoice" || item.entity == "payment") {
+      if (f.contains("reference"))
+        out.push_back("fields.reference: Sage keeps the external_id in the " +
+                      std::string(item.entity == "invoice" ? "invoice's" : "payment's") +
+                      " reference; leave reference out");
+    }
+    if (item.entity == "invoice") {
+      if (creating) {
+        needs({"customer_external_id", "customer_id"},
+              "Sage bills a contact: give customer_external_id (or customer_id)");
+        needs({"issue_date"}, "is missing (Sage's invoice date)");
+        needs({"lines"}, "Sage needs at least one invoice line");
+      }
+      if (auto l = f.find("lines"); l != f.end() && l->is_array())
+        for (size_t i = 0; i < l->size(); ++i)
+          if (str((*l)[i], "account_code").empty())
+            out.push_back("fields.lines/" + std::to_string(i) +
+                          "/account_code: Sage needs the ledger account id of every line "
+                          "(GET /ledger_accounts lists them)");
+      if (auto s = str(f, "status"); !s.empty())
+        out.push_back("fields.status: Sage sets an invoice's status itself; leave it out");
+    }
+    if (item.entity == "payment" && creating) {
+      needs({"customer_external_id", "customer_id"},
+            "Sage records a receipt from a contact: give customer_external_id (or customer_id)");
+      needs({"account"}, "the Sage bank_account id the money went to (GET /bank_accounts)");
+      needs({"amount"}, "is missing");
+      needs({"date"}, "is missing");
+    }
+    return out;
+  }
+
+  std::string version_of(const std::string&, std::string_view stored_body) const override {
+    auto j = json::parse(stored_body, nullptr, false);
+    if (!j.is_object()) return "";
+    auto raw = j.find("raw");
+    return raw == j.end() || !raw->is_object() ? "" : str(*raw, "updated_at");
+  }
+
+  push_step first_step(const push_item& item, bool resumed) const override {
+    if (!item.vendor_id.empty())
+      return !resumed && !item.base_version.empty() ? read_step(item, item.vendor_id)
+                                                    : write_step(item, item.vendor_id);
+    if (item.op == push_op::create && !resumed) return write_step(item, "");
+    return lookup_step(item);
+  }
+
+  push_answer on_answer(const push_item& item, const push_step& step,
+                        const http_response& r) const override {
+    push_answer a;
+    std::string what = "push of " + item.entity + " " + model::quote_text(item.external_id);
+    if (r.status == 401 || r.status == 403 ||
+        (r.status == 404 && r.body.find("X-Business") != std::string::npos)) {
+      a.error = classify_response(r, what);
+      if (r.status == 404) {
+        a.error.category = error_category::config;
+        a.error.specific_hint = "Sage knows no business " + model::quote_text(business_, 40) +
+                                " for this token: check settings.business_id";
+        a.error.fix_settings = {"settings.business_id"};
+      }
+      a.error.permanent = true;
+      return a;
+    }
+    if (r.status == 0 || r.status == 429 || r.status == 408 || r.status >= 500) {
+      a.error = classify_response(r, what);
+      return a;
+    }
+    if (r.status == 404 && step.phase != "lookup") {
+      a.status = push_status::failed;
+      a.message = "the " + item.entity + " " + item.vendor_id + " no longer exists at Sage";
+      a.hint =
+          "push it with op create (or upsert without an id) to make it again, or remove it "
+          "from the application";
+      return a;
+    }
+    if (r.status < 200 || r.status >= 300) return refused(item, r, what);
+    auto doc = json::parse(r.body, nullptr, false);
+    const json* rec = nullptr;
+    if (step.phase == "lookup") {
+      if (doc.is_object())
+        if (auto items = doc.find("$items"); items != doc.end() && items->is_array())
+          for (const auto& x : *items)
+            if (str(x, "reference") == item.external_id) {
+              rec = &x;
+              break;
+            }
+      if (!rec && doc.is_object() && doc.contains("$items")) {
+        if (item.op == push_op::update) return missing(item);
+        a.next = write_step(item, "");
+        return a;
+      }
+    } else if (doc.is_object() && doc.contains("id")) {
+      rec = &doc;
+    }
+    if (!rec) {
+      a.error = make_error_info(
+          error_category::upstream,
+          what + ": Sage's answer has no " + model::sage_wrapper(item.entity) + " record");
+      return a;
+    }
+    auto id = str(*rec, "id"), version = str(*rec, "updated_at");
+    // Found by its reference: a create that had landed before is done, not made again.
+    if (step.phase == "write" || (step.phase == "lookup" && item.op == push_op::create)) {
+      a.vendor_id = id;
+      a.vendor_version = version;
+      a.status = push_status::succeeded;
+      return a;
+    }
+    // A resumed update may have changed the record itself: its version proves nothing then.
+    bool resumed_lookup = step.phase == "lookup" && item.status == push_status::sending;
+    if (!item.base_version.empty() && !resumed_lookup &&
+        !model::same_xero_version(item.base_version, version)) {
+      a.status = push_status::conflict;
+      a.vendor_id = id;
+      a.message = "the " + item.entity +
+                  " changed at Sage since the application read it: " + "base_version " +
+                  item.base_version + ", Sage's updated_at now " + version;
+      a.hint = "read the record again (ledgersync records " + c_.name + " --id " + id +
+               "), then push with the new base_version";
+      return a;
+    }
+    a.next = write_step(item, id);
+    return a;
+  }
+
+ private:
+  // An update of a record the vendor has no trace of: creating it would not be what was asked.
+  static push_answer missing(const push_item& item) {
+    push_answer a;
+    a.status = push_status::failed;
+    a.message = "no Sage " + item.entity + " carries the external_id " +
+                model::quote_text(item.external_id) + "; an update needs the record to exist";
+    a.hint = "push it with op upsert or create, or give its Sage id as fields.id";
+    return a;
+  }
+
+  push_answer refused(const push_item& item, const http_response& r,
+                      const std::string& what) const {
+    push_answer a;
+    a.status = push_status::failed;
+    for (auto& p : model::sage_validation_errors(r.body, item.entity))
+      a.errors.push_back({p.field, p.message});
+    std::string named;
+    for (const auto& e : a.errors)
+      if (!e.field.empty() && named.find(e.field) == std::string::npos)
+        named += (named.empty() ? "" : ", ") + e.field;
+    a.message = a.errors.empty()
+                    ? classify_response(r, what).message
+                    : "Sage refused the " + item.entity + ": " +
+                          (a.errors.front().field.empty() ? "" : a.errors.front().field + " ") +
+                          a.errors.front().message;
+    a.hint = "correct " + (named.empty() ? std::string("the item") : "fields " + named) +
+             " and push the external_id again (or ledgersync push --retry)";
+    return a;
+  }
+
+  std::string url(const push_item& item, const std::string& id) const {
+    return base_ + "/" + model::sage_collection(item.entity) + (id.empty() ? "" : "/" + id);
+  }
+
+  http_request base() const { return vendor_base_request(c_, {{"X-Business", business_}}); }
+
+  push_step lookup_step(const push_item& item) const {
+    push_step s{"lookup", false, base()};
+    boost::urls::url u(url(item, ""));
+    // Sage's search matches references among other text: the answer is filtered exactly.
+    u.params().append({"search", item.external_id});
+    u.params().append({"attributes", "all"});
+    u.params().append({"items_per_page", "200"});
+    s.request.url = std::string(u.buffer());
+    return s;
+  }
+
+  push_step read_step(const push_item& item, const std::string& id) const {
+    push_step s{"read", false, base()};
+    s.request.url = url(item, id);
+    return s;
+  }
+
+  push_step write_step(const push_item& item, const std::string& id) const {
+    push_step s{"write", true, base()};
+    s.request.method = id.empty() ? "POST" : "PUT";
+    s.request.url = url(item, id);
+    s.request.headers.emplace_back("Content-Type", "application/json");
+    s.request.body =
+        item.entity == "customer"  ? model::sage_contact_body(item.fields, item.external_id)
+        : item.entity == "invoice" ? model::sage_invoice_body(item.fields, item.external_id)
+                                   : model::sage_payment_body(item.fields, item.external_id);
+    return s;
+  }
+
+  const integration_config& c_;
+  std::string business_, base_;
+};
+
+}  // namespace
+
+std::unique_ptr<push_writer> make_sage_writer(const integration_config& config) {
+  return std::make_unique<sage_writer>(config);
+}
+
+}  // namespace ledgersync
