@@ -104,7 +104,10 @@ placement place(self_ptr self, push_item in, int64_t now) {
     p.write = std::move(in);
     return p;
   }
-  if (newest->status == push_status::pending) {
+  // The item a run is working on may be pending still (its lookup or read comes before the
+  // write): its content is on its way, so the new push is an item of its own.
+  bool in_flight = st.run && st.run->push_seq == newest->seq;
+  if (newest->status == push_status::pending && !in_flight) {
     // Not sent yet: the new content replaces it, keeping its place, key and revision. An item
     // still to be created stays a create.
     auto w = *newest;
@@ -116,6 +119,15 @@ placement place(self_ptr self, push_item in, int64_t now) {
     w.updated_ms = now;
     p.write = std::move(w);
     return p;
+  }
+  if (!is_final(newest->status) && in.op == push_op::create) {
+    // The same create again while the first is on its way (an application retrying its own
+    // request): one effect. Other content: it changes the record once the create has landed.
+    if (newest->fields == in.fields) {
+      p.unchanged = *newest;
+      return p;
+    }
+    in.op = push_op::upsert;
   }
   in.revision = newest->revision + 1;
   if (in.vendor_id.empty()) in.vendor_id = newest->vendor_id;
@@ -238,7 +250,7 @@ void accept_now(self_ptr self, const std::string& text,
       ++unchanged;
       out_items.push_back({{"seq", p.unchanged->seq},
                            {"external_id", p.unchanged->external_id},
-                           {"status", "succeeded"},
+                           {"status", push_status_name(p.unchanged->status)},
                            {"vendor_id", p.unchanged->vendor_id},
                            {"unchanged", true}});
       continue;

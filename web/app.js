@@ -294,6 +294,15 @@ function progressBlock(doc, l) {
     streams.map((s) => bar(s.name, s.done ? 100 : s.percent, s.done)));
 }
 
+// Pushes show only on integrations that have some to show: refused ones, or ones still to send.
+function pushFacts(p) {
+  if (!p || (!p.failed && !p.open)) return [];
+  const parts = [];
+  if (p.failed) parts.push(`${count(p.failed)} refused`);
+  if (p.open) parts.push(`${count(p.open)} to send`);
+  return [h('dt', {}, 'Pushes'), h('dd', { class: 'pushes' }, parts.join(', '))];
+}
+
 function renderTile(doc) {
   if (!doc) return;
   const li = tileElement(doc.name);
@@ -312,7 +321,8 @@ function renderTile(doc) {
       : [h('dt', {}, 'Next run'), h('dd', {}, 'disabled')],
     h('dt', {}, 'Schedule'), h('dd', {}, doc.schedule || 'manual'),
     h('dt', {}, 'Set aside'), h('dd', { class: 'set-aside' },
-      doc.set_aside ? `${count(doc.set_aside)} record${doc.set_aside === 1 ? '' : 's'}` : 'none'));
+      doc.set_aside ? `${count(doc.set_aside)} record${doc.set_aside === 1 ? '' : 's'}` : 'none'),
+    ...pushFacts(doc.pushes));
 
   const err = doc.last_error;
   const wait = l.retryUntil && l.retryUntil > Date.now()

@@ -115,6 +115,32 @@ async function loadSetAside() {
   }
 }
 
+async function loadPushes() {
+  const { doc, ctx } = current;
+  const list = $('pushes-list');
+  try {
+    const base = `/api/v1/integrations/${enc(doc.name)}/pushes?limit=100&status=`;
+    const [failed, conflict] = await Promise.all(
+      ['failed', 'conflict'].map((s) => ctx.api('GET', base + s)));
+    const items = [...((failed.body && failed.body.items) || []),
+      ...((conflict.body && conflict.body.items) || [])].sort((a, b) => a.seq - b.seq);
+    if (!items.length) {
+      list.replaceChildren(h('li', {}, 'None: the vendor took every pushed record.'));
+      return;
+    }
+    list.replaceChildren(...items.map((it) => h('li', { class: 'aside', 'data-seq': it.seq },
+      h('div', {}, h('strong', {}, `${it.entity} ${it.external_id}`), ` ${it.op} · `,
+        h('strong', { class: 'missing' }, it.status === 'conflict' ? 'changed at the vendor' : 'refused')),
+      it.message ? h('div', {}, it.message) : null,
+      (it.errors || []).length ? h('ul', {}, it.errors.map((e) =>
+        h('li', {}, `${e.field || 'record'}: ${e.message}`))) : null,
+      it.hint ? h('div', { class: 'help' }, it.hint) : null,
+      it.updated ? h('div', { class: 'exact' }, `item ${it.seq} · ${exact(parseTime(it.updated))}`) : null)));
+  } catch (e) {
+    list.replaceChildren(h('li', {}, `Could not load pushes: ${e.message}`));
+  }
+}
+
 export async function openLogs(doc, ctx) {
   current = { doc, ctx };
   $('logs-title').textContent = `Sync logs · ${doc.name}`;
@@ -122,7 +148,7 @@ export async function openLogs(doc, ctx) {
   $('logs-errors').checked = false;
   $('logs').showModal();
   await loadRuns();
-  await Promise.all([loadLogs(), loadSetAside()]);
+  await Promise.all([loadLogs(), loadSetAside(), loadPushes()]);
 }
 
 $('logs-run').addEventListener('change', loadLogs);
