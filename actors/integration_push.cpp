@@ -13,6 +13,7 @@
 
 #include "actors/integration_state.hpp"
 #include "core/hex.hpp"
+#include "storage/feed_reader.hpp"
 #include "ops/operations.hpp"
 
 namespace ledgersync::integration_detail {
@@ -60,13 +61,10 @@ void refresh_counts(self_ptr self) {
 // read, when it names no base_version of its own.
 std::string synced_version(self_ptr self, const std::string& entity, const std::string& id) {
   auto& st = self->state;
-  const auto* kind = find_connector_kind(st.cfg.connector);
-  if (!kind || id.empty()) return "";
-  for (const auto& s : st.cfg.streams) {
-    auto spec = std::find_if(kind->streams.begin(), kind->streams.end(),
-                             [&](const stream_spec& k) { return k.name == s.name; });
-    if (spec == kind->streams.end() || spec->entity != entity) continue;
-    if (auto rec = st.ctx->store->record(st.cfg.name, s.name, id); rec && !rec->deleted)
+  if (id.empty()) return "";
+  for (const auto& [stream, own] : stream_entities(*st.ctx->store, st.cfg.name)) {
+    if (own != entity) continue;
+    if (auto rec = st.ctx->store->record(st.cfg.name, stream, id); rec && !rec->deleted)
       return st.writer->version_of(entity, rec->body);
   }
   return "";

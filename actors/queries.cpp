@@ -278,6 +278,7 @@ client_reply op_pushes(self_ptr self, const std::string& name, const ops::pushes
   uint64_t after = args.after, scanned_to = args.after;
   bool more = false;
   auto* store = self->state.ctx->store;
+  auto entities = stream_entities(*store, name);
   // Filtering reads ahead in steps; a page ends at `limit` items or the outbox's end.
   while (items.size() < args.limit) {
     auto rows = store->outbox(name, after, 500, args.status);
@@ -299,6 +300,18 @@ client_reply op_pushes(self_ptr self, const std::string& name, const ops::pushes
           j[iso] = format_iso(from_ms(v->get<int64_t>()));
           j.erase(ms);
         }
+      }
+      // A record the vendor took is linked to its synced copy once a sync has read it.
+      if (j.value("status", "") == "succeeded" && j.contains("vendor_id")) {
+        json synced = nullptr;
+        for (auto& [stream, entity] : entities) {
+          if (entity != j.value("entity", "")) continue;
+          auto rec = store->record(name, stream, j["vendor_id"].get<std::string>());
+          if (!rec) continue;
+          synced = {{"stream", stream}, {"updated_at", rec->updated_at}, {"deleted", rec->deleted}};
+          break;
+        }
+        j["synced"] = synced;
       }
       scanned_to = row.seq;
       items.push_back(std::move(j));
