@@ -111,6 +111,52 @@ std::optional<push_item> push_item::from_json(const json& j) {
   }
 }
 
+push_answer changed_at_vendor(const push_item& item, const std::string& vendor,
+                              const std::string& id, const std::string& version_name,
+                              const std::string& base, const std::string& now,
+                              const std::string& integration) {
+  push_answer a;
+  a.status = push_status::conflict;
+  a.vendor_id = id;
+  a.message = "the " + item.entity + " " + id + " changed at " + vendor +
+              " since the application read it: base_version " + base + ", " + vendor + "'s " +
+              version_name + " now " + now;
+  a.hint = "read the record again (ledgersync records " + integration + " --id " + id +
+           "), then push with the new base_version";
+  return a;
+}
+
+push_answer gone_at_vendor(const push_item& item, const std::string& vendor,
+                           const std::string& said) {
+  push_answer a;
+  a.status = push_status::failed;
+  a.message = "the " + item.entity + " " + item.vendor_id + " no longer exists at " + vendor +
+              (said.empty() ? "" : " (" + said + ")");
+  a.hint = "push it with op create (or upsert without an id) if it should exist again";
+  return a;
+}
+
+push_answer refused_by_vendor(const push_item& item, const std::string& vendor,
+                              std::vector<field_error> errors, const std::string& fallback) {
+  push_answer a;
+  a.status = push_status::failed;
+  a.errors = std::move(errors);
+  std::string named;
+  for (const auto& e : a.errors)
+    if (!e.field.empty() && (", " + named + ", ").find(", " + e.field + ", ") == std::string::npos)
+      named += (named.empty() ? "" : ", ") + e.field;
+  if (a.errors.empty()) {
+    a.message = fallback;
+  } else {
+    const auto& first = a.errors.front();
+    a.message = vendor + " refused the " + item.entity + ": " +
+                (first.field.empty() ? "" : first.field + ": ") + first.message;
+  }
+  a.hint = named.empty() ? "correct the item as " + vendor + " says, then push it again"
+                         : "correct " + named + ", then push the item again";
+  return a;
+}
+
 std::unique_ptr<push_writer> make_push_writer(const integration_config& config) {
   const auto* kind = find_connector_kind(config.connector);
   if (!kind || !kind->make_writer) return nullptr;

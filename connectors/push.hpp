@@ -119,6 +119,21 @@ class push_writer {
                                 const http_response& r) const = 0;
 };
 
+// ---- what every writer answers alike ---------------------------------------------------------
+// The record changed at `vendor` since the application read it: its `version_name` is `now`,
+// not `base`. `integration` names the command that reads the record again.
+push_answer changed_at_vendor(const push_item& item, const std::string& vendor,
+                              const std::string& id, const std::string& version_name,
+                              const std::string& base, const std::string& now,
+                              const std::string& integration);
+// An update of a record the vendor no longer has; `said` is the vendor's own words, if any.
+push_answer gone_at_vendor(const push_item& item, const std::string& vendor,
+                           const std::string& said = "");
+// The vendor's validation errors, by our field names: failed, the message naming the first
+// and the hint every field to correct; `fallback` is the message when none came.
+push_answer refused_by_vendor(const push_item& item, const std::string& vendor,
+                              std::vector<field_error> errors, const std::string& fallback);
+
 // `config` must outlive the writer. nullptr when the integration's kind cannot write.
 std::unique_ptr<push_writer> make_push_writer(const integration_config& config);
 

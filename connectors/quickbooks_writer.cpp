@@ -149,29 +149,19 @@ class quickbooks_writer final : public push_writer {
       return a;
     }
     if (r.status == 404 || code == "610") {
+      if (!item.vendor_id.empty()) return gone_at_vendor(item, "QuickBooks", said);
       a.status = push_status::failed;
-      if (!item.vendor_id.empty()) {
-        a.message = vendor_name + " no longer exists at QuickBooks (" + said + ")";
-        a.hint = "push it as a create (op create, no id) if it should exist again";
-      } else {
-        a.message = "QuickBooks refused a reference in the " + item.entity + ": " + said;
-        a.hint = "check the ids the item refers to (customer, invoice, account, item)";
-      }
+      a.message = "QuickBooks refused a reference in the " + item.entity + ": " + said;
+      a.hint = "check the ids the item refers to (customer, invoice, account, item)";
       return a;
     }
-    a.status = push_status::failed;
-    a.message = "QuickBooks refused the " + item.entity + ": " +
-                (said.empty() ? r.body.substr(0, 200) : said);
-    std::string fields;
-    for (const auto& f : faults) {
-      auto field = model::quickbooks_field(item.entity, f);
-      a.errors.push_back(
-          {field, f.message + (f.detail.empty() || f.detail == f.message ? "" : ": " + f.detail)});
-      if (!field.empty()) fields += (fields.empty() ? "" : ", ") + field;
-    }
-    a.hint = fields.empty() ? "correct the item as QuickBooks says, then push it again"
-                            : "correct " + fields + ", then push the item again";
-    return a;
+    std::vector<field_error> errors;
+    for (const auto& f : faults)
+      errors.push_back({model::quickbooks_field(item.entity, f),
+                        f.message + (f.detail.empty() || f.detail == f.message ? "" : ": " + f.detail)});
+    return refused_by_vendor(item, "QuickBooks", std::move(errors),
+                             "QuickBooks refused the " + item.entity + ": " +
+                                 (said.empty() ? r.body.substr(0, 200) : said));
   }
 
   push_step write_step(const push_item& item, const std::string& sync_token) const {

@@ -118,14 +118,7 @@ class sage_writer final : public push_writer {
       a.error = classify_response(r, what);
       return a;
     }
-    if (r.status == 404 && step.phase != "lookup") {
-      a.status = push_status::failed;
-      a.message = "the " + item.entity + " " + item.vendor_id + " no longer exists at Sage";
-      a.hint =
-          "push it with op create (or upsert without an id) to make it again, or remove it "
-          "from the application";
-      return a;
-    }
+    if (r.status == 404 && step.phase != "lookup") return gone_at_vendor(item, "Sage");
     if (r.status < 200 || r.status >= 300) return refused(item, r, what);
     auto doc = json::parse(r.body, nullptr, false);
     const json* rec = nullptr;
@@ -162,16 +155,9 @@ class sage_writer final : public push_writer {
     // A resumed update may have changed the record itself: its version proves nothing then.
     bool resumed_lookup = step.phase == "lookup" && item.status == push_status::sending;
     if (!item.base_version.empty() && !resumed_lookup &&
-        !model::same_xero_version(item.base_version, version)) {
-      a.status = push_status::conflict;
-      a.vendor_id = id;
-      a.message = "the " + item.entity +
-                  " changed at Sage since the application read it: " + "base_version " +
-                  item.base_version + ", Sage's updated_at now " + version;
-      a.hint = "read the record again (ledgersync records " + c_.name + " --id " + id +
-               "), then push with the new base_version";
-      return a;
-    }
+        !model::same_xero_version(item.base_version, version))
+      return changed_at_vendor(item, "Sage", id, "updated_at", item.base_version, version,
+                               c_.name);
     a.next = write_step(item, id);
     return a;
   }
@@ -179,8 +165,7 @@ class sage_writer final : public push_writer {
  private:
   // An update of a record the vendor has no trace of: creating it would not be what was asked.
   static push_answer missing(const push_item& item) {
-    push_answer a;
-    a.status = push_status::failed;
+    auto a = gone_at_vendor(item, "Sage");
     a.message = "no Sage " + item.entity + " carries the external_id " +
                 model::quote_text(item.external_id) + "; an update needs the record to exist";
     a.hint = "push it with op upsert or create, or give its Sage id as fields.id";
@@ -189,22 +174,10 @@ class sage_writer final : public push_writer {
 
   push_answer refused(const push_item& item, const http_response& r,
                       const std::string& what) const {
-    push_answer a;
-    a.status = push_status::failed;
+    std::vector<field_error> errors;
     for (auto& p : model::sage_validation_errors(r.body, item.entity))
-      a.errors.push_back({p.field, p.message});
-    std::string named;
-    for (const auto& e : a.errors)
-      if (!e.field.empty() && named.find(e.field) == std::string::npos)
-        named += (named.empty() ? "" : ", ") + e.field;
-    a.message = a.errors.empty()
-                    ? classify_response(r, what).message
-                    : "Sage refused the " + item.entity + ": " +
-                          (a.errors.front().field.empty() ? "" : a.errors.front().field + " ") +
-                          a.errors.front().message;
-    a.hint = "correct " + (named.empty() ? std::string("the item") : "fields " + named) +
-             " and push the external_id again (or ledgersync push --retry)";
-    return a;
+      errors.push_back({p.field, p.message});
+    return refused_by_vendor(item, "Sage", std::move(errors), classify_response(r, what).message);
   }
 
   std::string url(const push_item& item, const std::string& id) const {

@@ -122,18 +122,10 @@ class stripe_writer final : public push_writer {
       a.hint = "push the record again (a new push of the external_id gets a new key)";
       return a;
     }
-    if (r.status == 404 || e.code == "resource_missing") {
-      a.message =
-          "Stripe customer " + item.vendor_id + " no longer exists at Stripe (" + said + ")";
-      a.hint = "push it as a create (op create, no id) if it should exist again";
-      return a;
-    }
-    a.message = "Stripe refused the customer: " + said;
-    auto field = model::stripe_field(e.param);
-    a.errors.push_back({field, said});
-    a.hint = field.empty() ? "correct the item as Stripe says, then push it again"
-                           : "correct " + field + ", then push the item again";
-    return a;
+    if (r.status == 404 || e.code == "resource_missing")
+      return gone_at_vendor(item, "Stripe", said);
+    return refused_by_vendor(item, "Stripe", {{model::stripe_field(e.param), said}},
+                             "Stripe refused the customer: " + said);
   }
 
   push_step write_step(const push_item& item, const std::string& id, const std::string& key) const {

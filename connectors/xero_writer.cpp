@@ -145,14 +145,7 @@ class xero_writer final : public push_writer {
       a.error = classify_response(r, what);
       return a;
     }
-    if (r.status == 404 && step.phase != "lookup") {
-      a.status = push_status::failed;
-      a.message = "the " + item.entity + " " + item.vendor_id + " no longer exists at Xero";
-      a.hint =
-          "push it with op create (or upsert without an id) to make it again, or remove it "
-          "from the application";
-      return a;
-    }
+    if (r.status == 404 && step.phase != "lookup") return gone_at_vendor(item, "Xero");
     if (r.status < 200 || r.status >= 300) return refused(item, r, what);
     auto doc = json::parse(r.body, nullptr, false);
     auto coll = model::xero_collection(item.entity);
@@ -193,16 +186,9 @@ class xero_writer final : public push_writer {
       return a;
     }
     if (step.phase == "read" && !item.base_version.empty() &&
-        !model::same_xero_version(item.base_version, version)) {
-      a.status = push_status::conflict;
-      a.vendor_id = id;
-      a.message = "the " + item.entity +
-                  " changed at Xero since the application read it: " + "base_version " +
-                  item.base_version + ", Xero's UpdatedDateUTC now " + version;
-      a.hint = "read the record again (ledgersync records " + c_.name + " --id " + id +
-               "), then push with the new base_version";
-      return a;
-    }
+        !model::same_xero_version(item.base_version, version))
+      return changed_at_vendor(item, "Xero", id, "UpdatedDateUTC", item.base_version, version,
+                               c_.name);
     if (step.phase == "lookup" && !item.base_version.empty()) {
       a.next = read_step(item, id);
       return a;
@@ -214,8 +200,7 @@ class xero_writer final : public push_writer {
  private:
   // An update of a record the vendor has no trace of: creating it would not be what was asked.
   static push_answer missing(const push_item& item) {
-    push_answer a;
-    a.status = push_status::failed;
+    auto a = gone_at_vendor(item, "Xero");
     a.message = "no Xero " + item.entity + " carries the external_id " +
                 model::quote_text(item.external_id) + "; an update needs the record to exist";
     a.hint = "push it with op upsert or create, or give its Xero id as fields.id";
@@ -224,23 +209,10 @@ class xero_writer final : public push_writer {
 
   push_answer refused(const push_item& item, const http_response& r,
                       const std::string& what) const {
-    push_answer a;
-    a.status = push_status::failed;
+    std::vector<field_error> errors;
     for (auto& p : model::xero_validation_errors(r.body, item.entity, item.fields))
-      a.errors.push_back({p.field, p.message});
-    if (!a.errors.empty()) {
-      a.message = "Xero refused the " + item.entity + ": " + a.errors.front().message;
-      std::string named;
-      for (const auto& e : a.errors)
-        if (!e.field.empty() && named.find(e.field) == std::string::npos)
-          named += (named.empty() ? "" : ", ") + e.field;
-      a.hint = "correct " + (named.empty() ? std::string("the item") : "fields " + named) +
-               " and push the external_id again (or ledgersync push --retry)";
-      return a;
-    }
-    a.message = classify_response(r, what).message;
-    a.hint = "Xero refused the request; correct the item and push it again";
-    return a;
+      errors.push_back({p.field, p.message});
+    return refused_by_vendor(item, "Xero", std::move(errors), classify_response(r, what).message);
   }
 
   std::string url(const push_item& item, const std::string& id) const {
