@@ -12,29 +12,16 @@
 #include <random>
 
 #include "actors/integration_state.hpp"
-#include "core/hex.hpp"
 #include "storage/feed_reader.hpp"
 #include "ops/operations.hpp"
 
 namespace ledgersync::integration_detail {
 namespace {
 
-uint64_t fnv(std::string_view s, uint64_t h = 1469598103934665603ull) {
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
-
-// Unique per item and the same for each of its attempts, so the vendor's idempotency window
-// covers an item's retries and restarts and never another item. A removed and re-added
-// integration numbers revisions from 1 again, hence the acceptance time and a random part.
-std::string idempotency_key(const std::string& integration, const push_item& it) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  auto h = fnv(integration + '\0' + it.entity + '\0' + it.external_id + '\0' +
-               std::to_string(it.revision) + '\0' + std::to_string(it.accepted_ms) + '\0' +
-               std::to_string(rng()));
-  std::string bytes(8, '\0');
-  for (int i = 7; i >= 0; --i, h >>= 8) bytes[static_cast<size_t>(i)] = static_cast<char>(h);
-  return "ls-" + hex(bytes) + "-" + std::to_string(it.revision);
+// The random part of idempotency keys (push_idempotency_key).
+uint64_t rng() {
+  static thread_local std::mt19937_64 gen{std::random_device{}()};
+  return gen();
 }
 
 outbox_write write_of(const push_item& it) {
@@ -76,87 +63,6 @@ json refusal(std::string error, const std::vector<std::string>& problems) {
   if (problems.size() > 100)
     list.push_back("… and " + std::to_string(problems.size() - 100) + " more");
   return json{{"error", std::move(error)}, {"problems", std::move(list)}};
-}
-
-// What becomes of one application item against the newest stored item of its external_id.
-// Returns the item to write (with the superseded one beside it), or a problem, or nothing
-// (the same content as what the vendor already has: no second effect).
-struct placement {
-  std::optional<push_item> write, supersede;
-  std::string problem;
-  std::optional<push_item> unchanged;
-};
-
-placement place(self_ptr self, push_item in, int64_t now) {
-  auto& st = self->state;
-  placement p;
-  auto newest = item_of(st.ctx->store->outbox_latest(st.cfg.name, in.entity, in.external_id));
-  in.accepted_ms = in.updated_ms = now;
-  if (!newest) {
-    if (in.op == push_op::update && in.vendor_id.empty()) {
-      p.problem = in.external_id +
-                  ": an update needs the vendor's id: give fields.id, or push it with op create "
-                  "or upsert first";
-      return p;
-    }
-    p.write = std::move(in);
-    return p;
-  }
-  // The item a run is working on may be pending still (its lookup or read comes before the
-  // write): its content is on its way, so the new push is an item of its own.
-  bool in_flight = st.run && st.run->push_seq == newest->seq;
-  if (newest->status == push_status::pending && !in_flight) {
-    // Not sent yet: the new content replaces it, keeping its place, key and revision. An item
-    // still to be created stays a create.
-    auto w = *newest;
-    w.fields = std::move(in.fields);
-    if (newest->op != push_op::create) w.op = in.op;
-    if (!in.vendor_id.empty()) w.vendor_id = in.vendor_id;
-    if (!in.base_version.empty()) w.base_version = in.base_version;
-    w.by = in.by;
-    w.updated_ms = now;
-    p.write = std::move(w);
-    return p;
-  }
-  if (!is_final(newest->status) && in.op == push_op::create) {
-    // The same create again while the first is on its way (an application retrying its own
-    // request): one effect. Other content: it changes the record once the create has landed.
-    if (newest->fields == in.fields) {
-      p.unchanged = *newest;
-      return p;
-    }
-    in.op = push_op::upsert;
-  }
-  in.revision = newest->revision + 1;
-  if (in.vendor_id.empty()) in.vendor_id = newest->vendor_id;
-  // The version our own last write left: a change at the vendor since then is a conflict.
-  if (in.base_version.empty() && newest->status == push_status::succeeded &&
-      in.vendor_id == newest->vendor_id)
-    in.base_version = newest->vendor_version;
-  if (newest->status == push_status::succeeded) {
-    if (newest->fields == in.fields && in.op != push_op::update) {
-      p.unchanged = *newest;
-      return p;
-    }
-    if (in.op == push_op::create) {
-      p.problem = in.external_id + ": already created as " + newest->vendor_id + " (item " +
-                  std::to_string(newest->seq) +
-                  "); push it with op update or upsert to change it";
-      return p;
-    }
-  } else if (newest->status == push_status::failed || newest->status == push_status::conflict) {
-    auto old = *newest;
-    old.status = push_status::superseded;
-    old.updated_ms = now;
-    p.supersede = std::move(old);
-  }
-  if (in.op == push_op::update && in.vendor_id.empty()) {
-    p.problem = in.external_id + ": an update needs the vendor's id, and its create (item " +
-                std::to_string(newest->seq) + ") has none yet";
-    return p;
-  }
-  p.write = std::move(in);
-  return p;
 }
 
 void reply_error(caf::typed_response_promise<std::string>& rp, json j) {
@@ -238,8 +144,14 @@ void accept_now(self_ptr self, const std::string& text,
   std::vector<push_item> fresh;  // the items written, in the batch's order
   size_t unchanged = 0;
   for (auto& it : items) {
-    auto p = a.retry ? placement{std::move(it), std::nullopt, "", std::nullopt}
-                     : place(self, std::move(it), now);
+    push_placement p;
+    if (a.retry) {
+      p.write = std::move(it);
+    } else {
+      auto newest = item_of(st.ctx->store->outbox_latest(st.cfg.name, it.entity, it.external_id));
+      bool in_flight = newest && st.run && st.run->push_seq == newest->seq;
+      p = place_push(std::move(newest), std::move(it), in_flight, now);
+    }
     if (!p.problem.empty()) {
       problems.push_back(p.problem);
       continue;
@@ -257,7 +169,7 @@ void accept_now(self_ptr self, const std::string& text,
     auto& w = *p.write;
     if (w.base_version.empty() && w.op != push_op::create)
       w.base_version = synced_version(self, w.entity, w.vendor_id);
-    if (w.idempotency_key.empty()) w.idempotency_key = idempotency_key(st.cfg.name, w);
+    if (w.idempotency_key.empty()) w.idempotency_key = push_idempotency_key(st.cfg.name, w, rng());
     fresh.push_back(std::move(w));
   }
   if (!problems.empty())

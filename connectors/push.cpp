@@ -3,6 +3,7 @@
 #include <set>
 
 #include "connectors/registry.hpp"
+#include "core/hex.hpp"
 #include "model/decimal.hpp"
 #include "model/entities.hpp"
 
@@ -155,6 +156,89 @@ push_answer refused_by_vendor(const push_item& item, const std::string& vendor,
   a.hint = named.empty() ? "correct the item as " + vendor + " says, then push it again"
                          : "correct " + named + ", then push the item again";
   return a;
+}
+
+std::string push_idempotency_key(const std::string& integration, const push_item& it,
+                                 uint64_t nonce) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (unsigned char c : integration + '\0' + it.entity + '\0' + it.external_id + '\0' +
+                             std::to_string(it.revision) + '\0' + std::to_string(it.accepted_ms) +
+                             '\0' + std::to_string(nonce))
+    h = (h ^ c) * 1099511628211ull;
+  std::string bytes(8, '\0');
+  for (int i = 7; i >= 0; --i, h >>= 8) bytes[static_cast<size_t>(i)] = static_cast<char>(h);
+  return "ls-" + hex(bytes) + "-" + std::to_string(it.revision);
+}
+
+push_placement place_push(std::optional<push_item> newest, push_item in, bool in_flight,
+                          int64_t now) {
+  push_placement p;
+  in.accepted_ms = in.updated_ms = now;
+  if (!newest) {
+    if (in.op == push_op::update && in.vendor_id.empty()) {
+      p.problem = in.external_id +
+                  ": an update needs the vendor's id: give fields.id, or push it with op create "
+                  "or upsert first";
+      return p;
+    }
+    p.write = std::move(in);
+    return p;
+  }
+  // The item a run is working on may be pending still (its lookup or read comes before the
+  // write): its content is on its way, so the new push is an item of its own.
+  if (newest->status == push_status::pending && !in_flight) {
+    // Not sent yet: the new content replaces it, keeping its place, key and revision. An item
+    // still to be created stays a create.
+    auto w = *newest;
+    w.fields = std::move(in.fields);
+    if (newest->op != push_op::create) w.op = in.op;
+    if (!in.vendor_id.empty()) w.vendor_id = in.vendor_id;
+    if (!in.base_version.empty()) w.base_version = in.base_version;
+    w.by = in.by;
+    w.updated_ms = now;
+    p.write = std::move(w);
+    return p;
+  }
+  if (!is_final(newest->status) && in.op == push_op::create) {
+    // The same create again while the first is on its way (an application retrying its own
+    // request): one effect. Other content: it changes the record once the create has landed.
+    if (newest->fields == in.fields) {
+      p.unchanged = *newest;
+      return p;
+    }
+    in.op = push_op::upsert;
+  }
+  in.revision = newest->revision + 1;
+  if (in.vendor_id.empty()) in.vendor_id = newest->vendor_id;
+  // The version our own last write left: a change at the vendor since then is a conflict.
+  if (in.base_version.empty() && newest->status == push_status::succeeded &&
+      in.vendor_id == newest->vendor_id)
+    in.base_version = newest->vendor_version;
+  if (newest->status == push_status::succeeded) {
+    if (newest->fields == in.fields && in.op != push_op::update) {
+      p.unchanged = *newest;
+      return p;
+    }
+    if (in.op == push_op::create) {
+      p.problem = in.external_id + ": already created as " + newest->vendor_id + " (item " +
+                  std::to_string(newest->seq) +
+                  "); push it with op update or upsert to change it";
+      return p;
+    }
+  } else if (newest->status == push_status::failed || newest->status == push_status::conflict) {
+    auto old = *newest;
+    old.status = push_status::superseded;
+    old.updated_ms = now;
+    p.supersede = std::move(old);
+  }
+  // An update behind a create still on its way learns the vendor's id when the create lands.
+  if (in.op == push_op::update && in.vendor_id.empty() && is_final(newest->status)) {
+    p.problem = in.external_id + ": an update needs the vendor's id, and no push of it (item " +
+                std::to_string(newest->seq) + ") has one";
+    return p;
+  }
+  p.write = std::move(in);
+  return p;
 }
 
 std::unique_ptr<push_writer> make_push_writer(const integration_config& config) {

@@ -119,6 +119,27 @@ class push_writer {
                                 const http_response& r) const = 0;
 };
 
+// What a newly pushed item does against the newest stored item of its external_id (none: the
+// first push of it). A pending item not yet on its way is replaced in place (keeping its seq,
+// key and revision); the same content as what the vendor has, or as a create on its way, is
+// `unchanged` (no second effect); a create of a record that exists is a `problem`; anything
+// else is a new item (the next revision, inheriting the vendor's id and, as its base, the
+// version our own last write left), beside which a failed or conflicting newest item is
+// `supersede`d. `newest_in_flight`: a run is sending the newest item now.
+struct push_placement {
+  std::optional<push_item> write, supersede, unchanged;
+  std::string problem;
+};
+push_placement place_push(std::optional<push_item> newest, push_item incoming,
+                          bool newest_in_flight, int64_t now_ms);
+
+// Unique per item and the same for each of its attempts, so the vendor's idempotency window
+// covers an item's retries and restarts and never another item. A removed and re-added
+// integration numbers revisions from 1 again, hence the acceptance time and `nonce` (random).
+// At most 30 characters ("ls-" 16 hex digits "-" revision).
+std::string push_idempotency_key(const std::string& integration, const push_item& item,
+                                 uint64_t nonce);
+
 // ---- what every writer answers alike ---------------------------------------------------------
 // The record changed at `vendor` since the application read it: its `version_name` is `now`,
 // not `base`. `integration` names the command that reads the record again.

@@ -117,3 +117,102 @@ TEST_CASE("a stored push item reads back as it was written") {
   CHECK(is_final(push_status::superseded));
   CHECK_FALSE(is_final(push_status::sending));
 }
+
+namespace {
+push_item stored(uint64_t seq, push_status st, push_op op = push_op::create,
+                 json fields = {{"name", "Ada"}}) {
+  push_item it;
+  it.seq = seq;
+  it.entity = "customer";
+  it.external_id = "C-1";
+  it.op = op;
+  it.status = st;
+  it.fields = std::move(fields);
+  it.idempotency_key = "ls-stored-1";
+  if (st == push_status::succeeded) {
+    it.vendor_id = "v-1";
+    it.vendor_version = "7";
+  }
+  return it;
+}
+push_item incoming(push_op op, json fields) {
+  push_item it;
+  it.entity = "customer";
+  it.external_id = "C-1";
+  it.op = op;
+  it.fields = std::move(fields);
+  return it;
+}
+}  // namespace
+
+TEST_CASE("placing a push against the newest item of its external_id") {
+  SECTION("the first push is a new item; a first update needs the vendor's id") {
+    auto p = place_push(std::nullopt, incoming(push_op::create, {{"name", "Ada"}}), false, 5);
+    REQUIRE(p.write);
+    CHECK(p.write->accepted_ms == 5);
+    CHECK(place_push(std::nullopt, incoming(push_op::update, {{"name", "x"}}), false, 5)
+              .problem.find("needs the vendor's id") != std::string::npos);
+  }
+  SECTION("a pending item not yet on its way is replaced in place, and stays a create") {
+    auto p = place_push(stored(4, push_status::pending),
+                        incoming(push_op::update, {{"name", "Ada L."}}), false, 9);
+    REQUIRE(p.write);
+    CHECK(p.write->seq == 4);
+    CHECK(p.write->op == push_op::create);
+    CHECK(p.write->idempotency_key == "ls-stored-1");
+    CHECK(p.write->fields["name"] == "Ada L.");
+  }
+  SECTION("...but one a run is sending is left alone: the change is an item of its own") {
+    auto p = place_push(stored(4, push_status::pending),
+                        incoming(push_op::update, {{"name", "Ada L."}}), true, 9);
+    REQUIRE(p.write);
+    CHECK(p.write->seq == 0);
+    CHECK(p.write->revision == 2);
+  }
+  SECTION("the same create again while the first is on its way is one effect") {
+    auto p = place_push(stored(4, push_status::sending), incoming(push_op::create, {{"name", "Ada"}}),
+                        false, 9);
+    CHECK(p.unchanged);
+    CHECK_FALSE(p.write);
+    auto q = place_push(stored(4, push_status::sending), incoming(push_op::create, {{"name", "Bo"}}),
+                        false, 9);
+    REQUIRE(q.write);
+    CHECK(q.write->op == push_op::upsert);  // changes the record once the create has landed
+  }
+  SECTION("after success: the same content is unchanged, a create is refused, an update "
+          "inherits the id and our own last version as its base") {
+    CHECK(place_push(stored(4, push_status::succeeded), incoming(push_op::upsert, {{"name", "Ada"}}),
+                     false, 9)
+              .unchanged);
+    CHECK(place_push(stored(4, push_status::succeeded), incoming(push_op::create, {{"name", "Bo"}}),
+                     false, 9)
+              .problem.find("already created as v-1") != std::string::npos);
+    auto p = place_push(stored(4, push_status::succeeded),
+                        incoming(push_op::update, {{"name", "Bo"}}), false, 9);
+    REQUIRE(p.write);
+    CHECK(p.write->vendor_id == "v-1");
+    CHECK(p.write->base_version == "7");
+    CHECK(p.write->revision == 2);
+  }
+  SECTION("a failed or conflicting item pushed again is superseded") {
+    for (auto st : {push_status::failed, push_status::conflict}) {
+      auto p = place_push(stored(4, st), incoming(push_op::create, {{"name", "Ada"}}), false, 9);
+      REQUIRE(p.write);
+      REQUIRE(p.supersede);
+      CHECK(p.supersede->seq == 4);
+      CHECK(p.supersede->status == push_status::superseded);
+    }
+  }
+}
+
+TEST_CASE("idempotency keys: per item, short, never the same twice") {
+  push_item it;
+  it.entity = "customer";
+  it.external_id = std::string(64, 'x');
+  it.revision = 4000000000u;
+  auto a = push_idempotency_key("acme", it, 1), b = push_idempotency_key("acme", it, 2);
+  CHECK(a != b);
+  CHECK(a.size() <= 30);
+  CHECK(a.rfind("ls-", 0) == 0);
+  CHECK(push_idempotency_key("acme", it, 1) == a);  // a function of its inputs
+}
