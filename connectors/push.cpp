@@ -398,7 +398,12 @@ void read_item(const std::string& entity, const json& j, const std::string& wher
   in.items.push_back(std::move(it));
 }
 
+constexpr size_t max_items = 10000;  // per push: one transaction, one answer to read
+
 void check_duplicates(push_input& in) {
+  if (in.items.size() > max_items)
+    in.problems.push_back("at most " + std::to_string(max_items) +
+                          " items at once; split the file");
   std::set<std::string> seen;
   for (const auto& it : in.items)
     if (!seen.insert(it.external_id).second)

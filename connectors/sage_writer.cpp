@@ -181,7 +181,9 @@ class sage_writer final : public push_writer {
   }
 
   std::string url(const push_item& item, const std::string& id) const {
-    return base_ + "/" + model::sage_collection(item.entity) + (id.empty() ? "" : "/" + id);
+    // The vendor's ids come from its answers: encoded, so none can reach another path.
+    return base_ + "/" + model::sage_collection(item.entity) +
+           (id.empty() ? "" : "/" + percent_encode(id));
   }
 
   http_request base() const { return vendor_base_request(c_, {{"X-Business", business_}}); }

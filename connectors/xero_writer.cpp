@@ -216,7 +216,9 @@ class xero_writer final : public push_writer {
   }
 
   std::string url(const push_item& item, const std::string& id) const {
-    return base_ + "/" + model::xero_collection(item.entity) + (id.empty() ? "" : "/" + id);
+    // The vendor's ids come from its answers: encoded, so none can reach another path.
+    return base_ + "/" + model::xero_collection(item.entity) +
+           (id.empty() ? "" : "/" + percent_encode(id));
   }
 
   http_request base() const { return vendor_base_request(c_, {{"xero-tenant-id", tenant_}}); }

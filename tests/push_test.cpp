@@ -216,3 +216,10 @@ TEST_CASE("idempotency keys: per item, short, never the same twice") {
   CHECK(a.rfind("ls-", 0) == 0);
   CHECK(push_idempotency_key("acme", it, 1) == a);  // a function of its inputs
 }
+
+TEST_CASE("a push holds at most 10,000 items") {
+  std::string many;
+  for (int i = 0; i <= 10000; ++i)
+    many += "{\"external_id\":\"C-" + std::to_string(i) + "\",\"fields\":{\"name\":\"x\"}}\n";
+  CHECK(has(parse_push_items("customer", many).problems, "at most 10000 items at once"));
+}
