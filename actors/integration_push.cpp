@@ -439,9 +439,15 @@ void next_push(self_ptr self) {
   continue_push(self);
 }
 
-void send_push(self_ptr self) {
+void push_fetch(self_ptr self) {
   auto& st = self->state;
   auto& r = *st.run;
+  if (!r.push_seq || !r.push_at || r.push_writes) return;
+  // Whatever step comes next (the first, a retry's, one after a lookup), a write is never sent
+  // before the store says the item may have reached the vendor.
+  if (r.push_at->writes && st.outbox.at(r.push_seq).status != push_status::sending)
+    return continue_push(self);
+  if (!may_call(self)) return;
   auto req = r.push_at->request;
   if (r.push_at->writes) ++st.outbox.at(r.push_seq).attempts;
   auto id = st.next_request++;

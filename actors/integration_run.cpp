@@ -257,11 +257,7 @@ void fetch_page(self_ptr self) {
   auto& r = *st.run;
   if (r.request_id || r.waiting || !r.error.ok() || r.cancelled) return;
   // Pushes and pages take turns on the same buckets: the outbox's item first.
-  if (r.pushing) {
-    if (!r.push_seq || !r.push_at || r.push_writes) return;
-    if (may_call(self)) send_push(self);
-    return;
-  }
+  if (r.pushing) return push_fetch(self);
   if (r.stream_fetched_all) return;
   if (static_cast<int>(r.commits.size()) >= st.ctx->write_window) return;  // backpressure
   if (!may_call(self)) return;

@@ -174,8 +174,8 @@ void load_outbox(self_ptr self);
 bool has_push_work(self_ptr self);
 // Sends the next item (the run's push phase); the phase ends when none is left.
 void next_push(self_ptr self);
-// The current item's request, once may_call allowed it.
-void send_push(self_ptr self);
+// The current item's next request, once its `sending` mark is durable and may_call allows it.
+void push_fetch(self_ptr self);
 void on_push_answer(self_ptr self, const http_response& resp);
 void on_push_error(self_ptr self, const error_info& e);
 // After a run: open items that remain get a push run later (a wait, then sync_kind::push).
