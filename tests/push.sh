@@ -265,6 +265,30 @@ EOF
       "$(json_eval "(d['record']['entity'], d['record']['fields'].get('customer_id'))" <"$f.rec")" \
       "('invoice', '$c1')"
   fi
+  # A record changed at the vendor after our sync read it: an update of it (base_version by
+  # default the synced copy's) is a conflict, and nothing is written.
+  local stream seeded
+  case $v in
+    xero) stream=xero/Contacts ;;
+    sage) stream=sage/contacts ;;
+    quickbooks) stream=quickbooks/Customer ;;
+    stripe) stream='' ;;  # nothing to compare: an update overwrites (above)
+  esac
+  if [ -n "$stream" ]; then
+    seeded=$("$bin" records "$v" --entity customer --json | python3 -c "
+import json, sys
+print([r['id'] for r in map(json.loads, sys.stdin)
+       if r['record']['fields'].get('name', '').startswith('Customer ')][0])")
+    curl -sf -X POST "$sb/_sandbox/mutate?stream=$stream&count=5" >/dev/null
+    before=$(get /_sandbox/effects | json_eval "d['$v']")
+    echo "{\"external_id\":\"S-1\",\"op\":\"update\",\"fields\":{\"id\":\"$seeded\",\"email\":\"s@example.com\"}}" \
+      >"$f.changed"
+    push "$v" customer "$f.changed"
+    check "$v: an update of a record changed at the vendor since the sync exits 1" $? 1
+    check "$v: ...conflict, nothing written" \
+      "$(newest "$v" S-1 "(d['status'], d['vendor_id'])") $(get /_sandbox/effects | json_eval "d['$v'] == $before")" \
+      "('conflict', '$seeded') True"
+  fi
   echo "$v: done"
 }
 
