@@ -73,7 +73,8 @@ statuses() {
 # effects V ENTITY REF: (creates, updates) the vendor saw for the external reference REF
 effects() {
   get /_sandbox/effects |
-    json_eval "tuple(d.get('$1', {}).get('$2', {}).get('$3', {'creates': 0, 'updates': 0}).values())"
+    json_eval "tuple(d.get('$1', {}).get('$2', {}).get('$3', {'creates': 0, 'updates': 0})
+                 .values())"
 }
 push() {  # push V ENTITY FILE: push --wait, its output in $work/V.push.out; returns its exit code
   "$bin" push "$1" --entity "$2" --file "$3" --wait >"$work/$1.push.out" 2>&1
@@ -113,12 +114,14 @@ EOF
   c1_version=$(newest "$v" C-1 "d.get('vendor_version', '')")
   # Stripe keeps no version of a customer.
   check "$v: created: succeeded with a vendor id and version" \
-    "$(newest "$v" C-1 "(d['status'], d['op'], bool(d.get('vendor_id')), bool(d.get('vendor_version')))")" \
+    "$(newest "$v" C-1 "(d['status'], d['op'], bool(d.get('vendor_id')),
+                         bool(d.get('vendor_version')))")" \
     "('succeeded', 'create', True, $([ "$v" = stripe ] && echo False || echo True))"
   check "$v: upserted: succeeded with a vendor id" \
     "$(newest "$v" C-2 "(d['status'], d['op'], bool(d.get('vendor_id')))")" \
     "('succeeded', 'upsert', True)"
-  check "$v: one create each at the vendor" "$(effects "$v" customer C-1) $(effects "$v" customer C-2)" \
+  check "$v: one create each at the vendor" \
+    "$(effects "$v" customer C-1) $(effects "$v" customer C-2)" \
     "(1, 0) (1, 0)"
 
   # Update by external id (the vendor id the create left), upsert of a known one: updates.
@@ -129,7 +132,8 @@ EOF
   push "$v" customer "$f.c2"
   check "$v: update and upsert of known records exit 0" $? 0
   check "$v: ...the same vendor records" \
-    "$(newest "$v" C-1 "(d['status'], d['vendor_id'])") $(newest "$v" C-2 "(d['status'], d['vendor_id'])")" \
+    "$(newest "$v" C-1 "(d['status'], d['vendor_id'])")\
+ $(newest "$v" C-2 "(d['status'], d['vendor_id'])")" \
     "('succeeded', '$c1') ('succeeded', '$c2')"
   check "$v: ...updated, nothing created" \
     "$(effects "$v" customer C-1) $(effects "$v" customer C-2)" "(1, 1) (1, 1)"
@@ -181,7 +185,8 @@ EOF
     push "$v" customer "$f.stale"
     check "$v: an update with a stale base_version exits 1" $? 1
     check "$v: ...conflict, naming both versions and what to do" \
-      "$(newest "$v" C-1 "(d['status'], '$c1_version' in d['message'], 'records $v --id $c1' in d['hint'])")" \
+      "$(newest "$v" C-1 "(d['status'], '$c1_version' in d['message'],
+                           'records $v --id $c1' in d['hint'])")" \
       "('conflict', True, True)"
     check "$v: ...nothing overwritten at the vendor" "$(effects "$v" customer C-1)" "(1, 1)"
     c1_seq=$(newest "$v" C-1 "d['seq']")
@@ -209,7 +214,8 @@ EOF
     "(1, 0) (1, 0) (1, 0)"
   check "$v: ...after retries" \
     "$("$bin" pushes "$v" --json | python3 -c "import json, sys
-print(sum(json.loads(l)['attempts'] - 1 for l in sys.stdin if json.loads(l)['external_id'][:2] == 'F-') >= 1)")" True
+items = [json.loads(l) for l in sys.stdin]
+print(sum(i['attempts'] - 1 for i in items if i['external_id'][:2] == 'F-') >= 1)")" True
 
   # Invoices and payments naming what was pushed before by its external id.
   local inv=''
@@ -227,7 +233,8 @@ EOF
     push "$v" payment "$f.pay"
     check "$v: a payment of the pushed invoice" $? 0
     check "$v: ...succeeded, one create" \
-      "$(newest "$v" PAY-1 "(d['status'], bool(d.get('vendor_id')))") $(effects "$v" payment PAY-1)" \
+      "$(newest "$v" PAY-1 "(d['status'], bool(d.get('vendor_id')))")\
+ $(effects "$v" payment PAY-1)" \
       "('succeeded', True) (1, 0)"
   fi
 
@@ -286,7 +293,8 @@ print([r['id'] for r in map(json.loads, sys.stdin)
     push "$v" customer "$f.changed"
     check "$v: an update of a record changed at the vendor since the sync exits 1" $? 1
     check "$v: ...conflict, nothing written" \
-      "$(newest "$v" S-1 "(d['status'], d['vendor_id'])") $(get /_sandbox/effects | json_eval "d['$v'] == $before")" \
+      "$(newest "$v" S-1 "(d['status'], d['vendor_id'])")\
+ $(get /_sandbox/effects | json_eval "d['$v'] == $before")" \
       "('conflict', '$seeded') True"
   fi
   echo "$v: done"
@@ -296,9 +304,12 @@ print([r['id'] for r in map(json.loads, sys.stdin)
 # each vendor's is sent by an integration of its own beside the main flow, and the flows start
 # once every 429 has been answered (so none of theirs meets it).
 declare -A add_args=(
-  [xero]="--connector xero --base-url $sb/xero/api.xro/2.0 --api-key-file $work/xero-token --option tenant_id=$tenant"
-  [sage]="--connector sage --base-url $sb/sage/v3.1 --api-key-file $work/sage-token --option business_id=$business"
-  [quickbooks]="--connector quickbooks --base-url $sb/quickbooks/v3/company --api-key-file $work/qbo-token --option realm_id=$realm"
+  [xero]="--connector xero --base-url $sb/xero/api.xro/2.0 --api-key-file $work/xero-token
+    --option tenant_id=$tenant"
+  [sage]="--connector sage --base-url $sb/sage/v3.1 --api-key-file $work/sage-token
+    --option business_id=$business"
+  [quickbooks]="--connector quickbooks --base-url $sb/quickbooks/v3/company
+    --api-key-file $work/qbo-token --option realm_id=$realm"
   [stripe]="--connector stripe --base-url $sb/stripe --api-key-file $work/stripe-key")
 rate_limited() {  # rate_limited NAME: its sync log shows the 429 answered
   "$bin" logs "$1" --json | grep -q '"event":"rate_limited"'
