@@ -5,6 +5,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <utility>
 
 #include "actors/messages.hpp"
 #include "api/tokens.hpp"
@@ -40,6 +41,13 @@ api::op_result to_result(const std::string& op, const client_reply& r) {
   };
   auto message = text("error");
   if (message.empty()) message = text("message");
+  // A refused push lists every problem; the API's one error shape has no place for a list, so
+  // the message carries them (the CLI reads them from the reply's own list).
+  if (body.is_object() && body.contains("problems") && body["problems"].is_array()) {
+    std::string sep = ": ";
+    for (const auto& p : body["problems"])
+      if (p.is_string()) message += std::exchange(sep, "; ") + p.get<std::string>();
+  }
   return api::op_result::failure(error_kind_name(r.kind), message, text("hint"),
                                  (r.retry_after_ms + 999) / 1000);
 }

@@ -32,7 +32,13 @@ class stripe_writer final : public push_writer {
   }
 
   std::vector<std::string> check(const push_item& item) const override {
-    return model::stripe_check(item.fields);
+    auto out = model::stripe_check(item.fields);
+    // Ignoring it would let the application believe a change at Stripe stops its update.
+    if (!item.base_version.empty())
+      out.push_back(
+          "base_version: Stripe has no version to check an update against (an update overwrites "
+          "what changed at Stripe since); leave base_version out");
+    return out;
   }
 
   std::string version_of(const std::string&, std::string_view) const override {

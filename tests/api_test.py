@@ -368,6 +368,86 @@ try:
     check("remove", call("DELETE", "/api/v1/webhooks/%s" % hook_id, admin)[0], 204)
     check("an unknown id is 404", call("DELETE", "/api/v1/webhooks/%s" % hook_id, admin)[0], 404)
 
+    # Pushing (stripe, customers): admins only; accepted all or none, each problem listed; the
+    # items paged with their status and the vendor's id.
+    cli("add", "pay", "--connector", "stripe", "--base-url", base + "/stripe", "--api-key-file",
+        key, "--schedule", "manual", "--manual-burst", "20")
+    items = [{"external_id": "A-%d" % i, "fields": {"name": "Api Customer %d" % i,
+                                                   "email": "a%d@example.com" % i}}
+             for i in range(1, 4)]
+    push_path = "/api/v1/integrations/pay/push"
+    check("viewer push is forbidden",
+          call("POST", push_path, viewer, {"entity": "customer", "items": items})[0], 403)
+    check("no token push", call("POST", push_path, None, {"entity": "customer", "items": items})[0],
+          401)
+    check("...nothing accepted by either",
+          call("GET", "/api/v1/integrations/pay/pushes", viewer)[2]["items"], [])
+    bad_items = [{"external_id": "B-1", "fields": {"email": "b@example.com"}},
+                 {"fields": {"name": "no key"}},
+                 {"external_id": "B-3", "fields": {"name": "x", "currency": "GBP"}},
+                 {"external_id": "B-4", "fields": {"name": "fine"}}]
+    status, _, doc = call("POST", push_path, admin, {"entity": "customer", "items": bad_items})
+    message = doc["error"]["message"] + " " + str(doc["error"].get("hint")) if doc else ""
+    check("bad items: 400, nothing accepted",
+          (status, doc["error"]["code"], "nothing was accepted: 3 problem" in message),
+          (400, "invalid_argument", True))
+    check("...every problem listed in the message, by item",
+          ("items/0: fields.name: is missing" in message, "items/1: external_id: is missing" in
+           message, "B-3: fields.currency: Stripe sets" in message), (True, True, True))
+    check("...none of the items kept",
+          call("GET", "/api/v1/integrations/pay/pushes", viewer)[2]["items"], [])
+    status, _, doc = call("POST", push_path, admin, {"entity": "widget", "items": items})
+    check("an unknown entity is 400", (status, doc["error"]["code"]), (400, "invalid_argument"))
+    status, _, doc = call("POST", push_path, admin, {"entity": "customer"})
+    check("no items nor retry is 400", status, 400)
+    status, _, doc = call("POST", push_path, admin, {"entity": "customer", "items": items})
+    check("admin push: 202 with the items and the run that sends them",
+          (status, doc["accepted"], [i["external_id"] for i in doc["items"]], "run_id" in doc),
+          (202, 3, ["A-1", "A-2", "A-3"], True))
+    seqs = [i["seq"] for i in doc["items"]]
+    status, _, done = call("GET", "/api/v1/integrations/pay/runs/%d/wait?timeout=20s"
+                           % doc["run_id"], viewer)
+    check("...the run ends", (status, done["done"]), (200, True))
+    status, _, doc = call("POST", push_path, admin, {"entity": "customer", "items": items[:1]})
+    check("the same item again is unchanged, nothing sent", (status, doc["accepted"],
+          doc["unchanged"], doc["items"][0].get("unchanged")), (202, 0, 1, True))
+    status, _, doc = call("GET", "/api/v1/integrations/pay/pushes", viewer)
+    check("pushes: each succeeded with Stripe's id",
+          (status, [(i["external_id"], i["status"], i.get("vendor_id", "")[:4])
+                    for i in doc["items"]], doc["counts"].get("succeeded"), doc["next_after"]),
+          (200, [("A-1", "succeeded", "cus_"), ("A-2", "succeeded", "cus_"),
+                 ("A-3", "succeeded", "cus_")], 3, None))
+    status, _, doc = call("GET", "/api/v1/integrations/pay/pushes?limit=2", viewer)
+    check("paged: two, and where the next page starts",
+          (status, [i["seq"] for i in doc["items"]], doc["next_after"]), (200, seqs[:2], seqs[1]))
+    status, _, doc = call("GET", "/api/v1/integrations/pay/pushes?limit=2&after=%d"
+                          % doc["next_after"], viewer)
+    check("...the last page says so (next_after is null)",
+          (status, [i["seq"] for i in doc["items"]], doc["next_after"]), (200, seqs[2:], None))
+    status, _, doc = call("GET", "/api/v1/integrations/pay/pushes?external_id=A-2", viewer)
+    check("by external_id", (status, [i["external_id"] for i in doc["items"]]), (200, ["A-2"]))
+    status, _, doc = call("GET", "/api/v1/integrations/pay/pushes?status=failed", viewer)
+    check("by status", (status, doc["items"]), (200, []))
+    status, _, doc = call("GET", "/api/v1/integrations/pay/pushes?entity=invoice", viewer)
+    check("by entity", (status, doc["items"]), (200, []))
+    status, _, doc = call("GET", "/api/v1/integrations/pay/pushes?entity=customer&status=succeeded"
+                          "&limit=1", viewer)
+    check("filters together, paged", (status, len(doc["items"]), doc["next_after"]),
+          (200, 1, seqs[0]))
+    for query in ("status=bogus", "after=-1", "limit=0"):
+        status, _, doc = call("GET", "/api/v1/integrations/pay/pushes?" + query, viewer)
+        check("pushes?%s is 400" % query, status, 400)
+    check("pushes without a token", call("GET", "/api/v1/integrations/pay/pushes")[0], 401)
+    check("pushes of an unknown integration",
+          call("GET", "/api/v1/integrations/nope/pushes", viewer)[0], 404)
+    status, _, doc = call("POST", push_path, admin, {"retry": seqs[0]})
+    check("retry of a succeeded item is refused, saying so",
+          (status, "is succeeded" in doc["error"]["message"]), (400, True))
+    status, _, doc = call("POST", "/api/v1/integrations/acme/push", admin,
+                          {"entity": "customer", "items": items})
+    check("a kind that cannot push is refused, naming it",
+          (status, "cannot push records" in doc["error"]["message"]), (400, True))
+
     # Every operation in the spec was exercised.
     missing = sorted("%s %s" % (m.upper(), p) for p, ops in spec["paths"].items()
                      for m in ops if m in ("get", "post", "patch", "delete")

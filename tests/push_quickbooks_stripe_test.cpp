@@ -312,6 +312,13 @@ TEST_CASE("Stripe writer: customers only, Idempotency-Key, upsert looks up by me
   CHECK_FALSE(w->refuses("invoice", push_op::create).empty());
   CHECK(w->refuses("customer", push_op::update).empty());
   CHECK(w->version_of("customer", R"({"raw":{"id":"cus_1"}})").empty());
+  // No concurrency check at Stripe: a base_version given anyway is refused, not ignored.
+  auto stale = item("customer", push_op::update, {{"email", "j@example.com"}});
+  CHECK(w->check(stale).empty());
+  stale.base_version = "1700000000";
+  auto why = w->check(stale);
+  REQUIRE(why.size() == 1);
+  CHECK(why[0].rfind("base_version: Stripe has no version to check", 0) == 0);
 
   auto it = item("customer", push_op::create, {{"name", "Jenny"}});
   auto s = w->first_step(it, false);
