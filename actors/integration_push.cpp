@@ -133,8 +133,10 @@ void accept_now(self_ptr self, const std::string& text,
     problems = std::move(in.problems);
     for (auto& it : in.items) {
       it.by = a.by;
-      if (auto why = st.writer->refuses(it.entity, it.op); !why.empty())
+      if (auto why = st.writer->refuses(it.entity, it.op); !why.empty()) {
         problems.push_back(it.external_id + ": " + why);
+        continue;  // its fields are beside the point
+      }
       for (auto& p : st.writer->check(it)) problems.push_back(it.external_id + ": " + p);
     }
     if (problems.empty()) items = std::move(in.items);
