@@ -9,6 +9,8 @@
 // by its reference before creating it again. Requests go through the same pacing, shared
 // budget, sign-in and retry policy as pages (may_call, on_push_error), so a 429 or an outage
 // delays a push and never drops or repeats it.
+#include <strings.h>
+
 #include <random>
 
 #include "actors/integration_state.hpp"
@@ -24,8 +26,14 @@ uint64_t rng() {
   return gen();
 }
 
+// A vendor's text may be anything but UTF-8 (a Latin-1 error page, a message cut mid-character):
+// what is stored and logged replaces such bytes instead of throwing in the actor.
+std::string text_of(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 outbox_write write_of(const push_item& it) {
-  return {it.seq, it.entity, it.external_id, push_status_name(it.status), it.to_json().dump()};
+  return {it.seq, it.entity, it.external_id, push_status_name(it.status), text_of(it.to_json())};
 }
 
 std::optional<push_item> item_of(const std::optional<outbox_row>& row) {
@@ -66,16 +74,35 @@ json refusal(std::string error, const std::vector<std::string>& problems) {
 }
 
 void reply_error(caf::typed_response_promise<std::string>& rp, json j) {
-  rp.deliver(j.dump());
+  rp.deliver(text_of(j));
 }
 
 void next_in_queue(self_ptr self);
+void continue_push(self_ptr self);
+
+// The run's sending, held while a push was being accepted, goes on.
+void resume_pushing(self_ptr self) {
+  auto& st = self->state;
+  if (!st.run || !st.run->pushing || st.run->push_writes) return;
+  if (!st.run->push_seq)
+    next_push(self);
+  else
+    fetch_page(self);
+}
 
 // Starts a push run now, or says why the items wait.
 json kick(self_ptr self) {
   auto& st = self->state;
   if (!st.cfg.enabled) return {{"held", st.cfg.name + " is disabled: the items are sent once it is enabled"}};
-  if (st.run) return {{"run_id", st.run->id}};
+  if (st.run) {
+    // A run that is stopping sends nothing more: a push run follows it at once.
+    if (!st.run->error.ok() || st.run->cancelled) {
+      st.push_after_run = true;
+      return {{"held", "run " + std::to_string(st.run->id) +
+                           " is ending; a push run follows it"}};
+    }
+    return {{"run_id", st.run->id}};
+  }
   if (st.facts.awaiting_key)
     return {{"held", "waiting for new credentials: the items are sent by the next run after "
                      "they are fixed"}};
@@ -111,7 +138,15 @@ void accept_now(self_ptr self, const std::string& text,
                                          push_status_name(old->status) +
                                          ": only failed or conflicting items are retried",
                                      {}));
+    // A later push of the record is what the application wants now: retrying this one would
+    // put older content back over it.
+    if (auto newest = st.ctx->store->outbox_latest(st.cfg.name, old->entity, old->external_id);
+        newest && newest->seq != old->seq)
+      return reply_error(rp, refusal("item " + std::to_string(a.retry) + " was pushed again since (item " +
+                                         std::to_string(newest->seq) + "): retry that one, or push again",
+                                     {}));
     auto it = *old;
+    it.idempotency_key.clear();  // a new attempt at the vendor: the old key's answer is spent
     it.status = push_status::pending;
     it.attempts = 0;
     it.revision = old->revision + 1;
@@ -191,7 +226,7 @@ void accept_now(self_ptr self, const std::string& text,
                       (fresh.size() == 1 ? "" : "s") + " accepted for pushing" +
                       (a.by.empty() ? "" : " from " + a.by) +
                       (unchanged ? ", " + std::to_string(unchanged) + " unchanged" : ""));
-  b.log_events.push_back(ev.dump());
+  b.log_events.push_back(text_of(ev));
   b.actor = a.by;
   size_t first_fresh = superseded.size();
   st.push_accepting = true;
@@ -211,10 +246,11 @@ void accept_now(self_ptr self, const std::string& text,
           ++accepted;
         }
         refresh_counts(self);
+        st.push_accepting = false;
         json out{{"accepted", accepted}, {"unchanged", unchanged}, {"items", out_items}};
         out.update(kick(self));
-        rp.deliver(out.dump());
-        st.push_accepting = false;
+        rp.deliver(text_of(out));
+        resume_pushing(self);
         next_in_queue(self);
       },
       [self, rp](const caf::error& e) mutable {
@@ -224,13 +260,16 @@ void accept_now(self_ptr self, const std::string& text,
                            {})
                        .dump());
         self->state.push_accepting = false;
+        resume_pushing(self);
         next_in_queue(self);
       });
 }
 
 void next_in_queue(self_ptr self) {
   auto& st = self->state;
-  if (st.push_accepting || st.push_queue.empty()) return;
+  // Accepting reads the store's newest item of each external id and whether the run is sending
+  // it: with an outcome or a mark still on its way to the store, that reading would be stale.
+  if (st.push_accepting || st.push_queue.empty() || (st.run && st.run->push_writes)) return;
   auto [text, rp] = std::move(st.push_queue.front());
   st.push_queue.pop_front();
   accept_now(self, text, std::move(rp));
@@ -267,6 +306,11 @@ void settle(self_ptr self, push_item item, const push_answer& ans) {
   auto& r = *st.run;
   auto now = now_ms(self);
   item.status = ans.status;
+  // Refused, but a later push of the record is already on its way: that one is what counts.
+  if (item.status == push_status::failed || item.status == push_status::conflict)
+    for (auto& [seq, other] : st.outbox)
+      if (seq > item.seq && other.entity == item.entity && other.external_id == item.external_id)
+        item.status = push_status::superseded;
   if (!ans.vendor_id.empty()) item.vendor_id = ans.vendor_id;
   item.vendor_version = ans.vendor_version;
   item.errors = ans.errors;
@@ -308,7 +352,7 @@ void settle(self_ptr self, push_item item, const push_answer& ans) {
   ev["seq"] = item.seq;
   ev["external_id"] = item.external_id;
   if (!item.vendor_id.empty()) ev["vendor_id"] = item.vendor_id;
-  b.log_events.push_back(ev.dump());
+  b.log_events.push_back(text_of(ev));
   b.run_id = r.id;
   b.run_patch = r.progress_record().dump();
   ++r.push_writes;
@@ -323,11 +367,12 @@ void settle(self_ptr self, push_item item, const push_answer& ans) {
         for (auto t : taught)
           if (auto it = st.outbox.find(t); it != st.outbox.end()) it->second.vendor_id = vendor_id;
         refresh_counts(self);
-        if (!st.run || st.run->id != run_id) return;
+        if (!st.run || st.run->id != run_id) return next_in_queue(self);
         auto& r = *st.run;
         --r.push_writes;
         r.push_seq = 0;
         r.push_at.reset();
+        next_in_queue(self);
         if (!r.error.ok() || r.cancelled) return maybe_finish(self);
         next_push(self);
       },
@@ -348,6 +393,7 @@ void continue_push(self_ptr self) {
   auto& r = *st.run;
   auto& stored = st.outbox.at(r.push_seq);
   if (!r.push_at->writes || stored.status == push_status::sending) return fetch_page(self);
+  if (st.push_accepting) return;  // resume_pushing comes back here
   stored.status = push_status::sending;
   stored.updated_ms = now_ms(self);
   write_batch b;
@@ -359,8 +405,10 @@ void continue_push(self_ptr self) {
       [self, run_id](const batch_result&) {
         auto& st = self->state;
         refresh_counts(self);
-        if (!st.run || st.run->id != run_id) return;
+        if (!st.run || st.run->id != run_id) return next_in_queue(self);
         --st.run->push_writes;
+        st.run->push_sent.status = push_status::sending;
+        next_in_queue(self);
         if (!st.run->error.ok() || st.run->cancelled) return maybe_finish(self);
         fetch_page(self);
       },
@@ -410,8 +458,8 @@ bool has_push_work(self_ptr self) {
 void next_push(self_ptr self) {
   auto& st = self->state;
   auto& r = *st.run;
-  if (r.push_seq || r.push_writes) return;
-  if (!r.error.ok() || r.cancelled || !has_push_work(self)) {
+  if (r.push_seq || r.push_writes || st.push_accepting) return;
+  if (!r.error.ok() || r.cancelled || r.push_stopped || !has_push_work(self)) {
     r.pushing = false;
     if (r.error.ok() && !r.cancelled && !r.streams_started &&
         r.stream_idx < st.cfg.streams.size()) {
@@ -433,7 +481,9 @@ void next_push(self_ptr self) {
     a.status = push_status::failed;
     a.errors = {problem};
     a.message = problem.field + ": " + problem.message;
-    a.hint = "push the record it refers to first, then push this one again";
+    a.hint = problem.field == "id"
+                 ? "push it with op create or upsert, or give the vendor's id as fields.id"
+                 : "push the record it refers to first, then push this one again";
     return settle(self, stored, a);
   }
   r.push_at = st.writer->first_step(item, stored.status == push_status::sending);
@@ -451,6 +501,15 @@ void push_fetch(self_ptr self) {
     return continue_push(self);
   if (!may_call(self)) return;
   auto req = r.push_at->request;
+  // The step was built with the token of its time; sign-in may have brought a new one since
+  // (may_call fetched it, or a 401 did): the request goes with the current one.
+  if (!st.cfg.api_key.empty()) {
+    auto h = std::find_if(req.headers.begin(), req.headers.end(), [](const auto& kv) {
+      return kv.first.size() == 13 && strncasecmp(kv.first.c_str(), "authorization", 13) == 0;
+    });
+    if (h != req.headers.end()) h->second = "Bearer " + st.cfg.api_key;
+    else req.headers.emplace_back("Authorization", "Bearer " + st.cfg.api_key);
+  }
   if (r.push_at->writes) ++st.outbox.at(r.push_seq).attempts;
   auto id = st.next_request++;
   r.request_id = id;
@@ -465,6 +524,7 @@ void on_push_answer(self_ptr self, const http_response& resp) {
   auto& st = self->state;
   auto& r = *st.run;
   if (resp.status == 401 && reauthorize(self)) return;
+  r.push_sent.status = st.outbox.at(r.push_seq).status;
   auto ans = st.writer->on_answer(r.push_sent, *r.push_at, resp);
   if (ans.pause_ms > 0) st.quota_free_at = mono(self) + milliseconds(ans.pause_ms);
   if (ans.shared_pause_ms > 0 && st.shared)
@@ -485,10 +545,26 @@ void on_push_error(self_ptr self, const error_info& e) {
   auto& stored = st.outbox.at(r.push_seq);
   auto delay = e.retryable() ? st.retry.next_delay(e, r.attempt, r.rate_waits) : std::nullopt;
   if (!delay) {
-    // The item stays as it is (pending, or sending: resumed with care), for the next run.
+    // The item stays as it is (pending, or sending: resumed with care), for a later run.
     r.push_seq = 0;
     r.push_at.reset();
-    return fail_run(self, e);
+    if (r.kind == sync_kind_name(sync_kind::push)) return fail_run(self, e);
+    // A run that reads goes on reading: a vendor that refuses writes (a read-only scope) or
+    // an outage of its write endpoints must not stop the data coming in.
+    r.push_stopped = true;
+    r.pushing = false;
+    auto ev = error_event(self, e, "push_stopped");
+    ev["message"] = "pushes stopped for this run (" + e.message + "); " +
+                    std::to_string(st.outbox.size()) + " item(s) wait for a later run";
+    write_batch b;
+    b.log_events.push_back(text_of(ev));
+    write(
+        self, std::move(b), [](const batch_result&) {}, [](const caf::error&) {});
+    if (!r.streams_started && r.stream_idx < st.cfg.streams.size()) {
+      r.streams_started = true;
+      return start_stream(self);
+    }
+    return maybe_finish(self);
   }
   json ev = error_event(self, e,
                         e.category == error_category::rate_limited ? "rate_limited" : "retrying");
@@ -498,7 +574,7 @@ void on_push_error(self_ptr self, const error_info& e) {
   ev["seq"] = stored.seq;
   ev["external_id"] = stored.external_id;
   write_batch b;
-  b.log_events.push_back(ev.dump());
+  b.log_events.push_back(text_of(ev));
   write(
       self, std::move(b), [](const batch_result&) {}, [](const caf::error&) {});
   if (e.category == error_category::rate_limited)
@@ -506,6 +582,7 @@ void on_push_error(self_ptr self, const error_info& e) {
   else
     ++r.attempt;
   // The outcome of a write is unknown now: the item starts again, resumed when it was sent.
+  r.push_sent.status = stored.status;
   r.push_at = st.writer->first_step(r.push_sent, stored.status == push_status::sending);
   arm_retry(self, *delay,
             std::string(e.category == error_category::rate_limited ? "rate limited" : "retrying") +

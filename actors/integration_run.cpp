@@ -398,7 +398,7 @@ void maybe_finish(self_ptr self) {
       r.adopting_token || r.push_writes || (r.pushing && !stopping))
     return;
   // Items pushed while the streams ran go out before the run ends.
-  if (!stopping && has_push_work(self)) {
+  if (!stopping && !r.push_stopped && has_push_work(self)) {
     r.pushing = true;
     return next_push(self);
   }
@@ -423,7 +423,11 @@ void maybe_finish(self_ptr self) {
   spdlog::info("{}: {}", st.cfg.name, r.summary());
   st.run.reset();
   persist_run_end(self, std::move(b));
-  arm_push_retry(self);  // items a failure held go out later
+  if (std::exchange(st.push_after_run, false) && has_push_work(self))
+    caf::anon_send(caf::actor_cast<integration_actor>(self), sync_atom::value,
+                   sync_request{sync_kind::push, false});
+  else
+    arm_push_retry(self);  // items a failure held go out later
 }
 
 // Runs that a crash ended (of the process, or of this actor) still read "running" in the

@@ -58,6 +58,8 @@ struct active_run : run_tally {
   std::optional<push_step> push_at;   // its next request
   push_item push_sent;                // the item as the writer sees it (references resolved)
   int push_writes = 0;                // its writes on their way to the store
+  // A push failed past its retries in a run that reads: the run reads on, the items wait.
+  bool push_stopped = false;
 };
 
 struct integration_state {
@@ -129,6 +131,7 @@ struct integration_state {
   std::deque<std::pair<std::string, caf::typed_response_promise<std::string>>> push_queue;
   bool push_accepting = false;
   bool push_retry_armed = false;  // a push run is due after a wait
+  bool push_after_run = false;    // items came while a run was stopping: a push run follows it
   // Skipped scheduled fires are logged once per reason, not once a minute.
   std::string last_skip_reason;
   static inline const char* name = "integration";

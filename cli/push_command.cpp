@@ -40,22 +40,31 @@ std::string read_items(const std::string& path) {
   return text;
 }
 
+// Text from the vendor or the application, safe on a terminal: control characters (escape
+// sequences among them) shown as '?'.
+std::string shown(const json& v) {
+  std::string out = v.is_string() ? v.get<std::string>() : v.dump();
+  for (auto& ch : out)
+    if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = '?';
+  return out;
+}
+
 // One line per item: where it stands and, refused, what to correct.
 void print_item(const json& it) {
-  std::cout << it.value("seq", uint64_t{0}) << "  " << it.value("entity", "") << "  "
-            << it.value("external_id", "") << "  " << it.value("op", "") << "  "
-            << it.value("status", "");
-  if (it.contains("vendor_id")) std::cout << "  " << it["vendor_id"].get<std::string>();
+  std::cout << it.value("seq", uint64_t{0}) << "  " << shown(it.value("entity", "")) << "  "
+            << shown(it.value("external_id", "")) << "  " << shown(it.value("op", "")) << "  "
+            << shown(it.value("status", ""));
+  if (it.contains("vendor_id")) std::cout << "  " << shown(it["vendor_id"]);
   std::cout << "\n";
   auto status = it.value("status", "");
   if (status != "failed" && status != "conflict") return;
   if (it.contains("errors") && it["errors"].is_array())
     for (auto& e : it["errors"])
-      std::cout << "    " << (e.value("field", "").empty() ? "(record)" : e.value("field", ""))
-                << ": " << e.value("message", "") << "\n";
+      std::cout << "    " << (e.value("field", "").empty() ? "(record)" : shown(e.value("field", "")))
+                << ": " << shown(e.value("message", "")) << "\n";
   else if (it.contains("message"))
-    std::cout << "    " << it["message"].get<std::string>() << "\n";
-  if (it.contains("hint")) std::cout << "    what to do: " << it["hint"].get<std::string>() << "\n";
+    std::cout << "    " << shown(it["message"]) << "\n";
+  if (it.contains("hint")) std::cout << "    what to do: " << shown(it["hint"]) << "\n";
 }
 
 // The items with these seqs, as the service holds them now.
@@ -121,30 +130,44 @@ int run_push(service_client& c, const std::string& name, const push_options& o) 
   if (!o.json_out)
     std::cout << b.value("accepted", 0) << " item(s) accepted; run " << run_id
               << " sends them" << std::endl;
+  json run;
   for (;;) {
     auto w = c.call("wait", name, {{"run_id", run_id}, {"timeout_ms", 20000}});
     if (w.code != 0) {
       print_error(w);
       return w.code;
     }
-    if (w.body.value("done", false)) break;
+    if (w.body.value("done", false)) {
+      run = w.body.value("run", json::object());
+      break;
+    }
   }
   int code = ok;
   auto items = items_by_seq(c, name, seqs, code);
   if (code != ok) return code;
-  size_t good = 0;
+  size_t good = 0, open = 0;
   for (auto& it : items) {
     if (o.json_out)
       std::cout << it.dump() << "\n";
     else
       print_item(it);
-    if (it.value("status", "") == "succeeded") ++good;
+    auto st = it.value("status", "");
+    if (st == "succeeded") ++good;
+    if (st == "pending" || st == "sending") ++open;
   }
-  if (!o.json_out)
-    std::cout << good << " of " << items.size() << " succeeded"
-              << (good == items.size() ? "" : "; `ledgersync pushes " + name +
-                                                  " --status failed` lists what to correct")
-              << "\n";
+  if (!o.json_out) {
+    std::cout << good << " of " << items.size() << " succeeded";
+    if (open) {
+      // Not refused: the run ended before it could send them (an outage, a rate limit).
+      std::cout << "; " << open << " not sent yet: run " << run_id << " ended "
+                << shown(run.value("status", "")) << " ("
+                << shown(run.value("error", json::object()).value("message", "")) << ");"
+                << " a later run sends them";
+    }
+    if (good + open < items.size())
+      std::cout << "; `ledgersync pushes " << name << " --status failed` lists what to correct";
+    std::cout << "\n";
+  }
   return good == items.size() ? ok : failed;
 }
 

@@ -122,9 +122,16 @@ push_answer changed_at_vendor(const push_item& item, const std::string& vendor,
   a.message = "the " + item.entity + " " + id + " changed at " + vendor +
               " since the application read it: base_version " + base + ", " + vendor + "'s " +
               version_name + " now " + now;
-  a.hint = "read the record again (ledgersync records " + integration + " --id " + id +
-           "), then push with the new base_version";
+  a.hint = reread_hint(integration, id);
   return a;
+}
+
+std::string reread_hint(const std::string& integration, const std::string& id) {
+  // The id is the vendor's: quoted for the shell, so what it holds stays one argument.
+  std::string quoted = "'";
+  for (char ch : id) quoted += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return "read the record again (ledgersync records " + integration + " --id " + quoted +
+         "'), then push with the new base_version";
 }
 
 push_answer gone_at_vendor(const push_item& item, const std::string& vendor,

@@ -144,8 +144,7 @@ class quickbooks_writer final : public push_writer {
                   (step.phase == "write" && item.base_version.empty() ? "read just before"
                                                                       : item.base_version) +
                   " is stale (" + said + ")";
-      a.hint = "read the record again (ledgersync records " + c_.name + " --id " + item.vendor_id +
-               "), then push with the new base_version";
+      a.hint = reread_hint(c_.name, item.vendor_id);
       return a;
     }
     if (r.status == 404 || code == "610") {

@@ -118,11 +118,12 @@ class sage_writer final : public push_writer {
       a.error = classify_response(r, what);
       return a;
     }
-    if (r.status == 404 && step.phase != "lookup") return gone_at_vendor(item, "Sage");
+    bool lookup = step.phase.rfind("lookup", 0) == 0;
+    if (r.status == 404 && !lookup) return gone_at_vendor(item, "Sage");
     if (r.status < 200 || r.status >= 300) return refused(item, r, what);
     auto doc = json::parse(r.body, nullptr, false);
     const json* rec = nullptr;
-    if (step.phase == "lookup") {
+    if (lookup) {
       if (doc.is_object())
         if (auto items = doc.find("$items"); items != doc.end() && items->is_array())
           for (const auto& x : *items)
@@ -130,7 +131,28 @@ class sage_writer final : public push_writer {
               rec = &x;
               break;
             }
+      // Sage's search matches other text too: a page without the record is not the end while
+      // Sage names a next one (on the base URL's origin only: the request enforces it).
       if (!rec && doc.is_object() && doc.contains("$items")) {
+        if (auto next = doc.find("$next"); next != doc.end() && next->is_string() &&
+                                           !next->get_ref<const std::string&>().empty()) {
+          // The page a lookup is on rides in its phase ("lookup", "lookup 2", …).
+          int page = step.phase == "lookup" ? 1 : std::atoi(step.phase.c_str() + 7);
+          if (page >= 50) {
+            a.error = make_error_info(error_category::upstream,
+                                      what + ": Sage's search for the reference runs past 50 "
+                                             "pages; not creating it again without knowing");
+            return a;
+          }
+          auto step_next = lookup_step(item);
+          step_next.phase = "lookup " + std::to_string(page + 1);
+          const auto& link = next->get_ref<const std::string&>();
+          // `$next` is a path from the API's version root; an absolute link stays as it is.
+          step_next.request.url =
+              link.front() == '/' && link.rfind("//", 0) != 0 ? base_ + link : link;
+          a.next = std::move(step_next);
+          return a;
+        }
         if (item.op == push_op::update) return missing(item);
         a.next = write_step(item, "");
         return a;
@@ -146,14 +168,14 @@ class sage_writer final : public push_writer {
     }
     auto id = str(*rec, "id"), version = str(*rec, "updated_at");
     // Found by its reference: a create that had landed before is done, not made again.
-    if (step.phase == "write" || (step.phase == "lookup" && item.op == push_op::create)) {
+    if (step.phase == "write" || (lookup && item.op == push_op::create)) {
       a.vendor_id = id;
       a.vendor_version = version;
       a.status = push_status::succeeded;
       return a;
     }
     // A resumed update may have changed the record itself: its version proves nothing then.
-    bool resumed_lookup = step.phase == "lookup" && item.status == push_status::sending;
+    bool resumed_lookup = lookup && item.status == push_status::sending;
     if (!item.base_version.empty() && !resumed_lookup &&
         !model::same_xero_version(item.base_version, version))
       return changed_at_vendor(item, "Sage", id, "updated_at", item.base_version, version,

@@ -45,9 +45,11 @@ class stripe_writer final : public push_writer {
     return "";  // Stripe has no version to compare an update against
   }
 
-  push_step first_step(const push_item& item, bool) const override {
+  push_step first_step(const push_item& item, bool resumed) const override {
     if (!item.vendor_id.empty()) return write_step(item, item.vendor_id, item.idempotency_key);
-    if (item.op == push_op::upsert) {
+    // A resumed create looks first too: Stripe keeps idempotency keys for 24 hours, and an
+    // item may have stayed `sending` longer (disabled, or waiting for credentials).
+    if (item.op == push_op::upsert || resumed) {
       push_step s;
       s.phase = "lookup";
       s.request = base();
@@ -81,6 +83,9 @@ class stripe_writer final : public push_writer {
       }
       if (data->empty()) {
         a.next = write_step(item, "", item.idempotency_key);
+      } else if (item.op == push_op::create) {  // the create had landed: done, not made again
+        a.status = push_status::succeeded;
+        a.vendor_id = (*data)[0].value("id", "");
       } else {
         a.next = write_step(item, (*data)[0].value("id", ""), item.idempotency_key + "-update");
       }

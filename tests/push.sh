@@ -186,7 +186,7 @@ EOF
     check "$v: an update with a stale base_version exits 1" $? 1
     check "$v: ...conflict, naming both versions and what to do" \
       "$(newest "$v" C-1 "(d['status'], '$c1_version' in d['message'],
-                           'records $v --id $c1' in d['hint'])")" \
+                           \"records $v --id '$c1'\" in d['hint'])")" \
       "('conflict', True, True)"
     check "$v: ...nothing overwritten at the vendor" "$(effects "$v" customer C-1)" "(1, 1)"
     c1_seq=$(newest "$v" C-1 "d['seq']")
@@ -287,14 +287,16 @@ import json, sys
 print([r['id'] for r in map(json.loads, sys.stdin)
        if r['record']['fields'].get('name', '').startswith('Customer ')][0])")
     curl -sf -X POST "$sb/_sandbox/mutate?stream=$stream&count=5" >/dev/null
-    before=$(get /_sandbox/effects | json_eval "d['$v']")
+    # R-1 is the 429 integration's, sent meanwhile beside this flow: left out of the comparison.
+    others="{k: v for k, v in d['$v'].get('customer', {}).items() if k != 'R-1'}"
+    before=$(get /_sandbox/effects | json_eval "$others")
     echo "{\"external_id\":\"S-1\",\"op\":\"update\",\"fields\":{\"id\":\"$seeded\",\"email\":\"s@example.com\"}}" \
       >"$f.changed"
     push "$v" customer "$f.changed"
     check "$v: an update of a record changed at the vendor since the sync exits 1" $? 1
     check "$v: ...conflict, nothing written" \
       "$(newest "$v" S-1 "(d['status'], d['vendor_id'])")\
- $(get /_sandbox/effects | json_eval "d['$v'] == $before")" \
+ $(get /_sandbox/effects | json_eval "$others == $before")" \
       "('conflict', '$seeded') True"
   fi
   echo "$v: done"

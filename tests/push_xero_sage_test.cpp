@@ -241,7 +241,7 @@ TEST_CASE("A Xero update reads UpdatedDateUTC first and a changed record is a co
   CHECK(c.message.find("/Date(1551399321043+0000)/") != std::string::npos);
   CHECK(c.hint ==
         "read the record again (ledgersync records books --id "
-        "3ff6d40c-af9a-40a3-89ce-3c1556a25591), then push with the new base_version");
+        "'3ff6d40c-af9a-40a3-89ce-3c1556a25591'), then push with the new base_version");
   it.base_version = "/Date(1551399321043+0000)/";
   auto go = w->on_answer(it, read, answer(200, kXeroContactAnswer));
   REQUIRE(go.next);
@@ -341,7 +341,7 @@ TEST_CASE("A Sage update compares updated_at first", "[push][sage]") {
   auto c =
       w->on_answer(it, read, answer(200, R"({"id":"abc123","updated_at":"2026-05-03T09:00:00Z"})"));
   CHECK(c.status == push_status::conflict);
-  CHECK(c.hint.find("ledgersync records ledger --id abc123") != std::string::npos);
+  CHECK(c.hint.find("ledgersync records ledger --id 'abc123'") != std::string::npos);
   auto go =
       w->on_answer(it, read, answer(200, R"({"id":"abc123","updated_at":"2026-05-02T10:00:00Z"})"));
   REQUIRE(go.next);
