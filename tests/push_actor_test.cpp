@@ -36,23 +36,21 @@ class vendor_transport final : public http_transport {
       }
       ++made;
       if (vendor_ == "stripe")
-        return done(answer(200, json{{"id", "cus_" + std::to_string(made)},
-                                     {"object", "customer"}}
-                                    .dump()));
-      return done(answer(201, json{{"id", "sg-" + std::to_string(made)},
-                                   {"updated_at", "2026-11-23T10:00:0" + std::to_string(made % 10) +
-                                                      "Z"}}
-                                  .dump()));
+        return done(answer(
+            200, json{{"id", "cus_" + std::to_string(made)}, {"object", "customer"}}.dump()));
+      return done(
+          answer(201, json{{"id", "sg-" + std::to_string(made)},
+                           {"updated_at", "2026-11-23T10:00:0" + std::to_string(made % 10) + "Z"}}
+                          .dump()));
     }
     if (!reads.empty()) {
       auto r = reads.front();
       reads.pop_front();
       return done(r);
     }
-    done(answer(200, vendor_ == "stripe"
-                         ? R"({"object":"list","has_more":false,"data":[]})"
-                         : R"({"$total":0,"$page":1,"$next":null,"$back":null,)"
-                           R"("$itemsPerPage":20,"$items":[]})"));
+    done(answer(200, vendor_ == "stripe" ? R"({"object":"list","has_more":false,"data":[]})"
+                                         : R"({"$total":0,"$page":1,"$next":null,"$back":null,)"
+                                           R"("$itemsPerPage":20,"$items":[]})"));
   }
 
   std::vector<http_request> writes_sent() const {
@@ -149,8 +147,7 @@ const json membership_line = {
     {"description", "Membership"}, {"unit_price", "120.00"}, {"account_code", "acc-4000"}};
 
 std::string customer(const std::string& ext, const std::string& op = "create") {
-  return json{{"external_id", ext}, {"op", op}, {"fields", {{"name", "Ada " + ext}}}}.dump() +
-         "\n";
+  return json{{"external_id", ext}, {"op", op}, {"fields", {{"name", "Ada " + ext}}}}.dump() + "\n";
 }
 
 }  // namespace
@@ -253,9 +250,9 @@ TEST_CASE(
   REQUIRE(p.items().at(0)["status"] == "sending");
   p.vendor->hang_writes = false;
   // The contact landed at Sage before the stop.
-  p.vendor->reads.push_back(answer(
-      200, R"({"$total":1,"$page":1,"$next":null,"$back":null,"$itemsPerPage":20,"$items":[)"
-           R"({"id":"sg-landed","reference":"M-1","updated_at":"2026-11-23T09:59:00Z"}]})"));
+  p.vendor->reads.push_back(
+      answer(200, R"({"$total":1,"$page":1,"$next":null,"$back":null,"$itemsPerPage":20,"$items":[)"
+                  R"({"id":"sg-landed","reference":"M-1","updated_at":"2026-11-23T09:59:00Z"}]})"));
   auto before = p.vendor->sent.size();
   p.restart();
   p.w.settle();
@@ -271,8 +268,7 @@ TEST_CASE(
   CHECK(it["vendor_version"] == "2026-11-23T09:59:00Z");
 }
 
-TEST_CASE(
-    "push: a Sage create left sending whose lookup finds nothing is created then, once") {
+TEST_CASE("push: a Sage create left sending whose lookup finds nothing is created then, once") {
   push_world p("sage");
   p.vendor->hang_writes = true;
   p.push("customer", customer("M-1"));
@@ -344,12 +340,12 @@ TEST_CASE(
     "push: a refused item counts in the status as push_failed, and a corrected push of it "
     "supersedes it") {
   push_world p("stripe");
-  p.vendor->writes.push_back(answer(
-      400, R"({"error":{"type":"invalid_request_error","code":"email_invalid",)"
-           R"("message":"Invalid email address: nope","param":"email"}})"));
-  p.push("customer",
-         json{{"external_id", "M-1"}, {"fields", {{"name", "Ada"}, {"email", "nope"}}}}.dump() +
-             "\n");
+  p.vendor->writes.push_back(
+      answer(400, R"({"error":{"type":"invalid_request_error","code":"email_invalid",)"
+                  R"("message":"Invalid email address: nope","param":"email"}})"));
+  p.push(
+      "customer",
+      json{{"external_id", "M-1"}, {"fields", {{"name", "Ada"}, {"email", "nope"}}}}.dump() + "\n");
   p.w.settle();
   auto it = p.items().at(0);
   CHECK(it["status"] == "failed");
@@ -360,10 +356,10 @@ TEST_CASE(
   CHECK(s["status"] == "error");
   CHECK(p.events("push_failed").size() == 1);
 
-  p.push("customer", json{{"external_id", "M-1"},
-                          {"fields", {{"name", "Ada"}, {"email", "ada@example.com"}}}}
-                             .dump() +
-                         "\n");
+  p.push("customer",
+         json{{"external_id", "M-1"}, {"fields", {{"name", "Ada"}, {"email", "ada@example.com"}}}}
+                 .dump() +
+             "\n");
   p.w.settle();
   auto items = p.items();
   REQUIRE(items.size() == 2);
