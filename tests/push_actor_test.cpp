@@ -372,3 +372,19 @@ TEST_CASE(
   CHECK(s["pushes"]["failed"] == 0);
   CHECK(s["status"] != "error");
 }
+
+TEST_CASE("pushes: a page that fills at the end of a read-ahead block still says there is more") {
+  push_world p("stripe");
+  std::string many;
+  for (int i = 1; i <= 501; ++i) many += customer("M-" + std::to_string(i));
+  p.push("customer", many);
+  auto [code, page] = p.w.call("pushes", "out", {{"limit", 500}});
+  REQUIRE(code == 0);
+  REQUIRE(page["items"].size() == 500);
+  REQUIRE(page["next_after"].is_number());
+  auto [code2, rest] = p.w.call("pushes", "out", {{"after", page["next_after"]}, {"limit", 500}});
+  REQUIRE(code2 == 0);
+  REQUIRE(rest["items"].size() == 1);
+  CHECK(rest["items"][0]["external_id"] == "M-501");
+  CHECK(rest["next_after"].is_null());
+}

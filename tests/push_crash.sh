@@ -237,7 +237,7 @@ curl_get() { python3 -c 'import sys, urllib.request
 print(urllib.request.urlopen(sys.argv[1], timeout=60).read().decode())' "$1"; }
 curl_get "$sb/_sandbox/effects" >"$work/effects.json"
 python3 - "$work" "$sb" >"$work/final.out" <<'PY'
-import collections, glob, json, sys, time, urllib.error, urllib.request
+import collections, glob, json, sys, time, urllib.error, urllib.parse, urllib.request
 work, sb = sys.argv[1], sys.argv[2]
 effects = json.load(open(work + "/effects.json"))
 token = open(work + "/sage-token").read().strip()
@@ -246,15 +246,26 @@ business = open(work + "/sage-business").read().strip()
 def pushed(pattern):  # the external ids the files hold
     return {json.loads(l)["external_id"] for f in glob.glob(work + "/" + pattern) for l in open(f)}
 
-def get(url, headers):  # Sage's minute may be spent by the last pushes: wait as it says
+def fresh_token():
+    form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": "sage-sandbox",
+                                   "client_secret": "sage-sandbox-secret"}).encode()
+    return json.load(urllib.request.urlopen(sb + "/oauth/token", form, timeout=30))["access_token"]
+
+def get(url, headers):
+    # Sage's minute may be spent by the last pushes (wait as it says), and a long form outlives
+    # the sandbox's token (sign in again).
     for _ in range(5):
         try:
             req = urllib.request.Request(url, headers=headers)
             return json.load(urllib.request.urlopen(req, timeout=60))
         except urllib.error.HTTPError as e:
-            if e.code != 429: raise
-            time.sleep(min(61, int(e.headers.get("Retry-After") or 5)))
-    raise RuntimeError("the vendor kept answering 429 to " + url)
+            if e.code == 401 and "X-Business" in headers:
+                headers["Authorization"] = "Bearer " + fresh_token()
+            elif e.code == 429:
+                time.sleep(min(61, int(e.headers.get("Retry-After") or 5)))
+            else:
+                raise
+    raise RuntimeError("the vendor kept refusing " + url)
 
 def vendor_records(v, entity):  # external id -> [vendor records], from the vendor's own lists
     out = collections.defaultdict(list)
