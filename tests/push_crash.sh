@@ -54,8 +54,9 @@ cleanup() {
 trap cleanup EXIT
 export LEDGERSYNC_DATA_DIR="$work/data"
 unset LEDGERSYNC_TIMEOUT
-# Sage takes 200 requests a minute: the last items of a long form wait their turn.
-WAIT_SECONDS=$((120 + pushes / 2))
+# Sage takes 200 requests a minute (about 120 items a minute, with lookups, retries and the
+# streams a run reads): the last items of a long form wait their turn.
+WAIT_SECONDS=$((120 + pushes))
 source "$(dirname "$0")/lib.sh"
 on_wait_timeout() { tail -5 "$work/serve.log"; }
 start_service() {
