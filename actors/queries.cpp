@@ -279,8 +279,9 @@ client_reply op_pushes(self_ptr self, const std::string& name, const ops::pushes
   bool more = false;
   auto* store = self->state.ctx->store;
   auto entities = stream_entities(*store, name);
-  // Filtering reads ahead in steps; a page ends at `limit` items or the outbox's end.
-  while (items.size() < args.limit) {
+  // Filtering reads ahead in steps; a page ends at `limit` items or the outbox's end. A full
+  // page reads on to the next match, which alone tells whether there is more.
+  for (;;) {
     auto rows = store->outbox(name, after, 500, args.status);
     if (rows.empty()) break;
     for (auto& row : rows) {
