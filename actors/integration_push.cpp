@@ -43,6 +43,11 @@ std::optional<push_item> item_of(const std::optional<outbox_row>& row) {
   return it;
 }
 
+// How long `it` has been `sending`: its mark is its last change until its outcome.
+int64_t sending_for(self_ptr self, const push_item& it) {
+  return it.status == push_status::sending ? std::max<int64_t>(0, now_ms(self) - it.updated_ms) : 0;
+}
+
 // The store's counts, read after each outbox write lands: the status shows them.
 void refresh_counts(self_ptr self) {
   auto& st = self->state;
@@ -486,6 +491,7 @@ void next_push(self_ptr self) {
                  : "push the record it refers to first, then push this one again";
     return settle(self, stored, a);
   }
+  item.sending_for_ms = sending_for(self, stored);
   r.push_at = st.writer->first_step(item, stored.status == push_status::sending);
   r.push_sent = std::move(item);
   continue_push(self);
@@ -583,6 +589,7 @@ void on_push_error(self_ptr self, const error_info& e) {
     ++r.attempt;
   // The outcome of a write is unknown now: the item starts again, resumed when it was sent.
   r.push_sent.status = stored.status;
+  r.push_sent.sending_for_ms = sending_for(self, stored);
   r.push_at = st.writer->first_step(r.push_sent, stored.status == push_status::sending);
   arm_retry(self, *delay,
             std::string(e.category == error_category::rate_limited ? "rate limited" : "retrying") +

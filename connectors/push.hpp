@@ -72,6 +72,9 @@ struct push_item {
   std::string vendor_version;  // succeeded: the record's version after the write
   int64_t accepted_ms = 0, updated_ms = 0;
   std::string by;  // who pushed it
+  // Not stored: how long the item has been `sending`, as the engine tells its writer (a vendor
+  // that forgets idempotency keys after a while looks the record up past that).
+  int64_t sending_for_ms = 0;
 
   nlohmann::json to_json() const;
   // Reads a stored item; nothing when `j` is not one.

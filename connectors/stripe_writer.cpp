@@ -47,9 +47,10 @@ class stripe_writer final : public push_writer {
 
   push_step first_step(const push_item& item, bool resumed) const override {
     if (!item.vendor_id.empty()) return write_step(item, item.vendor_id, item.idempotency_key);
-    // A resumed create looks first too: Stripe keeps idempotency keys for 24 hours, and an
-    // item may have stayed `sending` longer (disabled, or waiting for credentials).
-    if (item.op == push_op::upsert || resumed) {
+    // Stripe keeps idempotency keys for 24 hours: a create resumed later than that (the item
+    // stayed `sending` while disabled, or waiting for credentials) looks the customer up first.
+    constexpr int64_t key_life_ms = 23 * 3600 * 1000;  // an hour short of Stripe's 24
+    if (item.op == push_op::upsert || (resumed && item.sending_for_ms > key_life_ms)) {
       push_step s;
       s.phase = "lookup";
       s.request = base();

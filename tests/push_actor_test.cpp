@@ -388,3 +388,23 @@ TEST_CASE("pushes: a page that fills at the end of a read-ahead block still says
   CHECK(rest["items"][0]["external_id"] == "M-501");
   CHECK(rest["next_after"].is_null());
 }
+
+TEST_CASE("push: a request goes out with the credentials of when it is sent, not of when its "
+          "step was made") {
+  // The retry's step is made when the 503 comes back; the key is rotated during the wait (as a
+  // sign-in refreshes an access token): the write after it must carry the new one.
+  push_world p("stripe");
+  p.vendor->writes.push_back(answer(503, R"({"error":{"type":"api_error","message":"down"}})"));
+  p.push("customer", customer("M-1"));
+  p.w.sched->run();
+  REQUIRE(p.vendor->writes_sent().size() == 1);
+  CHECK(header_of(p.vendor->writes_sent()[0], "Authorization") == "Bearer sk_test_1");
+  auto [code, body] = p.w.call("configure", "out", {{"changes", {{"api_key", "sk_test_2"}}}});
+  INFO(body.dump());
+  REQUIRE(code == 0);
+  p.advance(std::chrono::seconds(2));  // past the first backoff (at most 500 ms)
+  auto posts = p.vendor->writes_sent();
+  REQUIRE(posts.size() == 2);
+  CHECK(header_of(posts[1], "Authorization") == "Bearer sk_test_2");
+  CHECK(header_of(posts[1], "Idempotency-Key") == header_of(posts[0], "Idempotency-Key"));
+}
