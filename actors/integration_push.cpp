@@ -517,13 +517,7 @@ void push_fetch(self_ptr self) {
     else req.headers.emplace_back("Authorization", "Bearer " + st.cfg.api_key);
   }
   if (r.push_at->writes) ++st.outbox.at(r.push_seq).attempts;
-  auto id = st.next_request++;
-  r.request_id = id;
-  auto hdl = caf::actor_cast<integration_actor>(self);
-  self->delayed_send(self, milliseconds(req.timeout_ms * 2 + 5000), deadline_atom::value, id);
-  st.transport->fetch(std::move(req), [hdl, id](http_response resp) {
-    caf::anon_send(hdl, fetched_atom::value, id, std::move(resp));
-  });
+  send_request(self, std::move(req));
 }
 
 void on_push_answer(self_ptr self, const http_response& resp) {
@@ -532,9 +526,7 @@ void on_push_answer(self_ptr self, const http_response& resp) {
   if (resp.status == 401 && reauthorize(self)) return;
   r.push_sent.status = st.outbox.at(r.push_seq).status;
   auto ans = st.writer->on_answer(r.push_sent, *r.push_at, resp);
-  if (ans.pause_ms > 0) st.quota_free_at = mono(self) + milliseconds(ans.pause_ms);
-  if (ans.shared_pause_ms > 0 && st.shared)
-    st.ctx->budgets->pause(st.shared->key, mono(self) + milliseconds(ans.shared_pause_ms));
+  apply_pauses(self, ans.pause_ms, ans.shared_pause_ms);
   if (!ans.error.ok()) return on_push_error(self, ans.error);
   r.attempt = r.rate_waits = 0;
   r.reauthorized = false;

@@ -262,9 +262,13 @@ void fetch_page(self_ptr self) {
   if (static_cast<int>(r.commits.size()) >= st.ctx->write_window) return;  // backpressure
   if (!may_call(self)) return;
   auto& s = st.cfg.streams[r.stream_idx];
-  auto req = st.conn->page_request(s, r.fetch_cursor);
+  send_request(self, st.conn->page_request(s, r.fetch_cursor));
+}
+
+void send_request(self_ptr self, http_request req) {
+  auto& st = self->state;
   auto id = st.next_request++;
-  r.request_id = id;
+  st.run->request_id = id;
   auto hdl = caf::actor_cast<integration_actor>(self);
   // The HTTP client enforces the request's own timeouts; this deadline catches anything else
   // (a transport that never answers), on the actor clock so tests can reach it.
@@ -272,6 +276,13 @@ void fetch_page(self_ptr self) {
   st.transport->fetch(std::move(req), [hdl, id](http_response resp) {
     caf::anon_send(hdl, fetched_atom::value, id, std::move(resp));
   });
+}
+
+void apply_pauses(self_ptr self, int64_t pause_ms, int64_t shared_pause_ms) {
+  auto& st = self->state;
+  if (pause_ms > 0) st.quota_free_at = mono(self) + milliseconds(pause_ms);
+  if (shared_pause_ms > 0 && st.shared)
+    st.ctx->budgets->pause(st.shared->key, mono(self) + milliseconds(shared_pause_ms));
 }
 
 void on_page_error(self_ptr self, const error_info& e) {
@@ -309,9 +320,7 @@ void on_page(self_ptr self, const http_response& resp) {
   if (resp.status == 401 && reauthorize(self)) return;
   auto page = st.conn->parse_page(s, r.fetch_cursor, resp);
   // Before the error: a 429 that names the app's limit holds every integration of the app.
-  if (page.pause_ms > 0) st.quota_free_at = mono(self) + milliseconds(page.pause_ms);
-  if (page.shared_pause_ms > 0 && st.shared)
-    st.ctx->budgets->pause(st.shared->key, mono(self) + milliseconds(page.shared_pause_ms));
+  apply_pauses(self, page.pause_ms, page.shared_pause_ms);
   if (!page.error.ok()) return on_page_error(self, page.error);
   if (auto loop = r.guard.check(s.name, r.fetch_cursor.pages, page.has_more, page.next_token);
       !loop.ok())

@@ -167,6 +167,11 @@ void arm_retry(self_ptr self, milliseconds delay, std::string text);
 // false when a wait was armed (the call comes again from fetch_page).
 bool may_call(self_ptr self);
 void start_stream(self_ptr self);
+// Sends the run's request (a page or a push step) with its deadline on the actor clock; the
+// answer comes back as fetched_atom.
+void send_request(self_ptr self, http_request req);
+// What an answer's rate-limit headers said: our own wait, and the app's shared one.
+void apply_pauses(self_ptr self, int64_t pause_ms, int64_t shared_pause_ms);
 
 // ---- write-back (actors/integration_push.cpp) ----------------------------------------------
 // The `push` operation (ops::push_args as JSON): items checked, made durable, a run to send them.

@@ -144,6 +144,14 @@ push_answer gone_at_vendor(const push_item& item, const std::string& vendor,
   return a;
 }
 
+push_answer not_at_vendor(const push_item& item, const std::string& vendor) {
+  auto a = gone_at_vendor(item, vendor);
+  a.message = "no " + vendor + " " + item.entity + " carries the external_id " +
+              model::quote_text(item.external_id) + "; an update needs the record to exist";
+  a.hint = "push it with op upsert or create, or give its " + vendor + " id as fields.id";
+  return a;
+}
+
 push_answer refused_by_vendor(const push_item& item, const std::string& vendor,
                               std::vector<field_error> errors, const std::string& fallback) {
   push_answer a;

@@ -152,6 +152,9 @@ push_answer changed_at_vendor(const push_item& item, const std::string& vendor,
                               const std::string& integration);
 // What to do about a conflict: read the record again (the command, the id quoted for the shell).
 std::string reread_hint(const std::string& integration, const std::string& id);
+// An update of a record no vendor record carries the external_id of (found by looking it up):
+// creating it would not be what was asked.
+push_answer not_at_vendor(const push_item& item, const std::string& vendor);
 // An update of a record the vendor no longer has; `said` is the vendor's own words, if any.
 push_answer gone_at_vendor(const push_item& item, const std::string& vendor,
                            const std::string& said = "");

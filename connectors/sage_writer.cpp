@@ -153,7 +153,7 @@ class sage_writer final : public push_writer {
           a.next = std::move(step_next);
           return a;
         }
-        if (item.op == push_op::update) return missing(item);
+        if (item.op == push_op::update) return not_at_vendor(item, "Sage");
         a.next = write_step(item, "");
         return a;
       }
@@ -185,15 +185,6 @@ class sage_writer final : public push_writer {
   }
 
  private:
-  // An update of a record the vendor has no trace of: creating it would not be what was asked.
-  static push_answer missing(const push_item& item) {
-    auto a = gone_at_vendor(item, "Sage");
-    a.message = "no Sage " + item.entity + " carries the external_id " +
-                model::quote_text(item.external_id) + "; an update needs the record to exist";
-    a.hint = "push it with op upsert or create, or give its Sage id as fields.id";
-    return a;
-  }
-
   push_answer refused(const push_item& item, const http_response& r,
                       const std::string& what) const {
     std::vector<field_error> errors;

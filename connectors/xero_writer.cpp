@@ -160,7 +160,7 @@ class xero_writer final : public push_writer {
           break;
         }
         if (step.phase == "lookup" && !rec) {
-          if (item.op == push_op::update) return missing(item);
+          if (item.op == push_op::update) return not_at_vendor(item, "Xero");
           a.next = write_step(item, "");
           return a;
         }
@@ -198,15 +198,6 @@ class xero_writer final : public push_writer {
   }
 
  private:
-  // An update of a record the vendor has no trace of: creating it would not be what was asked.
-  static push_answer missing(const push_item& item) {
-    auto a = gone_at_vendor(item, "Xero");
-    a.message = "no Xero " + item.entity + " carries the external_id " +
-                model::quote_text(item.external_id) + "; an update needs the record to exist";
-    a.hint = "push it with op upsert or create, or give its Xero id as fields.id";
-    return a;
-  }
-
   push_answer refused(const push_item& item, const http_response& r,
                       const std::string& what) const {
     std::vector<field_error> errors;

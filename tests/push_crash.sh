@@ -66,6 +66,14 @@ start_service() {
   wait_for "service.json" test -s "$work/data/service.json"
 }
 vendors=(stripe sage)
+# The sandbox's Sage access tokens last 5 minutes, as Sage's do (and the sage kind signs in with
+# a browser only): a long form gives the integration a fresh one after each restart.
+renew_sage_token() {
+  curl -s -X POST "$sb/oauth/token" -d grant_type=client_credentials -d client_id=sage-sandbox \
+    -d client_secret=sage-sandbox-secret |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])' >"$work/sage-token"
+  "$bin" configure pc-sage --api-key-file "$work/sage-token" >/dev/null
+}
 # The outbox's counts of one integration: "open N" (pending + sending) and the rest.
 counts() {
   "$bin" pushes "pc-$1" --limit 1 --json >/dev/null  # the service answers
@@ -212,6 +220,7 @@ while [ "$next" -le "$pushes" ]; do
   done
   pusher=""
   start_service
+  renew_sage_token
   # A push the kill cut off is pushed again when nothing of it was accepted (all or none).
   again=""
   for j in "${jobs[@]}"; do
