@@ -90,6 +90,8 @@ none_open() {
   for v in "${vendors[@]}"; do
     if [ "$(counts "$v" | awk '{print $2}')" != 0 ]; then
       if [ $((SECONDS - nudged)) -ge 15 ]; then
+        # A long drain outlives the Sage token given at the last restart.
+        if [ "$v" = sage ]; then renew_sage_token; fi
         "$bin" sync "pc-$v" >/dev/null 2>&1 || true
         nudged=$SECONDS
       fi
