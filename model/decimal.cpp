@@ -162,6 +162,15 @@ result<decimal> decimal::plus(const decimal& other) const {
   return result<decimal>::good(decimal(a + b, s));
 }
 
+result<decimal> decimal::times(const decimal& other) const {
+  i128 p;
+  int s = scale_ + other.scale_;
+  if (__builtin_mul_overflow(units_, other.units_, &p) || p >= digits_limit ||
+      p <= -digits_limit || s > max_scale)
+    return result<decimal>::bad(to_string() + " x " + other.to_string() + " is too large");
+  return result<decimal>::good(decimal(p, s));
+}
+
 std::strong_ordering operator<=>(const decimal& a, const decimal& b) {
   int s = std::max(a.scale_, b.scale_);
   i128 x, y;

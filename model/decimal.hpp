@@ -55,6 +55,9 @@ class decimal {
   decimal operator-() const { return decimal(-units_, scale_); }
   // Exact sum at the larger scale; refused when the result would pass max_digits.
   result<decimal> plus(const decimal& other) const;
+  // Exact product at the sum of the scales (2.5 x 1.20 = 3.000); refused when it would pass
+  // max_digits or max_scale.
+  result<decimal> times(const decimal& other) const;
   // Numeric comparison: 1.50 == 1.5.
   friend std::strong_ordering operator<=>(const decimal& a, const decimal& b);
   friend bool operator==(const decimal& a, const decimal& b) {

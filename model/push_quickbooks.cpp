@@ -63,27 +63,6 @@ result<decimal> dec(const json& fields, const char* key) {
   return d;
 }
 
-// quantity × unit_price, exactly (QuickBooks checks Amount = Qty × UnitPrice).
-result<decimal> times(const decimal& a, const decimal& b) {
-  auto ua = a.minor_units(a.scale()), ub = b.minor_units(b.scale());
-  if (!ua.ok() || !ub.ok()) return result<decimal>::bad("too many digits");
-  __int128 p = static_cast<__int128>(*ua) * *ub;
-  int scale = a.scale() + b.scale();
-  bool neg = p < 0;
-  if (neg) p = -p;
-  std::string digits;
-  do {
-    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(p % 10)));
-    p /= 10;
-  } while (p > 0);
-  while (static_cast<int>(digits.size()) <= scale) digits.insert(digits.begin(), '0');
-  if (scale > 0) digits.insert(digits.end() - scale, '.');
-  if (neg) digits.insert(digits.begin(), '-');
-  auto d = decimal::parse(digits);
-  if (!d.ok()) return d;
-  return result<decimal>::good(d->trimmed());
-}
-
 void ref(json& body, const json& fields, const char* field, const char* qbo) {
   if (auto v = fields.find(field); v != fields.end()) body[qbo] = {{"value", text(*v)}};
 }
@@ -118,13 +97,14 @@ result<json> invoice(const json& f) {
       if (!price.ok()) return result<json>::bad(at + price.error);
       auto qty = l.contains("quantity") ? dec(l, "quantity") : decimal::parse("1");
       if (!qty.ok()) return result<json>::bad(at + qty.error);
-      auto amount = times(*qty, *price);
+      // quantity x unit_price, exactly (QuickBooks checks Amount = Qty x UnitPrice).
+      auto amount = qty->times(*price);
       if (!amount.ok()) return result<json>::bad(at + "amount: " + amount.error);
       json detail{{"Qty", number(*qty)}, {"UnitPrice", number(*price)}};
       if (auto v = l.find("item_code"); v != l.end()) detail["ItemRef"] = {{"value", text(*v)}};
       if (auto v = l.find("tax_code"); v != l.end()) detail["TaxCodeRef"] = {{"value", text(*v)}};
       json line{{"DetailType", "SalesItemLineDetail"},
-                {"Amount", number(*amount)},
+                {"Amount", number(amount->trimmed())},
                 {"SalesItemLineDetail", std::move(detail)}};
       if (auto v = l.find("description"); v != l.end()) line["Description"] = text(*v);
       out.push_back(std::move(line));

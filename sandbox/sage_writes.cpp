@@ -58,9 +58,8 @@ std::string money(const decimal& d) {
 }
 
 decimal times(const decimal& a, const decimal& b) {
-  auto x = a.minor_units(a.scale()), y = b.minor_units(b.scale());
-  if (!x.ok() || !y.ok()) return decimal{};
-  return decimal::from_minor(*x * *y, a.scale() + b.scale());
+  auto p = a.times(b);
+  return p.ok() ? *p : decimal{};
 }
 
 decimal plus(const decimal& a, const decimal& b) {

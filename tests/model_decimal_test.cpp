@@ -194,3 +194,12 @@ TEST_CASE("UTF-8 is checked byte by byte", "[model][utf8]") {
   CHECK(invalid_utf8_at("x\xe2\x82") == 1);         // cut short
   CHECK(latin1_to_utf8("M\xfcnchen \xa3") == "M\xc3\xbcnchen \xc2\xa3");
 }
+
+TEST_CASE("exact products: the scales add, nothing rounds, too large is refused") {
+  CHECK(dec("2.5").times(dec("1.20"))->to_string() == "3.000");
+  CHECK(dec("-0.1").times(dec("3"))->to_string() == "-0.3");
+  CHECK(dec("99999999999999999").times(dec("99999999999999999"))->to_string() ==
+        "9999999999999999800000000000000001");
+  CHECK_FALSE(dec("999999999999999999").times(dec("999999999999999999.9")).ok());  // 37 digits
+  CHECK_FALSE(dec("0.000000000000001").times(dec("0.0000000000000001")).ok());  // 31 decimals
+}
