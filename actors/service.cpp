@@ -24,6 +24,7 @@
 #include "core/control_gate.hpp"
 #include "core/logging.hpp"
 #include "core/private_file.hpp"
+#include "core/stop_watchdog.hpp"
 #include "notify/dispatcher.hpp"
 #include "notify/status_events.hpp"
 #include "sandbox/sandbox_server.hpp"
@@ -308,6 +309,8 @@ int run_service(const serve_options& o) {
     }
   }
 
+  // Declared before everything the stop takes down, so that it outlives (and watches) all of it.
+  std::unique_ptr<stop_watchdog> watchdog;
   io_runtime io(2);
   caf::actor_system_config cfg;
   cfg.load<caf::io::middleman>();
@@ -456,20 +459,31 @@ int run_service(const serve_options& o) {
     spdlog::info("service log reopened (SIGHUP)");
   }
   std::cout << "ledgersync: stopping" << std::endl;
+  watchdog = service_stop_watchdog(std::chrono::seconds(30), exit_stop_cut_short);
+  watchdog->start();
+  watchdog->stage("removing service.json");
   // Only while it is still ours: never take another service's address away.
   service_address current;
   if (read_service_address(o.data_dir, current, err) && current.token == token)
     ::unlink(service_file.c_str());
+  watchdog->stage("stopping the sandbox and the HTTP API");
   if (sandbox) sandbox->stop();
   stop_http();
   {
+    watchdog->stage("stopping the status watcher");
     caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
     caf::scoped_actor self{sys};
     self->wait_for(watcher);
   }
+  watchdog->stage("stopping the engine and its integrations");
   stop_actors();
+  watchdog->stage("delivering webhooks");
   deliveries.stop();
+  watchdog->stage("stopping HTTP clients");
   io.stop();
+  // `sys`, declared after the watchdog, is destroyed before it: its wait for every actor to
+  // finish is watched too.
+  watchdog->stage("waiting for the actors to finish");
   return 0;
 }
 

@@ -293,12 +293,10 @@ check "--follow printed whole lines only" "$(tail -c 1 "$work/follow.out" | od -
 
 # A stopping service removes service.json only while it is its own.
 python3 -c "import json,sys; d=json.load(open(sys.argv[1])); d['token']='someone-else'; json.dump(d, open(sys.argv[1],'w'))" "$work/data/service.json"
-kill -TERM "$svc"
-wait "$svc" 2>/dev/null || true
+stop_service "$svc" "$work/serve.log"
 check "service.json that is not its own is left in place" "$(test -f "$work/data/service.json" && echo kept)" kept
 start_service
-kill -TERM "$svc"
-wait "$svc" 2>/dev/null || true
+stop_service "$svc" "$work/serve.log"
 check "its own service.json is removed on exit" "$(test -f "$work/data/service.json" && echo kept || echo gone)" gone
 
 echo "$pass passed, $fail failed"
