@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
@@ -16,6 +17,8 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
 #include <cerrno>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -28,10 +31,49 @@ namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
+// A TLS client context and why it cannot be used (empty when it can).
+struct shared_tls {
+  ssl::context ctx{ssl::context::tls_client};
+  std::string error;
+};
+
 struct io_runtime::impl {
   net::io_context ioc;
   net::executor_work_guard<net::io_context::executor_type> work{ioc.get_executor()};
   std::vector<std::thread> threads;
+
+  // One TLS context per distinct setting, shared by every transport that has it, and built at
+  // the first https request. A context holds the parsed system CA store (~0.6 MB): one per
+  // integration made 10,000 idle integrations cost 6 GB. A context is only read once built,
+  // which OpenSSL allows from several threads at once.
+  std::mutex tls_mutex;
+  std::map<std::string, std::weak_ptr<shared_tls>> tls_contexts;
+
+  std::shared_ptr<shared_tls> tls_for(const tls_options& o) {
+    // The server name is the stream's business (SNI, host check), not the context's.
+    auto key = std::to_string(o.ca_pem.size()) + ":" + o.ca_pem +
+               std::to_string(o.client_cert_pem.size()) + ":" + o.client_cert_pem +
+               o.client_key_pem;
+    std::lock_guard<std::mutex> lock(tls_mutex);
+    std::erase_if(tls_contexts, [](auto& e) { return e.second.expired(); });
+    if (auto it = tls_contexts.find(key); it != tls_contexts.end())
+      if (auto live = it->second.lock()) return live;
+    auto made = std::make_shared<shared_tls>();
+    // Saved settings were checked (check_tls_options); this catches a document edited by hand,
+    // and every https request then fails with the reason instead of trusting less or more.
+    beast::error_code ec;
+    made->ctx.set_default_verify_paths(ec);
+    made->ctx.set_verify_mode(ssl::verify_peer);
+    if (!o.ca_pem.empty() && made->ctx.add_certificate_authority(net::buffer(o.ca_pem), ec))
+      made->error = "the TLS CA bundle is unreadable: " + ec.message();
+    if (!o.client_cert_pem.empty() && made->error.empty()) {
+      if (made->ctx.use_certificate_chain(net::buffer(o.client_cert_pem), ec) ||
+          made->ctx.use_private_key(net::buffer(o.client_key_pem), ssl::context::pem, ec))
+        made->error = "the TLS client certificate or key is unusable: " + ec.message();
+    }
+    tls_contexts[key] = made;
+    return made;
+  }
 };
 
 namespace {
@@ -202,21 +244,7 @@ class beast_transport : public http_transport,
                         public std::enable_shared_from_this<beast_transport> {
  public:
   beast_transport(io_runtime::impl& rt, tls_options tls)
-      : rt_(rt), strand_(net::make_strand(rt.ioc)), tls_opts_(std::move(tls)) {
-    // Saved settings were checked (check_tls_options); this catches a document edited by hand,
-    // and every https request then fails with the reason instead of trusting less or more.
-    beast::error_code ec;
-    tls_.set_default_verify_paths(ec);
-    tls_.set_verify_mode(ssl::verify_peer);
-    if (!tls_opts_.ca_pem.empty() &&
-        tls_.add_certificate_authority(net::buffer(tls_opts_.ca_pem), ec))
-      tls_error_ = "the TLS CA bundle is unreadable: " + ec.message();
-    if (!tls_opts_.client_cert_pem.empty() && tls_error_.empty()) {
-      if (tls_.use_certificate_chain(net::buffer(tls_opts_.client_cert_pem), ec) ||
-          tls_.use_private_key(net::buffer(tls_opts_.client_key_pem), ssl::context::pem, ec))
-        tls_error_ = "the TLS client certificate or key is unusable: " + ec.message();
-    }
-  }
+      : rt_(rt), strand_(net::make_strand(rt.ioc)), tls_opts_(std::move(tls)) {}
 
   const tls_options& tls_settings() const { return tls_opts_; }
 
@@ -254,14 +282,15 @@ class beast_transport : public http_transport,
       if (reuse && idle_tls_) s = std::move(idle_tls_);
       bool reused = s != nullptr;
       auto peer = idle_peer_;
-      if (!tls_error_.empty()) {
-        auto e = make_error_info(error_category::tls, tls_error_, true);
+      if (!tls_) tls_ = rt_.tls_for(tls_opts_);
+      if (!tls_->error.empty()) {
+        auto e = make_error_info(error_category::tls, tls_->error, true);
         e.specific_hint = "fix the integration's TLS settings";
         http_response r;
         r.error = std::move(e);
         return done(std::move(r));
       }
-      if (!s) s = std::make_unique<tls_stream>(strand_, tls_);
+      if (!s) s = std::make_unique<tls_stream>(strand_, tls_->ctx);
       drop_idle();
       auto x = std::make_shared<exchange<tls_stream>>(shared_from_this(), std::move(s), reused, *t,
                                                       std::move(req), std::move(done));
@@ -345,8 +374,7 @@ class beast_transport : public http_transport,
   net::strand<net::io_context::executor_type> strand_;
   tls_options tls_opts_;
   // Declared before the idle stream: a stream must not outlive the context it was made from.
-  ssl::context tls_{ssl::context::tls_client};
-  std::string tls_error_;
+  std::shared_ptr<shared_tls> tls_;  // at the first https request
   cert_facts idle_peer_;  // a reused connection has no handshake to read the certificate from
   std::unique_ptr<beast::tcp_stream> idle_plain_;
   std::unique_ptr<tls_stream> idle_tls_;
@@ -468,6 +496,12 @@ void io_runtime::stop() {
   for (auto& t : impl_->threads)
     if (t.joinable()) t.join();
   impl_->threads.clear();
+}
+
+size_t io_runtime::tls_contexts() const {
+  std::lock_guard<std::mutex> lock(impl_->tls_mutex);
+  return std::count_if(impl_->tls_contexts.begin(), impl_->tls_contexts.end(),
+                       [](auto& e) { return !e.second.expired(); });
 }
 
 std::shared_ptr<http_transport> io_runtime::make_transport(const tls_options& tls) {

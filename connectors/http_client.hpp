@@ -31,6 +31,9 @@ class io_runtime {
   // connect/read timeouts and the request's body-size limit; TLS verifies the peer against the
   // system's CAs plus the integration's own, and presents its client certificate if it has one.
   std::shared_ptr<http_transport> make_transport(const tls_options& tls = {});
+  // TLS contexts alive: one per distinct CA/client-certificate setting in use, shared by the
+  // transports that have it and built at their first https request.
+  size_t tls_contexts() const;
   void stop();
 
   struct impl;

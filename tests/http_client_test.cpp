@@ -133,3 +133,32 @@ TEST_CASE("the Host header leaves out only the scheme's own default port") {
   CHECK(host_header_for("http", "127.0.0.1", "3000") == "127.0.0.1:3000");
   CHECK(host_header_for("https", "[::1]", "8443") == "[::1]:8443");
 }
+
+TEST_CASE("transports with the same TLS settings share one TLS context, built when first needed") {
+  io_runtime io(1);
+  auto fetch = [](http_transport& t, const std::string& url) {
+    std::promise<http_response> p;
+    auto f = p.get_future();
+    http_request r;
+    r.url = url;
+    r.timeout_ms = 2000;
+    t.fetch(std::move(r), [&p](http_response x) { p.set_value(std::move(x)); });
+    return f.get();
+  };
+  std::vector<std::shared_ptr<http_transport>> plain;
+  for (int i = 0; i < 50; ++i) plain.push_back(io.make_transport());
+  CHECK(io.tls_contexts() == 0);  // an integration that never speaks https holds none
+  // Nothing listens on port 9: the context is built before the connection is refused.
+  for (auto& t : plain) CHECK(fetch(*t, "https://127.0.0.1:9/").status == 0);
+  CHECK(io.tls_contexts() == 1);
+  tls_options bad;
+  bad.ca_pem = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n";
+  auto own = io.make_transport(bad);
+  auto refused = fetch(*own, "https://127.0.0.1:9/");
+  CHECK(refused.error.category == error_category::tls);  // its own, unusable, context
+  CHECK(refused.error.message.find("CA bundle is unreadable") != std::string::npos);
+  CHECK(io.tls_contexts() == 2);
+  plain.clear();
+  own.reset();
+  CHECK(io.tls_contexts() == 0);  // released with the last transport that held them
+}
