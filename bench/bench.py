@@ -23,15 +23,18 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SECTIONS = ["throughput", "fleet", "idle", "control", "wave"]
-# Records per run, integrations, calls: what each size measures.
+# Records per run, integrations, calls: what each size measures. The issue asks for 10,000 idle
+# integrations and a wave of 10,000 runs; on 1979660 an idle integration holds ~880 KB and start-up
+# takes ~34 ms per stored integration, so 10,000 would need ~9 GB and ~6 minutes to start: the
+# default stops at 1,000 (BENCHMARKS.md).
 SIZES = {
-    "quick": dict(tp=10_000, fleet_total=10_000, fleet=[1, 10, 100], idle=[0, 100, 1000],
-                  calls=50, list_calls=100, list_big_calls=5, short=3, wave=1000),
-    "default": dict(tp=100_000, fleet_total=100_000, fleet=[1, 10, 100], idle=[0, 1000, 10_000],
-                    calls=200, list_calls=1000, list_big_calls=20, short=10, wave=10_000),
+    "quick": dict(tp=10_000, fleet_total=10_000, fleet=[1, 10, 100], idle=[0, 50, 200],
+                  calls=50, list_calls=100, list_big_calls=5, short=3, wave=100),
+    "default": dict(tp=100_000, fleet_total=100_000, fleet=[1, 10, 100], idle=[0, 300, 1000],
+                    calls=200, list_calls=1000, list_big_calls=20, short=10, wave=1000),
     "big": dict(tp=1_000_000, fleet_total=1_000_000, fleet=[1, 10, 100],
-                idle=[0, 1000, 10_000], calls=200, list_calls=1000, list_big_calls=20, short=10,
-                wave=10_000),
+                idle=[0, 1000, 3000], calls=200, list_calls=1000, list_big_calls=20, short=10,
+                wave=3000),
 }
 STREAMS = [{"name": "customers", "path": "/v1/customers", "entity": "customer", "records": "/data",
             "id": "/id", "updated_at": "/updated_at", "total": "/total",
@@ -78,6 +81,7 @@ class Bench:
         self.notes = []
         self.svc = None
         self.sandboxes = {}
+        self.lock = threading.Lock()
         self.cached = {}  # integrations -> a stopped service's data dir holding that many idle ones
 
     # ---- processes -------------------------------------------------------------------------
@@ -138,9 +142,29 @@ class Bench:
         started = time.monotonic() - t0
         with open(sj) as f:
             self.http_port = json.load(f)["http_port"]
-        tok = self.cli("token", "create", "--role", "admin", "--name", "bench", "--json")
-        self.token = json.loads(tok.stdout)["token"]
+        self.tokens, self.pool = 0, []
         return started
+
+    def new_token(self):
+        """A fresh admin token. The HTTP API admits 60 requests at once per token, then 10 a
+        second; the harness drives thousands, so its clients take a new token every 55 (made
+        ahead by make_tokens, so making them costs no measured time). One at a time: two
+        `token create` processes at once can lose one of the two tokens."""
+        with self.lock:
+            if self.pool:
+                return self.pool.pop()
+            return self._create_token()
+
+    def make_tokens(self, requests):
+        with self.lock:
+            for _ in range(requests // Api.PER_TOKEN + 8):
+                self.pool.append(self._create_token())
+
+    def _create_token(self):
+        self.tokens += 1
+        tok = self.cli("token", "create", "--role", "admin", "--name", "bench%d" % self.tokens,
+                       "--json")
+        return json.loads(tok.stdout)["token"]
 
     def stop_service(self):
         if self.svc and self.svc.poll() is None:
@@ -166,7 +190,7 @@ class Bench:
         return time.monotonic() - t0, r
 
     def api(self):
-        return Api(self.http_port, self.token)
+        return Api(self.http_port, self.new_token)
 
     def add_many(self, names, base_url, schedule, threads=4):
         """Adds integrations over the HTTP API (the CLI's start-up would dominate at 10,000)."""
@@ -175,6 +199,7 @@ class Bench:
                           "streams": STREAMS, "upstream_rate_per_s": 100000,
                           "upstream_burst": 10000, "manual_burst": 100}
         errors = []
+        self.make_tokens(len(names))
 
         def work(part):
             api = self.api()
@@ -191,13 +216,14 @@ class Bench:
         if errors:
             raise RuntimeError("adding integrations: " + errors[0])
 
-    def sync_all(self, names):
+    def sync_all(self, names, full=True):
         """Starts a sync of each (HTTP, one after another) and waits for every run's record;
         returns the runs."""
+        self.make_tokens(2 * len(names))
         api = self.api()
         ids = {}
         for n in names:
-            st, doc = api.call("POST", "/api/v1/integrations/%s/sync" % n, {"full": True})
+            st, doc = api.call("POST", "/api/v1/integrations/%s/sync" % n, {"full": full})
             if st >= 300 or doc.get("outcome") != "started":
                 raise RuntimeError("sync %s: %d %s" % (n, st, doc))
             ids[n] = doc["run_id"]
@@ -397,34 +423,48 @@ class Bench:
         self.stop_service()
 
     def wave(self):
-        """WAVE tiny runs (1 page of 10 records each: a sandbox of 10 records per stream), all
-        started at once over HTTP: runs/s from the first start to the last end."""
+        """WAVE tiny incremental runs at once: integrations on a sandbox of 10 records per stream,
+        synced once (not timed); then per repetition all 10 records change upstream and every
+        integration is asked to sync over HTTP: 1 page of 10 changed records each. runs/s from
+        the first run's start to the last one's end."""
         n = self.size["wave"]
         base = self.sandbox(10)
-        rates = []
+        self.start_service()
+        names = ["w%05d" % i for i in range(n)]
+        self.add_many(names, base, "manual")
+        self.sync_all(names, full=True)
+        rates, cpu = [], []
         for k in range(self.runs):
-            self.start_service()
-            names = ["w%05d" % i for i in range(n)]
-            self.add_many(names, base, "manual")
+            sandbox_ctl(base, "/_sandbox/mutate?stream=customers&count=10")
+            c0 = cpu_s(self.svc.pid)
             t0 = time.monotonic()
-            runs = self.sync_all(names)
+            runs = self.sync_all(names, full=False)
             wall = time.monotonic() - t0
+            cpu.append((cpu_s(self.svc.pid) - c0) / n * 1000)
             span = max(secs(r["finished"]) for r in runs) - min(secs(r["started"]) for r in runs)
+            changed = median([r["updated"] for r in runs])
             rates.append((n / span, n / wall))
-            self.stop_service()
-            shutil.rmtree(self.data)
-        self.row("wave", "%d tiny runs (1 page, 10 records) at once" % n,
-                 median([r[0] for r in rates]), "runs/s",
-                 "first start..last end; %s runs/s incl. the HTTP triggers; target >= 1,000"
+        self.stop_service()
+        self.row("wave", "%d tiny incremental runs at once (%d changed records each)"
+                 % (n, changed), median([r[0] for r in rates]), "runs/s",
+                 "first start..last end; %s runs/s incl. the HTTP calls; target >= 1,000"
                  % fmt(median([r[1] for r in rates])))
+        self.row("wave", "  service CPU per run", median(cpu), "ms",
+                 "utime+stime of the service / runs (HTTP handling included); target <= 1 ms")
 
 
 class Api:
-    def __init__(self, port, token):
+    """One keep-alive HTTP client of the service's API."""
+    PER_TOKEN = 55
+
+    def __init__(self, port, new_token):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        self.token = token
+        self.new_token, self.token, self.used = new_token, None, 0
 
     def call(self, method, path, body=None):
+        if self.token is None or self.used >= self.PER_TOKEN:
+            self.token, self.used = self.new_token(), 0
+        self.used += 1
         h = {"Authorization": "Bearer " + self.token}
         payload = None
         if body is not None:
@@ -434,6 +474,13 @@ class Api:
         r = self.conn.getresponse()
         text = r.read().decode()
         return r.status, (json.loads(text) if text else {})
+
+
+def cpu_s(pid):
+    """User + system CPU seconds a process has used."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def sandbox_ctl(base, path):
