@@ -12,6 +12,7 @@ import datetime
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -22,7 +23,7 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SECTIONS = ["throughput", "fleet", "idle", "control", "wave"]
+SECTIONS = ["throughput", "fleet", "idle", "control", "wave", "profile"]
 # Records per run, integrations, calls: what each size measures. The issue asks for 10,000 idle
 # integrations and a wave of 10,000 runs; on 1979660 an idle integration holds ~880 KB and start-up
 # takes ~34 ms per stored integration, so 10,000 would need ~9 GB and ~6 minutes to start: the
@@ -74,6 +75,7 @@ def mem_kb(pid):
 class Bench:
     def __init__(self, a):
         self.bin, self.bench_sync, self.runs = a.bin, a.bench_sync, a.runs
+        self.results = os.path.dirname(os.path.abspath(a.out))
         self.size = SIZES[a.size]
         self.work = tempfile.mkdtemp(prefix="ledgersync-bench-", dir="/tmp")
         self.procs = []
@@ -247,21 +249,25 @@ class Bench:
         log("  %-52s %12s %-10s %s" % (what, fmt(figure), unit, comment))
 
     # ---- sections --------------------------------------------------------------------------
+    def add_one(self, name, base, *extra):
+        """One integration through the CLI: the sandbox's customers stream only, 500-record
+        pages, no schedule, upstream rate limits out of the way."""
+        streams, key = os.path.join(self.work, "streams.json"), os.path.join(self.work, "key")
+        with open(streams, "w") as f:
+            json.dump(STREAMS, f)
+        with open(key, "w") as f:
+            f.write("sk_test_sandbox\n")
+        self.cli("add", name, "--base-url", base, "--api-key-file", key, "--streams-file",
+                 streams, "--schedule", "manual", "--upstream-rate", "100000",
+                 "--upstream-burst", "10000", *extra)
+
     def throughput(self):
         n = self.size["tp"]
         base = self.sandbox(n)
-        streams = os.path.join(self.work, "streams.json")
-        with open(streams, "w") as f:
-            json.dump(STREAMS, f)
-        key = os.path.join(self.work, "key")
-        with open(key, "w") as f:
-            f.write("sk_test_sandbox\n")
         svc, svc_wall, fetch, store, py = [], [], [], [], []
         for k in range(self.runs):
             self.start_service()
-            self.cli("add", "tp", "--base-url", base, "--api-key-file", key, "--streams-file",
-                     streams, "--schedule", "manual", "--upstream-rate", "100000",
-                     "--upstream-burst", "10000")
+            self.add_one("tp", base)
             wall, r = self.timed_cli("sync", "tp", "--wait", "--json", "--timeout", "3600")
             run = json.loads(r.stdout)
             svc.append(run["fetched"] / (secs(run["finished"]) - secs(run["started"])))
@@ -371,12 +377,7 @@ class Bench:
         sz = self.size
         base = self.sandbox(1000)
         self.start_service()
-        key = os.path.join(self.work, "key")
-        with open(key, "w") as f:
-            f.write("sk_test_sandbox\n")
-        self.cli("add", "ctl", "--base-url", base, "--api-key-file", key, "--schedule", "manual",
-                 "--manual-burst", "100", "--manual-refill", "1", "--upstream-rate", "100000",
-                 "--upstream-burst", "10000")
+        self.add_one("ctl", base, "--manual-burst", "100", "--manual-refill", "1")
         self.cli("sync", "ctl", "--wait")
         status, lst = [], []
         for i in range(sz["calls"]):
@@ -451,6 +452,49 @@ class Bench:
                  % fmt(median([r[1] for r in rates])))
         self.row("wave", "  service CPU per run", median(cpu), "ms",
                  "utime+stime of the service / runs (HTTP handling included); target <= 1 ms")
+
+
+    def profile(self):
+        """`perf record -g` of the service (user space, cpu-clock) during one throughput sync;
+        the top 15 symbols and the share per thread go to bench/results/profile.txt."""
+        if not shutil.which("perf"):
+            self.notes.append("profile: `perf` is not installed; nothing recorded.")
+            return
+        n = self.size["tp"]
+        base = self.sandbox(n)
+        self.start_service()
+        self.add_one("tp", base)
+        data = os.path.join(self.work, "perf.data")
+        perf = self.spawn(["perf", "record", "-e", "cpu-clock", "-g", "-p", str(self.svc.pid),
+                           "-o", data], os.path.join(self.work, "perf.log"))
+        time.sleep(0.5)  # perf attaches to every thread before the run starts
+        r = json.loads(self.timed_cli("sync", "tp", "--wait", "--json", "--timeout", "3600")[1]
+                       .stdout)
+        perf.send_signal(signal.SIGINT)
+        perf.wait(60)
+        self.stop_service()
+        report = lambda *sort: subprocess.run(
+            ["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", *sort],
+            capture_output=True, text=True).stdout
+        # perf pads each line to the widest symbol and ends it with empty columns ("-  -")
+        top = lambda text, k: [" ".join(re.sub(r"(\s+-)+\s*$", "", l).split())
+                               for l in text.splitlines()
+                               if "%" in l and l.lstrip()[:1].isdigit()][:k]
+        syms = top(report("symbol"), 15)
+        threads = top(report("comm"), 8)
+        path = os.path.join(self.results, "profile.txt")
+        os.makedirs(self.results, exist_ok=True)
+        with open(path, "w") as f:
+            f.write("perf record -e cpu-clock -g of `ledgersync serve` during a full sync of %d "
+                    "records (%d fetched in %.2f s)\n\ntop 15 symbols (self):\n%s\n\n"
+                    "by thread:\n%s\n" % (n, r["fetched"], secs(r["finished"]) -
+                                          secs(r["started"]), "\n".join(syms), "\n".join(threads)))
+        if syms:
+            first = syms[0].split()
+            self.row("profile", "top symbol during the %d-record sync" % n,
+                     float(first[0].rstrip("%")), "% of samples",
+                     "%s; top 15 and per thread in bench/results/profile.txt"
+                     % " ".join(first[2:]))
 
 
 class Api:
