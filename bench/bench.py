@@ -61,7 +61,8 @@ class Bench(Harness):
         limit = min(median(fetch), median(store))
         ratios = [s / min(f, t) for s, f, t in zip(svc, fetch, store)]
         self.row("throughput", "service: one integration, full sync of %d records" % n,
-                 median(svc), "records/s", "run record's start..end; %s per repetition" % spread(svc))
+                 median(svc), "records/s",
+                 "run record's start..end; %s per repetition" % spread(svc))
         self.row("throughput", "  same, wall time of `sync --wait`", median(svc_wall),
                  "records/s", "CLI start to exit")
         self.row("throughput", "fetch-only (bench_sync --stage fetch)", median(fetch), "records/s",
@@ -94,7 +95,8 @@ class Bench(Harness):
                 names = ["f%03d" % i for i in range(n)]
                 self.add_many(names, base, "manual")
                 runs = self.sync_all(names)
-                span = max(secs(r["finished"]) for r in runs) - min(secs(r["started"]) for r in runs)
+                span = (max(secs(r["finished"]) for r in runs) -
+                        min(secs(r["started"]) for r in runs))
                 rates[n].append(sum(r["fetched"] for r in runs) / span)
                 self.stop_service()
                 shutil.rmtree(self.data)

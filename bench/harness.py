@@ -115,7 +115,8 @@ class Harness:
         self.data = data
         t0 = time.monotonic()
         self.svc = self.spawn([self.bin, "serve", "--data-dir", data, "--listen", "127.0.0.1:0",
-                               "--http-listen", "127.0.0.1:0"], os.path.join(self.work, "serve.log"))
+                               "--http-listen", "127.0.0.1:0"],
+                              os.path.join(self.work, "serve.log"))
         self.wait_for(lambda: self.cli("list", "--json", check=False).returncode == 0,
                       "the service's first answer")
         started = time.monotonic() - t0
