@@ -4,7 +4,10 @@
 //   commit  the parsed pages into LMDB, one durable transaction per page, then the same pages
 //           again (all unchanged: the content-hash path), then in groups of 4 pages
 //   chain   fetch -> parse -> commit, one page after another, as one integration would
-// Usage: bench_sync [--records N] [--page N] [--dir DIR]; prints one line per stage.
+// Usage: bench_sync [--records N] [--page N] [--dir DIR] [--stage all|fetch|store]; prints one
+// line per stage. `--stage fetch` times only the fetch (+parse) and `--stage store` only the
+// first commit (1 page/txn, the pages fetched untimed first), so bench/run can interleave the two
+// limits with the service's own sync in one run.
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -74,9 +77,11 @@ std::unique_ptr<storage> fresh_store(const std::string& dir) {
 
 int main(int argc, char** argv) {
   size_t records = 100000, page_size = 500;
-  std::string dir = "/tmp/ledgersync-bench";
+  std::string dir = "/tmp/ledgersync-bench", stage = "all";
   auto usage = [] {
-    std::fprintf(stderr, "usage: bench_sync [--records N] [--page N] [--dir DIR]\n");
+    std::fprintf(stderr,
+                 "usage: bench_sync [--records N] [--page N] [--dir DIR] "
+                 "[--stage all|fetch|store]\n");
     return 2;
   };
   auto number = [](const char* text, size_t& out) {
@@ -92,6 +97,9 @@ int main(int argc, char** argv) {
       if (!number(argv[i + 1], page_size)) return usage();
     } else if (!std::strcmp(argv[i], "--dir")) {
       dir = argv[i + 1];
+    } else if (!std::strcmp(argv[i], "--stage")) {
+      stage = argv[i + 1];
+      if (stage != "all" && stage != "fetch" && stage != "store") return usage();
     } else {
       return usage();
     }
@@ -141,18 +149,26 @@ int main(int argc, char** argv) {
     pages.push_back(std::move(p));
     if (!more) break;
   }
-  report("fetch (+parse) over loopback", records, bytes, seconds_since(t0));
+  if (stage != "store") report("fetch (+parse) over loopback", records, bytes, seconds_since(t0));
+  auto finish = [&] {
+    std::filesystem::remove_all(dir);
+    upstream.stop();
+    io.stop();
+    return 0;
+  };
+  if (stage == "fetch") return finish();
 
-  // parse
-  t0 = clk::now();
-  size_t parsed = 0;
-  stream_cursor c2;
-  for (auto& p : pages) {
-    auto r = conn->parse_page(stream, c2, p.response);
-    parsed += r.records.size();
-    c2 = cursor_after(*conn, stream, c2, r);
+  if (stage == "all") {  // parse
+    t0 = clk::now();
+    size_t parsed = 0;
+    stream_cursor c2;
+    for (auto& p : pages) {
+      auto r = conn->parse_page(stream, c2, p.response);
+      parsed += r.records.size();
+      c2 = cursor_after(*conn, stream, c2, r);
+    }
+    report("parse (simdjson)", parsed, bytes, seconds_since(t0));
   }
-  report("parse (simdjson)", parsed, bytes, seconds_since(t0));
 
   // commit
   auto store = fresh_store(dir);
@@ -177,6 +193,10 @@ int main(int argc, char** argv) {
     report(stage, n, bytes, seconds_since(t));
   };
   commit_all("commit new, 1 page/txn", 1);
+  if (stage == "store") {
+    store.reset();
+    return finish();
+  }
   commit_all("commit unchanged, 1 page/txn", 1);
   store.reset();  // one LMDB environment per directory per process: close before reopening
   store = fresh_store(dir);
@@ -200,8 +220,5 @@ int main(int argc, char** argv) {
   }
   report("chain fetch+parse+commit", chained, bytes, seconds_since(t0));
   store.reset();
-  std::filesystem::remove_all(dir);
-  upstream.stop();
-  io.stop();
-  return 0;
+  return finish();
 }
