@@ -1,6 +1,7 @@
 #include "core/private_file.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,6 +70,26 @@ watched_file::state watched_file::poll(std::string& text, std::string& error) {
   seen_ = now;
   text = all.str();
   return state::changed;
+}
+
+std::optional<file_lock> file_lock::take(const std::string& path, std::string& error) {
+  auto lock_path = path + ".lock";
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    error = "cannot open " + lock_path + ": " + std::strerror(errno);
+    return std::nullopt;
+  }
+  while (::flock(fd, LOCK_EX) != 0) {
+    if (errno == EINTR) continue;
+    error = "cannot lock " + lock_path + ": " + std::strerror(errno);
+    ::close(fd);
+    return std::nullopt;
+  }
+  return file_lock(fd);
+}
+
+file_lock::~file_lock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
 }
 
 }  // namespace ledgersync

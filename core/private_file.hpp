@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 
 namespace ledgersync {
 
@@ -37,5 +39,22 @@ class watched_file {
 // False, with `error` ("cannot write PATH.tmp.PID: reason"), when any step fails; the temp file
 // is then removed and `path` is untouched.
 bool write_private_file(const std::string& path, const std::string& text, std::string& error);
+
+// An exclusive lock for a read-modify-write of a file that several processes change (the
+// CLI's `token create` beside another one, and the service): flock(2) on PATH.lock (created
+// 0600), held until destroyed or the process dies. Without it two writers each read the old
+// list and the second rename drops what the first added.
+class file_lock {
+ public:
+  // Blocks until the lock is free; nullopt, with `error`, when the lock file cannot be opened.
+  static std::optional<file_lock> take(const std::string& path, std::string& error);
+  file_lock(file_lock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  file_lock& operator=(file_lock&&) = delete;
+  ~file_lock();
+
+ private:
+  explicit file_lock(int fd) : fd_(fd) {}
+  int fd_;
+};
 
 }  // namespace ledgersync

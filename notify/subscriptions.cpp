@@ -1,7 +1,6 @@
 #include "notify/subscriptions.hpp"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -84,26 +83,6 @@ bool from_json(const json& j, subscription& s) {
   }
   return true;
 }
-
-// Serialises read-modify-write cycles across processes (the service and the CLI). Released
-// when destroyed; a failure to take it is reported, never ignored.
-class file_lock {
- public:
-  explicit file_lock(const std::string& path) {
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ >= 0 && ::flock(fd_, LOCK_EX) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-  ~file_lock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  bool held() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
 
 }  // namespace
 
@@ -216,9 +195,10 @@ bool subscription_store::save(const std::vector<subscription>& subs, notify_erro
 template <class F>
 bool subscription_store::modify(notify_error& err, F&& change) {
   std::lock_guard lock(mu_);
-  file_lock held(file_.path() + ".lock");
-  if (!held.held()) {
-    err = {notify_error::io, "cannot lock " + file_.path() + ".lock: " + std::strerror(errno)};
+  std::string why;
+  auto other_writers = file_lock::take(file_.path(), why);
+  if (!other_writers) {
+    err = {notify_error::io, why};
     return false;
   }
   if (!refresh(err)) return false;
