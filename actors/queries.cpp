@@ -57,38 +57,52 @@ json stored_status(self_ptr self, const std::string& name) {
   return status_json(in);
 }
 
-// Status of one or all integrations: live ones asked, stopped ones read from storage.
+// Status of one or all integrations: live ones asked, stopped ones read from storage. Each
+// document comes as JSON text and goes into the reply as it is: `list` with 10,000
+// integrations used to parse every one into a tree and print it again.
 void gather_status(self_ptr self, reply_promise rp, std::vector<std::string> names, bool single,
                    const std::map<std::string, integration_actor>& live) {
   struct gather {
-    std::vector<json> out;
+    std::vector<std::string> out;
     size_t pending = 0;
   };
   auto g = std::make_shared<gather>();
   g->out.resize(names.size());
   auto finish = [rp, g, single]() mutable {
-    if (single)
-      rp.deliver(reply(g->out.front()));
-    else
-      rp.deliver(reply(json(g->out)));
+    if (single) {
+      rp.deliver(client_reply{protocol_version, error_kind::none, 0, std::move(g->out.front())});
+      return;
+    }
+    size_t size = 2;
+    for (auto& d : g->out) size += d.size() + 1;
+    std::string body;
+    body.reserve(size);
+    body += '[';
+    for (auto& d : g->out) {
+      if (body.size() > 1) body += ',';
+      body += d;
+    }
+    body += ']';
+    rp.deliver(client_reply{protocol_version, error_kind::none, 0, std::move(body)});
   };
   for (size_t i = 0; i < names.size(); ++i) {
     auto it = live.find(names[i]);
     if (it == live.end()) {
-      g->out[i] = stored_status(self, names[i]);
+      g->out[i] = stored_status(self, names[i]).dump();
       continue;
     }
     ++g->pending;
     auto name = names[i];
     self->request(it->second, std::chrono::seconds(10), status_atom::value)
         .then(
-            [g, i, finish](const std::string& s) mutable {
-              g->out[i] = json::parse(s, nullptr, false);
+            [g, i, finish](std::string s) mutable {
+              g->out[i] = std::move(s);
               if (--g->pending == 0) finish();
             },
             [self, g, i, name, finish](const caf::error&) mutable {
-              g->out[i] = stored_status(self, name);
-              g->out[i]["unresponsive"] = true;
+              auto doc = stored_status(self, name);
+              doc["unresponsive"] = true;
+              g->out[i] = doc.dump();
               if (--g->pending == 0) finish();
             });
   }
@@ -389,10 +403,10 @@ struct dispatch {
   const std::string& name;
 
   reply_promise operator()(const ops::list_args&) {
-    return op_status(self, all_names(*self->state.ctx->store), false);
+    return op_status(self, self->state.ctx->store->integration_names(), false);
   }
   reply_promise operator()(const ops::status_args&) {
-    if (name.empty()) return op_status(self, all_names(*self->state.ctx->store), false);
+    if (name.empty()) return op_status(self, self->state.ctx->store->integration_names(), false);
     return op_status(self, {name}, true);
   }
   reply_promise operator()(const ops::show_args&) { return now(self, op_show(self, name)); }

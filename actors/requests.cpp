@@ -49,15 +49,6 @@ std::variant<ops::op_args, client_reply> admit(
   return std::get<ops::op_args>(std::move(parsed));
 }
 
-std::vector<std::string> all_names(storage& store) {
-  std::vector<std::string> names;
-  for (auto& d : store.integration_docs()) {
-    auto j = json::parse(d, nullptr, false);
-    if (j.is_object() && j.contains("config")) names.push_back(j["config"].value("name", ""));
-  }
-  return names;
-}
-
 std::optional<json> stored_config(const service_context& ctx, const std::string& name) {
   auto doc = ctx.store->integration_doc(name);
   if (!doc) return std::nullopt;

@@ -29,7 +29,6 @@ std::variant<ops::op_args, client_reply> admit(
     const std::function<bool(const std::string&)>& exists, const std::string& token,
     const client_request& req);
 
-std::vector<std::string> all_names(storage& store);
 // An integration's stored config with its secrets unsealed; nullopt when there is none.
 std::optional<nlohmann::json> stored_config(const service_context& ctx, const std::string& name);
 

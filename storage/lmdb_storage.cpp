@@ -161,6 +161,15 @@ class lmdb_storage final : public storage {
     return out;
   }
 
+  std::vector<std::string> integration_names() override {
+    std::vector<std::string> out;
+    scan(integrations_, "", [&](std::string_view k, std::string_view) {
+      out.emplace_back(k);
+      return true;
+    });
+    return out;
+  }
+
   std::optional<std::string> integration_doc(const std::string& name) override {
     return get(integrations_, name);
   }
@@ -279,7 +288,9 @@ class lmdb_storage final : public storage {
   std::vector<outbox_row> outbox(const std::string& integration, uint64_t after_seq, size_t limit,
                                  const std::string& status) override {
     std::vector<outbox_row> out;
-    read([&](MDB_txn* txn) { out = outbox_scan(txn, outbox_, integration, after_seq, limit, status); });
+    read([&](MDB_txn* txn) {
+      out = outbox_scan(txn, outbox_, integration, after_seq, limit, status);
+    });
     return out;
   }
   std::optional<outbox_row> outbox_item(const std::string& integration, uint64_t seq) override {
@@ -290,7 +301,8 @@ class lmdb_storage final : public storage {
   std::optional<outbox_row> outbox_latest(const std::string& integration, const std::string& entity,
                                           const std::string& external_id) override {
     std::optional<outbox_row> out;
-    read([&](MDB_txn* txn) { out = outbox_newest(txn, outbox_, integration, entity, external_id); });
+    read(
+        [&](MDB_txn* txn) { out = outbox_newest(txn, outbox_, integration, entity, external_id); });
     return out;
   }
   std::map<std::string, uint64_t> outbox_counts(const std::string& integration) override {
@@ -368,7 +380,7 @@ class lmdb_storage final : public storage {
     MDB_val v = val(value);
     check(mdb_put(txn, records_, &k, &v, 0), "put tombstone");
     record_write rw{stream, row.id, std::string(updated_at.empty() ? row.updated_at : updated_at),
-                    "", true, canonical_entity(row.body)};
+                    "",     true,   canonical_entity(row.body)};
     append_change(txn, b, rw, "delete", ++seq_changes);
     return true;
   }
@@ -660,8 +672,7 @@ class lmdb_storage final : public storage {
         int rc = mdb_cursor_get(c.c, &k, &v, MDB_SET_RANGE);
         if (rc != MDB_SUCCESS || view(k).substr(0, prefix.size()) != prefix) break;
         auto row = decode_record(b.integration, view(k), view(v));
-        record_write rw{row.stream, row.id, row.updated_at, "", true,
-                        canonical_entity(row.body)};
+        record_write rw{row.stream, row.id, row.updated_at, "", true, canonical_entity(row.body)};
         append_change(txn, b, rw, "delete", ++seq_changes);
         check(mdb_cursor_del(c.c, 0), "delete record");
       }

@@ -85,9 +85,9 @@ struct batch_result {
   uint64_t updated = 0;
   uint64_t unchanged = 0;
   uint64_t deleted = 0;
-  uint64_t set_aside_cleared = 0;    // entries this batch took off the list (imported)
-  uint64_t set_aside_dismissed = 0;  // entries this batch dismissed
-  uint64_t set_aside_total = 0;      // the integration's entries still counted, after the batch
+  uint64_t set_aside_cleared = 0;     // entries this batch took off the list (imported)
+  uint64_t set_aside_dismissed = 0;   // entries this batch dismissed
+  uint64_t set_aside_total = 0;       // the integration's entries still counted, after the batch
   std::vector<uint64_t> outbox_seqs;  // the seq of each outbox write, in order
 };
 
@@ -136,6 +136,8 @@ class storage {
   }
 
   virtual std::vector<std::string> integration_docs() = 0;
+  // The names alone, in order: what `list` needs, without reading (or parsing) every document.
+  virtual std::vector<std::string> integration_names() = 0;
   virtual std::optional<std::string> integration_doc(const std::string& name) = 0;
   virtual std::map<std::string, std::string> cursors(const std::string& integration) = 0;
   // Records of one integration in key order, after (stream, id) `after`; stream "" = all.

@@ -49,6 +49,7 @@ class faulty_storage final : public storage {
     return inner_.apply_group(b, r);
   }
   std::vector<std::string> integration_docs() override { return inner_.integration_docs(); }
+  std::vector<std::string> integration_names() override { return inner_.integration_names(); }
   std::optional<std::string> integration_doc(const std::string& n) override {
     doc_reads.fetch_add(1);
     return inner_.integration_doc(n);

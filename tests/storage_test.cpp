@@ -166,11 +166,17 @@ TEST_CASE("removing an integration deletes its data and tells the change feed") 
   b.integration_doc = "{}";
   REQUIRE(s->apply(b, r).ok());
   REQUIRE(s->apply(page("keep", 0, 2), r).ok());
+  write_batch only_doc;  // an integration with no records yet
+  only_doc.integration = "b";
+  only_doc.integration_doc = "{}";
+  REQUIRE(s->apply(only_doc, r).ok());
+  CHECK(s->integration_names() == std::vector<std::string>{"a", "b"});
   write_batch rm;
   rm.integration = "a";
   rm.remove_integration = true;
   REQUIRE(s->apply(rm, r).ok());
   CHECK_FALSE(s->integration_doc("a"));
+  CHECK(s->integration_names() == std::vector<std::string>{"b"});
   CHECK(s->records("a", "", "", "", 10).empty());
   CHECK(s->cursors("a").empty());
   CHECK(s->records("keep", "", "", "", 10).size() == 2);
