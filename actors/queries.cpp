@@ -42,11 +42,14 @@ int64_t now_ms(self_ptr self) {
   return to_ms(self->state.ctx->now(self->clock().now()));
 }
 
-// Status of an integration whose actor is not running (crashed), from storage alone.
-json stored_status(self_ptr self, const std::string& name) {
+// Status of an integration whose actor is not running (crashed), from storage alone; nothing
+// for a stored document without a config, which the supervisor does not take up either (it
+// could be neither shown as working nor changed nor removed).
+std::optional<json> stored_status(self_ptr self, const std::string& name) {
   auto doc = self->state.ctx->store->integration_doc(name);
   auto j = json::parse(doc.value_or("{}"), nullptr, false);
-  auto cfg = j.value("config", json::object());
+  if (!j.is_object() || !j.contains("config") || !j["config"].is_object()) return std::nullopt;
+  auto& cfg = j["config"];
   status_inputs in;
   in.name = name;
   in.connector = cfg.value("connector", default_connector_kind);
@@ -68,9 +71,13 @@ void gather_status(self_ptr self, reply_promise rp, std::vector<std::string> nam
   };
   auto g = std::make_shared<gather>();
   g->out.resize(names.size());
-  auto finish = [rp, g, single]() mutable {
+  // An empty text: a document left out (see stored_status).
+  auto finish = [rp, g, single, names]() mutable {
     if (single) {
-      rp.deliver(client_reply{protocol_version, error_kind::none, 0, std::move(g->out.front())});
+      if (g->out.front().empty())
+        rp.deliver(no_integration(names.front()));
+      else
+        rp.deliver(client_reply{protocol_version, error_kind::none, 0, std::move(g->out.front())});
       return;
     }
     size_t size = 2;
@@ -79,6 +86,7 @@ void gather_status(self_ptr self, reply_promise rp, std::vector<std::string> nam
     body.reserve(size);
     body += '[';
     for (auto& d : g->out) {
+      if (d.empty()) continue;
       if (body.size() > 1) body += ',';
       body += d;
     }
@@ -88,7 +96,7 @@ void gather_status(self_ptr self, reply_promise rp, std::vector<std::string> nam
   for (size_t i = 0; i < names.size(); ++i) {
     auto it = live.find(names[i]);
     if (it == live.end()) {
-      g->out[i] = stored_status(self, names[i]).dump();
+      if (auto doc = stored_status(self, names[i])) g->out[i] = doc->dump();
       continue;
     }
     ++g->pending;
@@ -100,9 +108,10 @@ void gather_status(self_ptr self, reply_promise rp, std::vector<std::string> nam
               if (--g->pending == 0) finish();
             },
             [self, g, i, name, finish](const caf::error&) mutable {
-              auto doc = stored_status(self, name);
-              doc["unresponsive"] = true;
-              g->out[i] = doc.dump();
+              if (auto doc = stored_status(self, name)) {
+                (*doc)["unresponsive"] = true;
+                g->out[i] = doc->dump();
+              }
               if (--g->pending == 0) finish();
             });
   }

@@ -458,14 +458,15 @@ int run_service(const serve_options& o) {
     reopen_logs();  // logrotate moved the file away
     spdlog::info("service log reopened (SIGHUP)");
   }
-  std::cout << "ledgersync: stopping" << std::endl;
-  watchdog = service_stop_watchdog(std::chrono::seconds(30), exit_stop_cut_short);
-  watchdog->start();
-  watchdog->stage("removing service.json");
-  // Only while it is still ours: never take another service's address away.
+  // Only while it is still ours: never take another service's address away. First, so that a
+  // stop cut short (below) leaves no address behind either.
   service_address current;
   if (read_service_address(o.data_dir, current, err) && current.token == token)
     ::unlink(service_file.c_str());
+  watchdog = service_stop_watchdog(std::chrono::seconds(30), exit_stop_cut_short);
+  watchdog->start();
+  watchdog->stage("saying so");
+  std::cout << "ledgersync: stopping" << std::endl;
   watchdog->stage("stopping the sandbox and the HTTP API");
   if (sandbox) sandbox->stop();
   stop_http();

@@ -134,7 +134,9 @@ std::optional<created_token> token_store::create(std::string_view role_text, std
   }
   std::lock_guard lock(mu_);
   auto other_writers = file_lock::take(file_.path(), error);
-  if (!other_writers || !refresh(error)) return std::nullopt;
+  if (!other_writers) return std::nullopt;
+  file_.forget();
+  if (!refresh(error)) return std::nullopt;
   created_token out;
   out.info.id = random_hex(4);
   out.info.name = name.empty() ? "token-" + out.info.id : std::move(name);
@@ -168,7 +170,9 @@ std::optional<std::vector<token_info>> token_store::list(std::string& error) {
 bool token_store::revoke(const std::string& id_or_name, std::string& error) {
   std::lock_guard lock(mu_);
   auto other_writers = file_lock::take(file_.path(), error);
-  if (!other_writers || !refresh(error)) return false;
+  if (!other_writers) return false;
+  file_.forget();
+  if (!refresh(error)) return false;
   auto next = tokens_;
   auto gone = std::erase_if(
       next, [&](const entry& e) { return e.info.id == id_or_name || e.info.name == id_or_name; });

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,6 +32,25 @@ namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
+namespace {
+
+// SHA-256 over the settings a TLS context is made of, each with its length before it.
+std::string settings_digest(const tls_options& o) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  for (auto* part : {&o.ca_pem, &o.client_cert_pem, &o.client_key_pem}) {
+    auto size = std::to_string(part->size()) + ":";
+    EVP_DigestUpdate(ctx.get(), size.data(), size.size());
+    EVP_DigestUpdate(ctx.get(), part->data(), part->size());
+  }
+  EVP_DigestFinal_ex(ctx.get(), md, &len);
+  return std::string(reinterpret_cast<char*>(md), len);
+}
+
+}  // namespace
+
 // A TLS client context and why it cannot be used (empty when it can).
 struct shared_tls {
   ssl::context ctx{ssl::context::tls_client};
@@ -50,10 +70,9 @@ struct io_runtime::impl {
   std::map<std::string, std::weak_ptr<shared_tls>> tls_contexts;
 
   std::shared_ptr<shared_tls> tls_for(const tls_options& o) {
-    // The server name is the stream's business (SNI, host check), not the context's.
-    auto key = std::to_string(o.ca_pem.size()) + ":" + o.ca_pem +
-               std::to_string(o.client_cert_pem.size()) + ":" + o.client_cert_pem +
-               o.client_key_pem;
+    // The server name is the stream's business (SNI, host check), not the context's. A digest,
+    // so that the map keeps no copy of a private key.
+    auto key = settings_digest(o);
     std::lock_guard<std::mutex> lock(tls_mutex);
     std::erase_if(tls_contexts, [](auto& e) { return e.second.expired(); });
     if (auto it = tls_contexts.find(key); it != tls_contexts.end())

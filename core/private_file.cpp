@@ -74,7 +74,8 @@ watched_file::state watched_file::poll(std::string& text, std::string& error) {
 
 std::optional<file_lock> file_lock::take(const std::string& path, std::string& error) {
   auto lock_path = path + ".lock";
-  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  // flock needs no write access: a lock file another user created does not lock this one out.
+  int fd = ::open(lock_path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     error = "cannot open " + lock_path + ": " + std::strerror(errno);
     return std::nullopt;

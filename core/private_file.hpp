@@ -24,6 +24,9 @@ class watched_file {
   };
   explicit watched_file(std::string path) : path_(std::move(path)) {}
   state poll(std::string& text, std::string& error);
+  // The next poll reads the file whatever its stamp says. For a writer holding the file's
+  // lock: a stamp can repeat (a reused inode, an mtime within one clock tick, the same size).
+  void forget() { seen_ = {-1, -2, 0}; }
   const std::string& path() const { return path_; }
 
  private:

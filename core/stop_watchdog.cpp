@@ -1,7 +1,6 @@
 #include "core/stop_watchdog.hpp"
 
 #include <signal.h>
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <ctime>
@@ -67,9 +66,15 @@ std::unique_ptr<stop_watchdog> service_stop_watchdog(std::chrono::milliseconds l
     int sig = sigtimedwait(&sigs, nullptr, &ts);
     return sig > 0 ? sig : 0;  // EAGAIN: the time is up; EINTR: look again
   };
+  // Straight to stderr: the logger's lock may be what the stuck stop holds (a write to a full
+  // pipe), and then this line and the exit would wait behind it.
   auto expire = [exit_code](const std::string& why) {
-    spdlog::critical("ledgersync: {}", why);
-    spdlog::default_logger()->flush();
+    auto line = "ledgersync: " + why + "\n";
+    for (size_t done = 0; done < line.size();) {
+      auto n = ::write(2, line.data() + done, line.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
     ::_exit(exit_code);
   };
   return std::make_unique<stop_watchdog>(

@@ -46,8 +46,8 @@ class stop_watchdog {
 };
 
 // The service's: waits with sigtimedwait for SIGINT/SIGTERM (blocked in every thread of the
-// service, so only this wait takes them once the first has been taken), logs the stage and
-// calls _exit(exit_code).
+// service, so only this wait takes them once the first has been taken), writes why to stderr
+// and calls _exit(exit_code).
 std::unique_ptr<stop_watchdog> service_stop_watchdog(std::chrono::milliseconds limit,
                                                      int exit_code);
 

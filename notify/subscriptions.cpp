@@ -201,6 +201,7 @@ bool subscription_store::modify(notify_error& err, F&& change) {
     err = {notify_error::io, why};
     return false;
   }
+  file_.forget();
   if (!refresh(err)) return false;
   auto next = subs_;
   if (!change(next)) return false;

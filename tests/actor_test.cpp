@@ -305,6 +305,24 @@ TEST_CASE("client requests: bad token, unknown names, bad settings") {
           .first == 2);
 }
 
+TEST_CASE("a stored document without a config is left out of list and status") {
+  world w;
+  // What a damaged or half-written store could hold: the supervisor does not take it up, so
+  // list must not show what no command can change or remove.
+  write_batch ghost;
+  ghost.integration = "ghost";
+  ghost.integration_doc = R"({"status":{}})";
+  batch_result r;
+  REQUIRE(w.lmdb->apply(ghost, r).ok());
+  w.start();
+  w.add("acme");
+  auto all = w.call("list", "").second;
+  REQUIRE(all.is_array());
+  REQUIRE(all.size() == 1);
+  CHECK(all[0]["name"] == "acme");
+  CHECK(w.call("status", "ghost").first == 4);
+}
+
 TEST_CASE("a duplicate add is a conflict; an unknown stream and a refused sync say why") {
   world w;
   w.start();

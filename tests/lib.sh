@@ -30,28 +30,22 @@ json_eval() {  # json_eval "python expression over d" < doc; secs() reads our IS
 secs = lambda t: datetime.datetime.fromisoformat(t.replace('Z', '+00:00')).timestamp()
 d = json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"
 }
-stop_service() {  # stop_service PID LOG: SIGTERM, then a bounded wait (the service's own limit
-  # is 30 s); one that outlives it is shown (its threads, when gdb is there) and killed, and
-  # the check fails instead of the suite hanging until ctest's timeout. PID must be a child.
-  local pid=$1 log=$2 i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 450); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+stop_service() {  # stop_service PID LOG: SIGTERM, then a bounded wait. The service bounds its
+  # own stop at 30 s (exit 7, naming the stage): one still stopping after 20 s is hung, so its
+  # threads are shown then (with gdb, when it is there), before that limit ends it. Any exit but
+  # 0 fails the check, instead of the suite hanging until ctest's timeout. PID must be a child.
+  local pid=$1 log=$2 i code=0
+  kill -TERM "$pid" 2>/dev/null || true  # already gone: its exit code says how, below
+  for i in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   if kill -0 "$pid" 2>/dev/null; then
-    fail=$((fail + 1))
-    echo "FAIL - the service (pid $pid) did not stop within 45 s of SIGTERM; its log ends:"
-    tail -20 "$log"
+    echo "the service (pid $pid) is still stopping 20 s after SIGTERM; its threads:"
     if command -v gdb >/dev/null; then
-      gdb -p "$pid" -batch -ex "thread apply all bt" 2>/dev/null | grep -E '^(Thread|#)' | head -200
+      { gdb -p "$pid" -batch -ex "thread apply all bt" 2>/dev/null | grep -E '^(Thread|#)' | head -200; } || true
     fi
+    for i in $(seq 250); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    return 0
   fi
-  local code=0
   wait "$pid" 2>/dev/null || code=$?
-  # 7: the service cut its own stop short at its limit (actors/service.hpp) and its log names
-  # the stage that did not finish. That is the bound working, so it passes, but it is shown.
-  if [ "$code" -eq 7 ]; then echo "note - the service cut its stop short:"; tail -3 "$log"; fi
-  check "the service stopped on SIGTERM, in time (pid $pid, exit $code)" \
-    "$(case $code in 0 | 7) echo yes ;; *) echo no ;; esac)" yes
+  check "the service stopped on SIGTERM, in time (pid $pid)" "$code" 0
+  [ "$code" -eq 0 ] || tail -20 "$log"
 }
