@@ -2,6 +2,8 @@
 // integration's status once a second each, so a page left open cost a full `list` a second and
 // progress moved in one-second steps; now a change reaches every watcher within 250 ms and an
 // idle service does one `list` every 30 s, however many watchers there are.
+#include <malloc.h>
+
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -97,6 +99,11 @@ void refresh(self_ptr self) {
             for (auto& name : gone) drop(self, name);
             auto& st = self->state;
             st.primed = true;
+            // A full reading makes and drops a document per integration on several threads,
+            // and start-up many more; glibc keeps what they freed in its arenas. Handing it
+            // back after each reading keeps an idle service at what it holds (9,000
+            // integrations, 35 s after start: 463 MB -> 347 MB).
+            ::malloc_trim(0);
             for (auto& w : std::exchange(st.waiting_for_snapshot, {})) {
               caf::anon_send(w, feed_batch_atom::value, snapshot(self));
               st.watchers.push_back(w);
