@@ -57,16 +57,6 @@ std::string money(const decimal& d) {
   return r.ok() ? r->to_string() : d.to_string();
 }
 
-decimal times(const decimal& a, const decimal& b) {
-  auto p = a.times(b);
-  return p.ok() ? *p : decimal{};
-}
-
-decimal plus(const decimal& a, const decimal& b) {
-  auto s = a.plus(b);
-  return s.ok() ? *s : a;
-}
-
 std::string iso_ms(int64_t ms) {
   auto t = format_iso(from_ms(ms / 1000 * 1000)).substr(0, 19);
   char frac[8];
@@ -387,11 +377,11 @@ vendor_response sage_api::write(const vendor_request& req, int64_t now) {
       for (const auto& l : *lines) {
         auto q = dec(l.value("quantity", json("1"))).value_or(*decimal::parse("1"));
         auto u = *dec(l["unit_price"]);
-        auto net = *times(q, u).rescale(2, model::rounding::half_up);
+        auto net = *product_or_zero(q, u).rescale(2, model::rounding::half_up);
         auto rate_id = str(l, "tax_rate_id");
         auto rate =
             kTaxRates.count(rate_id) ? *decimal::parse(kTaxRates.at(rate_id).first) : decimal{};
-        auto tax = *times(net, rate).rescale(2, model::rounding::half_up);
+        auto tax = *product_or_zero(net, rate).rescale(2, model::rounding::half_up);
         auto ledger = str(l, "ledger_account_id");
         json x = {{"id", stable_uuid(mix64(created_) ^ last_update_ms_ ^ out.size())},
                   {"displayed_as", str(l, "description")},
@@ -401,7 +391,7 @@ vendor_response sage_api::write(const vendor_request& req, int64_t now) {
                   {"unit_price", u.to_string()},
                   {"net_amount", money(net)},
                   {"tax_amount", money(tax)},
-                  {"total_amount", money(plus(net, tax))}};
+                  {"total_amount", money(sum_or_first(net, tax))}};
         if (!rate_id.empty())
           x["tax_rate"] = link(rate_id, kTaxRates.at(rate_id).second, "/tax_rates/" + rate_id);
         out.push_back(std::move(x));
@@ -410,18 +400,18 @@ vendor_response sage_api::write(const vendor_request& req, int64_t now) {
     }
     decimal net, tax;
     for (const auto& l : b["invoice_lines"]) {
-      net = plus(net, dec(l.value("net_amount", json())).value_or(decimal{}));
-      tax = plus(tax, dec(l.value("tax_amount", json())).value_or(decimal{}));
+      net = sum_or_first(net, dec(l.value("net_amount", json())).value_or(decimal{}));
+      tax = sum_or_first(tax, dec(l.value("tax_amount", json())).value_or(decimal{}));
     }
     // A seeded invoice carries its totals but no lines: keep them.
     if (!b["invoice_lines"].empty()) {
       b["net_amount"] = money(net);
       b["tax_amount"] = money(tax);
-      b["total_amount"] = money(plus(net, tax));
+      b["total_amount"] = money(sum_or_first(net, tax));
     }
     auto total = dec(b.value("total_amount", json("0"))).value_or(decimal{});
     auto paid = dec(b.value("total_paid", json("0"))).value_or(decimal{});
-    auto outstanding = plus(total, -paid);
+    auto outstanding = sum_or_first(total, -paid);
     b["outstanding_amount"] = money(outstanding);
     const char* st = outstanding.zero() && !total.zero() ? "PAID"
                      : paid.zero()                       ? "UNPAID"
@@ -460,9 +450,10 @@ vendor_response sage_api::write(const vendor_request& req, int64_t now) {
         auto* inv = materialize(sales_invoices, str(x, "artefact_id"));
         auto amount = *dec(x["amount"]);
         auto& ib = inv->body;
-        auto paid = plus(dec(ib.value("total_paid", json("0"))).value_or(decimal{}), amount);
+        auto paid =
+            sum_or_first(dec(ib.value("total_paid", json("0"))).value_or(decimal{}), amount);
         auto total = dec(ib.value("total_amount", json("0"))).value_or(decimal{});
-        auto outstanding = plus(total, -paid);
+        auto outstanding = sum_or_first(total, -paid);
         ib["total_paid"] = money(paid);
         ib["outstanding_amount"] = money(outstanding);
         const char* st = outstanding.zero() ? "PAID" : "PART_PAID";

@@ -182,6 +182,16 @@ std::string cents_text(int64_t cents) {
   return buf;
 }
 
+model::decimal product_or_zero(const model::decimal& a, const model::decimal& b) {
+  auto p = a.times(b);
+  return p.ok() ? *p : model::decimal{};
+}
+
+model::decimal sum_or_first(const model::decimal& a, const model::decimal& b) {
+  auto s = a.plus(b);
+  return s.ok() ? *s : a;
+}
+
 bool window_limiter::take(const std::string& key, int64_t now_ms, int64_t& retry_after_ms) {
   int64_t start = now_ms - now_ms % window_ms_;
   retry_after_ms = start + window_ms_ - now_ms;
@@ -249,17 +259,24 @@ std::string effect_log::to_json() const {
   std::string out = "{";
   for (const auto& [vendor, entities] : counts_) {
     if (out.size() > 1) out += ',';
-    out += "\"" + json_escape(vendor) + "\":{";
+    // Appended piece by piece: GCC 12 takes `"..." + std::string&&` for an overlapping copy.
+    out += '"';
+    out += json_escape(vendor);
+    out += "\":{";
     bool first_entity = true;
     for (const auto& [entity, refs] : entities) {
       if (!first_entity) out += ',';
       first_entity = false;
-      out += "\"" + json_escape(entity) + "\":{";
+      out += '"';
+      out += json_escape(entity);
+      out += "\":{";
       bool first_ref = true;
       for (const auto& [ref, c] : refs) {
         if (!first_ref) out += ',';
         first_ref = false;
-        out += "\"" + json_escape(ref) + "\":{\"creates\":" + std::to_string(c.first) +
+        out += '"';
+        out += json_escape(ref);
+        out += "\":{\"creates\":" + std::to_string(c.first) +
                ",\"updates\":" + std::to_string(c.second) + "}";
       }
       out += "}";

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "model/decimal.hpp"
+
 namespace ledgersync::sandbox {
 
 // Milliseconds since the Unix epoch; the server passes the system clock, tests a variable.
@@ -68,6 +70,10 @@ std::string stable_token(uint64_t h, size_t n);
 std::string xero_date(int64_t ms);
 // Integer cents as a JSON number with two decimals: 12345 -> 123.45.
 std::string cents_text(int64_t cents);
+// Lenient arithmetic for the totals the write sandboxes work out (line amounts, taxes, what is
+// due): a product past the model's digits reads as 0, such a sum as its first term.
+model::decimal product_or_zero(const model::decimal& a, const model::decimal& b);
+model::decimal sum_or_first(const model::decimal& a, const model::decimal& b);
 
 // Counts requests per key in fixed windows of `window_ms` aligned to the epoch (a minute, a
 // second, a UTC day), like the vendors' published "N per minute" limits.

@@ -60,16 +60,6 @@ json money(const decimal& d) {
   return model::exact_number(r.ok() ? r->to_string() : d.to_string());
 }
 
-decimal times(const decimal& a, const decimal& b) {
-  auto p = a.times(b);
-  return p.ok() ? *p : decimal{};
-}
-
-decimal plus(const decimal& a, const decimal& b) {
-  auto s = a.plus(b);
-  return s.ok() ? *s : a;
-}
-
 int64_t xero_ms(const std::string& v) {
   if (v.rfind("/Date(", 0) != 0) return 0;
   return std::strtoll(v.c_str() + 6, nullptr, 10);
@@ -446,12 +436,12 @@ vendor_response xero_api::write(const vendor_request& req, int64_t now) {
             if (auto v = str(l, f); !v.empty()) x[f] = v;
           auto q = dec(l.value("Quantity", json("1"))).value_or(*decimal::parse("1"));
           auto u = dec(l.value("UnitAmount", json("0"))).value_or(decimal{});
-          auto amount = times(q, u).rescale(2, model::rounding::half_up);
+          auto amount = product_or_zero(q, u).rescale(2, model::rounding::half_up);
           auto line = amount.ok() ? *amount : decimal{};
           auto rate = kTaxRates.count(str(l, "TaxType"))
                           ? *decimal::parse(kTaxRates.at(str(l, "TaxType")))
                           : decimal{};
-          auto tax = times(line, rate).rescale(2, model::rounding::half_up);
+          auto tax = product_or_zero(line, rate).rescale(2, model::rounding::half_up);
           x["Quantity"] = model::exact_number(q.to_string());
           x["UnitAmount"] = model::exact_number(u.to_string());
           x["LineAmount"] = money(line);
@@ -463,15 +453,15 @@ vendor_response xero_api::write(const vendor_request& req, int64_t now) {
       }
       decimal sub, tax;
       for (const auto& l : b["LineItems"]) {
-        sub = plus(sub, dec(l.value("LineAmount", json())).value_or(decimal{}));
-        tax = plus(tax, dec(l.value("TaxAmount", json())).value_or(decimal{}));
+        sub = sum_or_first(sub, dec(l.value("LineAmount", json())).value_or(decimal{}));
+        tax = sum_or_first(tax, dec(l.value("TaxAmount", json())).value_or(decimal{}));
       }
-      auto total = plus(sub, tax);
+      auto total = sum_or_first(sub, tax);
       auto paid = dec(b.value("AmountPaid", json())).value_or(decimal{});
       b["SubTotal"] = money(sub);
       b["TotalTax"] = money(tax);
       b["Total"] = money(total);
-      b["AmountDue"] = money(plus(total, -paid));
+      b["AmountDue"] = money(sum_or_first(total, -paid));
     } else {
       auto* inv = materialize(invoices, str(el["Invoice"], "InvoiceID"));
       auto amount = *dec(el["Amount"]);
@@ -491,9 +481,9 @@ vendor_response xero_api::write(const vendor_request& req, int64_t now) {
              {"CurrencyCode", str(inv->body, "CurrencyCode")},
              {"Contact", inv->body.value("Contact", json::object())}}}});
       auto& ib = inv->body;
-      auto due = plus(dec(ib.value("AmountDue", json())).value_or(decimal{}), -amount);
+      auto due = sum_or_first(dec(ib.value("AmountDue", json())).value_or(decimal{}), -amount);
       ib["AmountPaid"] =
-          money(plus(dec(ib.value("AmountPaid", json())).value_or(decimal{}), amount));
+          money(sum_or_first(dec(ib.value("AmountPaid", json())).value_or(decimal{}), amount));
       ib["AmountDue"] = money(due);
       if (due.zero()) ib["Status"] = "PAID";
       ib["UpdatedDateUTC"] = xero_date(next_update(now));
