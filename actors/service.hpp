@@ -25,9 +25,9 @@ struct serve_options {
 // 6: another service already runs on this data dir (it holds DIR/service.lock); this one
 // exits at once, naming the running one's pid and address, and touches none of its files.
 constexpr int exit_already_running = 6;
-// 7: the stop did not finish within stop_limit, or a second SIGINT/SIGTERM came while it ran;
-// the process exited without the rest of it (the log names the stage). Nothing acknowledged
-// is lost: commits are durable before they are acknowledged.
+// 7: the stop did not finish within 30 s, or a second SIGINT/SIGTERM came while it ran; the
+// process exited without the rest of it (a line on stderr names the stage). Nothing
+// acknowledged is lost: commits are durable before they are acknowledged.
 constexpr int exit_stop_cut_short = 7;
 
 // Runs until SIGINT/SIGTERM. Holds an exclusive lock on the data dir for its lifetime, and on

@@ -113,6 +113,14 @@ bool token_store::refresh(std::string& error) {
   return true;
 }
 
+std::optional<file_lock> token_store::lock_and_read(std::string& error) {
+  auto held = file_lock::take(file_.path(), error);
+  if (!held) return std::nullopt;
+  file_.forget();  // under the lock, what the file holds now, whatever its stamp says
+  if (!refresh(error)) return std::nullopt;
+  return held;
+}
+
 bool token_store::save(const std::vector<entry>& tokens, std::string& error) {
   json list = json::array();
   for (auto& t : tokens)
@@ -133,10 +141,8 @@ std::optional<created_token> token_store::create(std::string_view role_text, std
     return std::nullopt;
   }
   std::lock_guard lock(mu_);
-  auto other_writers = file_lock::take(file_.path(), error);
+  auto other_writers = lock_and_read(error);
   if (!other_writers) return std::nullopt;
-  file_.forget();
-  if (!refresh(error)) return std::nullopt;
   created_token out;
   out.info.id = random_hex(4);
   out.info.name = name.empty() ? "token-" + out.info.id : std::move(name);
@@ -169,10 +175,8 @@ std::optional<std::vector<token_info>> token_store::list(std::string& error) {
 
 bool token_store::revoke(const std::string& id_or_name, std::string& error) {
   std::lock_guard lock(mu_);
-  auto other_writers = file_lock::take(file_.path(), error);
+  auto other_writers = lock_and_read(error);
   if (!other_writers) return false;
-  file_.forget();
-  if (!refresh(error)) return false;
   auto next = tokens_;
   auto gone = std::erase_if(
       next, [&](const entry& e) { return e.info.id == id_or_name || e.info.name == id_or_name; });

@@ -51,6 +51,9 @@ class token_store {
     std::string sha256;  // raw 32 bytes
   };
   bool refresh(std::string& error);  // with mu_ held
+  // For a change: the lock other processes' changes take too, then the file read afresh. With
+  // mu_ held; nothing, with `error`, when either fails.
+  std::optional<file_lock> lock_and_read(std::string& error);
   bool save(const std::vector<entry>& tokens, std::string& error);
 
   watched_file file_;

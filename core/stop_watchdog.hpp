@@ -2,8 +2,8 @@
 // within `limit`, or at once on a second SIGINT/SIGTERM (a second Ctrl-C means "now"). A stop
 // that hangs would otherwise keep the data dir's lock and the ports until someone kill -9s it,
 // and say nothing about why. Ending it early loses nothing: every commit is durable before it
-// is acknowledged, so what is skipped is what a kill -9 would skip, and the log names the
-// stage that did not finish.
+// is acknowledged, so what is skipped is what a kill -9 would skip, and a line on stderr names
+// the stage that did not finish.
 #pragma once
 
 #include <atomic>
@@ -20,7 +20,7 @@ class stop_watchdog {
   using clock_fn = std::function<std::chrono::steady_clock::time_point()>;
   // Waits at most the given time for SIGINT/SIGTERM; returns the signal, or 0.
   using wait_fn = std::function<int(std::chrono::milliseconds)>;
-  // Ends the process (the service's: logs `why`, then _exit(code)).
+  // Ends the process (the service's: writes `why` to stderr, then _exit(code)).
   using expire_fn = std::function<void(const std::string& why)>;
 
   stop_watchdog(std::chrono::milliseconds limit, clock_fn now, wait_fn wait, expire_fn expire);
