@@ -32,6 +32,9 @@ struct service_context {
   // Restart intensity: at most `max_restarts` within `restart_window`, then left stopped.
   int max_restarts = 3;
   std::chrono::seconds restart_window{60};
+  // An integration actor idle this long is let go (engine_actor): nothing runs, waits or
+  // is waited for. Its next fire or operation wakes it. Tests shorten it.
+  std::chrono::milliseconds sleep_after{std::chrono::minutes(1)};
   // Pages whose commit may be outstanding while the next one is fetched.
   int write_window = 2;
   // What integrations of one app spend together (a connector kind's shared_limit).
@@ -68,7 +71,10 @@ log_writer_actor spawn_log_writer(caf::actor_system& sys, storage* store, bool d
                                   log_writer_options opts);
 scheduler_actor spawn_scheduler(caf::actor_system& sys, context_ptr ctx);
 // `doc` is the stored integration document; a resumed pass (crash mid-sync) restarts at once.
-integration_actor spawn_integration(caf::actor_system& sys, context_ptr ctx, std::string doc);
+// `woken`: what the actor that went to sleep handed over (slept false: none). The actor tells
+// `engine` when it has been idle for `sleep_after`.
+integration_actor spawn_integration(caf::actor_system& sys, context_ptr ctx, std::string doc,
+                                    engine_actor engine, integration_rest woken = {});
 engine_actor spawn_engine(caf::actor_system& sys, context_ptr ctx, scheduler_actor sched,
                           std::string token);
 // The queries (actors/queries.cpp): a round-robin pool of `workers` queries_actor, each on its

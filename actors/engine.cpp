@@ -1,80 +1,196 @@
 // The engine: registry and supervisor of integration actors. It answers the operations that
-// change something (ops/operations.hpp, route supervisor), each through the integration's
-// actor, which owns it; reads of stored state are the queries' (actors/queries.cpp), which ask
-// it only for the live integration actors.
+// change something (actors/engine_ops.cpp), each through the integration's actor, which owns
+// it; reads of stored state are the queries' (actors/queries.cpp), which ask it only which
+// integrations are awake and what the asleep ones' status says.
 //
 // Supervision: each integration actor is monitored. An unexpected exit restarts it from what
 // storage holds (its cursors are durable, so an interrupted pass resumes); more than
 // `max_restarts` within `restart_window` leaves it stopped with status Error and the reason.
+//
+// Sleep: an integration has an actor only while it has something to do. Start-up makes one
+// only for an integration with work left (a run a stop interrupted, a pass to resume, pushes
+// to send); the others are asleep: the engine keeps what their status says and the scheduler
+// their next fire. A fire or an operation that needs the actor wakes it from the stored
+// document and what the last actor handed over; an actor idle for `sleep_after` is asked to
+// sleep, and everything meant for it waits for its answer, so nothing reaches a stopped actor.
+// 10,000 idle integrations cost the engine's entries, not 10,000 actors with their
+// connectors, transports and timers.
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <deque>
-
-#include "actors/context.hpp"
+#include "actors/engine_state.hpp"
 #include "actors/requests.hpp"
 #include "config/config_change.hpp"
 #include "config/integration_config.hpp"
 #include "config/schedule.hpp"
+#include "connectors/connector.hpp"
 #include "connectors/registry.hpp"
-#include "core/status_model.hpp"
 
 namespace ledgersync {
 
-using nlohmann::json;
-
-namespace {
-
-struct supervised {
-  integration_actor hdl;  // null while stopped after a crash storm
-  std::deque<caf::actor_clock::time_point> restarts;
-  bool stopping = false;
-};
-
-struct engine_state {
-  context_ptr ctx;
-  scheduler_actor sched;
-  std::string token;
-  std::map<std::string, supervised> live;
-  static inline const char* name = "engine";
-};
-
-using self_ptr = engine_actor::stateful_pointer<engine_state>;
-using reply_promise = caf::typed_response_promise<client_reply>;
+namespace engine_detail {
 
 int64_t now_ms(self_ptr self) {
   return to_ms(self->state.ctx->now(self->clock().now()));
 }
 
+void publish_resting(self_ptr self, const std::string& name, const status_inputs& resting) {
+  if (!self->state.ctx->feed) return;
+  auto in = resting;
+  in.now_ms = now_ms(self);
+  self->send(self->state.ctx->feed, status_changed_atom::value, name, status_json(in).dump());
+}
+
+// When `name`'s next scheduled run is due: told to the actor if awake, kept for its status
+// (and the next actor) either way.
+void set_next_run(self_ptr self, const std::string& name, int64_t at_ms) {
+  auto it = self->state.live.find(name);
+  if (it == self->state.live.end()) return;
+  auto& e = it->second;
+  e.next_run_ms = at_ms;
+  if (e.hdl) {
+    self->send(e.hdl, next_run_atom::value, at_ms);
+  } else if (e.resting && e.resting->next_run_ms != at_ms) {
+    auto in = std::make_shared<status_inputs>(*e.resting);
+    in->next_run_ms = at_ms;
+    e.resting = in;
+    publish_resting(self, name, *in);
+  }
+}
+
 // `catch_up`: a fire missed while the service (or the actor) was down runs once now. Not after
 // enable or a settings change: fires skipped while disabled were skipped on purpose.
-void schedule_of(self_ptr self, const std::string& name, const std::string& doc_text,
-                 bool catch_up) {
-  auto j = json::parse(doc_text, nullptr, false);
+void schedule_of(self_ptr self, const std::string& name, const json& j, bool catch_up) {
   auto cfg = j.value("config", json::object());
   auto facts = status_facts::from_json(j.value("status", json::object()));
   auto& e = self->state.live[name];
-  if (!e.hdl) return;
+  if (!e.hdl && !e.resting) return;  // stopped after crashes
   if (!cfg.value("enabled", true)) {
     self->send(self->state.sched, unschedule_atom::value, name);
-    self->send(e.hdl, next_run_atom::value, int64_t{0});
+    set_next_run(self, name, 0);
     return;
   }
+  auto me = caf::actor_cast<engine_actor>(self);
   auto last_fire = catch_up ? std::max(facts.last_scheduled_ms, facts.created_at_ms) : 0;
   self->send(self->state.sched, schedule_atom::value, name, cfg.value("schedule", "manual"),
-             last_fire, false, e.hdl);
+             last_fire, false, me);
   // Reconcile passes are heavy and weekly at most: a missed one waits for its next slot.
   self->send(self->state.sched, schedule_atom::value, name, cfg.value("reconcile", "manual"),
-             int64_t{0}, true, e.hdl);
+             int64_t{0}, true, me);
+}
+
+void schedule_of(self_ptr self, const std::string& name, const std::string& doc_text,
+                 bool catch_up) {
+  schedule_of(self, name, json::parse(doc_text, nullptr, false), catch_up);
+}
+
+// An actor for `name`, from its stored document; `woken` is what the one that slept handed
+// over (slept false: none).
+void spawn_actor(self_ptr self, const std::string& name, const std::string& doc,
+                 integration_rest woken) {
+  auto& e = self->state.live[name];
+  e.hdl = spawn_integration(self->system(), self->state.ctx, doc,
+                            caf::actor_cast<engine_actor>(self), std::move(woken));
+  self->monitor(e.hdl);
+  e.resting.reset();
+  e.stopping = false;
 }
 
 void start_integration(self_ptr self, const std::string& name, const std::string& doc,
                        bool catch_up) {
-  auto hdl = spawn_integration(self->system(), self->state.ctx, doc);
-  self->monitor(hdl);
-  self->state.live[name].hdl = hdl;
-  self->state.live[name].stopping = false;
+  spawn_actor(self, name, doc, {});
   schedule_of(self, name, doc, catch_up);
+}
+
+// What an asleep integration's status needs, from what its actor handed over.
+std::shared_ptr<const status_inputs> resting_inputs(const std::string& name,
+                                                    const integration_rest& r,
+                                                    status_facts facts, int64_t next_run_ms) {
+  auto in = std::make_shared<status_inputs>();
+  in->name = name;
+  in->connector = r.connector;
+  in->schedule = r.schedule;
+  in->enabled = r.enabled;
+  in->next_run_ms = next_run_ms;
+  std::string err;
+  auto sched = schedule::parse(r.schedule, err);
+  in->stale_after_ms = sched ? sched->stale_after().count() : 0;
+  in->scheduled = sched && !sched->is_manual();
+  in->facts = std::move(facts);
+  return in;
+}
+
+// Wakes an asleep integration; false when its document is gone (removed meanwhile).
+bool wake(self_ptr self, const std::string& name) {
+  auto& e = self->state.live[name];
+  auto doc = self->state.ctx->store->integration_doc(name);
+  if (!doc) return false;
+  integration_rest woken{true,
+                         e.resting->facts.to_json().dump(),
+                         e.resting->connector,
+                         e.resting->schedule,
+                         e.resting->enabled,
+                         e.next_run_ms,
+                         e.last_skip_reason};
+  spawn_actor(self, name, *doc, std::move(woken));
+  return true;
+}
+
+// Runs `use` with `name`'s actor: at once when awake, after waking it when asleep, after the
+// answer to a sleep request when one is out. A null actor: stopped after crashes (or gone).
+void with_actor(self_ptr self, const std::string& name, actor_use use) {
+  auto it = self->state.live.find(name);
+  if (it == self->state.live.end()) return use(integration_actor{});
+  auto& e = it->second;
+  if (e.dozing) return e.held.push_back(std::move(use));
+  if (!e.hdl && e.resting && !wake(self, name)) return use(integration_actor{});
+  use(e.hdl);
+}
+
+// The answer to a sleep request (`r` null: none came). Whatever waited for it goes on, to the
+// same actor or to a new one.
+void settle_sleep(self_ptr self, const std::string& name, const integration_actor& who,
+                  const integration_rest* r) {
+  auto it = self->state.live.find(name);
+  if (it == self->state.live.end()) return;
+  auto& e = it->second;
+  e.dozing = false;
+  bool slept = r && r->slept && e.hdl == who;
+  if (slept && e.stopping) {  // removed while it fell asleep: no down message will say so
+    self->state.live.erase(it);
+    return;
+  }
+  if (slept) {
+    e.hdl = nullptr;
+    e.last_skip_reason = r->last_skip_reason;
+    auto facts = status_facts::from_json(json::parse(r->facts, nullptr, false));
+    e.resting = resting_inputs(name, *r, std::move(facts), e.next_run_ms);
+  }
+  auto held = std::move(e.held);
+  e.held.clear();
+  for (auto& use : held) with_actor(self, name, std::move(use));
+}
+
+// Start-up: whether `name` has work left that needs its actor now, rather than at its next
+// fire or operation: a run the stop interrupted (closed, and its pass resumed), a pass to
+// resume, or pushes to send. The actor's construction checks the same.
+// Settings that do not read also need it: its failing start shows them as a crash at once.
+bool work_left(self_ptr self, const std::string& name, const json& cfg,
+               const status_facts& facts) {
+  auto& store = *self->state.ctx->store;
+  if (facts.active_run_id != 0) return true;
+  std::string err;
+  auto readable = cfg;  // what the actor reads once its secrets are unsealed
+  for (auto* sealed : {"api_key_sealed", "tls_client_key_sealed", "settings_sealed"})
+    readable.erase(sealed);
+  if (!config_from_json(readable, err)) return true;
+  auto counts = store.outbox_counts(name);
+  for (auto* open : {"pending", "sending"})
+    if (auto c = counts.find(open); c != counts.end() && c->second > 0) return true;
+  if (!cfg.value("enabled", true)) return false;
+  for (auto& [stream, text] : store.cursors(name))
+    if (stream_cursor::from_json(text).in_pass) return true;
+  return false;
 }
 
 void on_down(self_ptr self, const caf::down_msg& dm) {
@@ -120,305 +236,11 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
   }
 }
 
-void after_save(self_ptr self, reply_promise rp, const std::string& name, bool run, json body) {
-  auto& e = self->state.live[name];
-  if (!run || !e.hdl) {
-    rp.deliver(reply(body));
-    return;
-  }
-  self->request(e.hdl, std::chrono::seconds(30), sync_atom::value,
-                sync_request{sync_kind::after_save, false})
-      .then(
-          [rp, body](const sync_reply& r) mutable {
-            body["sync"] = {{"outcome", sync_outcome_name(r.outcome)},
-                            {"run_id", r.run_id},
-                            {"message", r.message}};
-            rp.deliver(reply(body));
-          },
-          [rp, body](const caf::error& err) mutable {
-            body["sync"] = {{"outcome", "failed"}, {"message", caf::to_string(err)}};
-            rp.deliver(reply(body));
-          });
-}
+}  // namespace engine_detail
 
-json connector_names() {
-  json names = json::array();
-  for (auto& k : connector_kinds()) names.push_back(k.name);
-  return names;
-}
+namespace {
 
-reply_promise op_add(self_ptr self, const ops::add_args& args) {
-  auto rp = self->make_response_promise<client_reply>();
-  std::string err;
-  // A new integration's defaults, for every surface: its connector kind's streams and base URL
-  // unless the request names its own (config/config_change.hpp; config_from_json defaults the
-  // rest).
-  auto conf = args.config;
-  auto kind_name = conf.is_object() && conf.contains("connector") && conf["connector"].is_string()
-                       ? conf["connector"].get<std::string>()
-                       : std::string(default_connector_kind);
-  auto* kind = find_connector_kind(kind_name);
-  if (!kind)
-    return rp.deliver(fail(error_kind::invalid_argument,
-                           "invalid settings: unknown connector '" + kind_name +
-                               "' (known: " + known_connector_kinds() + ")",
-                           json{{"hint", "The connectors list describes each kind."},
-                                {"action", {{"op", "connectors"}, {"name", ""}}},
-                                {"connectors", connector_names()}})),
-           rp;
-  conf = with_kind_defaults(std::move(conf), *kind);
-  auto cfg = config_from_json(conf, err);
-  if (!cfg) return rp.deliver(fail(error_kind::invalid_argument, err)), rp;
-  if (auto v = validate(*cfg); !v.empty())
-    return rp.deliver(fail(error_kind::invalid_argument, "invalid settings: " + v)), rp;
-  if (self->state.live.count(cfg->name) || self->state.ctx->store->integration_doc(cfg->name)) {
-    // A conflict, not a usage error: the request itself was well formed.
-    return rp.deliver(fail(error_kind::conflict,
-                           "an integration named '" + cfg->name + "' already exists",
-                           ops::hint_with_action("Pick another name, or change the settings of "
-                                                 "the one there is.",
-                                                 "configure", cfg->name))),
-           rp;
-  }
-  cfg->created_at_ms = now_ms(self);
-  status_facts facts;
-  facts.created_at_ms = cfg->created_at_ms;
-  auto doc = make_integration_doc(*cfg, *self->state.ctx->secrets, facts.to_json().dump());
-  write_batch b;
-  b.integration = cfg->name;
-  b.at_ms = cfg->created_at_ms;
-  b.integration_doc = doc;
-  b.log_events.push_back(log_event(now_ms(self), "info", "added",
-                                   "integration added (" + cfg->connector + ", " + cfg->base_url +
-                                       ", " + cfg->schedule + ")")
-                             .dump());
-  auto name = cfg->name;
-  bool run = args.run_after_save && cfg->enabled;
-  self->request(self->state.ctx->writer, caf::infinite, write_atom::value, std::move(b))
-      .then(
-          [self, rp, name, doc, run](const batch_result&) mutable {
-            start_integration(self, name, doc, false);
-            after_save(self, rp, name, run, json{{"added", name}});
-          },
-          [rp](const caf::error& e) mutable {
-            rp.deliver(fail(error_kind::unavailable, "could not save: " + caf::to_string(e)));
-          });
-  return rp;
-}
-
-reply_promise op_configure(self_ptr self, const std::string& name,
-                           const ops::configure_args& args) {
-  auto rp = self->make_response_promise<client_reply>();
-  auto current = stored_config(*self->state.ctx, name);
-  auto& e = self->state.live[name];
-  if (!current) return self->state.live.erase(name), rp.deliver(no_integration(name)), rp;
-  auto change = change_config(name, std::move(*current), args.changes);
-  if (!change.config) return rp.deliver(fail(error_kind::invalid_argument, change.error)), rp;
-  auto& cfg = change.config;
-  auto body = std::move(change.answer);
-  if (!e.hdl) {  // stopped after crashes: new settings get a fresh start
-    e.restarts.clear();
-    auto doc = self->state.ctx->store->integration_doc(name);
-    start_integration(self, name, *doc, false);
-  }
-  bool run = args.run_after_save && cfg->enabled;
-  auto text = to_json(*cfg, true).dump();
-  self->request(e.hdl, std::chrono::seconds(30), configure_atom::value, text)
-      .then(
-          [self, rp, name, run, body](bool) mutable {
-            if (auto doc = self->state.ctx->store->integration_doc(name))
-              schedule_of(self, name, *doc, false);
-            after_save(self, rp, name, run, std::move(body));
-          },
-          [rp](const caf::error& err) mutable {
-            rp.deliver(fail(error_kind::unavailable, "could not save: " + caf::to_string(err)));
-          });
-  return rp;
-}
-
-reply_promise op_enable(self_ptr self, const std::string& name, bool on) {
-  auto rp = self->make_response_promise<client_reply>();
-  auto doc = self->state.ctx->store->integration_doc(name);
-  if (!doc) return self->state.live.erase(name), rp.deliver(no_integration(name)), rp;
-  auto& e = self->state.live[name];
-  if (!e.hdl) {
-    e.restarts.clear();
-    start_integration(self, name, *doc, false);
-  }
-  self->request(e.hdl, std::chrono::seconds(30), enable_atom::value, on)
-      .then(
-          [self, rp, name, on](bool) mutable {
-            if (auto d = self->state.ctx->store->integration_doc(name))
-              schedule_of(self, name, *d, false);
-            rp.deliver(reply(json{{on ? "enabled" : "disabled", name}}));
-          },
-          [rp](const caf::error& err) mutable {
-            rp.deliver(fail(error_kind::unavailable, caf::to_string(err)));
-          });
-  return rp;
-}
-
-reply_promise op_remove(self_ptr self, const std::string& name) {
-  auto rp = self->make_response_promise<client_reply>();
-  if (!self->state.ctx->store->integration_doc(name))
-    return self->state.live.erase(name), rp.deliver(no_integration(name)), rp;
-  auto& e = self->state.live[name];
-  self->send(self->state.sched, unschedule_atom::value, name);
-  if (e.hdl) {
-    e.stopping = true;
-    self->send_exit(e.hdl, caf::exit_reason::user_shutdown);
-  } else {
-    self->state.live.erase(name);
-  }
-  write_batch b;
-  b.integration = name;
-  b.at_ms = now_ms(self);
-  b.remove_integration = true;
-  self->request(self->state.ctx->writer, caf::infinite, write_atom::value, std::move(b))
-      .then(
-          [self, rp, name](const batch_result&) mutable {
-            if (self->state.ctx->feed) self->send(self->state.ctx->feed, removed_atom::value, name);
-            rp.deliver(reply(json{{"removed", name}}));
-          },
-          [rp](const caf::error& err) mutable {
-            rp.deliver(fail(error_kind::unavailable, caf::to_string(err)));
-          });
-  return rp;
-}
-
-// Asks the integration's actor; `done` turns its answer into the reply.
-template <class Reply, class F, class... Ts>
-reply_promise ask_actor(self_ptr self, const std::string& name, std::chrono::seconds timeout,
-                        F done, Ts... xs) {
-  auto rp = self->make_response_promise<client_reply>();
-  auto& e = self->state.live[name];
-  if (!e.hdl) {
-    rp.deliver(fail(
-        error_kind::unavailable, name + " is stopped after repeated crashes",
-        ops::hint_with_action("Check the service log; enabling it restarts it.", "enable", name)));
-    return rp;
-  }
-  self->request(e.hdl, timeout, xs...)
-      .then([rp, done](const Reply& r) mutable { rp.deliver(done(r)); },
-            [rp](const caf::error& err) mutable {
-              rp.deliver(fail(error_kind::unavailable, caf::to_string(err)));
-            });
-  return rp;
-}
-
-reply_promise now(self_ptr self, client_reply r) {
-  auto rp = self->make_response_promise<client_reply>();
-  rp.deliver(std::move(r));
-  return rp;
-}
-
-// The supervisor's operations, chosen by the type of their parsed arguments. Reads are the
-// queries' (actors/queries.cpp): the front door sends them there.
-struct dispatch {
-  self_ptr self;
-  const std::string& name;
-  const std::string& by;  // who asks (the request's), for what records it
-
-  reply_promise operator()(const ops::ping_args&) {
-    return now(self, reply(json{{"service", "ledgersync"},
-                                {"protocol", protocol_version},
-                                {"pid", ::getpid()},
-                                {"integrations", self->state.live.size()}}));
-  }
-  reply_promise operator()(const ops::add_args& a) { return op_add(self, a); }
-  reply_promise operator()(const ops::configure_args& a) { return op_configure(self, name, a); }
-  reply_promise operator()(const ops::enable_args&) { return op_enable(self, name, true); }
-  reply_promise operator()(const ops::disable_args&) { return op_enable(self, name, false); }
-  reply_promise operator()(const ops::remove_args&) { return op_remove(self, name); }
-  reply_promise operator()(const ops::test_args&) {
-    auto n = name;
-    return ask_actor<std::string>(
-        self, name, std::chrono::seconds(120),
-        [n](const std::string& s) {
-          auto j = json::parse(s, nullptr, false);
-          if (j.value("ok", false)) return reply(j);
-          if (j.contains("action") && j["action"].is_object()) j["action"]["name"] = n;
-          auto r = fail(error_kind::upstream_failed, j.value("message", "the test failed"), j);
-          return r;
-        },
-        test_atom::value);
-  }
-  reply_promise operator()(const ops::sync_args& a) {
-    auto n = name;
-    return ask_actor<sync_reply>(
-        self, name, std::chrono::seconds(30),
-        [n](const sync_reply& r) {
-          json body{{"outcome", sync_outcome_name(r.outcome)},
-                    {"run_id", r.run_id},
-                    {"retry_after_ms", r.retry_after_ms},
-                    {"message", r.message}};
-          if (r.outcome == sync_outcome::rate_limited) {
-            auto out = fail(error_kind::rate_limited, r.message, body);
-            out.retry_after_ms = r.retry_after_ms;
-            return out;
-          }
-          if (r.outcome == sync_outcome::disabled) {
-            body.update(ops::hint_with_action("The integration is disabled.", "enable", n));
-            return fail(error_kind::conflict, r.message, body);
-          }
-          return reply(body);
-        },
-        sync_atom::value, sync_request{sync_kind::manual, a.full});
-  }
-  reply_promise operator()(const ops::dismiss_args& a) {
-    auto by = a.by.empty() ? std::string("unknown user") : a.by;
-    return ask_actor<std::string>(
-        self, name, std::chrono::seconds(30),
-        [](const std::string& s) {
-          auto j = json::parse(s, nullptr, false);
-          if (!j.contains("error")) return reply(j);
-          return fail(error_kind::not_found, j.value("error", ""), j);
-        },
-        dismiss_atom::value, a.stream, a.id, by);
-  }
-  reply_promise operator()(const ops::connect_args& a) {
-    json args{
-        {"step", a.step}, {"redirect_uri", a.redirect_uri}, {"code", a.code}, {"state", a.state}};
-    auto n = name;
-    // The code exchange waits for the vendor's token endpoint (its own timeout is 30 s).
-    return ask_actor<std::string>(
-        self, name, std::chrono::seconds(90),
-        [n](const std::string& s) {
-          auto j = json::parse(s, nullptr, false);
-          if (!j.is_object()) return fail(error_kind::internal, "connect: unreadable answer");
-          if (!j.contains("error")) return reply(j);
-          auto kind =
-              j.value("from_vendor", false) ? error_kind::upstream_failed : error_kind::conflict;
-          auto msg = j.value("error", "");
-          j.erase("from_vendor");
-          return fail(kind, msg, j);
-        },
-        connect_atom::value, args.dump());
-  }
-  reply_promise operator()(const ops::push_args& a) {
-    // The request's own `by` (the API token's name, the CLI's user) over what the arguments say.
-    json args{{"by", !by.empty() ? by : a.by.empty() ? std::string("an unnamed client") : a.by}};
-    if (a.retry)
-      args["retry"] = a.retry;
-    else
-      args["entity"] = a.entity;
-    if (!a.ndjson.empty()) args["ndjson"] = a.ndjson;
-    if (a.items.is_array()) args["items"] = a.items;
-    return ask_actor<std::string>(
-        self, name, std::chrono::seconds(60),
-        [](const std::string& s) {
-          auto j = json::parse(s, nullptr, false);
-          if (!j.is_object()) return fail(error_kind::internal, "push: unreadable answer");
-          if (!j.contains("error")) return reply(j);
-          return fail(error_kind::invalid_argument, j.value("error", ""), j);
-        },
-        push_atom::value, args.dump());
-  }
-  template <class Read>
-  reply_promise operator()(const Read&) {
-    return now(self, fail(error_kind::internal, "reads are answered by the queries, not here"));
-  }
-};
+using namespace engine_detail;
 
 engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_actor sched,
                                       std::string token) {
@@ -438,49 +260,78 @@ engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_
   });
   for (auto& doc : ctx->store->integration_docs()) {
     auto j = json::parse(doc, nullptr, false);
-    if (!j.is_object() || !j.contains("config")) continue;
-    auto name = j["config"].value("name", "");
-    if (!j.value("status", json::object()).value("crash", "").empty()) {
+    if (!j.is_object() || !j.contains("config") || !j["config"].is_object()) continue;
+    auto& cfg = j["config"];
+    auto name = cfg.value("name", "");
+    auto facts = status_facts::from_json(j.value("status", json::object()));
+    if (!facts.crash.empty()) {
       self->state.live[name];  // stays stopped until enabled or reconfigured
       continue;
     }
-    start_integration(self, name, doc, true);
+    if (work_left(self, name, cfg, facts)) {
+      start_integration(self, name, doc, true);
+      continue;
+    }
+    // Asleep: the push counts its status shows come from the outbox, as an actor's would.
+    auto counts = ctx->store->outbox_counts(name);
+    auto n = [&](const char* k) { return counts.count(k) ? counts[k] : uint64_t{0}; };
+    facts.push_failed = n("failed") + n("conflict");
+    facts.push_open = 0;
+    integration_rest r{true, "", cfg.value("connector", std::string(default_connector_kind)),
+                       cfg.value("schedule", "manual"), cfg.value("enabled", true), 0, ""};
+    self->state.live[name].resting = resting_inputs(name, r, std::move(facts), 0);
+    schedule_of(self, name, j, true);
   }
-  return {[=](client_request& req) -> reply_promise {
-            sample_backlog(self, "engine");
-            // Every integration has an entry in `live` (a stopped one too) from start-up or
-            // its add until its removal: the registry answers, not storage.
-            auto admitted =
-                admit([self](const std::string& n) { return self->state.live.count(n) > 0; },
-                      self->state.token, req);
-            if (auto* refused = std::get_if<client_reply>(&admitted))
-              return now(self, std::move(*refused));
-            auto* spec = ops::find(req.op);
-            auto target = req.name;
-            if (auto* add = std::get_if<ops::add_args>(&std::get<ops::op_args>(admitted)))
-              target = add->config.value("name", "");
-            if (spec && spec->needs == ops::role::admin && !target.empty()) {
-              // Who asked for each change, before it is made: the events that follow say
-              // what it did.
-              write_batch audit;
-              audit.integration = target;
-              auto by = req.by.empty() ? std::string("an unnamed client") : req.by;
-              auto ev = log_event(now_ms(self), "info", "change_requested",
-                                  std::string(spec->name) + " requested by " + by);
-              ev["by"] = by;
-              ev["op"] = std::string(spec->name);
-              audit.log_events.push_back(ev.dump());
-              self->request(self->state.ctx->writer, caf::infinite, write_atom::value,
-                            std::move(audit))
-                  .then([](const batch_result&) {}, [](const caf::error&) {});
-            }
-            return std::visit(dispatch{self, req.name, req.by}, std::get<ops::op_args>(admitted));
-          },
-          [=](live_atom) {
+  return {[=](client_request& req) -> reply_promise { return answer(self, req); },
+          [=](live_atom, const std::string& which) {
             live_integrations out;
-            for (auto& [name, e] : self->state.live)
-              if (e.hdl && !e.stopping) out.entries.emplace_back(name, e.hdl);
+            auto take = [&out](const std::string& name, const supervised& e) {
+              if (e.hdl && !e.stopping)
+                out.entries.emplace_back(name, e.hdl);
+              else if (e.resting)
+                out.resting.emplace_back(name, e.resting);
+            };
+            if (which.empty()) {
+              out.entries.reserve(self->state.live.size());
+              out.resting.reserve(self->state.live.size());
+              for (auto& [name, e] : self->state.live) take(name, e);
+            } else if (auto it = self->state.live.find(which); it != self->state.live.end()) {
+              take(it->first, it->second);
+            }
             return out;
+          },
+          [=](sync_atom, const std::string& name,
+              const sync_request& req) -> caf::typed_response_promise<sync_reply> {
+            auto rp = self->make_response_promise<sync_reply>();
+            with_actor(self, name, [self, rp, req](integration_actor a) mutable {
+              if (!a) {
+                rp.deliver(sync_reply{sync_outcome::skipped, 0, 0,
+                                      "stopped after repeated crashes, or removed"});
+                return;
+              }
+              self->request(a, std::chrono::seconds(30), sync_atom::value, req)
+                  .then([rp](const sync_reply& r) mutable { rp.deliver(r); },
+                        [rp](const caf::error& err) mutable { rp.deliver(err); });
+            });
+            return rp;
+          },
+          [=](next_run_atom, const std::string& name, int64_t at_ms) {
+            set_next_run(self, name, at_ms);
+          },
+          [=](idle_atom, const std::string& name, integration_actor who) {
+            auto it = self->state.live.find(name);
+            if (it == self->state.live.end()) return;
+            auto& e = it->second;
+            if (e.hdl != who || e.dozing || e.stopping) return;
+            e.dozing = true;
+            self->request(who, std::chrono::seconds(30), sleep_atom::value)
+                .then(
+                    [self, name, who](const integration_rest& r) {
+                      settle_sleep(self, name, who, &r);
+                    },
+                    [self, name, who](const caf::error&) {
+                      settle_sleep(self, name, who, nullptr);
+                    });
           }};
 }
 
@@ -505,7 +356,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<client_reply_v1>("ledgersync::client_reply");
   cfg.add_message_type<client_reply>("ledgersync::client_reply_v2");
   cfg.add_message_type<integration_actor>("ledgersync::integration_actor");
-  cfg.add_message_type<live_integrations>("ledgersync::live_integrations");
+  cfg.add_message_type<integration_rest>("ledgersync::integration_rest");
 }
 
 }  // namespace ledgersync

@@ -13,11 +13,33 @@ namespace ledgersync {
 
 using namespace integration_detail;
 
+namespace integration_detail {
+
+bool idle(self_ptr self) {
+  auto& st = self->state;
+  auto now = mono(self);
+  bool buckets_full = st.manual.available(now) == st.manual.burst() &&
+                      st.upstream.available(now) == st.upstream.burst();
+  bool token_current = !st.access_token.empty() && now_ms(self) < st.access_expires_ms;
+  bool sign_in_open = st.sign_in && now_ms(self) < st.sign_in->expires_ms;
+  return !st.run && st.ends_in_flight == 0 && st.writes_in_flight == 0 && st.unwritten.empty() &&
+         !st.persist_armed && st.status_waiting.empty() && st.run_waiters.empty() &&
+         st.probes.empty() && st.probe_tokens.empty() && st.connects.empty() &&
+         st.token_requests.empty() && st.token_request == 0 && !sign_in_open && !token_current &&
+         st.outbox.empty() && st.push_queue.empty() && !st.push_accepting &&
+         !st.push_retry_armed && !st.push_after_run && st.interrupted_run == 0 &&
+         now >= st.quota_free_at && buckets_full;
+}
+
+}  // namespace integration_detail
+
 namespace {
 
-integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, std::string doc) {
+integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, std::string doc,
+                                                engine_actor engine, integration_rest woken) {
   auto& st = self->state;
   st.ctx = ctx;
+  st.engine = std::move(engine);
   auto j = json::parse(doc, nullptr, false);
   std::string err;
   auto cfg_json = j.is_object() && j.contains("config") ? j["config"] : json::object();
@@ -34,6 +56,11 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
   for (auto& what : unsealable)
     spdlog::error("{}: the stored {} cannot be unsealed (master.key changed?)", cfg->name, what);
   st.facts = status_facts::from_json(j.value("status", json::object()));
+  if (woken.slept) {  // what the last actor knew and had not written, it handed over
+    st.facts = status_facts::from_json(json::parse(woken.facts, nullptr, false));
+    st.next_run_ms = woken.next_run_ms;
+    st.last_skip_reason = woken.last_skip_reason;
+  }
   apply_config(self, std::move(*cfg));
   st.transport = ctx->make_transport(st.cfg.tls);
   for (auto& [stream, c] : ctx->store->cursors(st.cfg.name))
@@ -50,6 +77,7 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
     caf::anon_send(caf::actor_cast<integration_actor>(self), sync_atom::value,
                    sync_request{sync_kind::push, false});
   publish_status(self);  // a new integration shows at once
+  if (st.engine) self->delayed_send(self, ctx->sleep_after, doze_atom::value);
 
   return {
       [=](sync_atom, const sync_request& req) -> sync_reply {
@@ -282,6 +310,28 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
           persist(self, std::move(b));
         }
       },
+      [=](doze_atom) {
+        // Re-armed whatever the engine decides: a busy actor is asked again later.
+        self->delayed_send(self, self->state.ctx->sleep_after, doze_atom::value);
+        if (idle(self))
+          self->send(self->state.engine, idle_atom::value, self->state.cfg.name,
+                     caf::actor_cast<integration_actor>(self));
+      },
+      [=](sleep_atom) -> integration_rest {
+        // The engine holds back whatever it would send here until this answer: a message
+        // already on its way (a status read) is answered before it, or by storage after.
+        auto& st = self->state;
+        if (!idle(self)) return {};
+        integration_rest rest{true,
+                              st.facts.to_json().dump(),
+                              st.cfg.connector,
+                              st.cfg.schedule,
+                              st.cfg.enabled,
+                              st.next_run_ms,
+                              st.last_skip_reason};
+        self->quit();
+        return rest;
+      },
       [=](next_run_atom, int64_t at_ms) {
         self->state.next_run_ms = at_ms;
         publish_status(self);
@@ -420,8 +470,10 @@ void unseal_config(json& cfg, const secret_box& box, std::vector<std::string>& f
   }
 }
 
-integration_actor spawn_integration(caf::actor_system& sys, context_ptr ctx, std::string doc) {
-  return sys.spawn(integration_fn, std::move(ctx), std::move(doc));
+integration_actor spawn_integration(caf::actor_system& sys, context_ptr ctx, std::string doc,
+                                    engine_actor engine, integration_rest woken) {
+  return sys.spawn(integration_fn, std::move(ctx), std::move(doc), std::move(engine),
+                   std::move(woken));
 }
 
 }  // namespace ledgersync

@@ -99,13 +99,16 @@ void write(self_ptr self, write_batch b, std::function<void(const batch_result&)
            std::function<void(const caf::error&)> fail) {
   b.integration = self->state.cfg.name;
   b.at_ms = now_ms(self);
+  ++self->state.writes_in_flight;
   self->request(self->state.ctx->writer, caf::infinite, write_atom::value, std::move(b))
       .then(
           [self, ok](const batch_result& r) {
+            --self->state.writes_in_flight;
             ok(r);
             publish_status(self);
           },
           [self, fail](const caf::error& e) {
+            --self->state.writes_in_flight;
             fail(e);
             publish_status(self);
           });

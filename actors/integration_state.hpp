@@ -134,6 +134,10 @@ struct integration_state {
   bool push_after_run = false;    // items came while a run was stopping: a push run follows it
   // Skipped scheduled fires are logged once per reason, not once a minute.
   std::string last_skip_reason;
+  // Sleep (engine_actor): who to tell when idle, and the writes whose answers are still due
+  // (their continuations would be lost with the actor).
+  engine_actor engine;
+  int writes_in_flight = 0;
   static inline const char* name = "integration";
 };
 
@@ -172,6 +176,10 @@ void start_stream(self_ptr self);
 void send_request(self_ptr self, http_request req);
 // What an answer's rate-limit headers said: our own wait, and the app's shared one.
 void apply_pauses(self_ptr self, int64_t pause_ms, int64_t shared_pause_ms);
+
+// Nothing runs, waits, or is waited for, and letting the actor go forgets nothing: the manual
+// limit is full, no quota pause or access token is current. Then it may sleep.
+bool idle(self_ptr self);
 
 // ---- write-back (actors/integration_push.cpp) ----------------------------------------------
 // The `push` operation (ops::push_args as JSON): items checked, made durable, a run to send them.

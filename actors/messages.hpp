@@ -13,6 +13,8 @@
 
 namespace ledgersync {
 
+struct status_inputs;  // core/status_model.hpp
+
 // ---- atoms (at most 10 characters) ---------------------------------------------------------
 using sync_atom = caf::atom_constant<caf::atom("sync")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
@@ -44,6 +46,9 @@ using source_atom = caf::atom_constant<caf::atom("source")>;
 using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
 using connect_atom = caf::atom_constant<caf::atom("connect")>;
 using push_atom = caf::atom_constant<caf::atom("push")>;
+using idle_atom = caf::atom_constant<caf::atom("idle")>;
+using sleep_atom = caf::atom_constant<caf::atom("sleep")>;
+using doze_atom = caf::atom_constant<caf::atom("doze")>;
 
 // ---- message types ---------------------------------------------------------------------------
 
@@ -133,6 +138,24 @@ struct client_reply_v1 {
   int32_t code = 0;
   std::string body = "{}";
 };
+
+// What an integration actor hands over as it goes to sleep (see integration_actor's
+// sleep_atom): what its status says while no actor runs, and what the next actor takes over.
+struct integration_rest {
+  bool slept = false;  // false: it was busy and stays awake
+  std::string facts;   // status_facts as JSON: newer than the stored document's when a skip
+                       // moved last_scheduled_ms without a write
+  std::string connector, schedule;
+  bool enabled = true;
+  int64_t next_run_ms = 0;
+  std::string last_skip_reason;  // a paused schedule logs its reason once, not once a wake
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, integration_rest& x) {
+  return f(caf::meta::type_name("integration_rest"), x.slept, x.facts, x.connector, x.schedule,
+           x.enabled, x.next_run_ms, x.last_skip_reason);
+}
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, error_info& x) {
@@ -254,31 +277,47 @@ using integration_actor = caf::typed_actor<
     // (self) backoff or rate-limit wait `generation` is over.
     caf::reacts_to<retry_atom, uint64_t>,
     // (self) request `id` has taken too long.
-    caf::reacts_to<deadline_atom, uint64_t>>;
+    caf::reacts_to<deadline_atom, uint64_t>,
+    // (engine) Go to sleep if idle: answered with what the status needs (slept) and the actor
+    // stops; answered with slept = false when anything is under way or waited for.
+    caf::replies_to<sleep_atom>::with<integration_rest>,
+    // (self) every `sleep_after`: tell the engine when idle.
+    caf::reacts_to<doze_atom>>;
 
+// What a read of live status needs from the engine: the integration actors awake now, and the
+// status inputs of those asleep (immutable snapshots, shared, so a `list` of 10,000 copies no
+// document). One stopped after crashes is in neither: storage describes it. In-process only.
 struct live_integrations {
   std::vector<std::pair<std::string, integration_actor>> entries;
+  std::vector<std::pair<std::string, std::shared_ptr<const status_inputs>>> resting;
 };
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, live_integrations& x) {
-  return f(caf::meta::type_name("live_integrations"), x.entries);
-}
 
-// Knows every schedule; fires sync(scheduled) when due.
+// Registry and supervisor: answers the operations routed to the supervisor (writes), and
+// keeps each integration's actor only while it has something to do. An idle integration is
+// asleep: no actor, its status answered from what the engine keeps; whatever needs the actor
+// (an operation, a scheduled fire) wakes it from the stored document first.
+using engine_actor = caf::typed_actor<
+    caf::replies_to<client_request>::with<client_reply>,
+    // The integrations awake and asleep (only `name`'s, unless empty): what a read of live
+    // status asks for.
+    caf::replies_to<live_atom, std::string>::with<live_integrations>,
+    // (scheduler) A fire of `name`'s schedule: woken if asleep, then asked.
+    caf::replies_to<sync_atom, std::string, sync_request>::with<sync_reply>,
+    // (scheduler) when `name`'s next scheduled run is due, wall ms; 0 = none.
+    caf::reacts_to<next_run_atom, std::string, int64_t>,
+    // (integration) `name`'s actor has been idle: the engine may ask it to sleep.
+    caf::reacts_to<idle_atom, std::string, integration_actor>>;
+
+// Knows every schedule; fires sync(scheduled) when due, through the engine, which wakes the
+// integration if it is asleep.
 using scheduler_actor = caf::typed_actor<
     // Add or replace `name`'s schedule (`full`: its reconcile schedule, whose fires are full
     // passes); `last_fire_ms` lets a missed fire run once on start-up.
-    caf::reacts_to<schedule_atom, std::string, std::string, int64_t, bool, integration_actor>,
+    caf::reacts_to<schedule_atom, std::string, std::string, int64_t, bool, engine_actor>,
     // Drops both of `name`'s schedules.
     caf::reacts_to<unschedule_atom, std::string>,
     // (self) `name`'s timer of generation `gen` is due.
     caf::reacts_to<tick_atom, std::string, uint64_t>>;
-
-// Registry and supervisor: answers the operations routed to the supervisor (writes).
-using engine_actor = caf::typed_actor<caf::replies_to<client_request>::with<client_reply>,
-                                      // The integration actors running now (a stopped one is
-                                      // absent): what a read of live status asks for.
-                                      caf::replies_to<live_atom>::with<live_integrations>>;
 
 // Live status for whoever watches it (the page's server-sent events, webhooks). Integration
 // actors publish their status document as it changes; the feed keeps the latest of each and
@@ -303,6 +342,12 @@ using status_feed_actor = caf::typed_actor<
 // state, and live status by asking the integration actors the engine names). Several run as a
 // pool, so one slow read holds up neither the engine nor the other reads.
 using queries_actor = caf::typed_actor<caf::replies_to<client_request>::with<client_reply>>;
+
+}  // namespace ledgersync
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(ledgersync::live_integrations)
+
+namespace ledgersync {
 
 // Registers every message type above (needed once per actor system, CLI and service alike).
 void add_message_types(caf::actor_system_config& cfg);

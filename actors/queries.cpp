@@ -2,9 +2,11 @@
 // mailbox. A small pool of workers, each on its own thread in the service (LMDB reads block
 // and MDB_NOTLS lets read transactions run on any thread), taking requests round-robin, so a
 // slow read holds up neither the supervisor nor the other reads. Live state comes from whoever
-// owns it, by message: the engine names the running integration actors, each tells its status;
-// an integration with no running actor is described from storage.
+// owns it, by message: the engine names the integration actors awake, each tells its status,
+// and hands over the status inputs of those asleep; one stopped after crashes is described
+// from storage.
 #include <algorithm>
+#include <unordered_map>
 
 #include "actors/context.hpp"
 #include "actors/requests.hpp"
@@ -42,7 +44,7 @@ int64_t now_ms(self_ptr self) {
   return to_ms(self->state.ctx->now(self->clock().now()));
 }
 
-// Status of an integration whose actor is not running (crashed), from storage alone; nothing
+// Status of an integration stopped after crashes, from storage alone; nothing
 // for a stored document without a config, which the supervisor does not take up either (it
 // could be neither shown as working nor changed nor removed).
 std::optional<json> stored_status(self_ptr self, const std::string& name) {
@@ -60,11 +62,17 @@ std::optional<json> stored_status(self_ptr self, const std::string& name) {
   return status_json(in);
 }
 
-// Status of one or all integrations: live ones asked, stopped ones read from storage. Each
-// document comes as JSON text and goes into the reply as it is: `list` with 10,000
-// integrations used to parse every one into a tree and print it again.
+struct live_view {
+  std::unordered_map<std::string, integration_actor> awake;
+  std::unordered_map<std::string, std::shared_ptr<const status_inputs>> resting;
+};
+
+// Status of one or all integrations: awake ones asked, asleep ones from the engine's inputs,
+// stopped ones read from storage. Each document comes as JSON text and goes into the reply as
+// it is: `list` with 10,000 integrations used to parse every one into a tree and print it
+// again.
 void gather_status(self_ptr self, reply_promise rp, std::vector<std::string> names, bool single,
-                   const std::map<std::string, integration_actor>& live) {
+                   const live_view& live) {
   struct gather {
     std::vector<std::string> out;
     size_t pending = 0;
@@ -93,9 +101,16 @@ void gather_status(self_ptr self, reply_promise rp, std::vector<std::string> nam
     body += ']';
     rp.deliver(client_reply{protocol_version, error_kind::none, 0, std::move(body)});
   };
+  auto now = now_ms(self);
   for (size_t i = 0; i < names.size(); ++i) {
-    auto it = live.find(names[i]);
-    if (it == live.end()) {
+    if (auto r = live.resting.find(names[i]); r != live.resting.end()) {
+      auto in = *r->second;
+      in.now_ms = now;
+      g->out[i] = status_json(in).dump();
+      continue;
+    }
+    auto it = live.awake.find(names[i]);
+    if (it == live.awake.end()) {
       if (auto doc = stored_status(self, names[i])) g->out[i] = doc->dump();
       continue;
     }
@@ -107,9 +122,11 @@ void gather_status(self_ptr self, reply_promise rp, std::vector<std::string> nam
               g->out[i] = std::move(s);
               if (--g->pending == 0) finish();
             },
-            [self, g, i, name, finish](const caf::error&) mutable {
+            [self, g, i, name, finish](const caf::error& err) mutable {
+              // An actor that went to sleep meanwhile is gone, not unresponsive: what it
+              // knew is stored.
               if (auto doc = stored_status(self, name)) {
-                (*doc)["unresponsive"] = true;
+                if (err != caf::sec::request_receiver_down) (*doc)["unresponsive"] = true;
                 g->out[i] = doc->dump();
               }
               if (--g->pending == 0) finish();
@@ -121,12 +138,15 @@ void gather_status(self_ptr self, reply_promise rp, std::vector<std::string> nam
 // The supervisor names the running integration actors; each is asked for its status.
 reply_promise op_status(self_ptr self, std::vector<std::string> names, bool single) {
   auto rp = self->make_response_promise<client_reply>();
+  auto which = single ? names.front() : std::string();
   // No timeout of its own: the engine answers from memory, and a dead one fails the request
   // at once (then only stored status is shown). A timeout would leave a timer per read.
-  self->request(self->state.engine, caf::infinite, live_atom::value)
+  self->request(self->state.engine, caf::infinite, live_atom::value, which)
       .then(
           [self, rp, names, single](const live_integrations& l) mutable {
-            std::map<std::string, integration_actor> live(l.entries.begin(), l.entries.end());
+            live_view live;
+            live.awake.insert(l.entries.begin(), l.entries.end());
+            live.resting.insert(l.resting.begin(), l.resting.end());
             gather_status(self, rp, names, single, live);
           },
           [self, rp, names, single](const caf::error&) mutable {
@@ -372,7 +392,7 @@ reply_promise op_wait(self_ptr self, const std::string& name, const ops::wait_ar
     else
       rp.deliver(reply(json{{"done", true}, {"run", json::parse(r.body, nullptr, false)}}));
   };
-  self->request(self->state.engine, caf::infinite, live_atom::value)
+  self->request(self->state.engine, caf::infinite, live_atom::value, name)
       .then(
           [self, rp, name, args, ended](const live_integrations& l) mutable {
             auto it = std::find_if(l.entries.begin(), l.entries.end(),

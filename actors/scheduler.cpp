@@ -16,7 +16,7 @@ struct scheduled_entry {
   bool full = false;
   schedule sched;
   std::chrono::milliseconds offset{0};
-  integration_actor target;
+  engine_actor target;
   uint64_t gen = 0;
 };
 
@@ -33,13 +33,13 @@ void arm(sched_ptr self, const context_ptr& ctx, const std::string& key, sys_ms 
   e.gen = self->state.next_gen++;
   auto next = e.sched.next_after(after, e.offset);
   if (!next) {
-    if (!e.full) self->send(e.target, next_run_atom::value, int64_t{0});
+    if (!e.full) self->send(e.target, next_run_atom::value, e.name, int64_t{0});
     return;
   }
   auto now = ctx->now(self->clock().now());
   auto delay = std::max<std::chrono::milliseconds>(*next - now, std::chrono::milliseconds(0));
   self->delayed_send(self, delay, tick_atom::value, key, e.gen);
-  if (!e.full) self->send(e.target, next_run_atom::value, to_ms(*next));
+  if (!e.full) self->send(e.target, next_run_atom::value, e.name, to_ms(*next));
 }
 
 // Entries are keyed by name, and a reconcile schedule by name + "\n" (names never hold one).
@@ -47,8 +47,8 @@ std::string entry_key(const std::string& name, bool full) {
   return full ? name + "\nreconcile" : name;
 }
 
-void fire(sched_ptr self, const std::string& name, bool full, integration_actor target) {
-  self->request(target, std::chrono::seconds(30), sync_atom::value,
+void fire(sched_ptr self, const std::string& name, bool full, engine_actor target) {
+  self->request(target, std::chrono::seconds(30), sync_atom::value, name,
                 sync_request{sync_kind::scheduled, full})
       .then(
           [name](const sync_reply& r) {
@@ -62,14 +62,14 @@ void fire(sched_ptr self, const std::string& name, bool full, integration_actor 
 
 scheduler_actor::behavior_type scheduler_fn(sched_ptr self, context_ptr ctx) {
   return {[=](schedule_atom, const std::string& name, const std::string& spec, int64_t last_fire_ms,
-              bool full, integration_actor target) {
+              bool full, engine_actor target) {
             std::string err;
             auto s = schedule::parse(spec, err);
             auto key = entry_key(name, full);
             if (!s || s->is_manual()) {
               self->state.entries.erase(key);
               if (!s) spdlog::warn("scheduler: {}: {}", name, err);
-              if (!full) self->send(target, next_run_atom::value, int64_t{0});
+              if (!full) self->send(target, next_run_atom::value, name, int64_t{0});
               return;
             }
             auto& e = self->state.entries[key];

@@ -1,0 +1,196 @@
+// Integrations that sleep (engine_actor): an idle integration has no actor, its status comes
+// from what the engine keeps, and whatever needs the actor (a scheduled fire, an operation)
+// wakes it. All in virtual time.
+#include "tests/actor_world.hpp"
+
+using namespace ledgersync;
+using namespace ledgersync::testing;
+
+namespace {
+
+// (integration actors awake, integrations asleep) that the engine names for `name`.
+std::pair<size_t, size_t> presence(world& w, const std::string& name) {
+  caf::scoped_actor self{*w.sys};
+  self->send(caf::actor_cast<caf::actor>(w.engine), live_atom::value, name);
+  w.sched->run();
+  std::pair<size_t, size_t> out{99, 99};
+  self->receive(
+      [&](const live_integrations& l) { out = {l.entries.size(), l.resting.size()}; },
+      caf::after(std::chrono::seconds(0)) >> [] {});
+  return out;
+}
+
+integration_actor awake_actor(world& w, const std::string& name) {
+  caf::scoped_actor self{*w.sys};
+  self->send(caf::actor_cast<caf::actor>(w.engine), live_atom::value, name);
+  w.sched->run();
+  integration_actor out;
+  self->receive(
+      [&](const live_integrations& l) {
+        if (!l.entries.empty()) out = l.entries.front().second;
+      },
+      caf::after(std::chrono::seconds(0)) >> [] {});
+  return out;
+}
+
+int count_events(world& w, const std::string& name, const std::string& event) {
+  int n = 0;
+  for (auto& l : w.lmdb->logs(name, 100000))
+    if (json::parse(l)["event"] == event) ++n;
+  return n;
+}
+
+const std::pair<size_t, size_t> awake{1, 0}, asleep{0, 1}, absent{0, 0};
+
+// The doze timer of an actor made now: one `sleep_after` later.
+void doze(world& w) {
+  w.sched->advance_time(w.ctx->sleep_after);
+  w.sched->run();
+}
+
+}  // namespace
+
+TEST_CASE("an idle integration sleeps, tells the same status, and wakes on time for its fire") {
+  world w;
+  w.start();
+  w.add("acme", "every 15m", true);
+  w.settle(seconds(10));
+  auto before = w.status("acme");
+  REQUIRE(before["last_run_id"] == 1);
+  CHECK(presence(w, "acme") == awake);
+  doze(w);
+  CHECK(presence(w, "acme") == asleep);
+  auto after = w.status("acme");
+  // The same document but for the clock's own fields.
+  for (auto* moving : {"now", "last_success_ago", "last_sync_ago"}) {
+    before.erase(moving);
+    after.erase(moving);
+  }
+  CHECK(after == before);
+  auto list = w.call("list", "").second;
+  REQUIRE(list.size() == 1);
+  CHECK(list[0]["last_run_id"] == 1);
+
+  // The fire wakes it, at the minute the status announced.
+  auto due = before["next_run"].get<std::string>();
+  auto now = w.ctx->now(w.sys->clock().now());
+  REQUIRE(*parse_iso(due) > now);
+  w.sched->advance_time(*parse_iso(due) - now);
+  w.settle(minutes(1));
+  auto run2 = json::parse(*w.lmdb->run("acme", 2));
+  CHECK(run2["kind"] == "scheduled");
+  CHECK(run2["status"] == "ok");
+  CHECK(run2["started"].get<std::string>().substr(0, 19) == due.substr(0, 19));
+  CHECK(w.status("acme")["last_run_id"] == 2);
+}
+
+TEST_CASE("an operation on an asleep integration wakes it and is answered") {
+  world w;
+  w.start();
+  w.add("acme", "manual", true);
+  w.settle(seconds(10));
+  doze(w);
+  REQUIRE(presence(w, "acme") == asleep);
+  auto [code, body] = w.call("sync", "acme");
+  CHECK(code == 0);
+  CHECK(body["outcome"] == "started");
+  CHECK(body["run_id"] == 2);
+  w.settle(seconds(10));
+  CHECK(w.status("acme")["last_run_id"] == 2);
+  CHECK(presence(w, "acme") == awake);
+  // A manual sync spent from the limit keeps the actor awake until the limit is full again:
+  // a new actor would forget it and allow more than the limit.
+  doze(w);
+  CHECK(presence(w, "acme") == awake);
+  w.sched->advance_time(minutes(5));
+  w.sched->run();
+  doze(w);
+  CHECK(presence(w, "acme") == asleep);
+  // Settings: disable and enable an asleep integration.
+  CHECK(w.call("disable", "acme").first == 0);
+  CHECK(w.status("acme")["status"] == "disabled");
+  doze(w);
+  CHECK(presence(w, "acme") == asleep);
+  CHECK(w.status("acme")["status"] == "disabled");
+  CHECK(w.call("enable", "acme").first == 0);
+  CHECK(w.status("acme")["enabled"] == true);
+  // Removal of an asleep integration leaves nothing behind.
+  doze(w);
+  REQUIRE(presence(w, "acme") == asleep);
+  CHECK(w.call("remove", "acme").first == 0);
+  CHECK(presence(w, "acme") == absent);
+  CHECK(w.call("list", "").second.empty());
+  CHECK(w.call("status", "acme").first != 0);
+}
+
+TEST_CASE("a request that comes while the integration falls asleep is answered by the next actor") {
+  world w;
+  w.start();
+  w.add("acme", "manual", true);
+  w.settle(seconds(10));
+  w.sched->advance_time(seconds(5));  // the run's upstream pacing is full again: idle
+  w.sched->run();
+  auto first = awake_actor(w, "acme");
+  REQUIRE(first);
+  // The actor says it is idle; the sync arrives while the engine's sleep request is out.
+  caf::anon_send(w.engine, idle_atom::value, std::string("acme"), first);
+  auto [code, body] = w.call("sync", "acme");
+  CHECK(code == 0);
+  CHECK(body["outcome"] == "started");
+  w.settle(seconds(10));
+  CHECK(w.status("acme")["last_run_id"] == 2);
+  CHECK(json::parse(*w.lmdb->run("acme", 2))["status"] == "ok");
+  auto second = awake_actor(w, "acme");
+  REQUIRE(second);
+  CHECK(second != first);
+}
+
+TEST_CASE("start-up leaves idle integrations asleep and wakes those with work left") {
+  world w;
+  w.start();
+  w.add("idle", "manual", false);
+  w.add("acme", "manual", false);
+  // What a kill -9 in the middle of acme's run 1 leaves: its record "running", a pass under way.
+  auto doc = json::parse(*w.lmdb->integration_doc("acme"));
+  doc["status"]["active_run_id"] = 1;
+  doc["status"]["last_run_id"] = 1;
+  write_batch b;
+  b.integration = "acme";
+  b.run_id = 1;
+  b.run_patch = R"({"run_id":1,"status":"running","kind":"manual"})";
+  b.integration_doc = doc.dump();
+  b.cursors["customers"] = R"({"watermark":"","in_pass":true,"page_token":"","pages":1})";
+  batch_result r;
+  REQUIRE(w.lmdb->apply(b, r).ok());
+  caf::anon_send_exit(w.queries, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(w.engine, caf::exit_reason::user_shutdown);
+  w.sched->run();
+  w.start();
+  CHECK(presence(w, "idle") == asleep);
+  CHECK(presence(w, "acme") == awake);
+  CHECK(w.status("idle")["status"] == "pending");
+  w.settle();
+  CHECK(json::parse(*w.lmdb->run("acme", 1))["status"] == "interrupted");
+  CHECK(json::parse(*w.lmdb->run("acme", 2))["kind"] == "resume");
+  CHECK(!w.lmdb->run("idle", 1));
+}
+
+TEST_CASE("a paused schedule logs its reason once, however often the integration sleeps") {
+  world w;
+  w.start();
+  http_response refused;
+  refused.status = 401;
+  refused.body = R"({"error":"invalid api key"})";
+  w.transport->scripted.push_back(refused);
+  w.add("acme", "every 15m", true);
+  w.settle(seconds(10));
+  REQUIRE(w.status("acme")["last_error"]["category"] == "auth");
+  for (int fire = 0; fire < 3; ++fire) {
+    w.sched->advance_time(minutes(15));
+    w.sched->run();
+    doze(w);
+    CHECK(presence(w, "acme") == asleep);
+  }
+  CHECK(count_events(w, "acme", "schedule_paused") == 1);
+  CHECK(w.status("acme")["last_run_id"] == 1);
+}
