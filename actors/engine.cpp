@@ -34,15 +34,9 @@ int64_t now_ms(self_ptr self) {
   return to_ms(self->state.ctx->now(self->clock().now()));
 }
 
-void publish_resting(self_ptr self, const std::string& name, const status_inputs& resting) {
-  if (!self->state.ctx->feed) return;
-  auto in = resting;
-  in.now_ms = now_ms(self);
-  self->send(self->state.ctx->feed, status_changed_atom::value, name, status_json(in).dump());
-}
-
 // When `name`'s next scheduled run is due: told to the actor if awake, kept for its status
-// (and the next actor) either way.
+// (and the next actor) either way. Not published for an asleep one: only start-up changes it
+// (an operation or a fire wakes it first), before the status feed's first full reading.
 void set_next_run(self_ptr self, const std::string& name, int64_t at_ms) {
   auto it = self->state.live.find(name);
   if (it == self->state.live.end()) return;
@@ -54,7 +48,6 @@ void set_next_run(self_ptr self, const std::string& name, int64_t at_ms) {
     auto in = std::make_shared<status_inputs>(*e.resting);
     in->next_run_ms = at_ms;
     e.resting = in;
-    publish_resting(self, name, *in);
   }
 }
 
@@ -206,8 +199,7 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
     auto name = i->first;
     auto reason = caf::to_string(dm.reason);
     auto now = self->clock().now();
-    while (!e.restarts.empty() && now - e.restarts.front() > st.ctx->restart_window)
-      e.restarts.pop_front();
+    std::erase_if(e.restarts, [&](auto at) { return now - at > st.ctx->restart_window; });
     auto doc = st.ctx->store->integration_doc(name);
     if (!doc) return;
     if (static_cast<int>(e.restarts.size()) < st.ctx->max_restarts) {

@@ -3,8 +3,8 @@
 // actors/engine_ops.cpp (the operations it answers). Private to those two files.
 #pragma once
 
-#include <deque>
 #include <functional>
+#include <vector>
 
 #include "actors/context.hpp"
 #include "core/status_model.hpp"
@@ -25,7 +25,8 @@ struct supervised {
   int64_t next_run_ms = 0;       // the scheduler's, for whichever actor is awake
   bool dozing = false;           // asked to sleep: `held` waits for the answer
   std::vector<actor_use> held;
-  std::deque<caf::actor_clock::time_point> restarts;
+  // A vector, not a deque: an empty deque allocates ~600 bytes, per integration.
+  std::vector<caf::actor_clock::time_point> restarts;
   bool stopping = false;
 };
 

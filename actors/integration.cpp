@@ -151,7 +151,7 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
           self->state.status_waiting.push_back(self->make_response_promise<std::string>());
           return self->state.status_waiting.back();
         }
-        return status_json(inputs(self)).dump();
+        return status_text(inputs(self));
       },
       [=](configure_atom, const std::string& cfg_text) -> caf::typed_response_promise<bool> {
         auto rp = self->make_response_promise<bool>();
@@ -428,7 +428,7 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
 }  // namespace
 
 std::string make_integration_doc(const integration_config& c, const secret_box& box,
-                                 const std::string& status_text) {
+                                 const std::string& status_doc) {
   json cfg = to_json(c, false);
   cfg.erase("api_key_hint");
   cfg.erase("tls_client_key_hint");
@@ -441,7 +441,7 @@ std::string make_integration_doc(const integration_config& c, const secret_box& 
     if (c.settings.is_object() && c.settings.contains(key))
       sealed[key] = box.seal(c.settings[key].dump());
   if (!sealed.empty()) cfg["settings_sealed"] = sealed;
-  return json{{"config", cfg}, {"status", json::parse(status_text, nullptr, false)}}.dump();
+  return json{{"config", cfg}, {"status", json::parse(status_doc, nullptr, false)}}.dump();
 }
 
 void unseal_config(json& cfg, const secret_box& box, std::vector<std::string>& failed) {

@@ -90,7 +90,7 @@ void publish_status(self_ptr self) {
   auto& st = self->state;
   if (!st.ctx->feed || st.ends_in_flight > 0) return;
   self->send(st.ctx->feed, status_changed_atom::value, st.cfg.name,
-             status_json(inputs(self)).dump());
+             status_text(inputs(self)));
 }
 
 // Every change of what the status says is written (a page, a run's start or end, settings), so

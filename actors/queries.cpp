@@ -106,7 +106,7 @@ void gather_status(self_ptr self, reply_promise rp, std::vector<std::string> nam
     if (auto r = live.resting.find(names[i]); r != live.resting.end()) {
       auto in = *r->second;
       in.now_ms = now;
-      g->out[i] = status_json(in).dump();
+      g->out[i] = status_text(in);
       continue;
     }
     auto it = live.awake.find(names[i]);

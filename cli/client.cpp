@@ -88,6 +88,15 @@ class caf_client final : public service_client {
   }
 
   reply call(const std::string& op, const std::string& name, const nlohmann::json& args) override {
+    return exchange(op, name, args, false);
+  }
+  reply call_text(const std::string& op, const std::string& name) override {
+    return exchange(op, name, nlohmann::json::object(), true);
+  }
+
+ private:
+  reply exchange(const std::string& op, const std::string& name, const nlohmann::json& args,
+                 bool keep_text) {
     caf::scoped_actor self{*sys_};
     reply out;
     client_request req;
@@ -118,7 +127,10 @@ class caf_client final : public service_client {
                 auto& r = m.get_as<client_reply>(0);
                 out.kind = r.kind;
                 out.code = exit_code_for(r.kind);
-                out.body = nlohmann::json::parse(r.body, nullptr, false);
+                if (keep_text && r.kind == error_kind::none)
+                  out.text = std::move(r.body);
+                else
+                  out.body = nlohmann::json::parse(r.body, nullptr, false);
               } else if (m.match_elements<client_reply_v1>()) {
                 auto& r = m.get_as<client_reply_v1>(0);
                 out.code = r.code;
@@ -134,7 +146,6 @@ class caf_client final : public service_client {
     return out;
   }
 
- private:
   static constexpr const char* longer_hint =
       " (wait longer with --timeout SECONDS or LEDGERSYNC_TIMEOUT)";
 

@@ -69,6 +69,8 @@ std::unique_ptr<service_client> connect(client_opts& o) {
 int report(const reply& r, bool json_out, const std::function<void(const json&)>& human) {
   if (r.code != 0)
     print_error(r);
+  else if (json_out && !r.text.empty())
+    std::cout << r.text << "\n";  // compact JSON as the service wrote it: what dump() gives
   else if (json_out)
     std::cout << r.body.dump() << "\n";
   else
@@ -374,11 +376,13 @@ int main(int argc, char** argv) {
     });
   }
   if (list->parsed() || (status->parsed() && name.empty())) {
-    return report(c->call("list", ""), co.json_out, [](const json& b) { print_status_table(b); });
+    if (co.json_out) return report(c->call_text("list", ""), true, {});
+    return report(c->call("list", ""), false, [](const json& b) { print_status_table(b); });
   }
-  if (status->parsed())
-    return report(c->call("status", name), co.json_out,
-                  [](const json& b) { print_status_detail(b); });
+  if (status->parsed()) {
+    if (co.json_out) return report(c->call_text("status", name), true, {});
+    return report(c->call("status", name), false, [](const json& b) { print_status_detail(b); });
+  }
   if (show->parsed()) {
     auto r = c->call("show", name);
     if (r.code != 0 || co.json_out) return report(r, co.json_out, [](const json&) {});

@@ -163,68 +163,122 @@ bool is_stale(const status_inputs& in) {
   return base > 0 && in.now_ms - base > in.stale_after_ms;
 }
 
+namespace {
+
+json when_json(int64_t ms) {
+  if (ms <= 0) return nullptr;
+  return format_iso(from_ms(ms));
+}
+
+json progress_json(const run_progress& p) {
+  json prog{{"run_id", p.run_id},       {"kind", p.kind},         {"stream", p.stream},
+            {"fetched", p.fetched},     {"inserted", p.inserted}, {"updated", p.updated},
+            {"unchanged", p.unchanged}, {"invalid", p.invalid},   {"started", when_json(p.started_ms)}};
+  // A run's total and percentage are shown only once every stream's total is known: a
+  // total of the streams seen so far would make the bar jump back when the next one starts.
+  prog["total"] = p.percent >= 0 && p.total ? json(p.total) : json(nullptr);
+  prog["percent"] = p.percent >= 0 ? json(p.percent) : json(nullptr);
+  prog["streams"] = p.streams;
+  if (p.resumes) prog["resumes"] = p.resumes;
+  if (!p.waiting.empty()) prog["waiting"] = p.waiting;
+  return prog;
+}
+
+json last_error_json(const status_inputs& in) {
+  if (!in.facts.crash.empty())
+    return {{"category", "crash"},
+            {"message", in.facts.crash},
+            {"hint",
+             "the integration stopped after repeated crashes — check the "
+             "service log; enabling it restarts it"},
+            {"action", {{"op", "enable"}, {"name", in.name}}}};
+  if (!in.facts.last_error.ok()) return error_json(in.facts.last_error);
+  if (in.facts.set_aside > 0) {
+    auto e = error_json(set_aside_error(in.facts.set_aside, in.name));
+    e["action"] = {{"op", "set_aside"}, {"name", in.name}};
+    return e;
+  }
+  if (in.facts.push_failed > 0) {
+    auto e = error_json(push_failed_error(in.facts.push_failed, in.name));
+    e["action"] = {{"op", "pushes"}, {"name", in.name}};
+    return e;
+  }
+  return nullptr;
+}
+
+std::string paused_text(const status_inputs& in) {
+  return in.enabled && in.scheduled ? scheduled_pause(in.facts, in.now_ms) : "";
+}
+
+}  // namespace
+
 json status_json(const status_inputs& in) {
-  auto word = status_word(in);
-  bool stale = is_stale(in);
-  auto health = health_word(in);
-  auto when = [](int64_t ms) -> json {
-    if (ms <= 0) return nullptr;
-    return format_iso(from_ms(ms));
+  auto pause = paused_text(in);
+  return json{{"name", in.name},
+              {"connector", in.connector},
+              {"status", status_word(in)},
+              {"health", health_word(in)},
+              {"stale", is_stale(in)},
+              {"enabled", in.enabled},
+              {"schedule", in.schedule},
+              {"last_sync", when_json(in.facts.last_success_ms)},
+              {"last_attempt", when_json(in.facts.last_attempt_ms)},
+              {"next_run", in.enabled ? when_json(in.next_run_ms) : json(nullptr)},
+              {"running", in.progress.running},
+              {"last_run_id", in.facts.last_run_id},
+              {"last_outcome", in.facts.last_outcome},
+              {"now", when_json(in.now_ms)},
+              {"progress", in.progress.running ? progress_json(in.progress) : json(nullptr)},
+              {"last_error", last_error_json(in)},
+              {"set_aside", in.facts.set_aside},
+              {"pushes", {{"failed", in.facts.push_failed}, {"open", in.facts.push_open}}},
+              {"paused", pause.empty() ? json(nullptr) : json(pause)}};
+}
+
+std::string status_text(const status_inputs& in) {
+  std::string out;
+  out.reserve(480);
+  // Keys in the order a json object (a std::map) prints them, so the text is status_json's.
+  auto key = [&out](const char* k) {
+    out += out.size() > 1 ? ",\"" : "\"";
+    out += k;
+    out += "\":";
   };
-  json j{{"name", in.name},
-         {"connector", in.connector},
-         {"status", word},
-         {"health", health},
-         {"stale", stale},
-         {"enabled", in.enabled},
-         {"schedule", in.schedule},
-         {"last_sync", when(in.facts.last_success_ms)},
-         {"last_attempt", when(in.facts.last_attempt_ms)},
-         {"next_run", in.enabled ? when(in.next_run_ms) : json(nullptr)},
-         {"running", in.progress.running},
-         {"last_run_id", in.facts.last_run_id},
-         {"last_outcome", in.facts.last_outcome},
-         {"now", when(in.now_ms)}};
-  if (in.progress.running) {
-    auto& p = in.progress;
-    json prog{
-        {"run_id", p.run_id},       {"kind", p.kind},         {"stream", p.stream},
-        {"fetched", p.fetched},     {"inserted", p.inserted}, {"updated", p.updated},
-        {"unchanged", p.unchanged}, {"invalid", p.invalid},   {"started", when(p.started_ms)}};
-    // A run's total and percentage are shown only once every stream's total is known: a
-    // total of the streams seen so far would make the bar jump back when the next one starts.
-    prog["total"] = p.percent >= 0 && p.total ? json(p.total) : json(nullptr);
-    prog["percent"] = p.percent >= 0 ? json(p.percent) : json(nullptr);
-    prog["streams"] = p.streams;
-    if (p.resumes) prog["resumes"] = p.resumes;
-    if (!p.waiting.empty()) prog["waiting"] = p.waiting;
-    j["progress"] = prog;
-  } else {
-    j["progress"] = nullptr;
-  }
-  if (!in.facts.crash.empty()) {
-    j["last_error"] = {{"category", "crash"},
-                       {"message", in.facts.crash},
-                       {"hint",
-                        "the integration stopped after repeated crashes — check the "
-                        "service log; enabling it restarts it"},
-                       {"action", {{"op", "enable"}, {"name", in.name}}}};
-  } else if (!in.facts.last_error.ok()) {
-    j["last_error"] = error_json(in.facts.last_error);
-  } else if (in.facts.set_aside > 0) {
-    j["last_error"] = error_json(set_aside_error(in.facts.set_aside, in.name));
-    j["last_error"]["action"] = {{"op", "set_aside"}, {"name", in.name}};
-  } else if (in.facts.push_failed > 0) {
-    j["last_error"] = error_json(push_failed_error(in.facts.push_failed, in.name));
-    j["last_error"]["action"] = {{"op", "pushes"}, {"name", in.name}};
-  } else {
-    j["last_error"] = nullptr;
-  }
-  j["set_aside"] = in.facts.set_aside;
-  j["pushes"] = {{"failed", in.facts.push_failed}, {"open", in.facts.push_open}};
-  auto pause = in.enabled && in.scheduled ? scheduled_pause(in.facts, in.now_ms) : "";
-  j["paused"] = pause.empty() ? json(nullptr) : json(pause);
-  return j;
+  auto str = [&out](const std::string& v) { out += json(v).dump(); };
+  auto when = [&out](int64_t ms) {
+    if (ms <= 0) {
+      out += "null";
+      return;
+    }
+    out += '"';
+    out += format_iso(from_ms(ms));
+    out += '"';
+  };
+  auto flag = [&out](bool b) { out += b ? "true" : "false"; };
+  auto pause = paused_text(in);
+  out += '{';
+  key("connector"), str(in.connector);
+  key("enabled"), flag(in.enabled);
+  key("health"), str(health_word(in));
+  key("last_attempt"), when(in.facts.last_attempt_ms);
+  key("last_error"), out += last_error_json(in).dump();
+  key("last_outcome"), str(in.facts.last_outcome);
+  key("last_run_id"), out += std::to_string(in.facts.last_run_id);
+  key("last_sync"), when(in.facts.last_success_ms);
+  key("name"), str(in.name);
+  key("next_run"), when(in.enabled ? in.next_run_ms : 0);
+  key("now"), when(in.now_ms);
+  key("paused"), pause.empty() ? void(out += "null") : str(pause);
+  key("progress"), out += in.progress.running ? progress_json(in.progress).dump() : "null";
+  key("pushes"), out += "{\"failed\":" + std::to_string(in.facts.push_failed) +
+                        ",\"open\":" + std::to_string(in.facts.push_open) + "}";
+  key("running"), flag(in.progress.running);
+  key("schedule"), str(in.schedule);
+  key("set_aside"), out += std::to_string(in.facts.set_aside);
+  key("stale"), flag(is_stale(in));
+  key("status"), str(status_word(in));
+  out += '}';
+  return out;
 }
 
 }  // namespace ledgersync

@@ -96,5 +96,8 @@ std::string health_word(const status_inputs& in);
 bool is_stale(const status_inputs& in);
 // The status document of `status --json` and the API.
 nlohmann::json status_json(const status_inputs& in);
+// The same document as text, status_json(in).dump() to the byte, written without building the
+// tree: `list` renders one per integration, and building and freeing the tree was most of it.
+std::string status_text(const status_inputs& in);
 
 }  // namespace ledgersync

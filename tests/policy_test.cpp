@@ -8,6 +8,7 @@
 #include "core/run_tally.hpp"
 #include "core/shared_budget.hpp"
 #include "core/status_model.hpp"
+#include "core/time_util.hpp"
 #include "core/token_bucket.hpp"
 
 using namespace ledgersync;
@@ -180,6 +181,71 @@ TEST_CASE("never synced is pending with health unknown, until its first run ends
   in.facts.last_success_ms = 1000;
   CHECK(status_word(in) == "active");
   CHECK(health_word(in) == "healthy");
+}
+
+TEST_CASE("status text is the status document, byte for byte, in every state") {
+  std::vector<status_inputs> cases;
+  status_inputs base;
+  base.name = "acme \"quoted\" \u00e9t\u00e9\n";
+  base.connector = "rest";
+  base.schedule = "every 15m";
+  base.scheduled = true;
+  base.now_ms = to_ms(*parse_iso("2026-11-23T10:00:00Z"));
+  base.stale_after_ms = 3600 * 1000;
+  base.facts.created_at_ms = base.now_ms - 86400 * 1000;
+  cases.push_back(base);  // pending, never run
+  auto ok = base;
+  ok.facts.last_success_ms = ok.facts.last_attempt_ms = base.now_ms - 60'000;
+  ok.facts.last_run_id = 7;
+  ok.facts.last_outcome = std::string("ok");
+  ok.next_run_ms = base.now_ms + 900'000;
+  cases.push_back(ok);
+  auto stale = ok;
+  stale.facts.last_success_ms = base.now_ms - 3 * 3600 * 1000;
+  cases.push_back(stale);
+  auto disabled = ok;
+  disabled.enabled = false;
+  cases.push_back(disabled);
+  auto failing = ok;
+  failing.facts.last_outcome = "failed";
+  failing.facts.consecutive_failures = 3;
+  failing.facts.last_error = make_error_info(error_category::timeout, "no answer \t in time", true);
+  cases.push_back(failing);
+  auto refused = ok;
+  refused.facts.last_error = make_error_info(error_category::auth, "401 Unauthorized");
+  refused.facts.awaiting_key = true;
+  cases.push_back(refused);
+  auto limited = ok;
+  limited.facts.rate_limited_until_ms = base.now_ms + 3600 * 1000;
+  cases.push_back(limited);
+  auto crashed = ok;
+  crashed.facts.crash = "stopped after 4 crashes";
+  cases.push_back(crashed);
+  auto aside = ok;
+  aside.facts.set_aside = 3;
+  aside.facts.push_failed = 2;
+  aside.facts.push_open = 5;
+  cases.push_back(aside);
+  auto pushes = ok;
+  pushes.facts.push_failed = 1;
+  cases.push_back(pushes);
+  auto running = ok;
+  running.progress.running = true;
+  running.progress.run_id = 8;
+  running.progress.kind = "manual";
+  running.progress.stream = "customers";
+  running.progress.fetched = 120;
+  running.progress.total = 360;
+  running.progress.percent = 33;
+  running.progress.resumes = 6;
+  running.progress.waiting = "rate limited: waiting 30s";
+  running.progress.started_ms = base.now_ms - 5000;
+  running.progress.streams = nlohmann::json::array({{{"name", "customers"}, {"fetched", 120}}});
+  cases.push_back(running);
+  for (auto& in : cases) {
+    INFO(status_json(in).dump());
+    CHECK(status_text(in) == status_json(in).dump());
+  }
 }
 
 TEST_CASE("set-aside records keep the status in Error, whatever later runs did") {
