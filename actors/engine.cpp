@@ -53,9 +53,14 @@ void set_next_run(self_ptr self, const std::string& name, int64_t at_ms) {
 
 // `catch_up`: a fire missed while the service (or the actor) was down runs once now. Not after
 // enable or a settings change: fires skipped while disabled were skipped on purpose.
+const json& member(const json& j, const char* key) {
+  static const json none = json::object();
+  auto it = j.find(key);
+  return it != j.end() && it->is_object() ? *it : none;
+}
+
 void schedule_of(self_ptr self, const std::string& name, const json& j, bool catch_up) {
-  auto cfg = j.value("config", json::object());
-  auto facts = status_facts::from_json(j.value("status", json::object()));
+  auto& cfg = member(j, "config");
   auto& e = self->state.live[name];
   if (!e.hdl && !e.resting) return;  // stopped after crashes
   if (!cfg.value("enabled", true)) {
@@ -64,12 +69,17 @@ void schedule_of(self_ptr self, const std::string& name, const json& j, bool cat
     return;
   }
   auto me = caf::actor_cast<engine_actor>(self);
+  auto facts = status_facts::from_json(member(j, "status"));
   auto last_fire = catch_up ? std::max(facts.last_scheduled_ms, facts.created_at_ms) : 0;
-  self->send(self->state.sched, schedule_atom::value, name, cfg.value("schedule", "manual"),
-             last_fire, false, me);
-  // Reconcile passes are heavy and weekly at most: a missed one waits for its next slot.
-  self->send(self->state.sched, schedule_atom::value, name, cfg.value("reconcile", "manual"),
-             int64_t{0}, true, me);
+  // At start-up (and a restart, which follows the last change) a manual schedule has no entry
+  // to drop: 10,000 manual integrations need no message to the scheduler.
+  for (bool full : {false, true}) {
+    auto spec = cfg.value(full ? "reconcile" : "schedule", "manual");
+    if (catch_up && spec == "manual") continue;
+    // Reconcile passes are heavy and weekly at most: a missed one waits for its next slot.
+    self->send(self->state.sched, schedule_atom::value, name, spec, full ? int64_t{0} : last_fire,
+               full, me);
+  }
 }
 
 void schedule_of(self_ptr self, const std::string& name, const std::string& doc_text,
@@ -168,21 +178,24 @@ void settle_sleep(self_ptr self, const std::string& name, const integration_acto
 // fire or operation: a run the stop interrupted (closed, and its pass resumed), a pass to
 // resume, or pushes to send. The actor's construction checks the same.
 // Settings that do not read also need it: its failing start shows them as a crash at once.
+// `counts`: the outbox's, read here once for the status too.
 bool work_left(self_ptr self, const std::string& name, const json& cfg,
-               const status_facts& facts) {
+               const status_facts& facts, std::map<std::string, uint64_t>& counts) {
   auto& store = *self->state.ctx->store;
+  counts = store.outbox_counts(name);
   if (facts.active_run_id != 0) return true;
   std::string err;
   auto readable = cfg;  // what the actor reads once its secrets are unsealed
   for (auto* sealed : {"api_key_sealed", "tls_client_key_sealed", "settings_sealed"})
     readable.erase(sealed);
   if (!config_from_json(readable, err)) return true;
-  auto counts = store.outbox_counts(name);
   for (auto* open : {"pending", "sending"})
     if (auto c = counts.find(open); c != counts.end() && c->second > 0) return true;
   if (!cfg.value("enabled", true)) return false;
+  // Only a cursor that says true somewhere can be in a pass: the others need no parse.
   for (auto& [stream, text] : store.cursors(name))
-    if (stream_cursor::from_json(text).in_pass) return true;
+    if (text.find("true") != std::string::npos && stream_cursor::from_json(text).in_pass)
+      return true;
   return false;
 }
 
@@ -250,22 +263,25 @@ engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_
     }
     self->quit(em.reason);
   });
+  auto began = std::chrono::steady_clock::now();
+  size_t awake = 0;
   for (auto& doc : ctx->store->integration_docs()) {
     auto j = json::parse(doc, nullptr, false);
     if (!j.is_object() || !j.contains("config") || !j["config"].is_object()) continue;
     auto& cfg = j["config"];
     auto name = cfg.value("name", "");
-    auto facts = status_facts::from_json(j.value("status", json::object()));
+    auto facts = status_facts::from_json(member(j, "status"));
     if (!facts.crash.empty()) {
       self->state.live[name];  // stays stopped until enabled or reconfigured
       continue;
     }
-    if (work_left(self, name, cfg, facts)) {
+    std::map<std::string, uint64_t> counts;
+    if (work_left(self, name, cfg, facts, counts)) {
       start_integration(self, name, doc, true);
+      ++awake;
       continue;
     }
     // Asleep: the push counts its status shows come from the outbox, as an actor's would.
-    auto counts = ctx->store->outbox_counts(name);
     auto n = [&](const char* k) { return counts.count(k) ? counts[k] : uint64_t{0}; };
     facts.push_failed = n("failed") + n("conflict");
     facts.push_open = 0;
@@ -274,6 +290,12 @@ engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_
     self->state.live[name].resting = resting_inputs(name, r, std::move(facts), 0);
     schedule_of(self, name, j, true);
   }
+  spdlog::info("engine: {} integrations taken up in {} ms, {} of them with work left (awake)",
+               self->state.live.size(),
+               std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - began)
+                   .count(),
+               awake);
   return {[=](client_request& req) -> reply_promise { return answer(self, req); },
           [=](live_atom, const std::string& which) {
             live_integrations out;

@@ -16,7 +16,19 @@ sys_ms from_ms(int64_t ms) {
 }
 
 std::string format_iso(sys_ms t) {
-  return date::format("%FT%TZ", t);
+  // date::format goes through an ostringstream and its locale: with 10,000 integrations that
+  // was a sixth of `list`'s time. Years it would print other than as four digits go there.
+  auto day = date::floor<date::days>(t);
+  date::year_month_day ymd{day};
+  int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) return date::format("%FT%TZ", t);
+  auto ms = (t - day).count();
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", year,
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(ms / 3'600'000), static_cast<int>(ms / 60'000 % 60),
+                static_cast<int>(ms / 1000 % 60), static_cast<int>(ms % 1000));
+  return buf;
 }
 
 namespace {

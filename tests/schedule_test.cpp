@@ -1,6 +1,8 @@
 // Schedules in local time zones, across DST changes.
 #include "config/schedule.hpp"
 
+#include <date/date.h>
+
 #include <catch2/catch.hpp>
 #include <vector>
 
@@ -137,4 +139,20 @@ TEST_CASE("identical schedules are spread over a small window, deterministically
   CHECK(s.spread_offset("acme") == a);
   auto t = *s.next_after(at("2026-11-23T00:00:00Z"), a);
   CHECK(t - at("2026-11-23T06:00:00Z") == a);
+}
+
+TEST_CASE("format_iso writes what date::format writes, milliseconds and odd years included") {
+  std::vector<int64_t> samples{0, 1, 999, 1000, 86'399'999, 86'400'000, -1, -86'400'001,
+                               951'782'400'000 /* 2000-02-29 */, 253'402'300'799'999 /* 9999 */,
+                               253'402'300'800'000 /* 10000 */, -62'167'219'200'001 /* -1 */};
+  uint64_t x = 0x9e3779b97f4a7c15ULL;
+  for (int i = 0; i < 2000; ++i) {  // a fixed pseudo-random spread over 0001..9999
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    samples.push_back(static_cast<int64_t>(x % 315'537'897'600'000ULL) - 62'135'596'800'000LL);
+  }
+  for (auto ms : samples) {
+    sys_ms t{milliseconds(ms)};
+    INFO(ms);
+    CHECK(format_iso(t) == date::format("%FT%TZ", t));
+  }
 }
