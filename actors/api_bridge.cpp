@@ -306,18 +306,10 @@ bool read_file(const std::string& path, std::string& out, std::string& error) {
 caf::actor watch_statuses(caf::actor_system& sys, caf::actor feed,
                           std::function<void(const json&)> seen) {
   return sys.spawn([feed = std::move(feed), seen = std::move(seen)](caf::event_based_actor* self) {
-    auto docs = std::make_shared<std::map<std::string, json>>();
     self->send(feed, watch_atom::value, caf::actor_cast<caf::actor>(self));
-    return caf::behavior{[docs, seen](feed_batch_atom, const std::string& text) {
+    return caf::behavior{[seen](feed_batch_atom, const std::string& text) {
       auto batch = json::parse(text, nullptr, false);
-      if (!batch.is_object()) return;
-      if (batch.value("snapshot", false)) docs->clear();
-      for (auto& d : batch.value("changed", json::array())) (*docs)[d.value("name", "")] = d;
-      for (auto& name : batch.value("removed", json::array()))
-        if (name.is_string()) docs->erase(name.get<std::string>());
-      json all = json::array();
-      for (auto& [name, d] : *docs) all.push_back(d);
-      seen(all);
+      if (batch.is_object()) seen(batch);
     }};
   });
 }

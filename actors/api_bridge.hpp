@@ -40,9 +40,10 @@ class http_api {
   virtual uint16_t port() const = 0;
   virtual void stop() = 0;
 };
-// Watches the status feed and hands every integration's status document (an array) to `seen`
-// each time any of them changes, on an actor's thread (webhooks derive their events from it:
-// notify/status_events.hpp); the first call is every integration as the feed first read them.
+// Watches the status feed and hands each of its batches ({"snapshot", "changed": [status
+// documents], "removed": [names]}) to `seen`, on an actor's thread (webhooks derive their
+// events from them: notify/status_events.hpp); the first is a snapshot of every integration.
+// It keeps no document: what it needs of them is `seen`'s to keep.
 // The caller stops it (an exit message) and waits for it before `seen`'s captures go away.
 caf::actor watch_statuses(caf::actor_system& sys, caf::actor status_feed,
                           std::function<void(const nlohmann::json&)> seen);

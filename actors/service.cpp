@@ -419,8 +419,8 @@ int run_service(const serve_options& o) {
   }
   auto derive = std::make_shared<notify::status_events>();
   auto watcher = watch_statuses(sys, caf::actor_cast<caf::actor>(feed),
-                                [derive, &deliveries](const json& docs) {
-                                  for (auto& ev : derive->next(docs))
+                                [derive, &deliveries](const json& batch) {
+                                  for (auto& ev : derive->next_batch(batch))
                                     deliveries.notify(ev.type, ev.data);
                                 });
   std::cout << "ledgersync: service listening on " << o.host << ":" << *port << " (data dir "

@@ -4,11 +4,11 @@
 // idle service does one `list` every 30 s, however many watchers there are.
 #include <malloc.h>
 
-#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "actors/context.hpp"
+#include "core/status_board.hpp"
 
 namespace ledgersync {
 
@@ -20,11 +20,7 @@ constexpr auto flush_every = std::chrono::milliseconds(250);
 constexpr auto refresh_every = std::chrono::seconds(30);
 
 struct feed_state {
-  // The latest document of each integration, and the same without "now" (which moves with
-  // every reading) to tell a change from a re-reading.
-  std::map<std::string, json> docs;
-  std::map<std::string, std::string> compared;
-  std::set<std::string> changed, removed;
+  status_board board;  // the latest document of each integration, and what changed
   bool flush_armed = false;
   bool primed = false;  // a full reading has come in: snapshots are complete
   std::vector<caf::actor> watchers;
@@ -42,38 +38,6 @@ void arm_flush(self_ptr self) {
   self->delayed_send(self, flush_every, flush_atom::value);
 }
 
-void take(self_ptr self, const std::string& name, json doc) {
-  auto& st = self->state;
-  auto compared = doc;
-  compared.erase("now");
-  auto text = compared.dump();
-  auto it = st.compared.find(name);
-  if (it != st.compared.end() && it->second == text) {
-    st.docs[name] = std::move(doc);  // the same, read later: keep the newer "now"
-    return;
-  }
-  st.compared[name] = std::move(text);
-  st.docs[name] = std::move(doc);
-  st.removed.erase(name);
-  st.changed.insert(name);
-  arm_flush(self);
-}
-
-void drop(self_ptr self, const std::string& name) {
-  auto& st = self->state;
-  if (!st.docs.erase(name)) return;
-  st.compared.erase(name);
-  st.changed.erase(name);
-  st.removed.insert(name);
-  arm_flush(self);
-}
-
-std::string snapshot(self_ptr self) {
-  json docs = json::array();
-  for (auto& [name, d] : self->state.docs) docs.push_back(d);
-  return json{{"snapshot", true}, {"changed", docs}, {"removed", json::array()}}.dump();
-}
-
 void refresh(self_ptr self) {
   auto& st = self->state;
   if (!st.source) return;
@@ -86,18 +50,18 @@ void refresh(self_ptr self) {
           [self](const client_reply& r) {
             auto docs = json::parse(r.body, nullptr, false);
             if (r.kind != error_kind::none || !docs.is_array()) return;
+            auto& st = self->state;
             std::set<std::string> seen;
+            bool changed = false;
             for (auto& d : docs) {
               if (!d.is_object()) continue;
               auto name = d.value("name", "");
               seen.insert(name);
-              take(self, name, d);
+              changed |= st.board.take(name, std::move(d));
             }
-            std::vector<std::string> gone;
-            for (auto& [name, _] : self->state.docs)
-              if (!seen.count(name)) gone.push_back(name);
-            for (auto& name : gone) drop(self, name);
-            auto& st = self->state;
+            docs = json();
+            changed |= st.board.drop_all_but(seen);
+            if (changed) arm_flush(self);
             st.primed = true;
             // A full reading makes and drops a document per integration on several threads,
             // and start-up many more; glibc keeps what they freed in its arenas. Handing it
@@ -105,7 +69,7 @@ void refresh(self_ptr self) {
             // integrations, 35 s after start: 463 MB -> 347 MB).
             ::malloc_trim(0);
             for (auto& w : std::exchange(st.waiting_for_snapshot, {})) {
-              caf::anon_send(w, feed_batch_atom::value, snapshot(self));
+              caf::anon_send(w, feed_batch_atom::value, st.board.snapshot());
               st.watchers.push_back(w);
             }
           },
@@ -121,9 +85,11 @@ status_feed_actor::behavior_type feed_fn(self_ptr self) {
   return {
       [=](status_changed_atom, const std::string& name, const std::string& doc) {
         auto j = json::parse(doc, nullptr, false);
-        if (j.is_object()) take(self, name, std::move(j));
+        if (j.is_object() && self->state.board.take(name, std::move(j))) arm_flush(self);
       },
-      [=](removed_atom, const std::string& name) { drop(self, name); },
+      [=](removed_atom, const std::string& name) {
+        if (self->state.board.drop(name)) arm_flush(self);
+      },
       [=](watch_atom, caf::actor w) {
         auto& st = self->state;
         self->monitor(w);
@@ -133,7 +99,7 @@ status_feed_actor::behavior_type feed_fn(self_ptr self) {
           st.waiting_for_snapshot.push_back(w);
           return;
         }
-        caf::anon_send(w, feed_batch_atom::value, snapshot(self));
+        caf::anon_send(w, feed_batch_atom::value, st.board.snapshot());
         st.watchers.push_back(w);
       },
       [=](source_atom, caf::actor source, const std::string& token) {
@@ -149,13 +115,8 @@ status_feed_actor::behavior_type feed_fn(self_ptr self) {
       [=](flush_atom) {
         auto& st = self->state;
         st.flush_armed = false;
-        if (st.changed.empty() && st.removed.empty()) return;
-        json changed = json::array();
-        for (auto& name : st.changed) changed.push_back(st.docs[name]);
-        auto batch =
-            json{{"snapshot", false}, {"changed", changed}, {"removed", st.removed}}.dump();
-        st.changed.clear();
-        st.removed.clear();
+        if (!st.board.has_changes()) return;
+        auto batch = st.board.take_changes();
         for (auto& w : st.watchers) caf::anon_send(w, feed_batch_atom::value, batch);
       },
   };

@@ -69,3 +69,36 @@ TEST_CASE("a pushed record the vendor refuses is a push_failed event; a correcti
   CHECK(w.next(json::array({with_refused(1)})).empty());  // one corrected and pushed again
   CHECK(types(w.next(json::array({with_refused(3)}))) == std::vector<std::string>{"push_failed"});
 }
+
+TEST_CASE("webhook events come the same from the status feed's batches of what changed",
+          "[notify]") {
+  status_events w;
+  auto named = [](json d, const std::string& name) {
+    d["name"] = name;
+    return d;
+  };
+  auto batch = [](bool snapshot, json changed, json removed = json::array()) {
+    return json{{"snapshot", snapshot}, {"changed", changed}, {"removed", removed}};
+  };
+  // The first batch (a snapshot) only learns; acme's run 4 is under way.
+  CHECK(w.next_batch(
+             batch(true, {doc("active", 4, "ok", 0, true), named(doc("active", 2, "ok"), "beta")}))
+            .empty());
+  // beta, not named in a batch, is unchanged: nothing about it.
+  auto evs = w.next_batch(batch(false, {doc("error", 4, "error", 3)}));
+  CHECK(types(evs) == std::vector<std::string>{"status_changed", "run_succeeded", "set_aside"});
+  CHECK(evs[0].data["previous_status"] == "active");
+  CHECK(evs[2].data["newly_set_aside"] == 3);
+  CHECK(w.next_batch(batch(false, json::array())).empty());
+  // Removed, then back: compared as a new integration (pending, no run).
+  CHECK(w.next_batch(batch(false, json::array(), {"beta"})).empty());
+  evs = w.next_batch(batch(false, {named(doc("active", 2, "ok"), "beta")}));
+  CHECK(types(evs) == std::vector<std::string>{"status_changed", "run_succeeded"});
+  CHECK(evs[0].data["previous_status"] == "pending");
+  // A later snapshot is a full reading: acme, absent from it, is forgotten, and new again.
+  CHECK(w.next_batch(batch(true, {named(doc("active", 2, "ok"), "beta")})).empty());
+  evs = w.next_batch(batch(false, {doc("error", 4, "error", 3)}));
+  CHECK(types(evs) == std::vector<std::string>{"status_changed", "run_succeeded", "set_aside"});
+  CHECK(evs[0].data["previous_status"] == "pending");
+  CHECK(w.next_batch("not an object").empty());
+}
