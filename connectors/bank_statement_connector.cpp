@@ -221,6 +221,7 @@ class bank_statement_connector final : public connector {
       w.entity = rec.entity;
       w.updated_at = std::move(updated);
       w.body = model::to_json_text(rec);
+      w.hash_body();  // here, off the writer's thread
       out.records.push_back(std::move(w));
     }
     return "";

@@ -124,6 +124,7 @@ class ecb_fx_connector final : public connector {
       w.entity = rec.entity;
       w.updated_at = std::move(updated);
       w.body = model::to_json_text(rec);
+      w.hash_body();  // here, off the writer's thread
       out.records.push_back(std::move(w));
     }
     return out;

@@ -256,6 +256,7 @@ class odata_connector final : public connector {
         w.updated_at = modified;
         w.deleted = m.record.deleted;
         if (!w.deleted) w.body = model::to_json_text(m.record);
+        w.hash_body();  // here, off the writer's thread
         out.records.push_back(std::move(w));
       }
       if (later(modified, out.max_updated, watermark_order::timestamp)) out.max_updated = modified;

@@ -309,6 +309,7 @@ class quickbooks_connector final : public connector {
         if (!w.deleted) w.body = model::to_json_text(m.record);
         if (!w.deleted && later(w.updated_at, out.max_updated, watermark_order::timestamp))
           out.max_updated = w.updated_at;
+        w.hash_body();  // here, off the writer's thread
         out.records.push_back(std::move(w));
       }
     }

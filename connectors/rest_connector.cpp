@@ -220,6 +220,7 @@ class rest_connector final : public connector {
           w.deleted = t == "true" || t == "Deleted" || t == "deleted";
         }
       if (!w.deleted) w.body = simdjson::minify(rec);
+      w.hash_body();  // here, off the writer's thread
       out.records.push_back(std::move(w));
     }
     if (!s.total_pointer.empty())

@@ -205,6 +205,7 @@ class sage_connector final : public connector {
         if (later(w.updated_at, out.max_updated, watermark_order::timestamp))
           out.max_updated = w.updated_at;
       }
+      w.hash_body();  // here, off the writer's thread
       out.records.push_back(std::move(w));
     }
     if (!st.deletions) {

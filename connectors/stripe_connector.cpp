@@ -164,6 +164,7 @@ class stripe_connector final : public connector {
       w.updated_at = model::datetime_from_unix(created);
       w.deleted = m.record.deleted;
       if (!w.deleted) w.body = model::to_json_text(m.record);
+      w.hash_body();  // here, off the writer's thread
       out.records.push_back(std::move(w));
     }
     if (newest > 0) out.max_updated = std::to_string(newest);

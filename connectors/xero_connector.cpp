@@ -232,6 +232,7 @@ class xero_connector final : public connector {
       w.updated_at = updated;
       w.deleted = m.record.deleted;
       if (!w.deleted) w.body = model::to_json_text(m.record);
+      w.hash_body();  // here, off the writer's thread
       out.records.push_back(std::move(w));
     }
     out.max_updated = newest;

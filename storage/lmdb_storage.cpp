@@ -407,7 +407,7 @@ class lmdb_storage final : public storage {
         --count_delta[r.stream];
         continue;
       }
-      uint64_t h = content_hash(r.body);
+      uint64_t h = r.hash ? r.hash : content_hash(r.body);
       if (exists && old.mv_size >= 8 && from_be64(static_cast<const char*>(old.mv_data)) == h) {
         ++res.unchanged;
         continue;

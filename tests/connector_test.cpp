@@ -635,3 +635,19 @@ TEST_CASE("the rest connector pages by each stream's strategy: offset and starti
   p = odata->parse_page(c.streams[0], cur, ok(R"({"@odata.count":3,"value":[{"id":3}]})"));
   CHECK_FALSE(p.has_more);
 }
+
+TEST_CASE("each record carries its body's content hash, computed off the writer's thread") {
+  auto c = cfg_with(default_rest_streams()[0]);
+  auto conn = make_connector(c);
+  auto p = conn->parse_page(
+      c.streams[0], {},
+      ok(R"({"data":[{"id":"c1","name":"A","email":"a@x","updated_at":"2026-01-01T00:00:00Z"},
+                     {"id":"c2","name":"B","email":"b@x","updated_at":"2026-01-01T00:00:00Z"}]})"));
+  REQUIRE(p.error.ok());
+  REQUIRE(p.records.size() == 2);
+  for (auto& r : p.records) {
+    CHECK(r.hash != 0);
+    CHECK(r.hash == content_hash(r.body));
+  }
+  CHECK(p.records[0].hash != p.records[1].hash);
+}

@@ -233,3 +233,15 @@ TEST_CASE("stripe: errors and 429s are answers the engine's retry policy handles
   auto bad = conn->parse_page(s, cur, junk);
   CHECK(bad.error.message == "stream invoices: the answer is not a Stripe list");
 }
+
+TEST_CASE("stripe: each record carries its body's content hash, computed off the writer",
+          "[stripe]") {
+  auto c = stripe_config();
+  auto conn = make_connector(c);
+  auto& s = stream_named(c, "charges");
+  auto cur = cursor_for_pass(*conn, s, stream_cursor{}, false, "");
+  auto page = conn->parse_page(s, cur, list_page({fixture("charge.json")}, false));
+  REQUIRE(page.records.size() == 1);
+  CHECK(page.records[0].hash != 0);
+  CHECK(page.records[0].hash == content_hash(page.records[0].body));
+}
