@@ -73,17 +73,20 @@ struct live_view {
 // again.
 void gather_status(self_ptr self, reply_promise rp, std::vector<std::string> names, bool single,
                    const live_view& live) {
+  // Everything the answers share, once: each of N pending answers holds `finish`, and a copy
+  // of the names in each made a `list` of 10,000 allocate 10^8 strings.
   struct gather {
-    std::vector<std::string> out;
+    std::vector<std::string> names, out;
     size_t pending = 0;
   };
   auto g = std::make_shared<gather>();
-  g->out.resize(names.size());
+  g->names = std::move(names);
+  g->out.resize(g->names.size());
   // An empty text: a document left out (see stored_status).
-  auto finish = [rp, g, single, names]() mutable {
+  auto finish = [rp, g, single]() mutable {
     if (single) {
       if (g->out.front().empty())
-        rp.deliver(no_integration(names.front()));
+        rp.deliver(no_integration(g->names.front()));
       else
         rp.deliver(client_reply{protocol_version, error_kind::none, 0, std::move(g->out.front())});
       return;
@@ -102,30 +105,30 @@ void gather_status(self_ptr self, reply_promise rp, std::vector<std::string> nam
     rp.deliver(client_reply{protocol_version, error_kind::none, 0, std::move(body)});
   };
   auto now = now_ms(self);
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (auto r = live.resting.find(names[i]); r != live.resting.end()) {
+  const auto& wanted = g->names;
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    if (auto r = live.resting.find(wanted[i]); r != live.resting.end()) {
       auto in = *r->second;
       in.now_ms = now;
       g->out[i] = status_text(in);
       continue;
     }
-    auto it = live.awake.find(names[i]);
+    auto it = live.awake.find(wanted[i]);
     if (it == live.awake.end()) {
-      if (auto doc = stored_status(self, names[i])) g->out[i] = doc->dump();
+      if (auto doc = stored_status(self, wanted[i])) g->out[i] = doc->dump();
       continue;
     }
     ++g->pending;
-    auto name = names[i];
     self->request(it->second, std::chrono::seconds(10), status_atom::value)
         .then(
             [g, i, finish](std::string s) mutable {
               g->out[i] = std::move(s);
               if (--g->pending == 0) finish();
             },
-            [self, g, i, name, finish](const caf::error& err) mutable {
+            [self, g, i, finish](const caf::error& err) mutable {
               // An actor that went to sleep meanwhile is gone, not unresponsive: what it
               // knew is stored.
-              if (auto doc = stored_status(self, name)) {
+              if (auto doc = stored_status(self, g->names[i])) {
                 if (err != caf::sec::request_receiver_down) (*doc)["unresponsive"] = true;
                 g->out[i] = doc->dump();
               }
