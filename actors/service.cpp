@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -316,6 +317,10 @@ int run_service(const serve_options& o) {
   cfg.load<caf::io::middleman>();
   add_message_types(cfg);
   cfg.set("logger.verbosity", caf::atom("quiet"));
+  // CAF starts at least 4 workers, and an idle worker polls for work every 50 us before it
+  // sleeps: on a 2-core server 4 of them spent more CPU looking for work than a tiny run took.
+  cfg.set("scheduler.max-threads",
+          static_cast<size_t>(std::max(2u, std::thread::hardware_concurrency())));
   caf::actor_system sys{cfg};
 
   auto ctx = std::make_shared<service_context>();
