@@ -13,10 +13,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "actors/api_bridge.hpp"
 #include "actors/context.hpp"
