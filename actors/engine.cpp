@@ -150,6 +150,13 @@ void with_actor(self_ptr self, const std::string& name, actor_use use) {
   use(e.hdl);
 }
 
+// Drops a removed integration's entry; what waited for its sleep answer is told it is gone.
+void forget(self_ptr self, std::map<std::string, supervised>::iterator it) {
+  auto held = std::move(it->second.held);
+  self->state.live.erase(it);
+  for (auto& use : held) use(integration_actor{});
+}
+
 // The answer to a sleep request (`r` null: none came). Whatever waited for it goes on, to the
 // same actor or to a new one.
 void settle_sleep(self_ptr self, const std::string& name, const integration_actor& who,
@@ -160,7 +167,7 @@ void settle_sleep(self_ptr self, const std::string& name, const integration_acto
   e.dozing = false;
   bool slept = r && r->slept && e.hdl == who;
   if (slept && e.stopping) {  // removed while it fell asleep: no down message will say so
-    self->state.live.erase(it);
+    forget(self, it);
     return;
   }
   if (slept) {
@@ -184,14 +191,15 @@ bool work_left(self_ptr self, const std::string& name, const json& cfg,
   auto& store = *self->state.ctx->store;
   counts = store.outbox_counts(name);
   if (facts.active_run_id != 0) return true;
+  bool enabled = cfg.value("enabled", true);
   std::string err;
   auto readable = cfg;  // what the actor reads once its secrets are unsealed
   for (auto* sealed : {"api_key_sealed", "tls_client_key_sealed", "settings_sealed"})
     readable.erase(sealed);
   if (!config_from_json(readable, err)) return true;
+  if (!enabled) return false;  // its pushes and its pass wait for it to be enabled
   for (auto* open : {"pending", "sending"})
     if (auto c = counts.find(open); c != counts.end() && c->second > 0) return true;
-  if (!cfg.value("enabled", true)) return false;
   // Only a cursor that says true somewhere can be in a pass: the others need no parse.
   for (auto& [stream, text] : store.cursors(name))
     if (text.find("true") != std::string::npos && stream_cursor::from_json(text).in_pass)
@@ -206,7 +214,7 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
     if (!e.hdl || caf::actor_cast<caf::actor_addr>(e.hdl) != dm.source) continue;
     e.hdl = nullptr;
     if (e.stopping) {
-      st.live.erase(i);
+      forget(self, i);
       return;
     }
     auto name = i->first;
@@ -338,7 +346,9 @@ engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_
             auto& e = it->second;
             if (e.hdl != who || e.dozing || e.stopping) return;
             e.dozing = true;
-            self->request(who, std::chrono::seconds(30), sleep_atom::value)
+            // No timeout: an answer that came after one would find the actor taken for
+            // awake, and its normal exit for a crash. A dead actor answers with an error.
+            self->request(who, caf::infinite, sleep_atom::value)
                 .then(
                     [self, name, who](const integration_rest& r) {
                       settle_sleep(self, name, who, &r);

@@ -205,6 +205,10 @@ reply_promise ask_actor(self_ptr self, const std::string& name, std::chrono::sec
                         F done, Ts... xs) {
   auto rp = self->make_response_promise<client_reply>();
   with_actor(self, name, [self, rp, name, timeout, done, xs...](integration_actor a) mutable {
+    if (!a && !self->state.live.count(name)) {  // removed while the request waited
+      rp.deliver(no_integration(name));
+      return;
+    }
     if (!a) {
       rp.deliver(fail(
           error_kind::unavailable, name + " is stopped after repeated crashes",

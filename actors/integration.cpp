@@ -22,12 +22,14 @@ bool idle(self_ptr self) {
                       st.upstream.available(now) == st.upstream.burst();
   bool token_current = !st.access_token.empty() && now_ms(self) < st.access_expires_ms;
   bool sign_in_open = st.sign_in && now_ms(self) < st.sign_in->expires_ms;
+  // Open pushes a disabled integration (or a kind that cannot send them) holds need no actor:
+  // enabling it wakes one, which reads them again.
   return !st.run && st.ends_in_flight == 0 && st.writes_in_flight == 0 && st.unwritten.empty() &&
-         !st.persist_armed && st.status_waiting.empty() && st.run_waiters.empty() &&
-         st.probes.empty() && st.probe_tokens.empty() && st.connects.empty() &&
-         st.token_requests.empty() && st.token_request == 0 && !sign_in_open && !token_current &&
-         st.outbox.empty() && st.push_queue.empty() && !st.push_accepting &&
-         !st.push_retry_armed && !st.push_after_run && st.interrupted_run == 0 &&
+         !st.persist_armed && !st.doc_unsaved && st.status_waiting.empty() &&
+         st.run_waiters.empty() && st.probes.empty() && st.probe_tokens.empty() &&
+         st.connects.empty() && st.token_requests.empty() && st.token_request == 0 &&
+         !sign_in_open && !token_current && !has_push_work(self) && st.push_queue.empty() &&
+         !st.push_accepting && !st.push_retry_armed && !st.push_after_run &&
          now >= st.quota_free_at && buckets_full;
 }
 
@@ -70,12 +72,16 @@ integration_actor::behavior_type integration_fn(self_ptr self, context_ptr ctx, 
   // Continue a run a crash interrupted: its pass resumes from the last committed page.
   bool interrupted =
       std::any_of(st.cursors.begin(), st.cursors.end(), [](auto& kv) { return kv.second.in_pass; });
-  if (interrupted && st.cfg.enabled)
+  // Not after a sleep: a pass a failed run left under way waits for the next run (which goes
+  // on from it), as it did while the actor was awake; a wake for `test` starts no sync.
+  if (woken.slept) {
+  } else if (interrupted && st.cfg.enabled) {
     caf::anon_send(caf::actor_cast<integration_actor>(self), sync_atom::value,
                    sync_request{sync_kind::resume, false});
-  else if (has_push_work(self))  // pushes a stop left unsent go out now
+  } else if (has_push_work(self)) {  // pushes a stop left unsent go out now
     caf::anon_send(caf::actor_cast<integration_actor>(self), sync_atom::value,
                    sync_request{sync_kind::push, false});
+  }
   publish_status(self);  // a new integration shows at once
   if (st.engine) self->delayed_send(self, ctx->sleep_after, doze_atom::value);
 

@@ -100,15 +100,18 @@ void write(self_ptr self, write_batch b, std::function<void(const batch_result&)
   b.integration = self->state.cfg.name;
   b.at_ms = now_ms(self);
   ++self->state.writes_in_flight;
+  bool doc = !b.integration_doc.empty();
   self->request(self->state.ctx->writer, caf::infinite, write_atom::value, std::move(b))
       .then(
-          [self, ok](const batch_result& r) {
+          [self, ok, doc](const batch_result& r) {
             --self->state.writes_in_flight;
+            if (doc) self->state.doc_unsaved = false;
             ok(r);
             publish_status(self);
           },
-          [self, fail](const caf::error& e) {
+          [self, fail, doc](const caf::error& e) {
             --self->state.writes_in_flight;
+            if (doc) self->state.doc_unsaved = true;
             fail(e);
             publish_status(self);
           });

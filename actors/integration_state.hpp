@@ -138,6 +138,9 @@ struct integration_state {
   // (their continuations would be lost with the actor).
   engine_actor engine;
   int writes_in_flight = 0;
+  // The last write of the integration's document failed (new settings on a full disk): what
+  // the actor holds is newer than the store, so it stays awake until one lands.
+  bool doc_unsaved = false;
   static inline const char* name = "integration";
 };
 

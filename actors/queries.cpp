@@ -62,6 +62,26 @@ std::optional<json> stored_status(self_ptr self, const std::string& name) {
   return status_json(in);
 }
 
+// An actor gone between the engine naming it and its answer went to sleep (or crashed): the
+// engine, which took its sleep answer first, now has what its status says. Storage alone
+// would lose the next run and what the schedule pauses.
+void status_after_sleep(self_ptr self, const std::string& name,
+                        std::function<void(std::string)> done) {
+  auto stored = [self, name]() -> std::string {
+    auto doc = stored_status(self, name);
+    return doc ? doc->dump() : std::string();
+  };
+  self->request(self->state.engine, caf::infinite, live_atom::value, name)
+      .then(
+          [self, done, stored](const live_integrations& l) {
+            if (l.resting.empty()) return done(stored());
+            auto in = *l.resting.front().second;
+            in.now_ms = now_ms(self);
+            done(status_text(in));
+          },
+          [done, stored](const caf::error&) { done(stored()); });
+}
+
 struct live_view {
   std::unordered_map<std::string, integration_actor> awake;
   std::unordered_map<std::string, std::shared_ptr<const status_inputs>> resting;
@@ -126,10 +146,15 @@ void gather_status(self_ptr self, reply_promise rp, std::vector<std::string> nam
               if (--g->pending == 0) finish();
             },
             [self, g, i, finish](const caf::error& err) mutable {
-              // An actor that went to sleep meanwhile is gone, not unresponsive: what it
-              // knew is stored.
+              if (err == caf::sec::request_receiver_down) {
+                status_after_sleep(self, g->names[i], [g, i, finish](std::string doc) mutable {
+                  g->out[i] = std::move(doc);
+                  if (--g->pending == 0) finish();
+                });
+                return;
+              }
               if (auto doc = stored_status(self, g->names[i])) {
-                if (err != caf::sec::request_receiver_down) (*doc)["unresponsive"] = true;
+                (*doc)["unresponsive"] = true;
                 g->out[i] = doc->dump();
               }
               if (--g->pending == 0) finish();

@@ -150,6 +150,17 @@ TEST_CASE("start-up leaves idle integrations asleep and wakes those with work le
   w.start();
   w.add("idle", "manual", false);
   w.add("acme", "manual", false);
+  w.add("pass", "manual", false);
+  w.add("off", "manual", false);
+  REQUIRE(w.call("disable", "off").first == 0);
+  // A pass left under way without a run marked active (a failed run's), enabled and not.
+  for (auto* name : {"pass", "off"}) {
+    write_batch p;
+    p.integration = name;
+    p.cursors["customers"] = R"({"watermark":"","in_pass":true,"page_token":"","pages":1})";
+    batch_result pr;
+    REQUIRE(w.lmdb->apply(p, pr).ok());
+  }
   // What a kill -9 in the middle of acme's run 1 leaves: its record "running", a pass under way.
   auto doc = json::parse(*w.lmdb->integration_doc("acme"));
   doc["status"]["active_run_id"] = 1;
@@ -168,8 +179,13 @@ TEST_CASE("start-up leaves idle integrations asleep and wakes those with work le
   w.start();
   CHECK(presence(w, "idle") == asleep);
   CHECK(presence(w, "acme") == awake);
+  CHECK(presence(w, "pass") == awake);
+  CHECK(presence(w, "off") == asleep);
   CHECK(w.status("idle")["status"] == "pending");
+  CHECK(w.status("off")["status"] == "disabled");
   w.settle();
+  CHECK(json::parse(*w.lmdb->run("pass", 1))["kind"] == "resume");
+  CHECK(!w.lmdb->run("off", 1));
   CHECK(json::parse(*w.lmdb->run("acme", 1))["status"] == "interrupted");
   CHECK(json::parse(*w.lmdb->run("acme", 2))["kind"] == "resume");
   CHECK(!w.lmdb->run("idle", 1));
@@ -193,4 +209,57 @@ TEST_CASE("a paused schedule logs its reason once, however often the integration
   }
   CHECK(count_events(w, "acme", "schedule_paused") == 1);
   CHECK(w.status("acme")["last_run_id"] == 1);
+}
+
+TEST_CASE("a wake for an operation starts no run, even with a pass left under way") {
+  world w;
+  w.start();
+  w.add("acme", "manual", true);
+  w.settle(seconds(10));
+  doze(w);
+  REQUIRE(presence(w, "acme") == asleep);
+  write_batch p;  // what a run that failed midway leaves
+  p.integration = "acme";
+  p.cursors["customers"] = R"({"watermark":"","in_pass":true,"page_token":"","pages":1})";
+  batch_result pr;
+  REQUIRE(w.lmdb->apply(p, pr).ok());
+  CHECK(w.call("test", "acme").first == 0);
+  CHECK(presence(w, "acme") == awake);
+  w.settle(seconds(10));
+  CHECK(w.status("acme")["last_run_id"] == 1);
+  CHECK(!w.lmdb->run("acme", 2));
+}
+
+TEST_CASE("a removal while the integration falls asleep answers what waited for it") {
+  world w;
+  w.start();
+  w.add("acme", "manual", true);
+  w.settle(seconds(10));
+  w.sched->advance_time(seconds(5));
+  w.sched->run();
+  auto first = awake_actor(w, "acme");
+  REQUIRE(first);
+  caf::scoped_actor self{*w.sys};
+  auto request = [](const char* op) {
+    client_request r;
+    r.token = "tok";
+    r.op = op;
+    r.name = "acme";
+    return r;
+  };
+  // In the engine's mailbox, in this order: the actor is idle, a sync, the removal.
+  caf::anon_send(w.engine, idle_atom::value, std::string("acme"), first);
+  self->send(caf::actor_cast<caf::actor>(w.engine), request("sync"));
+  self->send(caf::actor_cast<caf::actor>(w.engine), request("remove"));
+  w.sched->run();
+  std::vector<client_reply> replies;
+  for (int i = 0; i < 2; ++i)
+    self->receive([&](const client_reply& r) { replies.push_back(r); },
+                  caf::after(std::chrono::seconds(0)) >> [] {});
+  REQUIRE(replies.size() == 2);
+  // The sync was held for the sleep answer, then told the integration is gone.
+  CHECK(replies[0].kind != error_kind::none);
+  CHECK(replies[1].kind == error_kind::none);
+  CHECK(presence(w, "acme") == absent);
+  CHECK(w.call("list", "").second.empty());
 }
