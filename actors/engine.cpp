@@ -107,8 +107,8 @@ void start_integration(self_ptr self, const std::string& name, const std::string
 
 // What an asleep integration's status needs, from what its actor handed over.
 std::shared_ptr<const status_inputs> resting_inputs(const std::string& name,
-                                                    const integration_rest& r,
-                                                    status_facts facts, int64_t next_run_ms) {
+                                                    const integration_rest& r, status_facts facts,
+                                                    int64_t next_run_ms) {
   auto in = std::make_shared<status_inputs>();
   in->name = name;
   in->connector = r.connector;
@@ -186,8 +186,8 @@ void settle_sleep(self_ptr self, const std::string& name, const integration_acto
 // resume, or pushes to send. The actor's construction checks the same.
 // Settings that do not read also need it: its failing start shows them as a crash at once.
 // `counts`: the outbox's, read here once for the status too.
-bool work_left(self_ptr self, const std::string& name, const json& cfg,
-               const status_facts& facts, std::map<std::string, uint64_t>& counts) {
+bool work_left(self_ptr self, const std::string& name, const json& cfg, const status_facts& facts,
+               std::map<std::string, uint64_t>& counts) {
   auto& store = *self->state.ctx->store;
   counts = store.outbox_counts(name);
   if (facts.active_run_id != 0) return true;
@@ -293,8 +293,13 @@ engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_
     auto n = [&](const char* k) { return counts.count(k) ? counts[k] : uint64_t{0}; };
     facts.push_failed = n("failed") + n("conflict");
     facts.push_open = 0;
-    integration_rest r{true, "", cfg.value("connector", std::string(default_connector_kind)),
-                       cfg.value("schedule", "manual"), cfg.value("enabled", true), 0, ""};
+    integration_rest r{true,
+                       "",
+                       cfg.value("connector", std::string(default_connector_kind)),
+                       cfg.value("schedule", "manual"),
+                       cfg.value("enabled", true),
+                       0,
+                       ""};
     self->state.live[name].resting = resting_inputs(name, r, std::move(facts), 0);
     schedule_of(self, name, j, true);
   }
@@ -304,59 +309,56 @@ engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_
                    std::chrono::steady_clock::now() - began)
                    .count(),
                awake);
-  return {[=](client_request& req) -> reply_promise { return answer(self, req); },
-          [=](live_atom, const std::string& which) {
-            live_integrations out;
-            auto take = [&out](const std::string& name, const supervised& e) {
-              if (e.hdl && !e.stopping)
-                out.entries.emplace_back(name, e.hdl);
-              else if (e.resting)
-                out.resting.emplace_back(name, e.resting);
-            };
-            if (which.empty()) {
-              out.entries.reserve(self->state.live.size());
-              out.resting.reserve(self->state.live.size());
-              for (auto& [name, e] : self->state.live) take(name, e);
-            } else if (auto it = self->state.live.find(which); it != self->state.live.end()) {
-              take(it->first, it->second);
-            }
-            return out;
-          },
-          [=](sync_atom, const std::string& name,
-              const sync_request& req) -> caf::typed_response_promise<sync_reply> {
-            auto rp = self->make_response_promise<sync_reply>();
-            with_actor(self, name, [self, rp, req](integration_actor a) mutable {
-              if (!a) {
-                rp.deliver(sync_reply{sync_outcome::skipped, 0, 0,
-                                      "stopped after repeated crashes, or removed"});
-                return;
-              }
-              self->request(a, std::chrono::seconds(30), sync_atom::value, req)
-                  .then([rp](const sync_reply& r) mutable { rp.deliver(r); },
-                        [rp](const caf::error& err) mutable { rp.deliver(err); });
-            });
-            return rp;
-          },
-          [=](next_run_atom, const std::string& name, int64_t at_ms) {
-            set_next_run(self, name, at_ms);
-          },
-          [=](idle_atom, const std::string& name, integration_actor who) {
-            auto it = self->state.live.find(name);
-            if (it == self->state.live.end()) return;
-            auto& e = it->second;
-            if (e.hdl != who || e.dozing || e.stopping) return;
-            e.dozing = true;
-            // No timeout: an answer that came after one would find the actor taken for
-            // awake, and its normal exit for a crash. A dead actor answers with an error.
-            self->request(who, caf::infinite, sleep_atom::value)
-                .then(
-                    [self, name, who](const integration_rest& r) {
-                      settle_sleep(self, name, who, &r);
-                    },
-                    [self, name, who](const caf::error&) {
-                      settle_sleep(self, name, who, nullptr);
-                    });
-          }};
+  return {
+      [=](client_request& req) -> reply_promise { return answer(self, req); },
+      [=](live_atom, const std::string& which) {
+        live_integrations out;
+        auto take = [&out](const std::string& name, const supervised& e) {
+          if (e.hdl && !e.stopping)
+            out.entries.emplace_back(name, e.hdl);
+          else if (e.resting)
+            out.resting.emplace_back(name, e.resting);
+        };
+        if (which.empty()) {
+          out.entries.reserve(self->state.live.size());
+          out.resting.reserve(self->state.live.size());
+          for (auto& [name, e] : self->state.live) take(name, e);
+        } else if (auto it = self->state.live.find(which); it != self->state.live.end()) {
+          take(it->first, it->second);
+        }
+        return out;
+      },
+      [=](sync_atom, const std::string& name,
+          const sync_request& req) -> caf::typed_response_promise<sync_reply> {
+        auto rp = self->make_response_promise<sync_reply>();
+        with_actor(self, name, [self, rp, req](integration_actor a) mutable {
+          if (!a) {
+            rp.deliver(sync_reply{sync_outcome::skipped, 0, 0,
+                                  "stopped after repeated crashes, or removed"});
+            return;
+          }
+          self->request(a, std::chrono::seconds(30), sync_atom::value, req)
+              .then([rp](const sync_reply& r) mutable { rp.deliver(r); },
+                    [rp](const caf::error& err) mutable { rp.deliver(err); });
+        });
+        return rp;
+      },
+      [=](next_run_atom, const std::string& name, int64_t at_ms) {
+        set_next_run(self, name, at_ms);
+      },
+      [=](idle_atom, const std::string& name, integration_actor who) {
+        auto it = self->state.live.find(name);
+        if (it == self->state.live.end()) return;
+        auto& e = it->second;
+        if (e.hdl != who || e.dozing || e.stopping) return;
+        e.dozing = true;
+        // No timeout: an answer that came after one would find the actor taken for
+        // awake, and its normal exit for a crash. A dead actor answers with an error.
+        self->request(who, caf::infinite, sleep_atom::value)
+            .then(
+                [self, name, who](const integration_rest& r) { settle_sleep(self, name, who, &r); },
+                [self, name, who](const caf::error&) { settle_sleep(self, name, who, nullptr); });
+      }};
 }
 
 }  // namespace

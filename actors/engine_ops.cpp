@@ -37,17 +37,17 @@ void after_save(self_ptr self, reply_promise rp, const std::string& name, bool r
     }
     self->request(a, std::chrono::seconds(30), sync_atom::value,
                   sync_request{sync_kind::after_save, false})
-      .then(
-          [rp, body](const sync_reply& r) mutable {
-            body["sync"] = {{"outcome", sync_outcome_name(r.outcome)},
-                            {"run_id", r.run_id},
-                            {"message", r.message}};
-            rp.deliver(reply(body));
-          },
-          [rp, body](const caf::error& err) mutable {
-            body["sync"] = {{"outcome", "failed"}, {"message", caf::to_string(err)}};
-            rp.deliver(reply(body));
-          });
+        .then(
+            [rp, body](const sync_reply& r) mutable {
+              body["sync"] = {{"outcome", sync_outcome_name(r.outcome)},
+                              {"run_id", r.run_id},
+                              {"message", r.message}};
+              rp.deliver(reply(body));
+            },
+            [rp, body](const caf::error& err) mutable {
+              body["sync"] = {{"outcome", "failed"}, {"message", caf::to_string(err)}};
+              rp.deliver(reply(body));
+            });
   });
 }
 
@@ -210,10 +210,9 @@ reply_promise ask_actor(self_ptr self, const std::string& name, std::chrono::sec
       return;
     }
     if (!a) {
-      rp.deliver(fail(
-          error_kind::unavailable, name + " is stopped after repeated crashes",
-          ops::hint_with_action("Check the service log; enabling it restarts it.", "enable",
-                                name)));
+      rp.deliver(fail(error_kind::unavailable, name + " is stopped after repeated crashes",
+                      ops::hint_with_action("Check the service log; enabling it restarts it.",
+                                            "enable", name)));
       return;
     }
     self->request(a, timeout, xs...)
@@ -342,34 +341,31 @@ struct dispatch {
 }  // namespace
 
 reply_promise answer(self_ptr self, client_request& req) {
-    sample_backlog(self, "engine");
-    // Every integration has an entry in `live` (a stopped one too) from start-up or
-    // its add until its removal: the registry answers, not storage.
-    auto admitted =
-        admit([self](const std::string& n) { return self->state.live.count(n) > 0; },
-              self->state.token, req);
-    if (auto* refused = std::get_if<client_reply>(&admitted))
-      return now(self, std::move(*refused));
-    auto* spec = ops::find(req.op);
-    auto target = req.name;
-    if (auto* add = std::get_if<ops::add_args>(&std::get<ops::op_args>(admitted)))
-      target = add->config.value("name", "");
-    if (spec && spec->needs == ops::role::admin && !target.empty()) {
-      // Who asked for each change, before it is made: the events that follow say
-      // what it did.
-      write_batch audit;
-      audit.integration = target;
-      auto by = req.by.empty() ? std::string("an unnamed client") : req.by;
-      auto ev = log_event(now_ms(self), "info", "change_requested",
-                          std::string(spec->name) + " requested by " + by);
-      ev["by"] = by;
-      ev["op"] = std::string(spec->name);
-      audit.log_events.push_back(ev.dump());
-      self->request(self->state.ctx->writer, caf::infinite, write_atom::value,
-                    std::move(audit))
-          .then([](const batch_result&) {}, [](const caf::error&) {});
-    }
-    return std::visit(dispatch{self, req.name, req.by}, std::get<ops::op_args>(admitted));
+  sample_backlog(self, "engine");
+  // Every integration has an entry in `live` (a stopped one too) from start-up or
+  // its add until its removal: the registry answers, not storage.
+  auto admitted = admit([self](const std::string& n) { return self->state.live.count(n) > 0; },
+                        self->state.token, req);
+  if (auto* refused = std::get_if<client_reply>(&admitted)) return now(self, std::move(*refused));
+  auto* spec = ops::find(req.op);
+  auto target = req.name;
+  if (auto* add = std::get_if<ops::add_args>(&std::get<ops::op_args>(admitted)))
+    target = add->config.value("name", "");
+  if (spec && spec->needs == ops::role::admin && !target.empty()) {
+    // Who asked for each change, before it is made: the events that follow say
+    // what it did.
+    write_batch audit;
+    audit.integration = target;
+    auto by = req.by.empty() ? std::string("an unnamed client") : req.by;
+    auto ev = log_event(now_ms(self), "info", "change_requested",
+                        std::string(spec->name) + " requested by " + by);
+    ev["by"] = by;
+    ev["op"] = std::string(spec->name);
+    audit.log_events.push_back(ev.dump());
+    self->request(self->state.ctx->writer, caf::infinite, write_atom::value, std::move(audit))
+        .then([](const batch_result&) {}, [](const caf::error&) {});
+  }
+  return std::visit(dispatch{self, req.name, req.by}, std::get<ops::op_args>(admitted));
 }
 
 }  // namespace ledgersync::engine_detail

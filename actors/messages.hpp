@@ -296,17 +296,17 @@ struct live_integrations {
 // keeps each integration's actor only while it has something to do. An idle integration is
 // asleep: no actor, its status answered from what the engine keeps; whatever needs the actor
 // (an operation, a scheduled fire) wakes it from the stored document first.
-using engine_actor = caf::typed_actor<
-    caf::replies_to<client_request>::with<client_reply>,
-    // The integrations awake and asleep (only `name`'s, unless empty): what a read of live
-    // status asks for.
-    caf::replies_to<live_atom, std::string>::with<live_integrations>,
-    // (scheduler) A fire of `name`'s schedule: woken if asleep, then asked.
-    caf::replies_to<sync_atom, std::string, sync_request>::with<sync_reply>,
-    // (scheduler) when `name`'s next scheduled run is due, wall ms; 0 = none.
-    caf::reacts_to<next_run_atom, std::string, int64_t>,
-    // (integration) `name`'s actor has been idle: the engine may ask it to sleep.
-    caf::reacts_to<idle_atom, std::string, integration_actor>>;
+using engine_actor =
+    caf::typed_actor<caf::replies_to<client_request>::with<client_reply>,
+                     // The integrations awake and asleep (only `name`'s, unless empty): what a read
+                     // of live status asks for.
+                     caf::replies_to<live_atom, std::string>::with<live_integrations>,
+                     // (scheduler) A fire of `name`'s schedule: woken if asleep, then asked.
+                     caf::replies_to<sync_atom, std::string, sync_request>::with<sync_reply>,
+                     // (scheduler) when `name`'s next scheduled run is due, wall ms; 0 = none.
+                     caf::reacts_to<next_run_atom, std::string, int64_t>,
+                     // (integration) `name`'s actor has been idle: the engine may ask it to sleep.
+                     caf::reacts_to<idle_atom, std::string, integration_actor>>;
 
 // Knows every schedule; fires sync(scheduled) when due, through the engine, which wakes the
 // integration if it is asleep.

@@ -69,13 +69,14 @@ error_info set_aside_error(uint64_t count, const std::string& name) {
 }
 
 error_info push_failed_error(uint64_t count, const std::string& name) {
-  auto e = make_error_info(error_category::validation,
-                           std::to_string(count) + (count == 1 ? " pushed record" : " pushed records") +
-                               " refused by the vendor (failed or conflict); `ledgersync pushes " +
-                               name + " --status failed` names the fields to correct");
+  auto e =
+      make_error_info(error_category::validation,
+                      std::to_string(count) + (count == 1 ? " pushed record" : " pushed records") +
+                          " refused by the vendor (failed or conflict); `ledgersync pushes " +
+                          name + " --status failed` names the fields to correct");
   e.specific_hint =
-      "correct each item and push it again with the same external_id (or `ledgersync push " +
-      name + " --retry ID` once the vendor's side is fixed)";
+      "correct each item and push it again with the same external_id (or `ledgersync push " + name +
+      " --retry ID` once the vendor's side is fixed)";
   return e;
 }
 
@@ -171,9 +172,10 @@ json when_json(int64_t ms) {
 }
 
 json progress_json(const run_progress& p) {
-  json prog{{"run_id", p.run_id},       {"kind", p.kind},         {"stream", p.stream},
-            {"fetched", p.fetched},     {"inserted", p.inserted}, {"updated", p.updated},
-            {"unchanged", p.unchanged}, {"invalid", p.invalid},   {"started", when_json(p.started_ms)}};
+  json prog{
+      {"run_id", p.run_id},       {"kind", p.kind},         {"stream", p.stream},
+      {"fetched", p.fetched},     {"inserted", p.inserted}, {"updated", p.updated},
+      {"unchanged", p.unchanged}, {"invalid", p.invalid},   {"started", when_json(p.started_ms)}};
   // A run's total and percentage are shown only once every stream's total is known: a
   // total of the streams seen so far would make the bar jump back when the next one starts.
   prog["total"] = p.percent >= 0 && p.total ? json(p.total) : json(nullptr);

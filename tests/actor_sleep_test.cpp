@@ -15,7 +15,9 @@ std::pair<size_t, size_t> presence(world& w, const std::string& name) {
   w.sched->run();
   std::pair<size_t, size_t> out{99, 99};
   self->receive(
-      [&](const live_integrations& l) { out = {l.entries.size(), l.resting.size()}; },
+      [&](const live_integrations& l) {
+        out = {l.entries.size(), l.resting.size()};
+      },
       caf::after(std::chrono::seconds(0)) >> [] {});
   return out;
 }

@@ -142,9 +142,18 @@ TEST_CASE("identical schedules are spread over a small window, deterministically
 }
 
 TEST_CASE("format_iso writes what date::format writes, milliseconds and odd years included") {
-  std::vector<int64_t> samples{0, 1, 999, 1000, 86'399'999, 86'400'000, -1, -86'400'001,
-                               951'782'400'000 /* 2000-02-29 */, 253'402'300'799'999 /* 9999 */,
-                               253'402'300'800'000 /* 10000 */, -62'167'219'200'001 /* -1 */};
+  std::vector<int64_t> samples{0,
+                               1,
+                               999,
+                               1000,
+                               86'399'999,
+                               86'400'000,
+                               -1,
+                               -86'400'001,
+                               951'782'400'000 /* 2000-02-29 */,
+                               253'402'300'799'999 /* 9999 */,
+                               253'402'300'800'000 /* 10000 */,
+                               -62'167'219'200'001 /* -1 */};
   uint64_t x = 0x9e3779b97f4a7c15ULL;
   for (int i = 0; i < 2000; ++i) {  // a fixed pseudo-random spread over 0001..9999
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
