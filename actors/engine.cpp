@@ -51,14 +51,15 @@ void set_next_run(self_ptr self, const std::string& name, int64_t at_ms) {
   }
 }
 
-// `catch_up`: a fire missed while the service (or the actor) was down runs once now. Not after
-// enable or a settings change: fires skipped while disabled were skipped on purpose.
+// `j`'s object `key`, or an empty one: read in place, never copied.
 const json& member(const json& j, const char* key) {
   static const json none = json::object();
   auto it = j.find(key);
   return it != j.end() && it->is_object() ? *it : none;
 }
 
+// `catch_up`: a fire missed while the service (or the actor) was down runs once now. Not after
+// enable or a settings change: fires skipped while disabled were skipped on purpose.
 void schedule_of(self_ptr self, const std::string& name, const json& j, bool catch_up) {
   auto& cfg = member(j, "config");
   auto& e = self->state.live[name];

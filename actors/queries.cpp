@@ -163,7 +163,8 @@ void gather_status(self_ptr self, reply_promise rp, std::vector<std::string> nam
   if (g->pending == 0) finish();
 }
 
-// The supervisor names the running integration actors; each is asked for its status.
+// The supervisor names the integration actors awake, each asked for its status, and hands
+// over the status inputs of those asleep.
 reply_promise op_status(self_ptr self, std::vector<std::string> names, bool single) {
   auto rp = self->make_response_promise<client_reply>();
   auto which = single ? names.front() : std::string();

@@ -1,7 +1,8 @@
 // The scheduler: one timer per scheduled integration, on the actor clock. `delayed_send` cannot
 // be cancelled, so each timer carries a generation and a superseded one is ignored when it
 // arrives. Identical schedules are spread by a per-name offset; a fire missed while the service
-// was down runs once at start-up, not once per missed slot.
+// was down runs once at start-up, not once per missed slot. Fires go to the engine, which
+// wakes an integration that is asleep; an asleep one has no actor to send them to.
 #include <spdlog/spdlog.h>
 
 #include "actors/context.hpp"
