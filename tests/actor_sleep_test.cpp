@@ -203,9 +203,12 @@ TEST_CASE("a paused schedule logs its reason once, however often the integration
   w.add("acme", "every 15m", true);
   w.settle(seconds(10));
   REQUIRE(w.status("acme")["last_error"]["category"] == "auth");
+  doze(w);
+  REQUIRE(presence(w, "acme") == asleep);
   for (int fire = 0; fire < 3; ++fire) {
-    w.sched->advance_time(minutes(15));
+    w.sched->advance_time(minutes(15) - w.ctx->sleep_after);
     w.sched->run();
+    CHECK(presence(w, "acme") == awake);  // the fire reached it: it woke
     doze(w);
     CHECK(presence(w, "acme") == asleep);
   }
@@ -264,4 +267,33 @@ TEST_CASE("a removal while the integration falls asleep answers what waited for 
   CHECK(replies[1].kind == error_kind::none);
   CHECK(presence(w, "acme") == absent);
   CHECK(w.call("list", "").second.empty());
+}
+
+TEST_CASE("disabling and enabling an asleep scheduled integration keeps its schedule") {
+  world w;
+  w.start();
+  w.add("acme", "every 15m", false);
+  doze(w);
+  REQUIRE(presence(w, "acme") == asleep);
+  REQUIRE(w.status("acme")["next_run"].is_string());
+  CHECK(w.call("disable", "acme").first == 0);
+  doze(w);
+  REQUIRE(presence(w, "acme") == asleep);
+  CHECK(w.status("acme")["next_run"].is_null());
+  CHECK(w.status("acme")["status"] == "disabled");
+  CHECK(w.call("enable", "acme").first == 0);
+  doze(w);
+  REQUIRE(presence(w, "acme") == asleep);
+  auto s = w.status("acme");
+  CHECK(s["enabled"] == true);
+  REQUIRE(s["next_run"].is_string());
+  // And the fire it announces comes.
+  auto due = *parse_iso(s["next_run"].get<std::string>());
+  auto now = w.ctx->now(w.sys->clock().now());
+  REQUIRE(due > now);
+  w.sched->advance_time(due - now);
+  w.settle(minutes(1));
+  auto run1 = w.lmdb->run("acme", 1);
+  REQUIRE(run1);
+  CHECK(json::parse(*run1)["kind"] == "scheduled");
 }
