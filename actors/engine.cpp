@@ -186,11 +186,9 @@ void settle_sleep(self_ptr self, const std::string& name, const integration_acto
 // fire or operation: a run the stop interrupted (closed, and its pass resumed), a pass to
 // resume, or pushes to send. The actor's construction checks the same.
 // Settings that do not read also need it: its failing start shows them as a crash at once.
-// `counts`: the outbox's, read here once for the status too.
-bool work_left(self_ptr self, const std::string& name, const json& cfg, const status_facts& facts,
-               std::map<std::string, uint64_t>& counts) {
+// `facts` hold the outbox's push counts.
+bool work_left(self_ptr self, const std::string& name, const json& cfg, const status_facts& facts) {
   auto& store = *self->state.ctx->store;
-  counts = store.outbox_counts(name);
   if (facts.active_run_id != 0) return true;
   bool enabled = cfg.value("enabled", true);
   std::string err;
@@ -199,8 +197,7 @@ bool work_left(self_ptr self, const std::string& name, const json& cfg, const st
     readable.erase(sealed);
   if (!config_from_json(readable, err)) return true;
   if (!enabled) return false;  // its pushes and its pass wait for it to be enabled
-  for (auto* open : {"pending", "sending"})
-    if (auto c = counts.find(open); c != counts.end() && c->second > 0) return true;
+  if (facts.push_open > 0) return true;
   // Only a cursor that says true somewhere can be in a pass: the others need no parse.
   for (auto& [stream, text] : store.cursors(name))
     if (text.find("true") != std::string::npos && stream_cursor::from_json(text).in_pass)
@@ -284,16 +281,13 @@ engine_actor::behavior_type engine_fn(self_ptr self, context_ptr ctx, scheduler_
       self->state.live[name];  // stays stopped until enabled or reconfigured
       continue;
     }
-    std::map<std::string, uint64_t> counts;
-    if (work_left(self, name, cfg, facts, counts)) {
+    // The push counts its status shows come from the outbox, as an actor's do.
+    facts.count_pushes(ctx->store->outbox_counts(name));
+    if (work_left(self, name, cfg, facts)) {
       start_integration(self, name, doc, true);
       ++awake;
       continue;
     }
-    // Asleep: the push counts its status shows come from the outbox, as an actor's would.
-    auto n = [&](const char* k) { return counts.count(k) ? counts[k] : uint64_t{0}; };
-    facts.push_failed = n("failed") + n("conflict");
-    facts.push_open = 0;
     integration_rest r{true,
                        "",
                        cfg.value("connector", std::string(default_connector_kind)),

@@ -52,9 +52,7 @@ int64_t sending_for(self_ptr self, const push_item& it) {
 void refresh_counts(self_ptr self) {
   auto& st = self->state;
   st.push_counts = st.ctx->store->outbox_counts(st.cfg.name);
-  auto n = [&](const char* s) { return st.push_counts.count(s) ? st.push_counts[s] : 0; };
-  st.facts.push_failed = n("failed") + n("conflict");
-  st.facts.push_open = n("pending") + n("sending");
+  st.facts.count_pushes(st.push_counts);
 }
 
 // The vendor's version of the synced copy of (entity, vendor id): what the application last

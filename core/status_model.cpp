@@ -31,6 +31,15 @@ json status_facts::to_json() const {
               {"rate_limited_until_ms", rate_limited_until_ms}};
 }
 
+void status_facts::count_pushes(const std::map<std::string, uint64_t>& outbox_counts) {
+  auto n = [&](const char* status) {
+    auto it = outbox_counts.find(status);
+    return it == outbox_counts.end() ? uint64_t{0} : it->second;
+  };
+  push_failed = n("failed") + n("conflict");
+  push_open = n("pending") + n("sending");
+}
+
 status_facts status_facts::from_json(const json& j) {
   status_facts f;
   if (!j.is_object()) return f;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <string>
 
 #include "core/errors.hpp"
@@ -38,6 +39,8 @@ struct status_facts {
 
   nlohmann::json to_json() const;
   static status_facts from_json(const nlohmann::json& j);
+  // push_failed and push_open from the outbox's counts by status (storage::outbox_counts).
+  void count_pushes(const std::map<std::string, uint64_t>& outbox_counts);
 };
 
 struct run_progress {

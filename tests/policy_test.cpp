@@ -183,6 +183,16 @@ TEST_CASE("never synced is pending with health unknown, until its first run ends
   CHECK(health_word(in) == "healthy");
 }
 
+TEST_CASE("push counts in the status come from the outbox's counts by status") {
+  status_facts f;
+  f.count_pushes({{"pending", 2}, {"sending", 1}, {"failed", 3}, {"conflict", 1}, {"sent", 9}});
+  CHECK(f.push_open == 3);
+  CHECK(f.push_failed == 4);
+  f.count_pushes({});
+  CHECK(f.push_open == 0);
+  CHECK(f.push_failed == 0);
+}
+
 TEST_CASE("status text is the status document, byte for byte, in every state") {
   std::vector<status_inputs> cases;
   status_inputs base;
