@@ -12,13 +12,6 @@ using namespace std::chrono;
 
 namespace {
 
-int count_events(world& w, const std::string& name, const std::string& event) {
-  int n = 0;
-  for (auto& l : w.lmdb->logs(name, 100000))
-    if (json::parse(l)["event"] == event) ++n;
-  return n;
-}
-
 int64_t at(const char* iso) {
   return to_ms(*parse_iso(iso));
 }
@@ -60,7 +53,7 @@ TEST_CASE("set-aside records stay on the list and keep Error until imported or d
   s = w.status("pay");
   CHECK(s["set_aside"] == 1);
   CHECK(w.lmdb->record_counts("pay")["payments"] == 119);
-  CHECK(count_events(w, "pay", "set_aside_imported") == 2);
+  CHECK(w.count_events("pay", "set_aside_imported") == 2);
 
   // The last one is accepted as unfixable: the log keeps who.
   auto last = w.call("set_aside", "pay").second["set_aside"][0]["id"].get<std::string>();
@@ -108,23 +101,8 @@ TEST_CASE("runs a crash left running are closed as interrupted; the resume names
   world w;
   w.start();
   w.add("acme", "manual", false);
-  // What a kill -9 in the middle of run 1 leaves: its record "running", the pass under way.
-  auto doc = json::parse(*w.lmdb->integration_doc("acme"));
-  doc["status"]["active_run_id"] = 1;
-  doc["status"]["last_run_id"] = 1;
-  write_batch b;
-  b.integration = "acme";
-  b.run_id = 1;
-  b.run_patch = R"({"run_id":1,"status":"running","kind":"manual"})";
-  b.integration_doc = doc.dump();
-  b.cursors["customers"] = R"({"watermark":"","in_pass":true,"page_token":"","pages":1})";
-  batch_result r;
-  REQUIRE(w.lmdb->apply(b, r).ok());
-  // The engine and its integration actors start again, as after a restart.
-  caf::anon_send_exit(w.queries, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(w.engine, caf::exit_reason::user_shutdown);
-  w.sched->run();
-  w.start();
+  w.leave_interrupted_run("acme");
+  w.restart();
   w.settle();
   auto run1 = json::parse(*w.lmdb->run("acme", 1));
   CHECK(run1["status"] == "interrupted");
@@ -133,7 +111,7 @@ TEST_CASE("runs a crash left running are closed as interrupted; the resume names
   CHECK(run2["kind"] == "resume");
   CHECK(run2["resumes"] == 1);
   CHECK(run2["status"] == "ok");
-  CHECK(count_events(w, "acme", "run_interrupted") == 1);
+  CHECK(w.count_events("acme", "run_interrupted") == 1);
   for (auto& text : w.lmdb->runs("acme", 10)) CHECK(json::parse(text)["status"] != "running");
 }
 
@@ -169,7 +147,7 @@ TEST_CASE("a refused key pauses the schedule until test passes; then it runs aga
     w.sched->run();
   }
   CHECK(w.transport->urls.size() == calls);
-  CHECK(count_events(w, "acme", "schedule_paused") == 1);  // logged once, not every minute
+  CHECK(w.count_events("acme", "schedule_paused") == 1);  // logged once, not every minute
   CHECK(w.call("test", "acme").first == 0);
   CHECK(w.status("acme")["paused"].is_null());
   w.sched->advance_time(minutes(1));

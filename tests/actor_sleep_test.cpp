@@ -35,19 +35,29 @@ integration_actor awake_actor(world& w, const std::string& name) {
   return out;
 }
 
-int count_events(world& w, const std::string& name, const std::string& event) {
-  int n = 0;
-  for (auto& l : w.lmdb->logs(name, 100000))
-    if (json::parse(l)["event"] == event) ++n;
-  return n;
-}
-
 const std::pair<size_t, size_t> awake{1, 0}, asleep{0, 1}, absent{0, 0};
 
 // The doze timer of an actor made now: one `sleep_after` later.
 void doze(world& w) {
   w.sched->advance_time(w.ctx->sleep_after);
   w.sched->run();
+}
+
+// An integration synced once by hand, then asleep.
+void add_and_sleep(world& w, const std::string& name) {
+  w.add(name, "manual", true);
+  w.settle(seconds(10));
+  doze(w);
+  REQUIRE(presence(w, name) == asleep);
+}
+
+// Moves the clock to the ISO time `iso` (in the future) and runs what is due.
+void advance_to(world& w, const std::string& iso) {
+  auto due = *parse_iso(iso);
+  auto now = w.ctx->now(w.sys->clock().now());
+  REQUIRE(due > now);
+  w.sched->advance_time(due - now);
+  w.settle(minutes(1));
 }
 
 }  // namespace
@@ -75,10 +85,7 @@ TEST_CASE("an idle integration sleeps, tells the same status, and wakes on time 
 
   // The fire wakes it, at the minute the status announced.
   auto due = before["next_run"].get<std::string>();
-  auto now = w.ctx->now(w.sys->clock().now());
-  REQUIRE(*parse_iso(due) > now);
-  w.sched->advance_time(*parse_iso(due) - now);
-  w.settle(minutes(1));
+  advance_to(w, due);
   auto run2 = json::parse(*w.lmdb->run("acme", 2));
   CHECK(run2["kind"] == "scheduled");
   CHECK(run2["status"] == "ok");
@@ -89,10 +96,7 @@ TEST_CASE("an idle integration sleeps, tells the same status, and wakes on time 
 TEST_CASE("an operation on an asleep integration wakes it and is answered") {
   world w;
   w.start();
-  w.add("acme", "manual", true);
-  w.settle(seconds(10));
-  doze(w);
-  REQUIRE(presence(w, "acme") == asleep);
+  add_and_sleep(w, "acme");
   auto [code, body] = w.call("sync", "acme");
   CHECK(code == 0);
   CHECK(body["outcome"] == "started");
@@ -156,29 +160,9 @@ TEST_CASE("start-up leaves idle integrations asleep and wakes those with work le
   w.add("off", "manual", false);
   REQUIRE(w.call("disable", "off").first == 0);
   // A pass left under way without a run marked active (a failed run's), enabled and not.
-  for (auto* name : {"pass", "off"}) {
-    write_batch p;
-    p.integration = name;
-    p.cursors["customers"] = R"({"watermark":"","in_pass":true,"page_token":"","pages":1})";
-    batch_result pr;
-    REQUIRE(w.lmdb->apply(p, pr).ok());
-  }
-  // What a kill -9 in the middle of acme's run 1 leaves: its record "running", a pass under way.
-  auto doc = json::parse(*w.lmdb->integration_doc("acme"));
-  doc["status"]["active_run_id"] = 1;
-  doc["status"]["last_run_id"] = 1;
-  write_batch b;
-  b.integration = "acme";
-  b.run_id = 1;
-  b.run_patch = R"({"run_id":1,"status":"running","kind":"manual"})";
-  b.integration_doc = doc.dump();
-  b.cursors["customers"] = R"({"watermark":"","in_pass":true,"page_token":"","pages":1})";
-  batch_result r;
-  REQUIRE(w.lmdb->apply(b, r).ok());
-  caf::anon_send_exit(w.queries, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(w.engine, caf::exit_reason::user_shutdown);
-  w.sched->run();
-  w.start();
+  for (auto* name : {"pass", "off"}) w.leave_pass_under_way(name);
+  w.leave_interrupted_run("acme");
+  w.restart();
   CHECK(presence(w, "idle") == asleep);
   CHECK(presence(w, "acme") == awake);
   CHECK(presence(w, "pass") == awake);
@@ -212,22 +196,15 @@ TEST_CASE("a paused schedule logs its reason once, however often the integration
     doze(w);
     CHECK(presence(w, "acme") == asleep);
   }
-  CHECK(count_events(w, "acme", "schedule_paused") == 1);
+  CHECK(w.count_events("acme", "schedule_paused") == 1);
   CHECK(w.status("acme")["last_run_id"] == 1);
 }
 
 TEST_CASE("a wake for an operation starts no run, even with a pass left under way") {
   world w;
   w.start();
-  w.add("acme", "manual", true);
-  w.settle(seconds(10));
-  doze(w);
-  REQUIRE(presence(w, "acme") == asleep);
-  write_batch p;  // what a run that failed midway leaves
-  p.integration = "acme";
-  p.cursors["customers"] = R"({"watermark":"","in_pass":true,"page_token":"","pages":1})";
-  batch_result pr;
-  REQUIRE(w.lmdb->apply(p, pr).ok());
+  add_and_sleep(w, "acme");
+  w.leave_pass_under_way("acme");
   CHECK(w.call("test", "acme").first == 0);
   CHECK(presence(w, "acme") == awake);
   w.settle(seconds(10));
@@ -288,11 +265,7 @@ TEST_CASE("disabling and enabling an asleep scheduled integration keeps its sche
   CHECK(s["enabled"] == true);
   REQUIRE(s["next_run"].is_string());
   // And the fire it announces comes.
-  auto due = *parse_iso(s["next_run"].get<std::string>());
-  auto now = w.ctx->now(w.sys->clock().now());
-  REQUIRE(due > now);
-  w.sched->advance_time(due - now);
-  w.settle(minutes(1));
+  advance_to(w, s["next_run"].get<std::string>());
   auto run1 = w.lmdb->run("acme", 1);
   REQUIRE(run1);
   CHECK(json::parse(*run1)["kind"] == "scheduled");

@@ -161,6 +161,47 @@ struct world {
       sched->run();
     }
   }
+  // How many of `name`'s sync-log events are `event`.
+  int count_events(const std::string& name, const std::string& event) {
+    int n = 0;
+    for (auto& l : lmdb->logs(name, 100000))
+      if (json::parse(l)["event"] == event) ++n;
+    return n;
+  }
+
+  // What a run that failed midway leaves: a pass under way, no run marked active.
+  void leave_pass_under_way(const std::string& name) {
+    write_batch b;
+    b.integration = name;
+    b.cursors["customers"] = R"({"watermark":"","in_pass":true,"page_token":"","pages":1})";
+    batch_result r;
+    REQUIRE(lmdb->apply(b, r).ok());
+  }
+
+  // What a kill -9 in the middle of `name`'s run 1 leaves: its record "running", the pass
+  // under way.
+  void leave_interrupted_run(const std::string& name) {
+    auto doc = json::parse(*lmdb->integration_doc(name));
+    doc["status"]["active_run_id"] = 1;
+    doc["status"]["last_run_id"] = 1;
+    write_batch b;
+    b.integration = name;
+    b.run_id = 1;
+    b.run_patch = R"({"run_id":1,"status":"running","kind":"manual"})";
+    b.integration_doc = doc.dump();
+    b.cursors["customers"] = R"({"watermark":"","in_pass":true,"page_token":"","pages":1})";
+    batch_result r;
+    REQUIRE(lmdb->apply(b, r).ok());
+  }
+
+  // The engine, its integration actors and the queries start again, as after a restart.
+  void restart() {
+    caf::anon_send_exit(queries, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(engine, caf::exit_reason::user_shutdown);
+    sched->run();
+    start();
+  }
+
   bool status_running_none() {
     auto all = call("list", "").second;
     for (auto& s : all)
